@@ -1,0 +1,78 @@
+# pgfast top-level Makefile.
+#  - The extension is built with PGXS (C++17, warnings as errors, PostgreSQL headers as system headers).
+#  - The client library, tests and benchmarks are built with CMake into build/ (build-asan/ with SANITIZE=1).
+#  - Top-level targets: test, demo, bench, installcheck, format, format-check, client.
+
+# PostgreSQL 15 (Debian's layout), whatever else the machine has.
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+
+# On a machine that has never seen the project PGXS itself is missing, and this file cannot even be
+# read without it: install the packages first.
+ifeq ($(wildcard /usr/lib/postgresql/15/lib/pgxs/src/makefiles/pgxs.mk),)
+$(info pgfast: PostgreSQL 15 server headers are missing; running scripts/bootstrap)
+BOOTSTRAP_OUTPUT := $(shell scripts/bootstrap 1>&2 || echo failed)
+$(if $(BOOTSTRAP_OUTPUT),$(error scripts/bootstrap failed))
+endif
+PGFAST_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" extension/pgfast.control)
+
+MODULE_big = pgfast
+EXT_SOURCES := $(shell find extension -name '*.cpp' | sort)
+OBJS = $(EXT_SOURCES:.cpp=.o)
+
+# Installed as an extension: control file and versioned scripts live in extension/.
+MODULEDIR = extension
+DATA = extension/pgfast.control $(wildcard extension/pgfast--*.sql)
+
+# No LLVM bitcode for JIT inlining: it would need clang++, and pgfast's entry points gain nothing.
+override with_llvm = no
+
+PG_INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server)
+PG_CPPFLAGS = -isystem $(PG_INCLUDEDIR_SERVER) -Iextension -DPGFAST_VERSION='"$(PGFAST_VERSION)"'
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -fno-omit-frame-pointer
+SHLIB_LINK = -lstdc++ -lcrypto
+
+# pg_regress: our own installcheck (schedule file), against the server PGHOST/PGPORT point at.
+NO_INSTALLCHECK = 1
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The shared library is linked by the C driver; link it with g++ so libstdc++/libgcc_s are right.
+COMPILER = $(CXX) $(CXXFLAGS)
+
+BUILD_DIR := $(if $(SANITIZE),build-asan,build)
+CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=$(if $(SANITIZE),Debug,RelWithDebInfo) $(if $(SANITIZE),-DPGFAST_SANITIZE=ON)
+
+.PHONY: bootstrap client test demo bench installcheck check-schedule format format-check
+
+bootstrap:
+	@scripts/bootstrap
+
+client: bootstrap
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_DIR) -j2
+
+# pg_regress against a running server (PGHOST/PGPORT/PGUSER), pgfast preloaded there, as PGXS
+# users expect: `make install && make installcheck`.
+installcheck: check-schedule
+	$(pg_regress_installcheck) --inputdir=. --outputdir=$(or $(REGRESS_OUTPUTDIR),.) \
+	  --schedule=sql/schedule --dbname=pgfast_regression
+
+check-schedule:
+	@scripts/check-schedule
+
+test: bootstrap
+	@SANITIZE=$(SANITIZE) scripts/test
+
+demo: bootstrap
+	@scripts/demo
+
+bench: bootstrap
+	@scripts/bench
+
+FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null || find extension client tests bench -name '*.cpp' -o -name '*.hpp')
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)

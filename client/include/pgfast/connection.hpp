@@ -1,0 +1,99 @@
+// pgfast::Connection: one libpq connection with parameterised execution, a per-connection
+// prepared-statement cache and the state checks the pool needs. Not thread-safe: one thread at a
+// time (the pool hands each connection to one borrower).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pgfast/params.hpp"
+#include "pgfast/result.hpp"
+
+struct pg_conn;  // libpq's PGconn
+
+namespace pgfast {
+
+struct ConnectionOptions {
+  // libpq URI ("postgresql://user@host:port/db?...") or keyword/value string.
+  std::string url = "postgresql://localhost/postgres";
+  // Overrides any application_name in `url` when not empty; otherwise libpq's
+  // fallback_application_name "pgfast" applies.
+  std::string application_name;
+  // Applies unless `url` sets connect_timeout itself.
+  std::chrono::seconds connect_timeout{10};
+  // Prepared statements kept per connection (least recently used ones are DEALLOCATEd).
+  std::size_t statement_cache_capacity = 256;
+};
+
+enum class TransactionStatus { idle, active, in_transaction, in_error, unknown };
+
+class Connection {
+ public:
+  // Connects (blocking). Throws ConnectionException (SQLSTATE 08001) with libpq's message.
+  explicit Connection(const ConnectionOptions& options);
+  explicit Connection(const std::string& url);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // One statement with $1..$n parameters (extended protocol, unnamed statement). Throws a
+  // DatabaseError subclass carrying the server's SQLSTATE, message, detail and hint; a lost
+  // connection throws ConnectionException.
+  Result execute(std::string_view sql, const Params& params = {});
+
+  // As execute(), through a prepared statement cached per SQL text. After the server lost the
+  // statement (DISCARD ALL, DEALLOCATE, SQLSTATE 26000) or its cached plan was invalidated by a
+  // schema change, the statement is prepared again and the call retried once — outside an
+  // explicit transaction only, since the failure aborts a transaction.
+  Result execute_prepared(std::string_view sql, const Params& params = {});
+
+  // Several statements in one simple-protocol round trip, without parameters; returns the
+  // result of the last one.
+  Result execute_script(std::string_view sql);
+
+  // True when the server answers an empty query. Never throws.
+  bool ping() noexcept;
+
+  // PQstatus is CONNECTION_OK and no command is in progress.
+  bool usable() const noexcept;
+  // PQstatus is CONNECTION_BAD (the connection is gone for good).
+  bool broken() const noexcept;
+  TransactionStatus transaction_status() const noexcept;
+
+  int backend_pid() const noexcept;
+  int server_version() const noexcept;
+  std::chrono::steady_clock::time_point created_at() const noexcept { return created_at_; }
+
+  // Statements in this connection's prepared-statement cache.
+  std::size_t prepared_statement_count() const noexcept;
+  // Forgets the cache without telling the server (use after running DISCARD ALL or DEALLOCATE ALL
+  // yourself; the retry above would also recover).
+  void forget_prepared_statements() noexcept;
+
+  pg_conn* native_handle() const noexcept { return conn_; }
+
+ private:
+  class StatementCache;
+
+  Result check(pg_result* result);
+  [[noreturn]] void throw_error(pg_result* result);
+  const std::string& prepare(const std::string& sql);
+  void deallocate(const std::string& name) noexcept;
+  void flush_deallocations() noexcept;
+  void abandon_copy(int status) noexcept;
+
+  pg_conn* conn_ = nullptr;
+  std::chrono::steady_clock::time_point created_at_;
+  std::unique_ptr<StatementCache> statements_;
+  std::uint64_t next_statement_id_ = 1;
+  // Evicted statement names waiting for the connection to be outside a transaction: a failing
+  // DEALLOCATE inside one would abort the caller's transaction.
+  std::vector<std::string> pending_deallocations_;
+};
+
+}  // namespace pgfast

@@ -1,0 +1,104 @@
+// pgfast::Database: a thread-safe libpq connection pool with SQLAlchemy QueuePool semantics —
+// at most pool_size + max_overflow connections, idle ones reused last-in first-out, overflow
+// connections closed when returned to a full pool, connections older than the recycle age
+// replaced on borrow, pre-ping on borrow, broken connections replaced, and a bounded wait for a
+// free connection — plus query/transaction conveniences.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "pgfast/connection.hpp"
+#include "pgfast/lease.hpp"
+#include "pgfast/params.hpp"
+#include "pgfast/pool_stats.hpp"
+#include "pgfast/result.hpp"
+#include "pgfast/settings.hpp"
+#include "pgfast/transaction.hpp"
+
+namespace pgfast {
+
+namespace detail {
+class Pool;
+}
+
+struct DatabaseOptions {
+  std::string url = "postgresql://localhost/postgres";
+  int pool_size = 20;     // connections kept open when idle, >= 1
+  int max_overflow = 10;  // extra connections opened under load, closed when returned, >= 0
+  // Idle connections at least this old are closed and replaced on borrow; negative disables.
+  std::chrono::milliseconds recycle{std::chrono::seconds(3600)};
+  bool pre_ping = true;  // ping an idle connection before lending it
+  std::chrono::milliseconds acquire_timeout{std::chrono::seconds(30)};
+  // Set on every connection when not empty (shows in pg_stat_activity); otherwise "pgfast"
+  // unless the URL names one.
+  std::string application_name;
+  std::chrono::seconds connect_timeout{10};
+  std::size_t statement_cache_capacity = 256;  // per connection; 0 disables the cache
+
+  static DatabaseOptions from_settings(const Settings& settings);
+};
+
+class Database {
+ public:
+  using Options = DatabaseOptions;
+  using Lease = pgfast::Lease;
+
+  // Opens no connection yet: the first acquire() does. Throws ConfigurationError on bad options.
+  explicit Database(const Settings& settings);
+  explicit Database(Options options);
+  // Closes the idle connections. Leases still out close their connection when released.
+  ~Database();
+  Database(Database&&) noexcept;
+  Database& operator=(Database&&) noexcept;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Borrows a connection, waiting up to the acquire timeout (PoolTimeoutError after it). Opening
+  // a connection that fails throws ConnectionException.
+  Lease acquire();
+  Lease acquire(std::chrono::milliseconds timeout);
+
+  // One statement on a borrowed connection.
+  Result query(std::string_view sql, const Params& params = {});
+  Result execute_prepared(std::string_view sql, const Params& params = {});
+
+  // Borrows a connection, BEGINs, runs body(Connection&), COMMITs and returns what body returned.
+  // If body throws, the transaction is rolled back and the exception propagates.
+  template <class F>
+  auto transaction(F&& body, const TransactionOptions& options = {})
+      -> std::invoke_result_t<F&, Connection&>;
+
+  PoolStats stats() const;
+  const Options& options() const noexcept;
+
+ private:
+  std::shared_ptr<detail::Pool> pool_;
+};
+
+template <class F>
+auto Database::transaction(F&& body, const TransactionOptions& options)
+    -> std::invoke_result_t<F&, Connection&> {
+  Lease lease = acquire();
+  Transaction tx(*lease, options);
+  // On an exception, ~Transaction rolls back before ~Lease returns the connection.
+  using R = std::invoke_result_t<F&, Connection&>;
+  if constexpr (std::is_void_v<R>) {
+    body(*lease);
+    tx.commit();
+  } else {
+    decltype(auto) result = body(*lease);
+    tx.commit();
+    if constexpr (std::is_rvalue_reference_v<R>) {
+      return std::move(result);
+    } else {
+      return result;
+    }
+  }
+}
+
+}  // namespace pgfast

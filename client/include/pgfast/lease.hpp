@@ -1,0 +1,43 @@
+// pgfast::Lease (also spelled Database::Lease): a connection borrowed from a Database's pool.
+// Move-only; gives the connection back when destroyed. The pool rolls back a transaction left
+// open and closes a connection that broke, so a lease can be dropped in any state.
+#pragma once
+
+#include <memory>
+
+#include "pgfast/connection.hpp"
+
+namespace pgfast {
+
+namespace detail {
+class Pool;
+}
+
+class Lease {
+ public:
+  Lease() noexcept = default;
+  Lease(Lease&& other) noexcept = default;
+  Lease& operator=(Lease&& other) noexcept;
+  ~Lease() { release(); }
+
+  Connection& operator*() const noexcept { return *conn_; }
+  Connection* operator->() const noexcept { return conn_.get(); }
+  Connection& connection() const noexcept { return *conn_; }
+  explicit operator bool() const noexcept { return conn_ != nullptr; }
+
+  // Gives the connection back now (the lease becomes empty).
+  void release() noexcept;
+  // Closes the connection instead of giving it back (e.g. after leaving it in an unknown
+  // session state); the pool opens a new one when needed.
+  void discard() noexcept;
+
+ private:
+  friend class detail::Pool;
+  Lease(std::shared_ptr<detail::Pool> pool, std::unique_ptr<Connection> conn) noexcept
+      : pool_(std::move(pool)), conn_(std::move(conn)) {}
+
+  std::shared_ptr<detail::Pool> pool_;
+  std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace pgfast

@@ -1,0 +1,30 @@
+#include "pgfast/lease.hpp"
+
+#include <utility>
+
+#include "pool.hpp"
+
+namespace pgfast {
+
+Lease& Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    release();
+    pool_ = std::move(other.pool_);
+    conn_ = std::move(other.conn_);
+  }
+  return *this;
+}
+
+void Lease::release() noexcept {
+  if (!conn_) return;
+  std::shared_ptr<detail::Pool> pool = std::move(pool_);
+  pool->give_back(std::move(conn_), /*discard=*/false);
+}
+
+void Lease::discard() noexcept {
+  if (!conn_) return;
+  std::shared_ptr<detail::Pool> pool = std::move(pool_);
+  pool->give_back(std::move(conn_), /*discard=*/true);
+}
+
+}  // namespace pgfast

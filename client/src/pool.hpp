@@ -1,0 +1,65 @@
+// detail::Pool: the state behind a Database, shared with its outstanding leases so that a lease
+// released after the Database is gone closes its connection instead of touching freed memory.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "pgfast/connection.hpp"
+#include "pgfast/database.hpp"
+#include "pgfast/lease.hpp"
+#include "pgfast/pool_stats.hpp"
+
+namespace pgfast::detail {
+
+class Pool : public std::enable_shared_from_this<Pool> {
+ public:
+  // Throws ConfigurationError on invalid options.
+  explicit Pool(DatabaseOptions options);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  Lease acquire(std::chrono::milliseconds timeout);
+  // Called by Lease: keeps the connection for reuse or closes it.
+  void give_back(std::unique_ptr<Connection> conn, bool discard) noexcept;
+  // Closes the idle connections; connections given back later are closed too.
+  void close() noexcept;
+
+  PoolStats stats() const;
+  const DatabaseOptions& options() const noexcept { return options_; }
+
+ private:
+  enum class CloseReason { returned, recycled, broken };
+
+  std::unique_ptr<Connection> connect();
+  // True when an idle connection may be lent as is (recycle age, state, pre-ping); otherwise
+  // sets `reason` to why it must be replaced.
+  bool fit_for_loan(Connection& conn, CloseReason& reason) noexcept;
+  // Closes a connection (outside the lock) and frees its slot.
+  void close_connection(std::unique_ptr<Connection> conn, CloseReason reason) noexcept;
+
+  const DatabaseOptions options_;
+  const ConnectionOptions connection_options_;
+  const std::size_t capacity_;  // pool_size + max_overflow
+
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // a stack: back() is the most recent
+  std::size_t open_ = 0;  // slots taken: idle + leased + being opened/closed
+  std::size_t in_use_ = 0;
+  std::size_t waiting_ = 0;
+  bool closed_ = false;
+  std::uint64_t created_ = 0;
+  std::uint64_t closed_count_ = 0;
+  std::uint64_t recycled_ = 0;
+  std::uint64_t broken_replaced_ = 0;
+  std::uint64_t timeouts_ = 0;
+  std::uint64_t acquired_total_ = 0;
+};
+
+}  // namespace pgfast::detail

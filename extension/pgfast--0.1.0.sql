@@ -1,0 +1,65 @@
+-- pgfast 0.1.0 install script. Every function is SECURITY INVOKER (the default).
+\echo Use "CREATE EXTENSION pgfast" to load this file. \quit
+
+COMMENT ON SCHEMA pgfast IS 'pgfast: the performance layer (see pgfast.version())';
+
+CREATE FUNCTION pgfast.version() RETURNS text
+  AS 'MODULE_PATHNAME', 'pgfast_version'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION pgfast.version() IS 'pgfast extension version and build information';
+
+GRANT USAGE ON SCHEMA pgfast TO PUBLIC;
+
+-- ---------------------------------------------------------------------------------------------
+-- Slow-query capture (requires shared_preload_libraries = 'pgfast')
+-- ---------------------------------------------------------------------------------------------
+CREATE FUNCTION pgfast._slow_queries(
+    OUT captured_at timestamptz, OUT pid int, OUT dbid oid, OUT userid oid,
+    OUT application_name text, OUT client_addr text, OUT queryid bigint, OUT duration_ms float8,
+    OUT rows bigint, OUT shared_blks_hit bigint, OUT shared_blks_read bigint,
+    OUT temp_blks_written bigint, OUT wal_bytes bigint, OUT nesting_level int, OUT query text,
+    OUT plan text, OUT text_visible bool)
+  RETURNS SETOF record
+  AS 'MODULE_PATHNAME', 'pgfast_slow_queries'
+  LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW pgfast.slow_queries AS
+  SELECT s.captured_at, s.pid, d.datname AS database, r.rolname AS username, s.application_name,
+         s.client_addr::inet AS client_addr, s.queryid, s.duration_ms, s.rows, s.shared_blks_hit,
+         s.shared_blks_read, s.temp_blks_written, s.wal_bytes, s.nesting_level, s.query, s.plan
+    FROM pgfast._slow_queries() s
+    LEFT JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+    LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.userid;
+COMMENT ON VIEW pgfast.slow_queries IS
+  'Statements that ran at least pgfast.slow_query_ms, oldest first, from a shared-memory ring';
+
+CREATE FUNCTION pgfast._slow_query_stats(
+    OUT dbid oid, OUT userid oid, OUT queryid bigint, OUT calls bigint, OUT total_ms float8,
+    OUT p50_ms float8, OUT p95_ms float8, OUT p99_ms float8, OUT max_ms float8,
+    OUT last_seen timestamptz, OUT query text)
+  RETURNS SETOF record
+  AS 'MODULE_PATHNAME', 'pgfast_slow_query_stats'
+  LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+CREATE VIEW pgfast.slow_query_stats AS
+  SELECT d.datname AS database, r.rolname AS username, s.queryid, s.calls, s.total_ms,
+         s.total_ms / NULLIF(s.calls, 0) AS mean_ms, s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms,
+         s.last_seen, s.query
+    FROM pgfast._slow_query_stats() s
+    LEFT JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+    LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.userid;
+COMMENT ON VIEW pgfast.slow_query_stats IS
+  'Captured statements per (database, user, queryid): calls, times and latency percentiles';
+
+CREATE FUNCTION pgfast.slow_queries_info(
+    OUT capacity bigint, OUT used bigint, OUT overwritten bigint, OUT since timestamptz)
+  RETURNS record
+  AS 'MODULE_PATHNAME', 'pgfast_slow_queries_info'
+  LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+CREATE FUNCTION pgfast.slow_queries_reset() RETURNS void
+  AS 'MODULE_PATHNAME', 'pgfast_slow_queries_reset'
+  LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION pgfast.slow_queries_reset() FROM PUBLIC;
+
+GRANT SELECT ON pgfast.slow_queries, pgfast.slow_query_stats TO PUBLIC;

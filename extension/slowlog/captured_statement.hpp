@@ -1,0 +1,51 @@
+// One captured slow statement, as written to and read from the shared-memory ring.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace pgfast::slowlog {
+
+struct CapturedStatement {
+  int64_t captured_at = 0;  // TimestampTz
+  int32_t pid = 0;
+  uint32_t dbid = 0;
+  uint32_t userid = 0;
+  uint64_t queryid = 0;
+  double duration_ms = 0;
+  uint64_t rows = 0;
+  int64_t shared_blks_hit = 0;
+  int64_t shared_blks_read = 0;
+  int64_t temp_blks_written = 0;
+  uint64_t wal_bytes = 0;
+  int32_t nesting_level = 0;
+  bool has_plan = false;
+  std::string application_name;
+  std::string client_addr;  // numeric host, empty for Unix-socket and background connections
+  std::string query;        // already truncated to pgfast.slow_query_text_max
+  std::string plan;         // already truncated to pgfast.slow_query_plan_max
+};
+
+// One (database, user, queryid) row of pgfast.slow_query_stats.
+struct StatementStats {
+  uint32_t dbid = 0;
+  uint32_t userid = 0;
+  uint64_t queryid = 0;
+  uint64_t calls = 0;
+  double total_ms = 0;
+  double p50_ms = 0;
+  double p95_ms = 0;
+  double p99_ms = 0;
+  double max_ms = 0;
+  int64_t last_seen = 0;
+  std::string sample_query;
+};
+
+struct RingInfo {
+  int64_t capacity = 0;
+  int64_t used = 0;
+  int64_t overwritten = 0;
+  int64_t since = 0;  // TimestampTz of the last reset (or server start)
+};
+
+}  // namespace pgfast::slowlog

@@ -1,0 +1,205 @@
+// The hooks run for every statement of every backend, so their fast path is plain C-style code:
+// no C++ object, no allocation beyond the executor's own Instrumentation. Only a statement that
+// crossed the threshold enters C++ (capture.cpp), inside the SQL entry guard.
+//
+// Nesting: ExecutorRun, ExecutorFinish and tracked utility statements raise the nesting level
+// around the call into PostgreSQL and restore it in PG_FINALLY, so an error mid-statement leaves it
+// right. Sampling is decided once per top-level statement. Parallel workers record nothing; their
+// counters reach the leader's Instrumentation.
+#include "slowlog/hooks.hpp"
+
+#include <cstring>
+
+#include "pg/guard.hpp"
+#include "slowlog/capture.hpp"
+#include "slowlog/settings.hpp"
+#include "slowlog/store.hpp"
+
+extern "C" {
+#include "access/parallel.h"
+#include "common/pg_prng.h"
+#include "executor/executor.h"
+#include "executor/instrument.h"
+#include "storage/ipc.h"
+#include "tcop/utility.h"
+#include "utils/queryjumble.h"
+}
+
+namespace pgfast::slowlog {
+
+namespace {
+
+shmem_request_hook_type previous_shmem_request = nullptr;
+shmem_startup_hook_type previous_shmem_startup = nullptr;
+ExecutorStart_hook_type previous_executor_start = nullptr;
+ExecutorRun_hook_type previous_executor_run = nullptr;
+ExecutorFinish_hook_type previous_executor_finish = nullptr;
+ExecutorEnd_hook_type previous_executor_end = nullptr;
+ProcessUtility_hook_type previous_process_utility = nullptr;
+
+int nesting_level = 0;
+bool statement_sampled = true;
+
+void decide_sampling() {
+  double rate = settings.sample_rate;
+  statement_sampled = rate >= 1.0 || (rate > 0.0 && pg_prng_double(&pg_global_prng_state) < rate);
+}
+
+bool considered_at(int level) {
+  return settings.threshold_ms >= 0 && statement_sampled && !IsParallelWorker() &&
+         (level == 0 || settings.track == static_cast<int>(Track::kAll)) && store::available();
+}
+
+// Read after the statement ran: a statement that disabled capture (SET pgfast.slow_query_ms = -1)
+// is not captured.
+bool crossed_threshold(double duration_ms) {
+  return settings.threshold_ms >= 0 && duration_ms >= settings.threshold_ms;
+}
+
+void on_shmem_request() {
+  if (previous_shmem_request) previous_shmem_request();
+  store::request_shared_memory();
+}
+
+void on_shmem_startup() {
+  if (previous_shmem_startup) previous_shmem_startup();
+  store::attach_shared_memory();
+}
+
+void on_executor_start(QueryDesc* query_desc, int eflags) {
+  if (nesting_level == 0) decide_sampling();
+  if (previous_executor_start)
+    previous_executor_start(query_desc, eflags);
+  else
+    standard_ExecutorStart(query_desc, eflags);
+  if (considered_at(nesting_level) && query_desc->totaltime == nullptr) {
+    // Total time, buffers and WAL of the whole statement (what auto_explain measures too).
+    MemoryContext old = MemoryContextSwitchTo(query_desc->estate->es_query_cxt);
+    query_desc->totaltime = InstrAlloc(1, INSTRUMENT_ALL, false);
+    MemoryContextSwitchTo(old);
+  }
+}
+
+void on_executor_run(QueryDesc* query_desc, ScanDirection direction, uint64 count,
+                     bool execute_once) {
+  ++nesting_level;
+  PG_TRY();
+  {
+    if (previous_executor_run)
+      previous_executor_run(query_desc, direction, count, execute_once);
+    else
+      standard_ExecutorRun(query_desc, direction, count, execute_once);
+  }
+  PG_FINALLY();
+  { --nesting_level; }
+  PG_END_TRY();
+}
+
+void on_executor_finish(QueryDesc* query_desc) {
+  ++nesting_level;
+  PG_TRY();
+  {
+    if (previous_executor_finish)
+      previous_executor_finish(query_desc);
+    else
+      standard_ExecutorFinish(query_desc);
+  }
+  PG_FINALLY();
+  { --nesting_level; }
+  PG_END_TRY();
+}
+
+void on_executor_end(QueryDesc* query_desc) {
+  if (query_desc->totaltime != nullptr && considered_at(nesting_level)) {
+    InstrEndLoop(query_desc->totaltime);
+    double duration_ms = query_desc->totaltime->total * 1000.0;
+    if (crossed_threshold(duration_ms)) {
+      int level = nesting_level;
+      pg::sql_entry_void([&] { capture_executor(query_desc, duration_ms, level); });
+    }
+  }
+  if (previous_executor_end)
+    previous_executor_end(query_desc);
+  else
+    standard_ExecutorEnd(query_desc);
+}
+
+// EXECUTE runs a prepared statement whose executor run is captured by itself; PREPARE and
+// DEALLOCATE are bookkeeping. Capturing those as utilities would count statements twice.
+bool utility_considered(Node* parse_tree, int level) {
+  return settings.utility && considered_at(level) && !IsA(parse_tree, ExecuteStmt) &&
+         !IsA(parse_tree, PrepareStmt) && !IsA(parse_tree, DeallocateStmt);
+}
+
+void run_utility(PlannedStmt* pstmt, const char* query_string, bool read_only_tree,
+                 ProcessUtilityContext context, ParamListInfo params, QueryEnvironment* query_env,
+                 DestReceiver* dest, QueryCompletion* qc) {
+  if (previous_process_utility)
+    previous_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest,
+                             qc);
+  else
+    standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest,
+                            qc);
+}
+
+void on_process_utility(PlannedStmt* pstmt, const char* query_string, bool read_only_tree,
+                        ProcessUtilityContext context, ParamListInfo params,
+                        QueryEnvironment* query_env, DestReceiver* dest, QueryCompletion* qc) {
+  if (nesting_level == 0) decide_sampling();
+  if (!utility_considered(pstmt->utilityStmt, nesting_level)) {
+    run_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+    return;
+  }
+  instr_time start;
+  INSTR_TIME_SET_CURRENT(start);
+  BufferUsage buffers_before = pgBufferUsage;
+  WalUsage wal_before = pgWalUsage;
+  ++nesting_level;
+  PG_TRY();
+  { run_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc); }
+  PG_FINALLY();
+  { --nesting_level; }
+  PG_END_TRY();
+  instr_time duration;
+  INSTR_TIME_SET_CURRENT(duration);
+  INSTR_TIME_SUBTRACT(duration, start);
+  double duration_ms = INSTR_TIME_GET_MILLISEC(duration);
+  if (!crossed_threshold(duration_ms)) return;
+
+  BufferUsage buffers;
+  std::memset(&buffers, 0, sizeof buffers);
+  BufferUsageAccumDiff(&buffers, &pgBufferUsage, &buffers_before);
+  WalUsage wal;
+  std::memset(&wal, 0, sizeof wal);
+  WalUsageAccumDiff(&wal, &pgWalUsage, &wal_before);
+  uint64 rows = 0;
+  if (qc != nullptr &&
+      (qc->commandTag == CMDTAG_COPY || qc->commandTag == CMDTAG_FETCH ||
+       qc->commandTag == CMDTAG_SELECT || qc->commandTag == CMDTAG_REFRESH_MATERIALIZED_VIEW))
+    rows = qc->nprocessed;
+  int level = nesting_level;
+  pg::sql_entry_void(
+      [&] { capture_utility(pstmt, query_string, duration_ms, rows, &buffers, &wal, level); });
+}
+
+}  // namespace
+
+void install_hooks() {
+  EnableQueryId();
+  previous_shmem_request = shmem_request_hook;
+  shmem_request_hook = on_shmem_request;
+  previous_shmem_startup = shmem_startup_hook;
+  shmem_startup_hook = on_shmem_startup;
+  previous_executor_start = ExecutorStart_hook;
+  ExecutorStart_hook = on_executor_start;
+  previous_executor_run = ExecutorRun_hook;
+  ExecutorRun_hook = on_executor_run;
+  previous_executor_finish = ExecutorFinish_hook;
+  ExecutorFinish_hook = on_executor_finish;
+  previous_executor_end = ExecutorEnd_hook;
+  ExecutorEnd_hook = on_executor_end;
+  previous_process_utility = ProcessUtility_hook;
+  ProcessUtility_hook = on_process_utility;
+}
+
+}  // namespace pgfast::slowlog

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Slow-query capture tests that need a server of their own (restart-only settings, no preload, the
+# server log, concurrency). Each case starts its own throwaway PostgreSQL through
+# scripts/with-services and asserts with psql.
+#
+#   tests/integration/slowlog_server_test.sh <case>
+#   cases: not_preloaded ring_overflow log_line auto_explain_oracle pgbench_concurrency
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+case_name=${1:?case name}
+
+fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected [$2], got [$1]"; }
+# Runs the case body (a function name) inside its own services.
+with_server() { PGFAST_PG_CONF="$1" "$root/scripts/with-services" "$0" "$case_name" --inside; }
+q() { psql -X -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+inside=${2:-}
+
+case "$case_name" in
+not_preloaded)
+  if [ -z "$inside" ]; then with_server "shared_preload_libraries = ''"; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  for object in "SELECT * FROM pgfast.slow_queries" "SELECT * FROM pgfast.slow_query_stats" \
+                "SELECT * FROM pgfast.slow_queries_info()" "SELECT pgfast.slow_queries_reset()"; do
+    out=$(psql -X -qAt -v VERBOSITY=verbose -c "$object" 2>&1 || true)
+    echo "$out" | grep -q "ERROR:  55000: pgfast slow-query capture is not enabled" || fail "$object: $out"
+    echo "$out" | grep -q "shared_preload_libraries" || fail "$object: no hint: $out"
+  done
+  # Everything else keeps working.
+  expect_eq "$(q -c "SELECT pgfast.version() LIKE 'pgfast %'")" "t" "version without preload"
+  ;;
+
+ring_overflow)
+  if [ -z "$inside" ]; then with_server $'pgfast.slow_query_max = 4\npgfast.slow_query_ms = 0\npgfast.slow_query_log = off'; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  statements="SELECT pgfast.slow_queries_reset();"
+  for i in $(seq 1 10); do statements+=$'\n'"SELECT $i AS q$i;"; done
+  echo "$statements" | q >/dev/null
+  # Reset + 10 statements = 11 writes into 4 slots: the newest 4 are kept, 7 overwritten.
+  # One statement reads both (each statement is captured itself once it ends).
+  expect_eq "$(q -c "SELECT i.capacity || ' ' || i.used || ' ' || i.overwritten || ' ' ||
+                            (SELECT string_agg(query, '|' ORDER BY captured_at) FROM pgfast.slow_queries)
+                       FROM pgfast.slow_queries_info() i")" \
+    "4 4 7 SELECT 7 AS q7|SELECT 8 AS q8|SELECT 9 AS q9|SELECT 10 AS q10" \
+    "capacity, used, overwritten, and the newest entries kept oldest first"
+  ;;
+
+log_line)
+  if [ -z "$inside" ]; then with_server ""; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "SELECT pg_sleep(0.15) /* log-line-marker */" >/dev/null
+  q -c "SET pgfast.slow_query_log = off" -c "SELECT pg_sleep(0.15) /* not-logged-marker */" >/dev/null
+  grep -Eq 'LOG:  SLOW QUERY \(0\.[0-9]{3}s\): SELECT pg_sleep\(0\.15\) /\* log-line-marker \*/$' "$PGFAST_PG_LOG" ||
+    fail "no SLOW QUERY line in the log: $(grep 'SLOW QUERY' "$PGFAST_PG_LOG" || true)"
+  seconds=$(sed -n 's/.*SLOW QUERY (\([0-9.]*\)s): SELECT pg_sleep(0.15) \/\* log-line-marker.*/\1/p' "$PGFAST_PG_LOG")
+  awk -v s="$seconds" 'BEGIN { exit !(s >= 0.150 && s < 5) }' || fail "logged duration $seconds"
+  ! grep -q 'not-logged-marker' "$PGFAST_PG_LOG" || fail "logged although pgfast.slow_query_log = off"
+  expect_eq "$(q -c "SELECT count(*) FROM pgfast.slow_queries WHERE query LIKE '%not-logged-marker%'")" "1" \
+    "captured although not logged"
+  ;;
+
+auto_explain_oracle)
+  if [ -z "$inside" ]; then with_server $'pgfast.slow_query_log = off'; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE TABLE big AS SELECT g FROM generate_series(1, 300000) g"
+  # Statements around the 100 ms threshold; each carries a marker. auto_explain and pgfast run in
+  # the same session with the same threshold and must capture the same set.
+  script="LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 100;
+SET pgfast.slow_query_ms = 100;
+SET pgfast.slow_query_utility = off;
+SELECT pgfast.slow_queries_reset();"
+  n=0
+  for sleep in 0.01 0.05 0.09 0.101 0.11 0.15 0.2 0.02 0.13 0.099; do
+    n=$((n + 1)); script+=$'\n'"SELECT pg_sleep($sleep) /* m$n */;"
+  done
+  for rows in 1000 100000 300000 50000 200000; do
+    n=$((n + 1)); script+=$'\n'"SELECT count(*) FROM big a JOIN big b USING (g) WHERE a.g <= $rows /* m$n */;"
+  done
+  n=$((n + 1)); script+=$'\n'"SELECT sum(g) FROM (SELECT g, pg_sleep(0.0005) FROM big WHERE g <= 300) s /* m$n */;"
+  echo "$script" | q >/dev/null
+  from_auto_explain=$(grep -A1 'LOG:  duration: .* ms  plan:' "$PGFAST_PG_LOG" | grep -o '/\* m[0-9]* \*/' | sort -u)
+  from_pgfast=$(q -c "SELECT substring(query from '/\* m[0-9]+ \*/') FROM pgfast.slow_queries WHERE query LIKE '%/* m%'" | sort -u)
+  [ -n "$from_pgfast" ] || fail "pgfast captured nothing"
+  [ "$from_auto_explain" = "$from_pgfast" ] ||
+    fail "sets differ: auto_explain [$(echo "$from_auto_explain" | tr '\n' ' ')] pgfast [$(echo "$from_pgfast" | tr '\n' ' ')]"
+  echo "same set: $(echo "$from_pgfast" | tr '\n' ' ')"
+  ;;
+
+pgbench_concurrency)
+  if [ -z "$inside" ]; then with_server $'pgfast.slow_query_ms = 0\npgfast.slow_query_log = off\npgfast.slow_query_max = 500'; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  pgbench -q -i -s 2 >/dev/null 2>&1 || fail "pgbench -i"
+  q -c "SELECT pgfast.slow_queries_reset()" >/dev/null
+  pgbench -n -c 8 -j 2 -T "${PGFAST_PGBENCH_SECONDS:-30}" -M simple >"$PGFAST_SERVICES_DIR/pgbench.out" 2>&1 ||
+    { cat "$PGFAST_SERVICES_DIR/pgbench.out"; fail "pgbench run"; }
+  grep -E '^(number of transactions actually processed|tps)' "$PGFAST_SERVICES_DIR/pgbench.out"
+  # Every entry is well formed: one of the TPC-B statements pgbench ran, from a pgbench backend,
+  # with sane counters.
+  bad=$(q -c "
+    SELECT count(*) FROM pgfast.slow_queries
+     WHERE NOT (query ~ '^(BEGIN|END|UPDATE pgbench_accounts SET abalance = abalance \+ -?[0-9]+ WHERE aid = [0-9]+|SELECT abalance FROM pgbench_accounts WHERE aid = [0-9]+|UPDATE pgbench_tellers SET tbalance = tbalance \+ -?[0-9]+ WHERE tid = [0-9]+|UPDATE pgbench_branches SET bbalance = bbalance \+ -?[0-9]+ WHERE bid = [0-9]+|INSERT INTO pgbench_history \(tid, bid, aid, delta, mtime\) VALUES \([0-9]+, [0-9]+, [0-9]+, -?[0-9]+, CURRENT_TIMESTAMP\));?$')
+        OR application_name <> 'pgbench' OR duration_ms < 0 OR duration_ms > 60000
+        OR nesting_level <> 0 OR database <> current_database()")
+  expect_eq "$bad" "0" "malformed ring entries"
+  expect_eq "$(q -c "SELECT used FROM pgfast.slow_queries_info()")" "500" "ring full"
+  expect_eq "$(q -c "SELECT count(*) > 0 FROM pgfast.slow_queries_info() WHERE overwritten > 1000")" "t" "overwritten counted"
+  expect_eq "$(q -c "SELECT count(*) >= 5 FROM pgfast.slow_query_stats WHERE username = current_user AND calls > 100")" "t" "statistics accumulated"
+  ! grep -Eq 'terminated by signal|PANIC|TRAP:' "$PGFAST_PG_LOG" || fail "backend crash: $(grep -E 'terminated by signal|PANIC|TRAP:' "$PGFAST_PG_LOG")"
+  ;;
+
+*) fail "unknown case" ;;
+esac
+echo "PASS [$case_name]"

@@ -1,0 +1,262 @@
+// Authenticated page cursors (see cursor_codec.hpp).
+//
+// Decoding checks, in this order: text length, base64url form (canonical: no padding, no length
+// that is 1 modulo 4, unused low bits of the last character zero, so every text has exactly one
+// decoding and every change to the text changes the bytes), minimum size, the MAC (constant-time),
+// the version, the fingerprint, then the values with bounds checks on every length. Checking the
+// MAC before anything inside the payload means an altered cursor is always reported as a
+// signature mismatch, whichever byte was changed.
+#include "core/cursor_codec.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "core/error.hpp"
+
+namespace pgfast {
+namespace {
+
+constexpr char kProgramLimitExceeded[] = "54000";
+constexpr size_t kDigestSize = 32;
+// version + fingerprint + count (at least one byte) + MAC
+constexpr size_t kMinCursorBytes = 1 + kDigestSize + 1 + kDigestSize;
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int decode_char(char ch) {
+  if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+  if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+  if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+  if (ch == '-') return 62;
+  if (ch == '_') return 63;
+  return -1;
+}
+
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+[[noreturn]] void invalid(const std::string& what, std::string hint = {}) {
+  throw Error(sqlstate::kInvalidParameterValue, "invalid cursor: " + what, {}, std::move(hint));
+}
+
+// Reads the authenticated payload; every read is bounds-checked.
+class Reader {
+ public:
+  Reader(const uint8_t* data, size_t size) : p_(data), end_(data + size) {}
+
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+
+  uint8_t byte(const char* what) {
+    if (p_ == end_) invalid(std::string("truncated ") + what);
+    return *p_++;
+  }
+
+  // Unsigned LEB128, at most 64 bits, shortest form only.
+  uint64_t varint(const char* what) {
+    uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      uint8_t b = byte(what);
+      if (shift == 63 && b > 1) invalid(std::string("malformed ") + what);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        if (b == 0 && shift > 0) invalid(std::string("malformed ") + what);
+        return v;
+      }
+    }
+  }
+
+  std::string bytes(size_t n) {
+    std::string out(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return out;
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+void require_secret(std::string_view secret) {
+  if (secret.empty()) throw Error(sqlstate::kInternalError, "cursor secret is empty");
+}
+
+}  // namespace
+
+Sha256Digest sha256(std::string_view data) {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
+      len != out.size()) {
+    throw Error(sqlstate::kInternalError, "SHA-256 failed in OpenSSL");
+  }
+  return out;
+}
+
+Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
+  static const unsigned char kNoKey = 0;  // OpenSSL wants a non-null pointer even for 0 bytes
+  Sha256Digest out{};
+  unsigned int len = 0;
+  const void* key_ptr = key.empty() ? static_cast<const void*>(&kNoKey) : key.data();
+  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
+           &len) == nullptr ||
+      len != out.size()) {
+    throw Error(sqlstate::kInternalError, "HMAC-SHA256 failed in OpenSSL");
+  }
+  return out;
+}
+
+bool digests_equal(const Sha256Digest& a, const Sha256Digest& b) {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string base64url_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 4 + 2) / 3);
+  size_t i = 0;
+  auto at = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k])); };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    uint32_t v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kAlphabet[(v >> 6) & 63]);
+    out.push_back(kAlphabet[v & 63]);
+  }
+  size_t rest = bytes.size() - i;
+  if (rest == 1) {
+    uint32_t v = at(i) << 16;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+  } else if (rest == 2) {
+    uint32_t v = (at(i) << 16) | (at(i + 1) << 8);
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kAlphabet[(v >> 6) & 63]);
+  }
+  return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3 + 2);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : text) {
+    int v = decode_char(ch);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+      acc &= (1u << bits) - 1;
+    }
+  }
+  // 2 or 4 leftover bits (a length of 2 or 3 modulo 4) must be zero: only one text per byte string.
+  if (acc != 0) return std::nullopt;
+  return out;
+}
+
+Sha256Digest cursor_fingerprint(uint32_t relation_oid, std::string_view canonical_order_by,
+                                std::string_view canonical_filter) {
+  // Domain tag, then the oid big-endian, then each string prefixed by its 8-byte big-endian length.
+  std::string buf("pgfast cursor fingerprint v1");
+  buf.push_back('\0');
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    buf.push_back(static_cast<char>((relation_oid >> shift) & 0xff));
+  }
+  for (std::string_view s : {canonical_order_by, canonical_filter}) {
+    uint64_t n = s.size();
+    for (int shift = 56; shift >= 0; shift -= 8)
+      buf.push_back(static_cast<char>((n >> shift) & 0xff));
+    buf.append(s.data(), s.size());
+  }
+  return sha256(buf);
+}
+
+std::string encode_cursor(const CursorPosition& position, const Sha256Digest& fingerprint,
+                          std::string_view secret) {
+  require_secret(secret);
+  std::string payload;
+  payload.push_back(static_cast<char>(kCursorVersion));
+  payload.append(reinterpret_cast<const char*>(fingerprint.data()), fingerprint.size());
+  put_varint(payload, position.values.size());
+  for (const auto& value : position.values) {
+    if (!value) {
+      payload.push_back('\0');
+      continue;
+    }
+    payload.push_back('\1');
+    put_varint(payload, value->size());
+    payload += *value;
+  }
+  Sha256Digest mac = hmac_sha256(secret, payload);
+  payload.append(reinterpret_cast<const char*>(mac.data()), mac.size());
+  std::string text = base64url_encode(payload);
+  if (text.size() > kMaxCursorLength) {
+    throw Error(kProgramLimitExceeded,
+                "cursor too long: the key values of this row need " + std::to_string(text.size()) +
+                    " characters, at most " + std::to_string(kMaxCursorLength) + " are allowed",
+                {}, "Order by shorter columns.");
+  }
+  return text;
+}
+
+CursorPosition decode_cursor(std::string_view text, const Sha256Digest& fingerprint,
+                             std::string_view secret, size_t expected_values) {
+  require_secret(secret);
+  if (text.empty()) invalid("it is empty");
+  if (text.size() > kMaxCursorLength) {
+    invalid("too long (" + std::to_string(text.size()) + " characters, at most " +
+            std::to_string(kMaxCursorLength) + ")");
+  }
+  std::optional<std::string> decoded = base64url_decode(text);
+  if (!decoded) invalid("not base64url");
+  const std::string& raw = *decoded;
+  if (raw.size() < kMinCursorBytes) invalid("too short");
+
+  const size_t body_size = raw.size() - kDigestSize;
+  Sha256Digest mac{};
+  for (size_t i = 0; i < kDigestSize; ++i) mac[i] = static_cast<uint8_t>(raw[body_size + i]);
+  if (!digests_equal(mac, hmac_sha256(secret, std::string_view(raw.data(), body_size)))) {
+    invalid("signature mismatch",
+            "The cursor was altered, or it was made with another pgfast.cursor_secret.");
+  }
+
+  Reader r(reinterpret_cast<const uint8_t*>(raw.data()), body_size);
+  uint8_t version = r.byte("version");
+  if (version != kCursorVersion) invalid("unsupported version " + std::to_string(version));
+  Sha256Digest got{};
+  for (uint8_t& b : got) b = r.byte("fingerprint");
+  if (!digests_equal(got, fingerprint)) invalid("it was made for another table, order or filter");
+
+  uint64_t count = r.varint("value count");
+  if (count != expected_values) {
+    invalid("it holds " + std::to_string(count) + " values, expected " +
+            std::to_string(expected_values));
+  }
+  CursorPosition position;
+  position.values.reserve(expected_values);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint8_t flag = r.byte("value flag");
+    if (flag == 0) {
+      position.values.emplace_back(std::nullopt);
+      continue;
+    }
+    if (flag != 1) invalid("bad value flag");
+    uint64_t len = r.varint("value length");
+    if (len > r.remaining()) invalid("a value overruns the cursor");
+    position.values.emplace_back(r.bytes(static_cast<size_t>(len)));
+  }
+  if (r.remaining() != 0) invalid("trailing bytes");
+  return position;
+}
+
+}  // namespace pgfast

@@ -63,3 +63,33 @@ CREATE FUNCTION pgfast.slow_queries_reset() RETURNS void
 REVOKE ALL ON FUNCTION pgfast.slow_queries_reset() FROM PUBLIC;
 
 GRANT SELECT ON pgfast.slow_queries, pgfast.slow_query_stats TO PUBLIC;
+
+-- ---------------------------------------------------------------------------------------------
+-- Pagination
+-- ---------------------------------------------------------------------------------------------
+-- The per-database key that authenticates page cursors when pgfast.cursor_secret is not set.
+-- No ordinary role may read it; pgfast reads it internally.
+CREATE FUNCTION pgfast._random_bytes(n int) RETURNS bytea
+  AS 'MODULE_PATHNAME', 'pgfast_random_bytes'
+  LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+CREATE TABLE pgfast.cursor_key (key bytea NOT NULL);
+REVOKE ALL ON pgfast.cursor_key FROM PUBLIC;
+INSERT INTO pgfast.cursor_key VALUES (pgfast._random_bytes(32));
+COMMENT ON TABLE pgfast.cursor_key IS 'Key that authenticates page cursors (unless pgfast.cursor_secret is set)';
+
+CREATE FUNCTION pgfast.page(source regclass, order_by text DEFAULT NULL, page_size int DEFAULT NULL,
+                            after text DEFAULT NULL, before text DEFAULT NULL,
+                            filter jsonb DEFAULT NULL)
+  RETURNS jsonb
+  AS 'MODULE_PATHNAME', 'pgfast_page'
+  LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION pgfast.page(regclass, text, int, text, text, jsonb) IS
+  'Keyset page: {"items", "next_cursor", "prev_cursor", "has_next", "has_prev", "page_size"}';
+
+CREATE FUNCTION pgfast.offset_page(source regclass, order_by text DEFAULT NULL, page int DEFAULT 1,
+                                   per_page int DEFAULT NULL, filter jsonb DEFAULT NULL)
+  RETURNS jsonb
+  AS 'MODULE_PATHNAME', 'pgfast_offset_page'
+  LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION pgfast.offset_page(regclass, text, int, int, jsonb) IS
+  'Numbered page: {"items", "total", "page", "per_page", "pages", "has_next", "has_prev"}';

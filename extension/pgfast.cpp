@@ -1,5 +1,6 @@
 // The library's entry point: module magic and _PG_init (settings, hooks, shared memory; background
 // workers are registered here as the features arrive).
+#include "paging/settings.hpp"
 #include "pg/postgres.hpp"
 #include "slowlog/hooks.hpp"
 #include "slowlog/settings.hpp"
@@ -14,6 +15,7 @@ void _PG_init(void);
 // Plain PostgreSQL calls and no C++ object: an ereport from here unwinds nothing of ours.
 void _PG_init(void) {
   pgfast::slowlog::define_settings(process_shared_preload_libraries_in_progress);
+  pgfast::paging::define_settings();
   MarkGUCPrefixReserved("pgfast");
   // Hooks and shared memory only when preloaded: without it the slow-query views say how to
   // enable capture.

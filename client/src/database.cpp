@@ -53,6 +53,16 @@ Result Database::execute_prepared(std::string_view sql, const Params& params) {
   return lease->execute_prepared(sql, params);
 }
 
+KeysetPage Database::page(const PageRequest& request) {
+  Lease lease = acquire();
+  return fetch_page(*lease, request);
+}
+
+OffsetPage Database::offset_page(const OffsetPageRequest& request) {
+  Lease lease = acquire();
+  return fetch_offset_page(*lease, request);
+}
+
 PoolStats Database::stats() const {
   return pool_->stats();
 }

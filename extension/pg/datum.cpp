@@ -3,7 +3,10 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 }
 
 namespace pgfast::pg {
@@ -17,6 +20,48 @@ Datum text_datum(std::string_view value) {
   const char* data = value.data();
   int size = static_cast<int>(value.size());
   return call([data, size] { return PointerGetDatum(cstring_to_text_with_len(data, size)); });
+}
+
+Datum jsonb_datum(const std::string& json) {
+  const char* text = json.c_str();
+  return call([text] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(text)); });
+}
+
+std::string jsonb_text(Datum jsonb) {
+  char* text = call([jsonb] { return DatumGetCString(DirectFunctionCall1(jsonb_out, jsonb)); });
+  std::string out(text);
+  pfree(text);
+  return out;
+}
+
+std::string send_binary(Oid type, Datum value) {
+  bytea* bytes = call([type, value] {
+    Oid send_function;
+    bool varlena;
+    getTypeBinaryOutputInfo(type, &send_function, &varlena);
+    return OidSendFunctionCall(send_function, value);
+  });
+  std::string out(VARDATA(bytes), VARSIZE(bytes) - VARHDRSZ);
+  pfree(bytes);
+  return out;
+}
+
+Datum receive_binary(Oid type, const std::string& bytes) {
+  const char* data = bytes.data();
+  int size = static_cast<int>(bytes.size());
+  return call([type, data, size] {
+    Oid receive_function;
+    Oid io_param;
+    getTypeBinaryInputInfo(type, &receive_function, &io_param);
+    StringInfoData buffer;
+    initStringInfo(&buffer);
+    appendBinaryStringInfo(&buffer, data, size);
+    Datum result = OidReceiveFunctionCall(receive_function, &buffer, io_param, -1);
+    if (buffer.cursor != buffer.len)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+                      errmsg("incorrect binary data format in a cursor value")));
+    return result;
+  });
 }
 
 }  // namespace pgfast::pg

@@ -4,7 +4,25 @@
 
 #include "pg/guard.hpp"
 
+extern "C" {
+#include "utils/builtins.h"
+}
+
 namespace pgfast::pg {
+
+int SpiArgs::add(Oid type, Datum value, bool is_null) {
+  types_.push_back(type);
+  values_.push_back(is_null ? static_cast<Datum>(0) : value);
+  nulls_.push_back(is_null ? 'n' : ' ');
+  return count();
+}
+
+int SpiArgs::add_text(const std::string& value) {
+  const char* data = value.data();
+  int size = static_cast<int>(value.size());
+  Datum d = call([data, size] { return PointerGetDatum(cstring_to_text_with_len(data, size)); });
+  return add(TEXTOID, d);
+}
 
 SpiSession::SpiSession()
     : uncaught_at_start_(std::uncaught_exceptions()), caller_context_(CurrentMemoryContext) {
@@ -23,14 +41,66 @@ SpiSession::~SpiSession() {
   SPI_finish();
 }
 
-uint64_t SpiSession::execute(const std::string& sql, bool read_only, long max_rows) {
-  const char* text = sql.c_str();
-  int rc = call([text, read_only, max_rows] { return SPI_execute(text, read_only, max_rows); });
+namespace {
+uint64_t check_result(int rc) {
   if (rc < 0) {
     throw Error(sqlstate::kInternalError,
                 "SPI_execute failed: " + std::string(SPI_result_code_string(rc)));
   }
   return SPI_processed;
+}
+}  // namespace
+
+uint64_t SpiSession::execute(const std::string& sql, bool read_only, long max_rows) {
+  const char* text = sql.c_str();
+  return check_result(
+      call([text, read_only, max_rows] { return SPI_execute(text, read_only, max_rows); }));
+}
+
+uint64_t SpiSession::execute(const std::string& sql, SpiArgs& args, bool read_only, long max_rows) {
+  const char* text = sql.c_str();
+  int nargs = args.count();
+  Oid* types = args.types();
+  Datum* values = args.values();
+  const char* nulls = args.nulls();
+  return check_result(call([text, nargs, types, values, nulls, read_only, max_rows] {
+    return SPI_execute_with_args(text, nargs, types, values, nulls, read_only, max_rows);
+  }));
+}
+
+uint64_t SpiSession::rows() const noexcept {
+  return SPI_tuptable ? SPI_processed : 0;
+}
+
+std::optional<std::string> SpiSession::text(uint64_t row, int column) const {
+  HeapTuple tuple = SPI_tuptable->vals[row];
+  TupleDesc desc = SPI_tuptable->tupdesc;
+  char* value = call([tuple, desc, column] { return SPI_getvalue(tuple, desc, column + 1); });
+  if (value == nullptr) return std::nullopt;
+  std::string out(value);
+  pfree(value);
+  return out;
+}
+
+std::string SpiSession::text_not_null(uint64_t row, int column) const {
+  std::optional<std::string> value = text(row, column);
+  if (!value) {
+    throw Error(sqlstate::kInternalError, "unexpected NULL in column " +
+                                              std::to_string(column + 1) + " of an internal query");
+  }
+  return *value;
+}
+
+Datum SpiSession::datum(uint64_t row, int column, bool* is_null) const {
+  HeapTuple tuple = SPI_tuptable->vals[row];
+  TupleDesc desc = SPI_tuptable->tupdesc;
+  return call(
+      [tuple, desc, column, is_null] { return SPI_getbinval(tuple, desc, column + 1, is_null); });
+}
+
+Oid SpiSession::column_type(int column) const {
+  TupleDesc desc = SPI_tuptable->tupdesc;
+  return call([desc, column] { return SPI_gettypeid(desc, column + 1); });
 }
 
 }  // namespace pgfast::pg

@@ -1,8 +1,11 @@
-// SPI through the call guard: connect/finish as RAII, statements as guarded calls.
+// SPI through the call guard: connect/finish as RAII, statements with parameters as guarded calls,
+// result values copied out as C++ strings.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "pg/postgres.hpp"
 
@@ -11,6 +14,26 @@ extern "C" {
 }
 
 namespace pgfast::pg {
+
+// Parameters of one statement ($1, $2, ...). Pass-by-reference Datums must live in a memory
+// context that outlasts the statement (the caller's per-call context).
+class SpiArgs {
+ public:
+  // Adds a parameter and returns its number n (for "$n").
+  int add(Oid type, Datum value, bool is_null = false);
+  // A text parameter, copied into a palloc'd text Datum.
+  int add_text(const std::string& value);
+
+  int count() const noexcept { return static_cast<int>(types_.size()); }
+  Oid* types() noexcept { return types_.data(); }
+  Datum* values() noexcept { return values_.data(); }
+  const char* nulls() const noexcept { return nulls_.data(); }
+
+ private:
+  std::vector<Oid> types_;
+  std::vector<Datum> values_;
+  std::vector<char> nulls_;  // SPI's convention: 'n' for NULL, ' ' otherwise
+};
 
 class SpiSession {
  public:
@@ -22,9 +45,20 @@ class SpiSession {
   SpiSession(const SpiSession&) = delete;
   SpiSession& operator=(const SpiSession&) = delete;
 
-  // Runs `sql`; returns the number of rows processed. Results stay in SPI_tuptable until the next
-  // statement or the end of the session.
+  // Runs `sql`; returns the number of rows processed. Results stay readable through the
+  // accessors below until the next statement or the end of the session.
   uint64_t execute(const std::string& sql, bool read_only, long max_rows = 0);
+  uint64_t execute(const std::string& sql, SpiArgs& args, bool read_only, long max_rows = 0);
+
+  // Accessors of the last statement's result (row and column 0-based).
+  uint64_t rows() const noexcept;
+  // The value as text (the type's output function); nullopt for NULL.
+  std::optional<std::string> text(uint64_t row, int column) const;
+  // The value as text, an error naming the column if it is NULL.
+  std::string text_not_null(uint64_t row, int column) const;
+  // The raw Datum (valid until the next statement); *is_null set.
+  Datum datum(uint64_t row, int column, bool* is_null) const;
+  Oid column_type(int column) const;
 
  private:
   int uncaught_at_start_;

@@ -14,6 +14,7 @@
 
 #include "pgfast/connection.hpp"
 #include "pgfast/lease.hpp"
+#include "pgfast/paging.hpp"
 #include "pgfast/params.hpp"
 #include "pgfast/pool_stats.hpp"
 #include "pgfast/result.hpp"
@@ -66,6 +67,10 @@ class Database {
   // One statement on a borrowed connection.
   Result query(std::string_view sql, const Params& params = {});
   Result execute_prepared(std::string_view sql, const Params& params = {});
+
+  // The extension's pagination on a borrowed connection (pgfast/paging.hpp).
+  KeysetPage page(const PageRequest& request);
+  OffsetPage offset_page(const OffsetPageRequest& request);
 
   // Borrows a connection, BEGINs, runs body(Connection&), COMMITs and returns what body returned.
   // If body throws, the transaction is rolled back and the exception propagates.

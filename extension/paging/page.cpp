@@ -1,0 +1,171 @@
+// pgfast.page(source, order_by, page_size, after, before, filter): one keyset page.
+//
+// The page is the first page_size rows after the `after` cursor (or before the `before` cursor,
+// walking the order backwards), in the unique order ORDER BY order_by, <tie-breaker>. One query
+// fetches page_size + 1 rows (has_next/has_prev in the walking direction); the other direction is
+// answered by an EXISTS-style probe from the page's edge, so both flags are exact.
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cursor_codec.hpp"
+#include "core/error.hpp"
+#include "core/seek_predicate.hpp"
+#include "core/sql_text.hpp"
+#include "paging/cursor_secret.hpp"
+#include "paging/page_query.hpp"
+#include "paging/settings.hpp"
+#include "pg/datum.hpp"
+#include "pg/guard.hpp"
+#include "pg/spi.hpp"
+
+namespace pgfast::paging {
+
+namespace {
+
+struct PageRow {
+  CursorPosition key;
+  std::string item;  // the row as JSON text
+};
+
+// The seek condition "after `position` in `walk`", its parameters appended to `args`.
+std::string seek_condition(const ResolvedSource& source, const std::vector<OrderKey>& walk,
+                           const CursorPosition& position, pg::SpiArgs& args) {
+  std::vector<SeekColumn> columns;
+  for (size_t i = 0; i < walk.size(); ++i) {
+    const ColumnInfo& info = source.relation.require_column(walk[i].column, "order_by");
+    SeekColumn c;
+    c.key = walk[i];
+    c.not_null = info.not_null;
+    c.value_is_null = !position.values[i].has_value();
+    if (!c.value_is_null) {
+      c.param = args.add(info.type, pg::receive_binary(info.type, *position.values[i]));
+    }
+    columns.push_back(std::move(c));
+  }
+  return seek_predicate(columns, kAlias);
+}
+
+std::string key_select_list(const ResolvedSource& source) {
+  std::string list;
+  for (const OrderKey& k : source.order) {
+    list += quote_identifier(kAlias) + "." + quote_identifier(k.column) + ", ";
+  }
+  return list;
+}
+
+// Rows strictly after `from` (if any) in `walk`, at most `limit`.
+std::vector<PageRow> fetch(pg::SpiSession& spi, const ResolvedSource& source,
+                           const std::vector<OrderKey>& walk,
+                           const std::optional<CursorPosition>& from, long limit) {
+  pg::SpiArgs args = source.filter_args;
+  std::string seek = from ? seek_condition(source, walk, *from, args) : std::string();
+  std::string sql = "SELECT " + key_select_list(source) + "pg_catalog.to_jsonb(" +
+                    quote_identifier(kAlias) + ".*)::text" +
+                    from_where(source, {source.filter.condition, seek}) + order_by_clause(walk) +
+                    " LIMIT " + std::to_string(limit);
+  spi.execute(sql, args, true);
+  std::vector<PageRow> rows;
+  int keys = static_cast<int>(source.order.size());
+  for (uint64_t r = 0; r < spi.rows(); ++r) {
+    PageRow row;
+    for (int k = 0; k < keys; ++k) {
+      bool is_null;
+      Datum value = spi.datum(r, k, &is_null);
+      row.key.values.push_back(
+          is_null ? std::nullopt
+                  : std::optional<std::string>(pg::send_binary(spi.column_type(k), value)));
+    }
+    row.item = spi.text_not_null(r, keys);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// Whether any row lies strictly after `from` in `walk`.
+bool any_after(pg::SpiSession& spi, const ResolvedSource& source, const std::vector<OrderKey>& walk,
+               const CursorPosition& from) {
+  pg::SpiArgs args = source.filter_args;
+  std::string seek = seek_condition(source, walk, from, args);
+  spi.execute("SELECT 1" + from_where(source, {source.filter.condition, seek}) + " LIMIT 1", args,
+              true);
+  return spi.rows() > 0;
+}
+
+Datum page(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "source must not be NULL");
+  Oid relation = PG_GETARG_OID(0);
+  std::optional<std::string> order_by;
+  if (!PG_ARGISNULL(1)) order_by = pg::text_arg(fcinfo, 1);
+  int page_size =
+      resolve_page_size(PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2), "page_size");
+  std::optional<std::string> after;
+  std::optional<std::string> before;
+  if (!PG_ARGISNULL(3)) after = pg::text_arg(fcinfo, 3);
+  if (!PG_ARGISNULL(4)) before = pg::text_arg(fcinfo, 4);
+  if (after && before) {
+    throw Error(sqlstate::kInvalidParameterValue, "pass either after or before, not both");
+  }
+  bool filter_is_null = PG_ARGISNULL(5);
+  Datum filter = filter_is_null ? static_cast<Datum>(0) : PG_GETARG_DATUM(5);
+
+  pg::SpiSession spi;
+  ResolvedSource source = resolve_source(spi, relation, order_by, filter, filter_is_null);
+  Sha256Digest fingerprint =
+      cursor_fingerprint(relation, canonical_order_by(source.order), source.filter.canonical);
+  std::string secret = cursor_secret();
+  std::optional<CursorPosition> position;
+  if (after || before) {
+    position = decode_cursor(after ? *after : *before, fingerprint, secret, source.order.size());
+  }
+
+  bool backward = before.has_value();
+  std::vector<OrderKey> forward_walk = source.order;
+  std::vector<OrderKey> backward_walk = reversed(source.order);
+  const std::vector<OrderKey>& walk = backward ? backward_walk : forward_walk;
+  const std::vector<OrderKey>& opposite = backward ? forward_walk : backward_walk;
+
+  std::vector<PageRow> rows = fetch(spi, source, walk, position, page_size + 1L);
+  bool more_ahead = rows.size() > static_cast<size_t>(page_size);
+  if (more_ahead) rows.pop_back();
+  // Behind the page: rows before its first row (or before the cursor when the page is empty).
+  bool more_behind = false;
+  if (position) {
+    more_behind = any_after(spi, source, opposite, rows.empty() ? *position : rows.front().key);
+  }
+  if (backward) std::reverse(rows.begin(), rows.end());
+  bool has_next = backward ? more_behind : more_ahead;
+  bool has_prev = backward ? more_ahead : more_behind;
+
+  auto cursor_json = [&](bool wanted, const CursorPosition* at) {
+    if (!wanted || at == nullptr) return std::string("null");
+    return json_quote(encode_cursor(*at, fingerprint, secret));
+  };
+  const CursorPosition* first =
+      rows.empty() ? (position ? &*position : nullptr) : &rows.front().key;
+  const CursorPosition* last = rows.empty() ? (position ? &*position : nullptr) : &rows.back().key;
+
+  std::vector<std::string> items;
+  items.reserve(rows.size());
+  for (PageRow& r : rows) items.push_back(std::move(r.item));
+  std::string json = "{\"items\": ";
+  append_json_array(json, items);
+  json += ", \"next_cursor\": " + cursor_json(has_next, last);
+  json += ", \"prev_cursor\": " + cursor_json(has_prev, first);
+  json += std::string(", \"has_next\": ") + (has_next ? "true" : "false");
+  json += std::string(", \"has_prev\": ") + (has_prev ? "true" : "false");
+  json += ", \"page_size\": " + std::to_string(page_size) + "}";
+  return pg::jsonb_datum(json);
+}
+
+}  // namespace
+
+}  // namespace pgfast::paging
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgfast_page);
+Datum pgfast_page(PG_FUNCTION_ARGS) {
+  return pgfast::pg::sql_entry([&] { return pgfast::paging::page(fcinfo); });
+}
+}

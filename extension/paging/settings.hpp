@@ -1,0 +1,21 @@
+// Settings of pagination (DESIGN 4.2): page sizes and the cursor secret.
+#pragma once
+
+namespace pgfast::paging {
+
+struct Settings {
+  int page_size_default = 50;     // pgfast.page_size_default
+  int page_size_max = 500;        // pgfast.page_size_max
+  char* cursor_secret = nullptr;  // pgfast.cursor_secret (superuser-only); empty: per-database key
+};
+
+extern Settings settings;
+
+// Defines the GUCs (called from _PG_init).
+void define_settings();
+
+// The page size to use: `requested` (if not NULL) checked against 1..page_size_max, else the
+// default. `argument` names the SQL argument in errors.
+int resolve_page_size(bool requested_is_null, int requested, const char* argument);
+
+}  // namespace pgfast::paging

@@ -28,14 +28,19 @@ override with_llvm = no
 
 PG_INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server)
 PG_CPPFLAGS = -isystem $(PG_INCLUDEDIR_SERVER) -Iextension -DPGFAST_VERSION='"$(PGFAST_VERSION)"'
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -fno-omit-frame-pointer
+# -MMD -MP: header dependencies (PGXS tracks none for C++), so a changed header rebuilds its users.
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -fno-omit-frame-pointer -MMD -MP
 SHLIB_LINK = -lstdc++ -lcrypto
 
 # pg_regress: our own installcheck (schedule file), against the server PGHOST/PGPORT point at.
 NO_INSTALLCHECK = 1
 
+EXTRA_CLEAN = $(OBJS:.o=.d)
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+-include $(OBJS:.o=.d)
 
 # The shared library is linked by the C driver; link it with g++ so libstdc++/libgcc_s are right.
 COMPILER = $(CXX) $(CXXFLAGS)

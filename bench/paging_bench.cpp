@@ -2,8 +2,8 @@
 // table of BENCH_PAGING_ROWS rows (default 2,000,000) with an index matching the order.
 //
 // For each depth (0, 10k, 100k, 1M, last page) and each of BENCH_ROUNDS interleaved rounds:
-//   server: EXPLAIN (ANALYZE, TIMING OFF) execution time of SELECT pgfast.page(...) vs the plain OFFSET query;
-//   client: wall time of Database::page vs the OFFSET query through the same pool.
+//   server: EXPLAIN (ANALYZE, TIMING OFF) execution time of SELECT pgfast.page(...) vs the plain
+//   OFFSET query; client: wall time of Database::page vs the OFFSET query through the same pool.
 // Prints medians and ratios; writes bench/results/paging.json.
 #include <algorithm>
 #include <chrono>

@@ -93,3 +93,46 @@ CREATE FUNCTION pgfast.offset_page(source regclass, order_by text DEFAULT NULL, 
   LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION pgfast.offset_page(regclass, text, int, int, jsonb) IS
   'Numbered page: {"items", "total", "page", "per_page", "pages", "has_next", "has_prev"}';
+
+-- ---------------------------------------------------------------------------------------------
+-- Bulk operations (set-based, one call = all or nothing; see docs/bulk.md)
+-- ---------------------------------------------------------------------------------------------
+CREATE FUNCTION pgfast.bulk_upsert(target regclass, rows jsonb,
+                                   conflict_columns text[] DEFAULT NULL,
+                                   update_columns text[] DEFAULT NULL,
+                                   options jsonb DEFAULT '{}')
+  RETURNS TABLE(inserted bigint, updated bigint, unchanged bigint)
+  AS 'MODULE_PATHNAME', 'pgfast_bulk_upsert'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION pgfast.bulk_upsert_from(target regclass, source regclass,
+                                        conflict_columns text[] DEFAULT NULL,
+                                        update_columns text[] DEFAULT NULL,
+                                        options jsonb DEFAULT '{}')
+  RETURNS TABLE(inserted bigint, updated bigint, unchanged bigint)
+  AS 'MODULE_PATHNAME', 'pgfast_bulk_upsert_from'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION pgfast.bulk_upsert_rows(target regclass, rows jsonb,
+                                        conflict_columns text[] DEFAULT NULL,
+                                        update_columns text[] DEFAULT NULL,
+                                        options jsonb DEFAULT '{}')
+  RETURNS TABLE(ord bigint, action text, key jsonb)
+  AS 'MODULE_PATHNAME', 'pgfast_bulk_upsert_rows'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION pgfast.bulk_insert(target regclass, rows jsonb, options jsonb DEFAULT '{}')
+  RETURNS TABLE(ord bigint, key jsonb)
+  AS 'MODULE_PATHNAME', 'pgfast_bulk_insert'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION pgfast.bulk_update(target regclass, rows jsonb, key_columns text[] DEFAULT NULL,
+                                   options jsonb DEFAULT '{}')
+  RETURNS TABLE(updated bigint, unchanged bigint, missing bigint)
+  AS 'MODULE_PATHNAME', 'pgfast_bulk_update'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION pgfast.bulk_delete(target regclass, keys jsonb, key_columns text[] DEFAULT NULL)
+  RETURNS bigint
+  AS 'MODULE_PATHNAME', 'pgfast_bulk_delete'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE;

@@ -18,8 +18,8 @@ bool is_scalar(const std::string& json_type) {
 
 }  // namespace
 
-Filter build_filter(pg::SpiSession& spi, const RelationInfo& relation, Datum filter, bool is_null,
-                    pg::SpiArgs& args, const std::string& alias) {
+Filter build_filter(pg::SpiSession& spi, const pg::RelationInfo& relation, Datum filter,
+                    bool is_null, pg::SpiArgs& args, const std::string& alias) {
   Filter out;
   if (is_null) return out;
   pg::SpiArgs filter_arg;
@@ -56,7 +56,7 @@ Filter build_filter(pg::SpiSession& spi, const RelationInfo& relation, Datum fil
   for (uint64_t r = 0; r < spi.rows(); ++r) {
     std::string key = spi.text_not_null(r, 0);
     std::string type = spi.text_not_null(r, 1);
-    const ColumnInfo& column = relation.require_column(key, "filter");
+    const pg::ColumnInfo& column = relation.require_column(key, "filter");
     std::string target = prefix + quote_identifier(column.name);
     if (type != "array") {
       close_array();

@@ -5,7 +5,8 @@
 
 #include <string>
 
-#include "paging/relation_info.hpp"
+#include "paging/unique_order.hpp"
+#include "pg/relation_info.hpp"
 #include "pg/spi.hpp"
 
 namespace pgfast::paging {
@@ -16,7 +17,7 @@ struct Filter {
 };
 
 // `filter` is a jsonb Datum or NULL (`is_null`). Errors (22023, 42703) name the key.
-Filter build_filter(pg::SpiSession& spi, const RelationInfo& relation, Datum filter, bool is_null,
-                    pg::SpiArgs& args, const std::string& alias);
+Filter build_filter(pg::SpiSession& spi, const pg::RelationInfo& relation, Datum filter,
+                    bool is_null, pg::SpiArgs& args, const std::string& alias);
 
 }  // namespace pgfast::paging

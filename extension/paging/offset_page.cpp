@@ -16,7 +16,9 @@ namespace pgfast::paging {
 
 namespace {
 
-Datum offset_page(FunctionCallInfo fcinfo) {
+// The page as JSON text. The jsonb Datum is made by the caller, after SPI is finished: memory
+// allocated while SPI is connected belongs to SPI and is freed by SPI_finish.
+std::string offset_page_json(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "source must not be NULL");
   Oid relation = PG_GETARG_OID(0);
   std::optional<std::string> order_by;
@@ -58,7 +60,7 @@ Datum offset_page(FunctionCallInfo fcinfo) {
   json += std::string(", \"has_next\": ") + (page < pages ? "true" : "false");
   json += std::string(", \"has_prev\": ") + (page > 1 && total > 0 ? "true" : "false");
   json += "}";
-  return pg::jsonb_datum(json);
+  return json;
 }
 
 }  // namespace
@@ -68,6 +70,7 @@ Datum offset_page(FunctionCallInfo fcinfo) {
 extern "C" {
 PG_FUNCTION_INFO_V1(pgfast_offset_page);
 Datum pgfast_offset_page(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::paging::offset_page(fcinfo); });
+  return pgfast::pg::sql_entry(
+      [&] { return pgfast::pg::jsonb_datum(pgfast::paging::offset_page_json(fcinfo)); });
 }
 }

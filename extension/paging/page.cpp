@@ -34,7 +34,7 @@ std::string seek_condition(const ResolvedSource& source, const std::vector<Order
                            const CursorPosition& position, pg::SpiArgs& args) {
   std::vector<SeekColumn> columns;
   for (size_t i = 0; i < walk.size(); ++i) {
-    const ColumnInfo& info = source.relation.require_column(walk[i].column, "order_by");
+    const pg::ColumnInfo& info = source.relation.require_column(walk[i].column, "order_by");
     SeekColumn c;
     c.key = walk[i];
     c.not_null = info.not_null;
@@ -93,7 +93,9 @@ bool any_after(pg::SpiSession& spi, const ResolvedSource& source, const std::vec
   return spi.rows() > 0;
 }
 
-Datum page(FunctionCallInfo fcinfo) {
+// The page as JSON text. The jsonb Datum is made by the caller, after SPI is finished: memory
+// allocated while SPI is connected belongs to SPI and is freed by SPI_finish.
+std::string page_json(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "source must not be NULL");
   Oid relation = PG_GETARG_OID(0);
   std::optional<std::string> order_by;
@@ -156,7 +158,7 @@ Datum page(FunctionCallInfo fcinfo) {
   json += std::string(", \"has_next\": ") + (has_next ? "true" : "false");
   json += std::string(", \"has_prev\": ") + (has_prev ? "true" : "false");
   json += ", \"page_size\": " + std::to_string(page_size) + "}";
-  return pg::jsonb_datum(json);
+  return json;
 }
 
 }  // namespace
@@ -166,6 +168,7 @@ Datum page(FunctionCallInfo fcinfo) {
 extern "C" {
 PG_FUNCTION_INFO_V1(pgfast_page);
 Datum pgfast_page(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::paging::page(fcinfo); });
+  return pgfast::pg::sql_entry(
+      [&] { return pgfast::pg::jsonb_datum(pgfast::paging::page_json(fcinfo)); });
 }
 }

@@ -8,7 +8,7 @@ ResolvedSource resolve_source(pg::SpiSession& spi, Oid relation,
                               const std::optional<std::string>& order_by, Datum filter,
                               bool filter_is_null) {
   ResolvedSource source;
-  source.relation = load_relation(spi, relation);
+  source.relation = pg::load_relation(spi, relation);
   source.order = unique_order(source.relation, order_by);
   source.filter =
       build_filter(spi, source.relation, filter, filter_is_null, source.filter_args, kAlias);

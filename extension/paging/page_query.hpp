@@ -8,7 +8,8 @@
 
 #include "core/order_by.hpp"
 #include "paging/filter.hpp"
-#include "paging/relation_info.hpp"
+#include "paging/unique_order.hpp"
+#include "pg/relation_info.hpp"
 #include "pg/spi.hpp"
 
 namespace pgfast::paging {
@@ -18,7 +19,7 @@ namespace pgfast::paging {
 inline constexpr char kAlias[] = "s";
 
 struct ResolvedSource {
-  RelationInfo relation;
+  pg::RelationInfo relation;
   std::vector<OrderKey> order;  // unique: the tie-breaker appended
   Filter filter;
   pg::SpiArgs filter_args;  // the filter's parameters ($1..$k)

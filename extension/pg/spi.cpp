@@ -1,6 +1,7 @@
 #include "pg/spi.hpp"
 
 #include <exception>
+#include <unordered_map>
 
 #include "pg/guard.hpp"
 
@@ -65,6 +66,31 @@ uint64_t SpiSession::execute(const std::string& sql, SpiArgs& args, bool read_on
   const char* nulls = args.nulls();
   return check_result(call([text, nargs, types, values, nulls, read_only, max_rows] {
     return SPI_execute_with_args(text, nargs, types, values, nulls, read_only, max_rows);
+  }));
+}
+
+uint64_t SpiSession::execute_cached(const std::string& sql, SpiArgs& args, bool read_only) {
+  static std::unordered_map<std::string, SPIPlanPtr> plans;
+  auto found = plans.find(sql);
+  SPIPlanPtr plan;
+  if (found != plans.end()) {
+    plan = found->second;
+  } else {
+    const char* text = sql.c_str();
+    int nargs = args.count();
+    Oid* types = args.types();
+    plan = call([text, nargs, types] { return SPI_prepare(text, nargs, types); });
+    if (plan == nullptr) {
+      throw Error(sqlstate::kInternalError,
+                  "SPI_prepare failed: " + std::string(SPI_result_code_string(SPI_result)));
+    }
+    call([plan] { SPI_keepplan(plan); });
+    plans.emplace(sql, plan);
+  }
+  Datum* values = args.values();
+  const char* nulls = args.nulls();
+  return check_result(call([plan, values, nulls, read_only] {
+    return SPI_execute_plan(plan, values, nulls, read_only, 0);
   }));
 }
 

@@ -35,6 +35,9 @@ class SpiArgs {
   std::vector<char> nulls_;  // SPI's convention: 'n' for NULL, ' ' otherwise
 };
 
+// Memory allocated while the session is connected (Datums it returns, pallocs in between) is
+// SPI's and is freed by SPI_finish: build what a SQL function returns after the session ends, or
+// copy it into the caller's context.
 class SpiSession {
  public:
   SpiSession();
@@ -46,9 +49,15 @@ class SpiSession {
   SpiSession& operator=(const SpiSession&) = delete;
 
   // Runs `sql`; returns the number of rows processed. Results stay readable through the
-  // accessors below until the next statement or the end of the session.
+  // accessors below until the next statement or the end of the session. A read_only statement
+  // runs on the caller's snapshot and does not see what earlier statements of this session
+  // wrote: use read_only = false after writing.
   uint64_t execute(const std::string& sql, bool read_only, long max_rows = 0);
   uint64_t execute(const std::string& sql, SpiArgs& args, bool read_only, long max_rows = 0);
+  // Like execute, with the plan prepared once per backend and kept (SPI_keepplan; PostgreSQL's
+  // plan cache re-plans it after catalog changes). For a fixed set of statements (catalog
+  // lookups) only: the cache is never pruned.
+  uint64_t execute_cached(const std::string& sql, SpiArgs& args, bool read_only);
 
   // Accessors of the last statement's result (row and column 0-based).
   uint64_t rows() const noexcept;

@@ -1,7 +1,4 @@
-#include "paging/relation_info.hpp"
-
-#include <algorithm>
-#include <set>
+#include "pg/relation_info.hpp"
 
 #include "core/error.hpp"
 #include "core/sql_text.hpp"
@@ -11,7 +8,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 }
 
-namespace pgfast::paging {
+namespace pgfast::pg {
 
 const ColumnInfo* RelationInfo::column(const std::string& name) const {
   for (const ColumnInfo& c : columns) {
@@ -30,12 +27,19 @@ const ColumnInfo& RelationInfo::require_column(const std::string& name,
   return *c;
 }
 
-RelationInfo load_relation(pg::SpiSession& spi, Oid relation) {
+const UniqueIndex* RelationInfo::primary_key() const {
+  for (const UniqueIndex& u : unique_indexes) {
+    if (u.primary) return &u;
+  }
+  return nullptr;
+}
+
+RelationInfo load_relation(SpiSession& spi, Oid relation) {
   RelationInfo info;
   info.oid = relation;
-  pg::SpiArgs args;
+  SpiArgs args;
   args.add(OIDOID, ObjectIdGetDatum(relation));
-  spi.execute(
+  spi.execute_cached(
       "SELECT n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c "
       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
       args, true);
@@ -51,9 +55,10 @@ RelationInfo load_relation(pg::SpiSession& spi, Oid relation) {
     throw Error("42809", info.qualified_name + " is not a table, view or materialized view");
   }
 
-  spi.execute(
+  spi.execute_cached(
       "SELECT a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-      "a.attnotnull FROM pg_catalog.pg_attribute a "
+      "a.attnotnull, a.attgenerated <> '', a.attidentity = 'a', a.attidentity <> '' "
+      "FROM pg_catalog.pg_attribute a "
       "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
       args, true);
   for (uint64_t r = 0; r < spi.rows(); ++r) {
@@ -62,12 +67,14 @@ RelationInfo load_relation(pg::SpiSession& spi, Oid relation) {
     c.type = static_cast<Oid>(std::stoul(spi.text_not_null(r, 1)));
     c.type_name = spi.text_not_null(r, 2);
     c.not_null = spi.text_not_null(r, 3) == "t";
+    c.generated = spi.text_not_null(r, 4) == "t";
+    c.identity_always = spi.text_not_null(r, 5) == "t";
+    c.identity = spi.text_not_null(r, 6) == "t";
     info.columns.push_back(std::move(c));
   }
 
-  // Valid unique indexes on plain columns without predicate; key columns only (not INCLUDE).
-  spi.execute(
-      "SELECT i.indexrelid, a.attname, a.attnotnull "
+  spi.execute_cached(
+      "SELECT i.indexrelid, i.indisprimary, a.attname, a.attnotnull "
       "FROM pg_catalog.pg_index i "
       "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
       "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
@@ -76,57 +83,17 @@ RelationInfo load_relation(pg::SpiSession& spi, Oid relation) {
       "ORDER BY i.indisprimary DESC, i.indnkeyatts, i.indexrelid, k.ord",
       args, true);
   std::string current_index;
-  bool usable = true;
-  std::vector<std::string> key;
-  auto flush = [&] {
-    if (!current_index.empty() && usable && !key.empty()) info.unique_keys.push_back(key);
-    key.clear();
-    usable = true;
-  };
   for (uint64_t r = 0; r < spi.rows(); ++r) {
     std::string index = spi.text_not_null(r, 0);
     if (index != current_index) {
-      flush();
       current_index = index;
+      info.unique_indexes.push_back(UniqueIndex{{}, spi.text_not_null(r, 1) == "t", true});
     }
-    key.push_back(spi.text_not_null(r, 1));
-    usable = usable && spi.text_not_null(r, 2) == "t";
+    UniqueIndex& u = info.unique_indexes.back();
+    u.columns.push_back(spi.text_not_null(r, 2));
+    u.all_not_null = u.all_not_null && spi.text_not_null(r, 3) == "t";
   }
-  flush();
   return info;
 }
 
-std::vector<OrderKey> unique_order(const RelationInfo& relation,
-                                   const std::optional<std::string>& order_by) {
-  std::vector<OrderKey> keys;
-  if (order_by) {
-    keys = parse_order_by(*order_by);
-    for (const OrderKey& k : keys) relation.require_column(k.column, "order_by");
-  }
-  std::set<std::string> named;
-  for (const OrderKey& k : keys) named.insert(k.column);
-  // Already unique: the order names every column of some unique key.
-  for (const auto& unique : relation.unique_keys) {
-    if (std::all_of(unique.begin(), unique.end(),
-                    [&](const std::string& c) { return named.count(c) > 0; })) {
-      return keys;
-    }
-  }
-  if (!relation.unique_keys.empty()) {
-    for (const std::string& c : relation.unique_keys.front()) {
-      if (named.count(c) == 0) keys.push_back(OrderKey{c, false, false});
-    }
-    return keys;
-  }
-  bool view_like = relation.kind == RELKIND_VIEW || relation.kind == RELKIND_FOREIGN_TABLE;
-  if (view_like && !keys.empty()) return keys;
-  throw Error(sqlstate::kObjectNotInPrerequisiteState,
-              relation.qualified_name +
-                  " has no primary key or unique index on NOT NULL columns to break ties",
-              "",
-              view_like ? "Pass an order_by that is unique for this view."
-                        : "Add a primary key, or pass an order_by that includes the columns "
-                          "of a unique index on NOT NULL columns.");
-}
-
-}  // namespace pgfast::paging
+}  // namespace pgfast::pg

@@ -1,0 +1,145 @@
+// pgfast.bulk_insert, pgfast.bulk_update, pgfast.bulk_delete (set-based on a staging table, like
+// the upserts in upsert.cpp).
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bulk/keys.hpp"
+#include "bulk/options.hpp"
+#include "bulk/stage.hpp"
+#include "core/bulk_sql.hpp"
+#include "core/error.hpp"
+#include "pg/datum.hpp"
+#include "pg/guard.hpp"
+#include "pg/relation_info.hpp"
+#include "pg/spi.hpp"
+#include "pg/srf.hpp"
+
+namespace pgfast::bulk {
+
+namespace {
+
+pg::RelationInfo read_target(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "target must not be NULL");
+  pg::RelationInfo target = pg::load_relation(spi, PG_GETARG_OID(0));
+  require_table(target);
+  return target;
+}
+
+Datum require_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+  if (PG_ARGISNULL(n)) {
+    throw Error(sqlstate::kNullValueNotAllowed, std::string(name) + " must not be NULL");
+  }
+  return PG_GETARG_DATUM(n);
+}
+
+// bulk_insert(target, rows, options) -> (ord, key): key is the new row's primary key (or first
+// unique key on NOT NULL columns), NULL for a table with neither.
+Datum bulk_insert(FunctionCallInfo fcinfo) {
+  pg::SpiSession spi;
+  pg::RelationInfo target = read_target(spi, fcinfo);
+  Datum rows = require_arg(fcinfo, 1, "rows");
+  parse_options(spi, PG_ARGISNULL(2) ? static_cast<Datum>(0) : PG_GETARG_DATUM(2), PG_ARGISNULL(2));
+  Stage stage = stage_json(spi, target, rows, "rows");
+  std::vector<std::string> key;
+  for (const pg::UniqueIndex& u : target.unique_indexes) {
+    if (u.all_not_null) {
+      key = u.columns;
+      break;
+    }
+  }
+  pg::MaterializedResult result(fcinfo);
+  if (stage.rows > 0) {
+    if (stage.columns.empty()) {
+      throw Error(sqlstate::kInvalidParameterValue, "rows carry no columns");
+    }
+    bulk_sql::Tables t{target.qualified_name, stage.name};
+    spi.execute(bulk_sql::insert_all(t, stage.columns, key), false);
+    for (uint64_t r = 0; r < spi.rows(); ++r) {
+      Datum values[2] = {Int64GetDatum(std::stoll(spi.text_not_null(r, 0))), 0};
+      bool nulls[2] = {false, key.empty()};
+      if (!key.empty()) values[1] = pg::jsonb_datum(spi.text_not_null(r, 1));
+      result.put(values, nulls);
+    }
+  }
+  drop_stage(spi, stage);
+  return static_cast<Datum>(0);
+}
+
+// bulk_update(target, rows, key_columns, options) -> (updated, unchanged, missing).
+Datum bulk_update(FunctionCallInfo fcinfo) {
+  pg::SpiSession spi;
+  pg::RelationInfo target = read_target(spi, fcinfo);
+  Datum rows = require_arg(fcinfo, 1, "rows");
+  auto key_columns = text_array_arg(fcinfo, 2, "key_columns");
+  Options options = parse_options(spi, PG_ARGISNULL(3) ? static_cast<Datum>(0) : PG_GETARG_DATUM(3),
+                                  PG_ARGISNULL(3));
+  std::vector<std::string> keys = resolve_keys(target, key_columns, "key_columns", true);
+  Stage stage = stage_json(spi, target, rows, "rows");
+  int64_t updated = 0, unchanged = 0, missing = 0;
+  if (stage.rows > 0) {
+    check_keys_present(spi, stage, keys, "rows");
+    std::vector<int64_t> removed =
+        resolve_duplicates(spi, target, stage, keys, options.on_duplicate, "rows");
+    bulk_sql::Tables t{target.qualified_name, stage.name};
+    std::vector<std::string> set_columns;
+    for (const std::string& c : stage.columns) {
+      if (std::find(keys.begin(), keys.end(), c) == keys.end()) set_columns.push_back(c);
+    }
+    spi.execute(bulk_sql::lock_existing(t, keys), false);
+    int64_t existing = static_cast<int64_t>(spi.rows());
+    if (!set_columns.empty() && existing > 0) {
+      spi.execute(bulk_sql::update_from_stage(t, keys, set_columns, options.only_changed), false);
+      updated = static_cast<int64_t>(spi.rows());
+    }
+    unchanged = existing - updated;
+    missing = stage.rows - static_cast<int64_t>(removed.size()) - existing;
+  }
+  drop_stage(spi, stage);
+  pg::MaterializedResult result(fcinfo);
+  Datum values[3] = {Int64GetDatum(updated), Int64GetDatum(unchanged), Int64GetDatum(missing)};
+  bool nulls[3] = {false, false, false};
+  result.put(values, nulls);
+  return static_cast<Datum>(0);
+}
+
+// bulk_delete(target, keys, key_columns) -> number of rows deleted.
+Datum bulk_delete(FunctionCallInfo fcinfo) {
+  pg::SpiSession spi;
+  pg::RelationInfo target = read_target(spi, fcinfo);
+  Datum keys_json = require_arg(fcinfo, 1, "keys");
+  auto key_columns = text_array_arg(fcinfo, 2, "key_columns");
+  std::vector<std::string> keys = resolve_keys(target, key_columns, "key_columns", false);
+  Stage stage = stage_json(spi, target, keys_json, "keys");
+  int64_t deleted = 0;
+  if (stage.rows > 0) {
+    check_keys_present(spi, stage, keys, "keys");
+    bulk_sql::Tables t{target.qualified_name, stage.name};
+    spi.execute(bulk_sql::lock_existing(t, keys), false);
+    deleted = static_cast<int64_t>(spi.execute(bulk_sql::delete_matching(t, keys), false));
+  }
+  drop_stage(spi, stage);
+  return Int64GetDatum(deleted);
+}
+
+}  // namespace
+
+}  // namespace pgfast::bulk
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgfast_bulk_insert);
+Datum pgfast_bulk_insert(PG_FUNCTION_ARGS) {
+  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_insert(fcinfo); });
+}
+
+PG_FUNCTION_INFO_V1(pgfast_bulk_update);
+Datum pgfast_bulk_update(PG_FUNCTION_ARGS) {
+  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_update(fcinfo); });
+}
+
+PG_FUNCTION_INFO_V1(pgfast_bulk_delete);
+Datum pgfast_bulk_delete(PG_FUNCTION_ARGS) {
+  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_delete(fcinfo); });
+}
+}

@@ -1,0 +1,126 @@
+#include "bulk/keys.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "core/bulk_sql.hpp"
+#include "core/error.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+}
+
+namespace pgfast::bulk {
+
+std::optional<std::vector<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n,
+                                                       const char* argument) {
+  if (PG_ARGISNULL(n)) return std::nullopt;
+  Datum* elements = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  pg::call([fcinfo, n, &elements, &nulls, &count] {
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
+  });
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i]) {
+      throw Error(sqlstate::kNullValueNotAllowed, std::string(argument) + " must not contain NULL");
+    }
+    text* t = reinterpret_cast<text*>(DatumGetPointer(elements[i]));
+    out.emplace_back(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+  }
+  return out;
+}
+
+std::vector<std::string> resolve_keys(const pg::RelationInfo& target,
+                                      const std::optional<std::vector<std::string>>& requested,
+                                      const char* argument, bool need_unique_index) {
+  std::vector<std::string> keys;
+  if (requested) {
+    if (requested->empty()) {
+      throw Error(sqlstate::kInvalidParameterValue, std::string(argument) + " must not be empty");
+    }
+    std::set<std::string> seen;
+    for (const std::string& k : *requested) {
+      target.require_column(k, argument);
+      if (!seen.insert(k).second) {
+        throw Error(sqlstate::kInvalidParameterValue,
+                    "column \"" + k + "\" appears twice in " + argument);
+      }
+      keys.push_back(k);
+    }
+  } else {
+    const pg::UniqueIndex* pk = target.primary_key();
+    if (pk == nullptr) {
+      throw Error("42P10", target.qualified_name + " has no primary key", "",
+                  "Pass " + std::string(argument) + " naming the columns of a unique index.");
+    }
+    keys = pk->columns;
+  }
+  if (need_unique_index) {
+    std::set<std::string> wanted(keys.begin(), keys.end());
+    bool found = std::any_of(
+        target.unique_indexes.begin(), target.unique_indexes.end(), [&](const pg::UniqueIndex& u) {
+          return std::set<std::string>(u.columns.begin(), u.columns.end()) == wanted;
+        });
+    if (!found) {
+      std::string names;
+      for (const std::string& k : keys) names += (names.empty() ? "" : ", ") + k;
+      throw Error("42P10",
+                  "no unique index of " + target.qualified_name + " matches " + argument + " (" +
+                      names + ")",
+                  "", "Create a unique index or constraint on exactly these columns.");
+    }
+  }
+  return keys;
+}
+
+void check_keys_present(pg::SpiSession& spi, const Stage& stage,
+                        const std::vector<std::string>& keys, const char* argument) {
+  bulk_sql::Tables t{"", stage.name};
+  for (const std::string& k : keys) {
+    if (std::find(stage.columns.begin(), stage.columns.end(), k) == stage.columns.end()) {
+      if (stage.rows == 0) continue;
+      throw Error("23502", "key column \"" + k + "\" is missing from " + argument,
+                  "Every row must carry the key columns.");
+    }
+    spi.execute(bulk_sql::first_null_key(t, k), false);
+    if (auto ord = spi.text(0, 0)) {
+      throw Error("23502", "key column \"" + k + "\" is NULL in " + argument + "[" + *ord + "]");
+    }
+  }
+}
+
+std::vector<int64_t> ords_of_result(pg::SpiSession& spi) {
+  std::vector<int64_t> ords;
+  ords.reserve(spi.rows());
+  for (uint64_t r = 0; r < spi.rows(); ++r) ords.push_back(std::stoll(spi.text_not_null(r, 0)));
+  return ords;
+}
+
+std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationInfo& target,
+                                        const Stage& stage, const std::vector<std::string>& keys,
+                                        OnDuplicate mode, const char* argument) {
+  bulk_sql::Tables t{target.qualified_name, stage.name};
+  if (mode == OnDuplicate::kError) {
+    spi.execute(bulk_sql::first_duplicate(t, keys), false);
+    if (spi.rows() > 0) {
+      throw Error("21000",
+                  std::string(argument) + "[" + spi.text_not_null(0, 0) + "] and " + argument +
+                      "[" + spi.text_not_null(0, 1) + "] have the same key",
+                  "", "Use on_duplicate \"last\" or \"first\" to keep one of them.");
+    }
+    return {};
+  }
+  spi.execute(bulk_sql::remove_duplicates(t, keys, mode == OnDuplicate::kLast), false);
+  std::vector<int64_t> removed = ords_of_result(spi);
+  std::sort(removed.begin(), removed.end());
+  removed.erase(std::unique(removed.begin(), removed.end()), removed.end());
+  return removed;
+}
+
+}  // namespace pgfast::bulk

@@ -1,0 +1,39 @@
+// Conflict / key columns of the bulk functions: named by the caller or the primary key, backed by
+// a unique index, present and non-NULL in every staged row, unique within the call.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bulk/options.hpp"
+#include "bulk/stage.hpp"
+#include "pg/relation_info.hpp"
+#include "pg/spi.hpp"
+
+namespace pgfast::bulk {
+
+// The `text[]` argument `n` (NULL: nullopt); NULL elements are an error naming `argument`.
+std::optional<std::vector<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n,
+                                                       const char* argument);
+
+// `requested` (validated) or the primary key's columns. With `need_unique_index`, a unique index
+// on exactly these columns must exist (what ON CONFLICT needs).
+std::vector<std::string> resolve_keys(const pg::RelationInfo& target,
+                                      const std::optional<std::vector<std::string>>& requested,
+                                      const char* argument, bool need_unique_index);
+
+// Every key column present in the stage and non-NULL in every row (23502 naming column and row).
+void check_keys_present(pg::SpiSession& spi, const Stage& stage,
+                        const std::vector<std::string>& keys, const char* argument);
+
+// Applies `on_duplicate`: an error naming both rows, or the losing rows removed from the stage.
+// Returns the removed ords.
+std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationInfo& target,
+                                        const Stage& stage, const std::vector<std::string>& keys,
+                                        OnDuplicate mode, const char* argument);
+
+// The ords returned by the last statement's first column.
+std::vector<int64_t> ords_of_result(pg::SpiSession& spi);
+
+}  // namespace pgfast::bulk

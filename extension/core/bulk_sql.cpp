@@ -1,0 +1,143 @@
+#include "core/bulk_sql.hpp"
+
+#include "core/sql_text.hpp"
+
+namespace pgfast::bulk_sql {
+
+namespace {
+
+std::string col(const char* alias, const std::string& name) {
+  return std::string("\"") + alias + "\"." + quote_identifier(name);
+}
+
+std::string list(const std::vector<std::string>& names, const char* alias) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += alias ? col(alias, names[i]) : quote_identifier(names[i]);
+  }
+  return out;
+}
+
+// ("t"."a", "t"."b") IS DISTINCT FROM ("s"."a", "s"."b"); ROW() keeps one column a row too.
+std::string changed(const std::vector<std::string>& columns, const char* left, const char* right) {
+  return "ROW(" + list(columns, left) + ") IS DISTINCT FROM ROW(" + list(columns, right) + ")";
+}
+
+std::string set_list(const std::vector<std::string>& columns, const char* source) {
+  std::string out;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += quote_identifier(columns[i]) + " = " + col(source, columns[i]);
+  }
+  return out;
+}
+
+// A jsonb object of the named columns of `alias`, keyed by their names, without writing any name as
+// a string literal: to_jsonb of a one-row subquery whose output columns are those columns.
+std::string row_json(const std::vector<std::string>& columns, const char* alias) {
+  return "(SELECT pg_catalog.to_jsonb(\"k\") FROM (SELECT " + list(columns, alias) + ") AS \"k\")";
+}
+
+}  // namespace
+
+std::string key_join(const std::vector<std::string>& keys) {
+  std::string out;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0) out += " AND ";
+    out += col("t", keys[i]) + " = " + col("s", keys[i]);
+  }
+  return out;
+}
+
+std::string key_json(const std::vector<std::string>& keys) {
+  return row_json(keys, "s");
+}
+
+std::string first_null_key(const Tables& t, const std::string& column) {
+  return "SELECT min(\"s\".ord) FROM " + t.stage + " \"s\" WHERE " + col("s", column) + " IS NULL";
+}
+
+std::string first_duplicate(const Tables& t, const std::vector<std::string>& keys) {
+  std::string join;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    join += " AND " + col("a", keys[i]) + " = " + col("b", keys[i]);
+  }
+  return "SELECT \"a\".ord, \"b\".ord FROM " + t.stage + " \"a\" JOIN " + t.stage +
+         " \"b\" ON \"a\".ord < \"b\".ord" + join + " ORDER BY \"b\".ord, \"a\".ord LIMIT 1";
+}
+
+std::string remove_duplicates(const Tables& t, const std::vector<std::string>& keys,
+                              bool keep_last) {
+  std::string join;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    join += " AND " + col("a", keys[i]) + " = " + col("b", keys[i]);
+  }
+  return "DELETE FROM " + t.stage + " \"a\" USING " + t.stage + " \"b\" WHERE \"a\".ord " +
+         (keep_last ? "<" : ">") + " \"b\".ord" + join + " RETURNING \"a\".ord";
+}
+
+std::string lock_existing(const Tables& t, const std::vector<std::string>& keys) {
+  return "SELECT \"s\".ord FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
+         key_join(keys) + " ORDER BY " + list(keys, "t") + " FOR UPDATE OF \"t\"";
+}
+
+std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
+                              const std::vector<std::string>& set_columns, bool only_changed) {
+  std::string sql = "UPDATE " + t.target + " \"t\" SET " + set_list(set_columns, "s") + " FROM " +
+                    t.stage + " \"s\" WHERE " + key_join(keys);
+  if (only_changed) sql += " AND " + changed(set_columns, "t", "s");
+  return sql + " RETURNING \"s\".ord";
+}
+
+std::string insert_missing(const Tables& t, const std::vector<std::string>& keys,
+                           const std::vector<std::string>& columns,
+                           const std::vector<std::string>& set_columns, bool only_changed,
+                           bool tell_conflicts) {
+  std::string conflict;
+  if (set_columns.empty()) {
+    conflict = " DO NOTHING";
+  } else {
+    conflict = " DO UPDATE SET ";
+    for (size_t i = 0; i < set_columns.size(); ++i) {
+      if (i > 0) conflict += ", ";
+      conflict +=
+          quote_identifier(set_columns[i]) + " = \"excluded\"." + quote_identifier(set_columns[i]);
+    }
+    if (only_changed) conflict += " WHERE " + changed(set_columns, "t", "excluded");
+  }
+  // The key columns identify the returned row in the stage again (keys are unique there).
+  std::string returned_keys;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    returned_keys += ", " + col("t", keys[i]) + " AS " + quote_identifier("k" + std::to_string(i));
+  }
+  std::string match;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    match += (i ? " AND " : "") + std::string("\"i\".") +
+             quote_identifier("k" + std::to_string(i)) + " = " + col("s", keys[i]);
+  }
+  return "WITH \"i\" AS (INSERT INTO " + t.target + " AS \"t\" (" + list(columns, nullptr) +
+         ") SELECT " + list(columns, "s") + " FROM " + t.stage +
+         " \"s\" WHERE NOT EXISTS (SELECT 1 FROM " + t.target + " \"t\" WHERE " + key_join(keys) +
+         ") ORDER BY " + list(keys, "s") + " ON CONFLICT (" + list(keys, nullptr) + ")" + conflict +
+         " RETURNING " + (tell_conflicts ? "(\"t\".xmax = 0)" : "true") + " AS inserted" +
+         returned_keys + ") SELECT \"s\".ord, \"i\".inserted FROM \"i\" JOIN " + t.stage +
+         " \"s\" ON " + match;
+}
+
+std::string insert_all(const Tables& t, const std::vector<std::string>& columns,
+                       const std::vector<std::string>& returning) {
+  // INSERT ... SELECT ... ORDER BY inserts, and RETURNs, in that order; row_number() over the
+  // returned rows gives back each row's input position.
+  std::string object = returning.empty() ? std::string("NULL::jsonb") : row_json(returning, "t");
+  return "WITH \"i\" AS (INSERT INTO " + t.target + " AS \"t\" (" + list(columns, nullptr) +
+         ") SELECT " + list(columns, "s") + " FROM " + t.stage +
+         " \"s\" ORDER BY \"s\".ord RETURNING " + object +
+         " AS key) SELECT row_number() OVER (), key FROM \"i\"";
+}
+
+std::string delete_matching(const Tables& t, const std::vector<std::string>& keys) {
+  return "DELETE FROM " + t.target + " \"t\" USING " + t.stage + " \"s\" WHERE " + key_join(keys);
+}
+
+}  // namespace pgfast::bulk_sql

@@ -1,0 +1,62 @@
+// SQL text of the bulk operations (pure C++). Every statement works on a staging table that holds
+// the input rows with their 1-based input position in column "ord" (see extension/bulk/). Names
+// are quoted here; table names arrive already qualified and quoted.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pgfast::bulk_sql {
+
+struct Tables {
+  std::string target;  // quoted, qualified
+  std::string stage;   // quoted, qualified
+};
+
+// "t"."k1" = "s"."k1" AND ...
+std::string key_join(const std::vector<std::string>& keys);
+
+// First ord whose key column `column` is NULL (one row: min(ord), NULL when none).
+std::string first_null_key(const Tables& t, const std::string& column);
+
+// Two ords (earlier, later) that share a key, the pair with the smallest later ord; no row if
+// none.
+std::string first_duplicate(const Tables& t, const std::vector<std::string>& keys);
+
+// Deletes from the stage every row that shares its key with a later row (keep_last) or an earlier
+// one (keep first); returns the removed ords.
+std::string remove_duplicates(const Tables& t, const std::vector<std::string>& keys,
+                              bool keep_last);
+
+// Locks the target rows that match staged keys, in key order (so concurrent calls with
+// overlapping keys take their locks in the same order and cannot deadlock); returns their ords.
+std::string lock_existing(const Tables& t, const std::vector<std::string>& keys);
+
+// Updates matched rows from the stage; with only_changed, rows whose `set_columns` already hold
+// the staged values are left alone (no new row version). Returns the updated ords.
+std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
+                              const std::vector<std::string>& set_columns, bool only_changed);
+
+// Inserts staged rows whose key is not in the target, in key order; a row inserted meanwhile by
+// another transaction is updated instead (ON CONFLICT), or skipped when `set_columns` is empty.
+// Returns (ord, inserted) with inserted = false for such conflict updates; without
+// `tell_conflicts` (partitioned targets, where RETURNING cannot read xmax) every returned row
+// counts as inserted.
+std::string insert_missing(const Tables& t, const std::vector<std::string>& keys,
+                           const std::vector<std::string>& columns,
+                           const std::vector<std::string>& set_columns, bool only_changed,
+                           bool tell_conflicts = true);
+
+// Inserts every staged row in ord order; returns ord and the target's `returning` columns as a
+// jsonb object (NULL when `returning` is empty).
+std::string insert_all(const Tables& t, const std::vector<std::string>& columns,
+                       const std::vector<std::string>& returning);
+
+// Deletes the target rows matching staged keys (lock them first with lock_existing, for the key
+// order).
+std::string delete_matching(const Tables& t, const std::vector<std::string>& keys);
+
+// jsonb_build_object('k1', "s"."k1", ...) over the stage alias "s".
+std::string key_json(const std::vector<std::string>& keys);
+
+}  // namespace pgfast::bulk_sql

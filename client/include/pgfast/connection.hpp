@@ -77,11 +77,15 @@ class Connection {
 
   pg_conn* native_handle() const noexcept { return conn_; }
 
+  // For code that drives libpq directly through native_handle() (e.g. COPY): turns a failed
+  // PGresult (taking ownership; nullptr: the connection's last error) into the exception
+  // execute() would throw.
+  [[noreturn]] void throw_error(pg_result* result);
+
  private:
   class StatementCache;
 
   Result check(pg_result* result);
-  [[noreturn]] void throw_error(pg_result* result);
   const std::string& prepare(const std::string& sql);
   void deallocate(const std::string& name) noexcept;
   void flush_deallocations() noexcept;

@@ -1,0 +1,111 @@
+// pgfast::BulkWriter: streams typed rows with binary COPY into a temporary staging table, chunk by
+// chunk (by rows and by bytes), and merges each chunk into the target with the extension's
+// pgfast.bulk_upsert_from (or a plain INSERT ... SELECT in insert mode). All chunks run in one
+// transaction: the one open on the connection, or one the writer begins and commits in finish().
+//
+//   pgfast::BulkWriter w(*lease, {"website_content",
+//                                 {{"url", pgfast::BulkType::text}, {"body",
+//                                 pgfast::BulkType::text},
+//                                  {"fetched_at", pgfast::BulkType::timestamptz}},
+//                                 {"url"}});
+//   w.add_row({std::string(url), std::string(body), pgfast::Timestamp{micros}});
+//   pgfast::BulkResult r = w.finish();   // inserted / updated / unchanged
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "pgfast/binary_copy.hpp"
+#include "pgfast/errors.hpp"
+
+namespace pgfast {
+
+class Connection;
+
+// The staging column types a BulkWriter sends in binary; the server casts them to the target's
+// column types when merging (e.g. bigint to integer, text to date).
+enum class BulkType { int64, float64, boolean, text, timestamptz, jsonb };
+
+struct BulkColumn {
+  std::string name;  // the target's column name
+  BulkType type = BulkType::text;
+};
+
+enum class BulkMode { upsert, insert };
+
+struct BulkProgress {
+  std::uint64_t rows_sent = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t chunks_merged = 0;
+};
+
+struct BulkWriterOptions {
+  std::string target;
+  std::vector<BulkColumn> columns;
+  std::vector<std::string> conflict_columns;  // upsert; empty: the primary key
+  std::optional<std::vector<std::string>> update_columns;
+  BulkMode mode = BulkMode::upsert;
+  std::string options_json = "{}";  // bulk_upsert_from options (on_duplicate, update_when)
+  std::size_t chunk_rows = 1000;    // BULK_INSERT_CHUNK_SIZE
+  std::size_t chunk_bytes = 8u << 20;
+  std::function<void(const BulkProgress&)> on_progress;
+};
+
+struct BulkResult {
+  std::int64_t inserted = 0;
+  std::int64_t updated = 0;
+  std::int64_t unchanged = 0;
+  std::uint64_t rows = 0;
+};
+
+// A failed chunk: the server's error (SQLSTATE, message) and, when the server named the row, its
+// 1-based position among all rows added.
+class BulkWriteError : public DatabaseError {
+ public:
+  BulkWriteError(const DatabaseError& cause, std::optional<std::uint64_t> row);
+  std::optional<std::uint64_t> row() const noexcept { return row_; }
+
+ private:
+  std::optional<std::uint64_t> row_;
+};
+
+class BulkWriter {
+ public:
+  BulkWriter(Connection& connection, BulkWriterOptions options);
+  // Without finish(), the writer's own transaction is rolled back and the stage dropped.
+  ~BulkWriter();
+  BulkWriter(const BulkWriter&) = delete;
+  BulkWriter& operator=(const BulkWriter&) = delete;
+
+  // One row: a value per column, of the column's type or NULL (std::monostate). A value of
+  // another type is a ClientError naming the column and the row.
+  void add_row(const std::vector<BulkValue>& row);
+  // Merges the last chunk, commits the writer's own transaction, returns the totals.
+  BulkResult finish();
+
+  const BulkProgress& progress() const noexcept { return progress_; }
+
+ private:
+  void flush_chunk();
+  void begin_copy();
+
+  Connection& connection_;
+  BulkWriterOptions options_;
+  std::string stage_;
+  std::string buffer_;  // binary COPY data not yet sent
+  std::size_t rows_in_chunk_ = 0;
+  std::size_t bytes_in_chunk_ = 0;
+  std::uint64_t rows_added_ = 0;
+  std::uint64_t chunk_first_row_ = 1;
+  bool copying_ = false;
+  bool own_transaction_ = false;
+  bool finished_ = false;
+  BulkProgress progress_;
+  BulkResult result_;
+};
+
+}  // namespace pgfast

@@ -106,6 +106,8 @@ std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationI
                                         const Stage& stage, const std::vector<std::string>& keys,
                                         OnDuplicate mode, const char* argument) {
   bulk_sql::Tables t{target.qualified_name, stage.name};
+  spi.execute(bulk_sql::any_duplicate(t, keys), false);
+  if (spi.rows() == 0) return {};
   if (mode == OnDuplicate::kError) {
     spi.execute(bulk_sql::first_duplicate(t, keys), false);
     if (spi.rows() > 0) {

@@ -1,12 +1,12 @@
 // pgfast.bulk_upsert, pgfast.bulk_upsert_from, pgfast.bulk_upsert_rows.
 //
-// Set-based on a staging table: keys checked (present, non-NULL, unique per on_duplicate); the
-// existing target rows locked in key order; matched rows updated (only where a value differs, with
-// update_when = changed: an unchanged row gets no new version and writes no WAL); then the missing
-// rows inserted in key order. New rows are inserted by an INSERT that only sees rows without a
-// match, so sequences are not consumed by rows that end up as updates; ON CONFLICT covers rows
-// another transaction inserted meanwhile. One call is one statement's worth of work in the
-// caller's transaction: any error undoes all of it.
+// Set-based on a staging table: keys checked (present, non-NULL, unique per on_duplicate); matched
+// rows counted; the rows to update locked in key order and updated (only where a value differs,
+// with update_when = changed: an unchanged row is not locked, gets no new version and writes no
+// WAL); then the missing rows inserted in key order. New rows are inserted by an INSERT that only
+// sees rows without a match, so sequences are not consumed by rows that end up as updates; ON
+// CONFLICT covers rows another transaction inserted meanwhile. One call is one statement's worth of
+// work in the caller's transaction: any error undoes all of it.
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -96,19 +96,29 @@ Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const St
   std::vector<int64_t> removed =
       resolve_duplicates(spi, target, stage, keys, options.on_duplicate, argument);
 
-  spi.execute(bulk_sql::lock_existing(t, keys), false);
-  std::vector<int64_t> existing = ords_of_result(spi);
+  // Count matched and differing rows without locking: unchanged rows then cost a read, no lock
+  // and no write. Rows to update are locked in key order first (no deadlock between calls with
+  // overlapping keys), then updated.
+  spi.execute(bulk_sql::count_matches(t, keys, set_columns), false);
+  const int64_t existing = std::stoll(spi.text_not_null(0, 0));
+  const int64_t differing = std::stoll(spi.text_not_null(0, 1));
   std::vector<int64_t> updated;
-  if (!set_columns.empty() && !existing.empty()) {
+  if (!set_columns.empty() && (options.only_changed ? differing > 0 : existing > 0)) {
+    spi.execute(options.only_changed ? bulk_sql::lock_differing(t, keys, set_columns)
+                                     : bulk_sql::lock_existing(t, keys),
+                false);
     spi.execute(bulk_sql::update_from_stage(t, keys, set_columns, options.only_changed), false);
     updated = ords_of_result(spi);
   }
-  spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, options.only_changed,
-                                       target.kind != RELKIND_PARTITIONED_TABLE),
-              false);
+  const bool new_rows = existing < stage.rows - static_cast<int64_t>(removed.size());
+  if (new_rows) {
+    spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, options.only_changed,
+                                         target.kind != RELKIND_PARTITIONED_TABLE),
+                false);
+  }
   std::vector<int64_t> inserted;
   std::vector<int64_t> conflict_updated;
-  for (uint64_t r = 0; r < spi.rows(); ++r) {
+  for (uint64_t r = 0; new_rows && r < spi.rows(); ++r) {
     int64_t ord = std::stoll(spi.text_not_null(r, 0));
     (spi.text_not_null(r, 1) == "t" ? inserted : conflict_updated).push_back(ord);
   }

@@ -67,6 +67,11 @@ std::string first_duplicate(const Tables& t, const std::vector<std::string>& key
          " \"b\" ON \"a\".ord < \"b\".ord" + join + " ORDER BY \"b\".ord, \"a\".ord LIMIT 1";
 }
 
+std::string any_duplicate(const Tables& t, const std::vector<std::string>& keys) {
+  return "SELECT 1 FROM " + t.stage + " \"s\" GROUP BY " + list(keys, "s") +
+         " HAVING count(*) > 1 LIMIT 1";
+}
+
 std::string remove_duplicates(const Tables& t, const std::vector<std::string>& keys,
                               bool keep_last) {
   std::string join;
@@ -80,6 +85,22 @@ std::string remove_duplicates(const Tables& t, const std::vector<std::string>& k
 std::string lock_existing(const Tables& t, const std::vector<std::string>& keys) {
   return "SELECT \"s\".ord FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
          key_join(keys) + " ORDER BY " + list(keys, "t") + " FOR UPDATE OF \"t\"";
+}
+
+std::string count_matches(const Tables& t, const std::vector<std::string>& keys,
+                          const std::vector<std::string>& compare_columns) {
+  std::string differing = compare_columns.empty() ? std::string("0")
+                                                  : "count(*) FILTER (WHERE " +
+                                                        changed(compare_columns, "t", "s") + ")";
+  return "SELECT count(*), " + differing + " FROM " + t.target + " \"t\" JOIN " + t.stage +
+         " \"s\" ON " + key_join(keys);
+}
+
+std::string lock_differing(const Tables& t, const std::vector<std::string>& keys,
+                           const std::vector<std::string>& compare_columns) {
+  return "SELECT \"s\".ord FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
+         key_join(keys) + " AND " + changed(compare_columns, "t", "s") + " ORDER BY " +
+         list(keys, "t") + " FOR UPDATE OF \"t\"";
 }
 
 std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,

@@ -23,6 +23,10 @@ std::string first_null_key(const Tables& t, const std::string& column);
 // none.
 std::string first_duplicate(const Tables& t, const std::vector<std::string>& keys);
 
+// One row if any key occurs twice in the stage (a hash aggregate: much cheaper than the self-join
+// of first_duplicate/remove_duplicates, which then only run when needed).
+std::string any_duplicate(const Tables& t, const std::vector<std::string>& keys);
+
 // Deletes from the stage every row that shares its key with a later row (keep_last) or an earlier
 // one (keep first); returns the removed ords.
 std::string remove_duplicates(const Tables& t, const std::vector<std::string>& keys,
@@ -31,6 +35,16 @@ std::string remove_duplicates(const Tables& t, const std::vector<std::string>& k
 // Locks the target rows that match staged keys, in key order (so concurrent calls with
 // overlapping keys take their locks in the same order and cannot deadlock); returns their ords.
 std::string lock_existing(const Tables& t, const std::vector<std::string>& keys);
+
+// Counts, without locking anything, the staged rows that match a target row and those of them
+// where any of `compare_columns` differs: one row (matched, differing).
+std::string count_matches(const Tables& t, const std::vector<std::string>& keys,
+                          const std::vector<std::string>& compare_columns);
+
+// lock_existing restricted to matched rows where any of `compare_columns` differs: the rows an
+// update will write, locked in key order; unchanged rows are neither locked nor written.
+std::string lock_differing(const Tables& t, const std::vector<std::string>& keys,
+                           const std::vector<std::string>& compare_columns);
 
 // Updates matched rows from the stage; with only_changed, rows whose `set_columns` already hold
 // the staged values are left alone (no new row version). Returns the updated ords.

@@ -16,9 +16,13 @@ n1=${BENCH_N1:-1000}
 n2=${BENCH_N2:-4000}
 bin=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
 dir=$(mktemp -d /tmp/pgfast-callgrind.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-chown postgres: "$dir"
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+  [ -f "$dir/data/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+chown postgres: "$dir"
 as_pg "$bin/initdb" -D "$dir/data" -A trust >/dev/null
 as_pg "$bin/pg_ctl" -D "$dir/data" -o "-p 54999 -k $dir -c listen_addresses=''" -w start >/dev/null
 as_pg "$bin/psql" -h "$dir" -p 54999 -qX -c "CREATE TABLE acc (aid int PRIMARY KEY, abalance int)" \

@@ -113,17 +113,25 @@ Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const St
   const bool new_rows = existing < stage.rows - static_cast<int64_t>(removed.size());
   if (new_rows) {
     spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, options.only_changed,
-                                         target.kind != RELKIND_PARTITIONED_TABLE),
+                                         target.kind != RELKIND_PARTITIONED_TABLE, with_rows),
                 false);
   }
   std::vector<int64_t> inserted;
   std::vector<int64_t> conflict_updated;
-  for (uint64_t r = 0; new_rows && r < spi.rows(); ++r) {
-    int64_t ord = std::stoll(spi.text_not_null(r, 0));
-    (spi.text_not_null(r, 1) == "t" ? inserted : conflict_updated).push_back(ord);
+  int64_t inserted_count = 0;
+  int64_t conflict_count = 0;
+  if (new_rows && !with_rows) {
+    inserted_count = std::stoll(spi.text_not_null(0, 0));
+    conflict_count = std::stoll(spi.text_not_null(0, 1));
   }
-  out.inserted = static_cast<int64_t>(inserted.size());
-  out.updated = static_cast<int64_t>(updated.size() + conflict_updated.size());
+  for (uint64_t r = 0; new_rows && with_rows && r < spi.rows(); ++r) {
+    bool is_insert = spi.text_not_null(r, 1) == "t";
+    int64_t ord = std::stoll(spi.text_not_null(r, 0));
+    (is_insert ? inserted_count : conflict_count) += 1;
+    (is_insert ? inserted : conflict_updated).push_back(ord);
+  }
+  out.inserted = inserted_count;
+  out.updated = static_cast<int64_t>(updated.size()) + conflict_count;
   out.unchanged = stage.rows - static_cast<int64_t>(removed.size()) - out.inserted - out.updated;
   if (with_rows) {
     for (const auto& [ord, key] : out.keys) out.actions[ord] = Action::kUnchanged;

@@ -114,7 +114,7 @@ std::string update_from_stage(const Tables& t, const std::vector<std::string>& k
 std::string insert_missing(const Tables& t, const std::vector<std::string>& keys,
                            const std::vector<std::string>& columns,
                            const std::vector<std::string>& set_columns, bool only_changed,
-                           bool tell_conflicts) {
+                           bool tell_conflicts, bool with_ords) {
   std::string conflict;
   if (set_columns.empty()) {
     conflict = " DO NOTHING";
@@ -142,8 +142,11 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
          " \"s\" WHERE NOT EXISTS (SELECT 1 FROM " + t.target + " \"t\" WHERE " + key_join(keys) +
          ") ORDER BY " + list(keys, "s") + " ON CONFLICT (" + list(keys, nullptr) + ")" + conflict +
          " RETURNING " + (tell_conflicts ? "(\"t\".xmax = 0)" : "true") + " AS inserted" +
-         returned_keys + ") SELECT \"s\".ord, \"i\".inserted FROM \"i\" JOIN " + t.stage +
-         " \"s\" ON " + match;
+         returned_keys + ")" +
+         (with_ords ? " SELECT \"s\".ord, \"i\".inserted FROM \"i\" JOIN " + t.stage +
+                          " \"s\" ON " + match
+                    : std::string(" SELECT count(*) FILTER (WHERE \"i\".inserted), count(*) FILTER "
+                                  "(WHERE NOT \"i\".inserted) FROM \"i\""));
 }
 
 std::string insert_all(const Tables& t, const std::vector<std::string>& columns,

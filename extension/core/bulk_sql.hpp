@@ -55,11 +55,12 @@ std::string update_from_stage(const Tables& t, const std::vector<std::string>& k
 // another transaction is updated instead (ON CONFLICT), or skipped when `set_columns` is empty.
 // Returns (ord, inserted) with inserted = false for such conflict updates; without
 // `tell_conflicts` (partitioned targets, where RETURNING cannot read xmax) every returned row
-// counts as inserted.
+// counts as inserted. Without `with_ords` one row (inserted count, conflict-updated count), with
+// no join back to the stage.
 std::string insert_missing(const Tables& t, const std::vector<std::string>& keys,
                            const std::vector<std::string>& columns,
                            const std::vector<std::string>& set_columns, bool only_changed,
-                           bool tell_conflicts = true);
+                           bool tell_conflicts = true, bool with_ords = true);
 
 // Inserts every staged row in ord order; returns ord and the target's `returning` columns as a
 // jsonb object (NULL when `returning` is empty).

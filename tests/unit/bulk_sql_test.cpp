@@ -53,6 +53,11 @@ TEST(BulkSql, InsertMissingOnlyNewKeysInKeyOrder) {
                      "ROW(\"excluded\".\"name\")"),
             std::string::npos)
       << sql;
+  std::string counted =
+      insert_missing(kTables, {"id"}, {"id", "name"}, {"name"}, true, true, false);
+  EXPECT_NE(counted.find("SELECT count(*) FILTER (WHERE \"i\".inserted)"), std::string::npos)
+      << counted;
+  EXPECT_EQ(counted.find("JOIN pg_temp"), std::string::npos) << counted;
   std::string nothing = insert_missing(kTables, {"id"}, {"id"}, {}, true);
   EXPECT_NE(nothing.find("ON CONFLICT (\"id\") DO NOTHING"), std::string::npos) << nothing;
 }

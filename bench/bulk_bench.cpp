@@ -90,20 +90,6 @@ pgfast::BulkResult bulk_write(pgfast::Connection& c, const std::string& table,
   return writer.finish();
 }
 
-std::string array_literal(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char ch : items[i]) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
 // What ORMs do: INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE, no WHERE, in
 // statements of 10,000 rows.
 void naive_upsert(pgfast::Connection& c, const std::string& table, const std::vector<Row>& rows) {
@@ -123,8 +109,9 @@ void naive_upsert(pgfast::Connection& c, const std::string& table, const std::ve
                   "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::jsonb[]) "
                   "AS u(i, t, n, s, m) ON CONFLICT (id) DO UPDATE SET title = excluded.title, "
                   "n = excluded.n, seen = excluded.seen, meta = excluded.meta",
-              pgfast::params(array_literal(ids), array_literal(titles), array_literal(ns),
-                             array_literal(seens), array_literal(metas)));
+              pgfast::params(pgfast::array_literal(ids), pgfast::array_literal(titles),
+                             pgfast::array_literal(ns), pgfast::array_literal(seens),
+                             pgfast::array_literal(metas)));
   }
   c.execute("COMMIT");
 }

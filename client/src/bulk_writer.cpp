@@ -60,21 +60,6 @@ std::string quote_identifier(pg_conn* conn, const std::string& name) {
   return out;
 }
 
-// A text[] literal: {"a","b"} with quotes and backslashes escaped.
-std::string text_array(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
 std::string message_with_row(const DatabaseError& cause, std::optional<std::uint64_t> row) {
   return row ? "row " + std::to_string(*row) + ": " + cause.what() : std::string(cause.what());
 }
@@ -185,9 +170,9 @@ void BulkWriter::flush_chunk() {
   try {
     if (options_.mode == BulkMode::upsert) {
       std::optional<std::string> conflict;
-      if (!options_.conflict_columns.empty()) conflict = text_array(options_.conflict_columns);
+      if (!options_.conflict_columns.empty()) conflict = array_literal(options_.conflict_columns);
       std::optional<std::string> update;
-      if (options_.update_columns) update = text_array(*options_.update_columns);
+      if (options_.update_columns) update = array_literal(*options_.update_columns);
       Result counts = connection_.execute(
           "SELECT inserted, updated, unchanged FROM pgfast.bulk_upsert_from($1::regclass, "
           "$2::regclass, $3::text[], $4::text[], $5::jsonb)",

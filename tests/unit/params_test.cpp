@@ -135,3 +135,10 @@ TEST(Params, UserTypesThroughAdl) {
   EXPECT_EQ(p[1], "3");
 }
 }  // namespace
+
+TEST(ArrayLiteral, QuotesEveryElementAndEscapesQuotesAndBackslashes) {
+  EXPECT_EQ(pgfast::array_literal({}), "{}");
+  EXPECT_EQ(pgfast::array_literal({"a", "b c"}), "{\"a\",\"b c\"}");
+  EXPECT_EQ(pgfast::array_literal({"say \"hi\"", "back\\slash", "{,}"}),
+            "{\"say \\\"hi\\\"\",\"back\\\\slash\",\"{,}\"}");
+}

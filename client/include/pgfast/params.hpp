@@ -67,6 +67,10 @@ ParamValue to_param(const std::optional<T>& value) {
   return to_param(*value);
 }
 
+// A PostgreSQL array literal of text values, {"a","b"} (quotes and backslashes escaped), for a
+// parameter cast to text[] (or another array type).
+std::string array_literal(const std::vector<std::string>& items);
+
 class Params {
  public:
   Params() = default;

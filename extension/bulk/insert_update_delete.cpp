@@ -40,7 +40,7 @@ Datum bulk_insert(FunctionCallInfo fcinfo) {
   pg::SpiSession spi;
   pg::RelationInfo target = read_target(spi, fcinfo);
   Datum rows = require_arg(fcinfo, 1, "rows");
-  parse_options(spi, PG_ARGISNULL(2) ? static_cast<Datum>(0) : PG_GETARG_DATUM(2), PG_ARGISNULL(2));
+  parse_options(spi, fcinfo, 2);
   Stage stage = stage_json(spi, target, rows, "rows");
   std::vector<std::string> key;
   for (const pg::UniqueIndex& u : target.unique_indexes) {
@@ -73,8 +73,7 @@ Datum bulk_update(FunctionCallInfo fcinfo) {
   pg::RelationInfo target = read_target(spi, fcinfo);
   Datum rows = require_arg(fcinfo, 1, "rows");
   auto key_columns = text_array_arg(fcinfo, 2, "key_columns");
-  Options options = parse_options(spi, PG_ARGISNULL(3) ? static_cast<Datum>(0) : PG_GETARG_DATUM(3),
-                                  PG_ARGISNULL(3));
+  Options options = parse_options(spi, fcinfo, 3);
   std::vector<std::string> keys = resolve_keys(target, key_columns, "key_columns", true);
   Stage stage = stage_json(spi, target, rows, "rows");
   int64_t updated = 0, unchanged = 0, missing = 0;

@@ -10,9 +10,10 @@ extern "C" {
 
 namespace pgfast::bulk {
 
-Options parse_options(pg::SpiSession& spi, Datum options, bool is_null) {
+Options parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo, int n) {
   Options out;
-  if (is_null) return out;
+  if (PG_ARGISNULL(n)) return out;
+  Datum options = PG_GETARG_DATUM(n);
   pg::SpiArgs args;
   args.add(JSONBOID, options);
   spi.execute("SELECT pg_catalog.jsonb_typeof($1)", args, true);

@@ -14,7 +14,8 @@ struct Options {
   int chunk_size = 1000;  // accepted and checked; the set-based path applies a call at once
 };
 
-// Errors 22023 naming an unknown option or a bad value.
-Options parse_options(pg::SpiSession& spi, Datum options, bool is_null);
+// The jsonb argument `n` of the current call (NULL: the defaults). Errors 22023 naming an unknown
+// option or a bad value.
+Options parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo, int n);
 
 }  // namespace pgfast::bulk

@@ -181,8 +181,7 @@ Call read_call(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
   require_table(call.target);
   call.conflict_columns = text_array_arg(fcinfo, 2, "conflict_columns");
   call.update_columns = text_array_arg(fcinfo, 3, "update_columns");
-  call.options = parse_options(spi, PG_ARGISNULL(4) ? static_cast<Datum>(0) : PG_GETARG_DATUM(4),
-                               PG_ARGISNULL(4));
+  call.options = parse_options(spi, fcinfo, 4);
   return call;
 }
 

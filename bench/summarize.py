@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""`make bench`'s closing step: one table of ratios from every benchmark's JSON in bench/results,
+written to bench/results/bench.json and drawn as bench/results/bench.svg (bars on a log scale,
+goal marks where a benchmark has one).
+
+Each row compares pgfast with its natural baseline measured in the same run. Known result files
+are read by their own extractor below; any other bench/results/*.json that carries a top-level
+"ratios" list of {"name", "pgfast", "baseline", "unit", "ratio", "goal", "better"} is included as
+it is, so a new benchmark only has to write that list.
+"""
+import glob
+import html
+import json
+import math
+import os
+import sys
+
+results = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "results")
+
+
+def row(benchmark, name, pgfast, baseline, unit, ratio, goal=None, better="higher"):
+    return {"benchmark": benchmark, "name": name, "pgfast": pgfast, "baseline": baseline,
+            "unit": unit, "ratio": ratio, "goal": goal, "better": better,
+            "meets_goal": None if goal is None else ratio >= goal}
+
+
+def load(name):
+    path = os.path.join(results, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def bulk(data):
+    modes = {m["mode"]: m for m in data["modes"]}
+    copy = modes["copy"]["rows_per_s"]
+    out = []
+    for mode in ("insert", "update", "unchanged", "half"):
+        if mode in modes:
+            out.append(row("bulk", f"upsert {mode} vs binary COPY (rows/s)", modes[mode]["rows_per_s"],
+                           copy, "rows/s", modes[mode]["vs_copy"], 0.8 if mode == "insert" else None))
+    if "unchanged" in modes and "naive" in modes:
+        u, n = modes["unchanged"]["rows_per_s"], modes["naive"]["rows_per_s"]
+        out.append(row("bulk", "upsert unchanged vs naive ON CONFLICT", u, n, "rows/s", u / n, 1.5))
+    return out
+
+
+def paging(data):
+    out = []
+    for d in data["depths"]:
+        ks, off = d["keyset_server_ms"], d["offset_server_ms"]
+        out.append(row("paging", f"keyset vs OFFSET at depth {d['depth']} (server ms)", ks, off, "ms",
+                       off / ks if ks > 0 else 0, None, "lower"))
+    return out
+
+
+def slowlog_overhead(data):
+    out = []
+    for e in data:
+        a = e["median_tps"]["a"]
+        tag = f"pgbench {e['script']} c={e['clients']}"
+        out.append(row("slowlog", f"{tag}: preloaded, idle / not preloaded (TPS)", e["median_tps"]["b"], a,
+                       "TPS", e["ratio_b_a"], 0.99))
+        out.append(row("slowlog", f"{tag}: capture all / not preloaded (TPS)", e["median_tps"]["c"], a,
+                       "TPS", e["ratio_c_a"], 0.95))
+        out.append(row("slowlog", f"{tag}: pg_stat_statements / not preloaded (TPS)", e["median_tps"]["d"],
+                       a, "TPS", e["ratio_d_a"], None))
+    return out
+
+
+def slowlog_instructions(data):
+    base = data.get("none")
+    out = []
+    for name, v in data.items():
+        if name != "none" and base:
+            out.append(row("slowlog", f"instructions/statement: none / {name}", v, base, "instr",
+                           base / v, None, "lower"))
+    return out
+
+
+EXTRACTORS = {"bulk.json": bulk, "paging.json": paging, "slowlog_overhead.json": slowlog_overhead,
+              "slowlog_instructions.json": slowlog_instructions}
+SKIP = {"bench.json", "demo.json"}
+
+rows = []
+for path in sorted(glob.glob(os.path.join(results, "*.json"))):
+    name = os.path.basename(path)
+    if name in SKIP:
+        continue
+    data = load(name)
+    if name in EXTRACTORS:
+        rows += EXTRACTORS[name](data)
+    elif isinstance(data, dict) and isinstance(data.get("ratios"), list):
+        bench = name[:-5]
+        for r in data["ratios"]:
+            rows.append(row(bench, r["name"], r.get("pgfast"), r.get("baseline"), r.get("unit", ""),
+                            r["ratio"], r.get("goal"), r.get("better", "higher")))
+
+if not rows:
+    print(f"no benchmark results in {results}")
+    sys.exit(1)
+
+width = max(len(r["name"]) for r in rows)
+print(f"\n{'benchmark':9} {'comparison':{width}} {'pgfast':>12} {'baseline':>12} {'ratio':>8} {'goal':>6}")
+for r in rows:
+    fmt = lambda v: "-" if v is None else (f"{v:12.3f}" if abs(v) < 100 else f"{v:12.0f}")
+    goal = "-" if r["goal"] is None else f"{r['goal']:.2f}"
+    flag = "" if r["meets_goal"] is None else ("  ok" if r["meets_goal"] else "  below goal")
+    print(f"{r['benchmark']:9} {r['name']:{width}} {fmt(r['pgfast']):>12} {fmt(r['baseline']):>12} "
+          f"{r['ratio']:8.2f} {goal:>6}{flag}")
+print("ratio: how many times better pgfast is than the baseline (for 'vs COPY' and TPS rows: the "
+      "fraction of the baseline's speed kept)")
+
+with open(os.path.join(results, "bench.json"), "w") as f:
+    json.dump({"rows": rows}, f, indent=2)
+
+# The chart: one horizontal bar per row, log-scaled ratio, a line at 1 and a tick at the goal.
+bar_h, gap, left, plot_w = 16, 6, 560, 420
+lo = min(0.5, min(max(r["ratio"], 1e-3) for r in rows))
+hi = max(2.0, max(r["ratio"] for r in rows) * 1.2)
+x = lambda v: left + plot_w * (math.log10(max(v, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+height = 40 + len(rows) * (bar_h + gap) + 30
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + plot_w + 80}" height="{height}" '
+       'font-family="sans-serif" font-size="11">',
+       f'<text x="10" y="20" font-size="14">pgfast vs baseline, same run (ratio, log scale)</text>']
+for i, r in enumerate(rows):
+    y = 40 + i * (bar_h + gap)
+    color = "#4a90d9" if r["meets_goal"] is not False else "#d9534f"
+    svg.append(f'<text x="{left - 8}" y="{y + 12}" text-anchor="end">{html.escape(r["benchmark"] + ": " + r["name"])}</text>')
+    svg.append(f'<rect x="{left}" y="{y}" width="{max(1, x(r["ratio"]) - left):.1f}" height="{bar_h}" fill="{color}"/>')
+    svg.append(f'<text x="{x(r["ratio"]) + 4:.1f}" y="{y + 12}">{r["ratio"]:.2f}x</text>')
+    if r["goal"] is not None:
+        svg.append(f'<line x1="{x(r["goal"]):.1f}" x2="{x(r["goal"]):.1f}" y1="{y - 2}" y2="{y + bar_h + 2}" '
+                   'stroke="black" stroke-width="2"/>')
+svg.append(f'<line x1="{x(1):.1f}" x2="{x(1):.1f}" y1="35" y2="{height - 25}" stroke="#888" stroke-dasharray="4"/>')
+svg.append(f'<text x="{x(1):.1f}" y="{height - 10}" text-anchor="middle">1x</text>')
+svg.append("</svg>")
+with open(os.path.join(results, "bench.svg"), "w") as f:
+    f.write("\n".join(svg) + "\n")
+print(f"\n{os.path.join(results, 'bench.json')}, {os.path.join(results, 'bench.svg')}")

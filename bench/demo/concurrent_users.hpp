@@ -1,0 +1,49 @@
+// Simulated users of the reference application: each a thread that, until the deadline, picks a
+// request — a session's details, a results page, a content search (all cached, the session
+// invalidated by the database on change), or a write (rename the session, add a query) — checks
+// the user's rate limit first (a denied request is a 429, not an error), runs it through the pool,
+// and thinks for a random while (exponential, mean think_ms) before the next one.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "corpus/corpus.hpp"
+#include "latency.hpp"
+#include "pgfast/cache.hpp"
+#include "pgfast/database.hpp"
+#include "pgfast/rate_limiter.hpp"
+
+namespace pgfast_demo {
+
+struct UsersResult {
+  int users = 0;
+  double seconds = 0;
+  std::uint64_t served = 0;  // requests answered (not denied)
+  std::uint64_t denied = 0;  // 429s from the rate limiter
+  std::uint64_t errors = 0;  // exceptions
+  std::uint64_t writes = 0;
+  LatencyRecorder latency;   // served requests
+  std::string first_error;
+  double requests_per_second() const { return seconds > 0 ? static_cast<double>(served) / seconds : 0; }
+};
+
+// The reads the simulated users (and the API-latency phase) make, cached or not.
+class ApiReads {
+ public:
+  ApiReads(pgfast::Database& db, pgfast::Cache* cache) : db_(db), cache_(cache) {}
+  std::string session(std::int64_t session_id);
+  std::string results_page(std::int64_t query_id);
+  std::string content_search(const std::string& terms);
+
+ private:
+  pgfast::Database& db_;
+  pgfast::Cache* cache_;  // nullptr: straight to the database
+};
+
+UsersResult run_users(pgfast::Database& db, ApiReads& reads, pgfast::RateLimiter& limiter,
+                      const pgfast_bench::Corpus& corpus, int users,
+                      std::chrono::seconds duration, double think_ms, const std::string& label);
+
+}  // namespace pgfast_demo

@@ -26,9 +26,15 @@ const std::string* KeyParams::find(std::string_view name) const noexcept {
 
 namespace {
 
-bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool name_char(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
-bool glob_meta(char c) { return c == '*' || c == '?' || c == '[' || c == ']' || c == '\\'; }
+bool name_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool name_char(char c) {
+  return name_start(c) || (c >= '0' && c <= '9');
+}
+bool glob_meta(char c) {
+  return c == '*' || c == '?' || c == '[' || c == ']' || c == '\\';
+}
 
 [[noreturn]] void bad_template(const std::string& text, const std::string& problem) {
   throw KeyTemplateError("invalid key template \"" + text + "\": " + problem);
@@ -65,7 +71,8 @@ KeyTemplate::KeyTemplate(std::string text) : text_(std::move(text)) {
         bad_template(text_, "'{' at position " + std::to_string(i) + " is never closed");
       }
       const std::string name = text_.substr(i + 1, close - i - 1);
-      if (name.empty()) bad_template(text_, "empty parameter name at position " + std::to_string(i));
+      if (name.empty())
+        bad_template(text_, "empty parameter name at position " + std::to_string(i));
       if (!name_start(name[0])) {
         bad_template(text_, "parameter name \"" + name + "\" must start with a letter or '_'");
       }

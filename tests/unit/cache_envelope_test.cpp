@@ -9,8 +9,8 @@
 namespace {
 
 using pgfast::CacheEntry;
-using pgfast::DecodedEntry;
 using pgfast::decode_entry;
+using pgfast::DecodedEntry;
 using pgfast::encode_entry;
 
 std::string text_of_size(std::size_t n) {

@@ -27,7 +27,7 @@
 namespace pgfast {
 
 struct CacheEntry {
-  std::string value;     // uncompressed
+  std::string value;      // uncompressed
   bool negative = false;  // a cached "not found"
   std::uint8_t format = 0;
   std::int64_t stored_at_ms = 0;

@@ -28,9 +28,9 @@ class KeyTemplateError : public ClientError {
 // "true"/"false".
 class KeyValue {
  public:
-  KeyValue(std::string text) : text_(std::move(text)) {}  // NOLINT(google-explicit-constructor)
-  KeyValue(std::string_view text) : text_(text) {}        // NOLINT(google-explicit-constructor)
-  KeyValue(const char* text) : text_(text) {}             // NOLINT(google-explicit-constructor)
+  KeyValue(std::string text) : text_(std::move(text)) {}     // NOLINT(google-explicit-constructor)
+  KeyValue(std::string_view text) : text_(text) {}           // NOLINT(google-explicit-constructor)
+  KeyValue(const char* text) : text_(text) {}                // NOLINT(google-explicit-constructor)
   KeyValue(bool value) : text_(value ? "true" : "false") {}  // NOLINT(google-explicit-constructor)
   template <class Int, std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, bool> &&
                                             !std::is_same_v<Int, char>,

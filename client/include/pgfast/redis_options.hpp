@@ -1,0 +1,49 @@
+// pgfast::RedisOptions: where the Redis server is and how the connection pool behaves.
+// The URL is `redis://[[user]:password@]host[:port][/db]` (host may be a bracketed IPv6 address,
+// user and password may be percent-encoded). Parsing is strict: anything else is a
+// ConfigurationError that names the problem (the password is never quoted back).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace pgfast {
+
+struct Settings;
+
+// The parts of a redis:// URL.
+struct RedisEndpoint {
+  std::string host = "localhost";  // without brackets for IPv6 ("::1")
+  int port = 6379;
+  std::string username;  // empty: AUTH <password> (Redis < 6 style) when a password is set
+  std::string password;  // empty: no AUTH
+  int db = 0;            // SELECT <db> on connect when not 0
+
+  // Throws ConfigurationError. `what` prefixes the message (e.g. "REDIS_URL").
+  static RedisEndpoint parse(const std::string& url, const std::string& what = "Redis URL");
+};
+
+struct RedisOptions {
+  std::string url = "redis://localhost:6379/0";
+  // Upper bound on open connections (idle + borrowed + being opened).
+  int max_connections = 50;
+  // TCP connect (and AUTH/SELECT) time limit.
+  std::chrono::milliseconds connect_timeout{1000};
+  // Read/write time limit of one command or pipeline; on expiry the connection is discarded.
+  std::chrono::milliseconds command_timeout{1000};
+  // How long a caller waits for a free connection when max_connections are all borrowed.
+  std::chrono::milliseconds pool_timeout{1000};
+  // After a failed connect, commands fail fast (RedisUnavailable, no connect attempt) for this
+  // long, so a down server costs one connect timeout per interval instead of one per command.
+  // 0 disables.
+  std::chrono::milliseconds down_backoff{0};
+
+  // REDIS_URL and REDIS_MAX_CONNECTIONS; the URL is validated (ConfigurationError naming
+  // REDIS_URL).
+  static RedisOptions from_settings(const Settings& settings);
+
+  // The parsed url(); throws ConfigurationError.
+  RedisEndpoint endpoint() const;
+};
+
+}  // namespace pgfast

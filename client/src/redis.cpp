@@ -1,0 +1,268 @@
+#include "pgfast/redis.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <utility>
+
+#include "pgfast/settings.hpp"
+#include "redis_connection.hpp"
+
+namespace pgfast {
+
+namespace {
+
+RedisOptions validated(RedisOptions o) {
+  RedisEndpoint::parse(o.url);  // throws ConfigurationError
+  if (o.max_connections < 1) {
+    throw ConfigurationError("pgfast::Redis: max_connections must be >= 1, got " +
+                             std::to_string(o.max_connections));
+  }
+  if (o.connect_timeout.count() < 0 || o.command_timeout.count() < 0 ||
+      o.pool_timeout.count() < 0 || o.down_backoff.count() < 0) {
+    throw ConfigurationError("pgfast::Redis: timeouts must not be negative");
+  }
+  return o;
+}
+
+}  // namespace
+
+class Redis::Impl {
+ public:
+  explicit Impl(RedisOptions options)
+      : options_(validated(std::move(options))), endpoint_(options_.endpoint()) {
+    idle_.reserve(static_cast<std::size_t>(std::min(options_.max_connections, 1024)));
+  }
+
+  // A borrowed connection, given back (or discarded when broken) on destruction.
+  class Lease {
+   public:
+    Lease(Impl& pool, std::unique_ptr<detail::RedisConnection> conn)
+        : pool_(pool), conn_(std::move(conn)) {}
+    ~Lease() { pool_.give_back(std::move(conn_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    detail::RedisConnection* operator->() { return conn_.get(); }
+
+   private:
+    Impl& pool_;
+    std::unique_ptr<detail::RedisConnection> conn_;
+  };
+
+  Lease borrow() {
+    const auto deadline = std::chrono::steady_clock::now() + options_.pool_timeout;
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      if (!idle_.empty()) {
+        auto conn = std::move(idle_.back());  // LIFO: the most recently used, likely warm
+        idle_.pop_back();
+        ++in_use_;
+        lock.unlock();
+        if (!conn->closed_by_peer()) return Lease(*this, std::move(conn));
+        // Closed while idle (server restarted, idle timeout, CLIENT KILL): drop it, try again.
+        conn.reset();
+        lock.lock();
+        --in_use_;
+        --open_;
+        ++discarded_;
+        continue;
+      }
+      if (open_ < static_cast<std::size_t>(options_.max_connections)) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now < down_until_) {
+          unavailable_.fetch_add(1, std::memory_order_relaxed);
+          throw RedisUnavailable(
+              "Redis " + endpoint_string() +
+              ": unreachable at the last connect attempt; not retrying for down_backoff " +
+              std::to_string(options_.down_backoff.count()) + " ms (" + last_connect_error_ + ")");
+        }
+        ++open_;
+        ++in_use_;
+        lock.unlock();
+        try {
+          auto conn = std::make_unique<detail::RedisConnection>(endpoint_, options_.connect_timeout,
+                                                                options_.command_timeout);
+          lock.lock();
+          ++created_;
+          lock.unlock();
+          return Lease(*this, std::move(conn));
+        } catch (const std::exception& e) {
+          lock.lock();
+          --open_;
+          --in_use_;
+          ++connect_failures_;
+          last_connect_error_ = e.what();
+          if (options_.down_backoff.count() > 0) {
+            down_until_ = std::chrono::steady_clock::now() + options_.down_backoff;
+          }
+          lock.unlock();
+          available_.notify_one();
+          unavailable_.fetch_add(1, std::memory_order_relaxed);
+          throw;
+        }
+      }
+      ++waiting_;
+      const bool woke = available_.wait_until(lock, deadline, [&] {
+        return !idle_.empty() || open_ < static_cast<std::size_t>(options_.max_connections);
+      });
+      --waiting_;
+      if (!woke) {
+        ++pool_timeouts_;
+        unavailable_.fetch_add(1, std::memory_order_relaxed);
+        throw RedisUnavailable("Redis " + endpoint_string() + ": all " +
+                               std::to_string(options_.max_connections) +
+                               " connections are in use and none became free within the pool "
+                               "timeout of " +
+                               std::to_string(options_.pool_timeout.count()) + " ms");
+      }
+    }
+  }
+
+  void give_back(std::unique_ptr<detail::RedisConnection> conn) noexcept {
+    if (!conn) return;
+    std::unique_ptr<detail::RedisConnection> doomed;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --in_use_;
+      if (conn->broken() || closed_) {
+        if (conn->broken()) ++discarded_;
+        --open_;
+        doomed = std::move(conn);
+      } else {
+        idle_.push_back(std::move(conn));
+      }
+    }
+    doomed.reset();  // closes the socket outside the lock
+    available_.notify_one();
+  }
+
+  void close_idle() noexcept {
+    std::vector<std::unique_ptr<detail::RedisConnection>> doomed;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      doomed.swap(idle_);
+      open_ -= doomed.size();
+    }
+    doomed.clear();
+    available_.notify_all();
+  }
+
+  void shut_down() noexcept {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+    }
+    close_idle();
+  }
+
+  RedisStats stats() const {
+    RedisStats s;
+    std::lock_guard<std::mutex> lock(mutex_);
+    s.max_connections = static_cast<std::size_t>(options_.max_connections);
+    s.open = open_;
+    s.idle = idle_.size();
+    s.in_use = in_use_;
+    s.waiting = waiting_;
+    s.connections_created = created_;
+    s.connections_discarded = discarded_;
+    s.connect_failures = connect_failures_;
+    s.commands = commands_.load(std::memory_order_relaxed);
+    s.command_errors = command_errors_.load(std::memory_order_relaxed);
+    s.unavailable = unavailable_.load(std::memory_order_relaxed);
+    s.pool_timeouts = pool_timeouts_;
+    return s;
+  }
+
+  std::string endpoint_string() const {
+    const bool v6 = endpoint_.host.find(':') != std::string::npos;
+    return (v6 ? "[" + endpoint_.host + "]" : endpoint_.host) + ":" +
+           std::to_string(endpoint_.port);
+  }
+
+  const RedisOptions options_;
+  const RedisEndpoint endpoint_;
+  std::atomic<std::uint64_t> commands_{0};
+  std::atomic<std::uint64_t> command_errors_{0};
+  std::atomic<std::uint64_t> unavailable_{0};
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<detail::RedisConnection>> idle_;  // a stack: back() is the newest
+  std::size_t open_ = 0;
+  std::size_t in_use_ = 0;
+  std::size_t waiting_ = 0;
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point down_until_{};
+  std::string last_connect_error_;
+  std::uint64_t created_ = 0;
+  std::uint64_t discarded_ = 0;
+  std::uint64_t connect_failures_ = 0;
+  std::uint64_t pool_timeouts_ = 0;
+};
+
+Redis::Redis(RedisOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
+
+Redis::Redis(const Settings& settings) : Redis(RedisOptions::from_settings(settings)) {}
+
+Redis::~Redis() {
+  impl_->shut_down();
+}
+
+RedisReply Redis::command(const std::vector<std::string>& argv) {
+  if (argv.empty()) throw RedisError("Redis: empty command");
+  auto lease = impl_->borrow();
+  RedisReply reply;
+  try {
+    reply = lease->command(argv);
+  } catch (const RedisUnavailable&) {
+    impl_->unavailable_.fetch_add(1, std::memory_order_relaxed);
+    throw;
+  }
+  impl_->commands_.fetch_add(1, std::memory_order_relaxed);
+  if (reply.is_error()) {
+    impl_->command_errors_.fetch_add(1, std::memory_order_relaxed);
+    throw RedisCommandError(reply.str());
+  }
+  return reply;
+}
+
+std::vector<RedisReply> Redis::pipeline(const std::vector<std::vector<std::string>>& commands) {
+  if (commands.empty()) return {};
+  for (const auto& argv : commands) {
+    if (argv.empty()) throw RedisError("Redis: empty command in a pipeline");
+  }
+  auto lease = impl_->borrow();
+  std::vector<RedisReply> replies;
+  try {
+    replies = lease->pipeline(commands);
+  } catch (const RedisUnavailable&) {
+    impl_->unavailable_.fetch_add(1, std::memory_order_relaxed);
+    throw;
+  }
+  impl_->commands_.fetch_add(commands.size(), std::memory_order_relaxed);
+  return replies;
+}
+
+bool Redis::ping() noexcept {
+  try {
+    const RedisReply r = command({"PING"});
+    return r.is_status() && r.str() == "PONG";
+  } catch (...) {
+    return false;
+  }
+}
+
+void Redis::close_idle() noexcept {
+  impl_->close_idle();
+}
+
+RedisStats Redis::stats() const {
+  return impl_->stats();
+}
+
+const RedisOptions& Redis::options() const noexcept {
+  return impl_->options_;
+}
+
+}  // namespace pgfast

@@ -136,3 +136,150 @@ CREATE FUNCTION pgfast.bulk_delete(target regclass, keys jsonb, key_columns text
   RETURNS bigint
   AS 'MODULE_PATHNAME', 'pgfast_bulk_delete'
   LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+-- ---------------------------------------------------------------------------------------------
+-- Cache invalidation from the database (DESIGN 4.5, docs/cache.md)
+-- Written in PL/pgSQL: the work per statement is one catalog lookup and one query over the
+-- transition table, which SQL does as fast as C++ would, and the trigger needs no SPI code of
+-- its own.
+-- ---------------------------------------------------------------------------------------------
+-- Statement-level trigger. TG_ARGV: channel, max_keys. NOTIFY is transactional: the messages
+-- are delivered at commit, and not at all on rollback.
+CREATE FUNCTION pgfast._notify_changes_trigger() RETURNS trigger
+  LANGUAGE plpgsql AS $fn$
+DECLARE
+  channel text := TG_ARGV[0];
+  max_keys bigint := TG_ARGV[1]::bigint;
+  head text := '{"table":' || to_json(format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME))::text
+               || ',"op":"' || TG_OP || '"';
+  key_args text;
+  keys_query text;
+  changed bigint;
+  budget int;
+  key text;
+  batch text := '';
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    PERFORM pg_notify(channel, head || ',"all":true}');
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    SELECT count(*) INTO changed FROM pgfast_old_rows;
+  ELSE
+    SELECT count(*) INTO changed FROM pgfast_new_rows;
+  END IF;
+  IF changed = 0 THEN
+    RETURN NULL;
+  END IF;
+  -- The primary key as it is now (columns may have been renamed since notify_changes).
+  SELECT string_agg(format('%L, %I', a.attname, a.attname), ', ' ORDER BY k.ord) INTO key_args
+    FROM pg_index i
+    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+   WHERE i.indrelid = TG_RELID AND i.indisprimary;
+  IF key_args IS NULL OR changed > max_keys THEN
+    PERFORM pg_notify(channel, head || ',"all":true}');
+    RETURN NULL;
+  END IF;
+  keys_query := CASE TG_OP
+    WHEN 'INSERT' THEN format('SELECT DISTINCT jsonb_build_object(%s)::text FROM pgfast_new_rows',
+                              key_args)
+    WHEN 'DELETE' THEN format('SELECT DISTINCT jsonb_build_object(%s)::text FROM pgfast_old_rows',
+                              key_args)
+    -- An UPDATE that changes a key invalidates the old and the new one.
+    ELSE format('SELECT jsonb_build_object(%1$s)::text FROM pgfast_old_rows UNION '
+                'SELECT jsonb_build_object(%1$s)::text FROM pgfast_new_rows', key_args)
+  END;
+  head := head || ',"keys":[';
+  -- A NOTIFY payload must be shorter than 8000 bytes: head + keys + "]}" <= 7999.
+  budget := 7999 - octet_length(head) - 2;
+  FOR key IN EXECUTE keys_query LOOP
+    IF octet_length(key) > budget THEN  -- one key alone does not fit: the whole table
+      PERFORM pg_notify(channel, replace(head, ',"keys":[', ',"all":true}'));
+      RETURN NULL;
+    END IF;
+    IF batch <> '' AND octet_length(batch) + 1 + octet_length(key) > budget THEN
+      PERFORM pg_notify(channel, head || batch || ']}');
+      batch := '';
+    END IF;
+    batch := CASE WHEN batch = '' THEN key ELSE batch || ',' || key END;
+  END LOOP;
+  IF batch <> '' THEN
+    PERFORM pg_notify(channel, head || batch || ']}');
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE FUNCTION pgfast.notify_changes(target regclass, channel text DEFAULT 'pgfast_changes',
+                                      max_keys integer DEFAULT 1000)
+  RETURNS void
+  LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  kind "char";
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'pgfast.notify_changes: target must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF channel IS NULL OR channel = '' THEN
+    RAISE EXCEPTION 'pgfast.notify_changes: channel must be a non-empty name'
+      USING ERRCODE = '22023';
+  END IF;
+  IF octet_length(channel) > 63 THEN
+    RAISE EXCEPTION 'pgfast.notify_changes: channel name "%" is longer than 63 bytes', channel
+      USING ERRCODE = '22023';
+  END IF;
+  IF max_keys IS NULL OR max_keys < 1 THEN
+    RAISE EXCEPTION 'pgfast.notify_changes: max_keys must be at least 1, got %',
+      coalesce(max_keys::text, 'NULL') USING ERRCODE = '22023';
+  END IF;
+  SELECT c.relkind INTO kind FROM pg_class c WHERE c.oid = target;
+  IF kind NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION 'pgfast.notify_changes: "%" is not a table', target
+      USING ERRCODE = '42809';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = target AND indisprimary) THEN
+    RAISE EXCEPTION 'pgfast.notify_changes: table "%" has no primary key', target
+      USING ERRCODE = '55000',
+            HINT = 'Change notifications name the changed rows by their primary key; add one.';
+  END IF;
+  -- CREATE OR REPLACE: calling again (e.g. with another channel) replaces the triggers.
+  EXECUTE format('CREATE OR REPLACE TRIGGER pgfast_notify_insert AFTER INSERT ON %s '
+                 'REFERENCING NEW TABLE AS pgfast_new_rows FOR EACH STATEMENT '
+                 'EXECUTE FUNCTION pgfast._notify_changes_trigger(%L, %L)',
+                 target, channel, max_keys);
+  EXECUTE format('CREATE OR REPLACE TRIGGER pgfast_notify_update AFTER UPDATE ON %s '
+                 'REFERENCING OLD TABLE AS pgfast_old_rows NEW TABLE AS pgfast_new_rows '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgfast._notify_changes_trigger(%L, %L)',
+                 target, channel, max_keys);
+  EXECUTE format('CREATE OR REPLACE TRIGGER pgfast_notify_delete AFTER DELETE ON %s '
+                 'REFERENCING OLD TABLE AS pgfast_old_rows FOR EACH STATEMENT '
+                 'EXECUTE FUNCTION pgfast._notify_changes_trigger(%L, %L)',
+                 target, channel, max_keys);
+  EXECUTE format('CREATE OR REPLACE TRIGGER pgfast_notify_truncate AFTER TRUNCATE ON %s '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgfast._notify_changes_trigger(%L, %L)',
+                 target, channel, max_keys);
+END
+$fn$;
+COMMENT ON FUNCTION pgfast.notify_changes(regclass, text, integer) IS
+  'NOTIFY channel after commit with the primary keys of the rows each statement changed';
+
+CREATE FUNCTION pgfast.stop_notify_changes(target regclass) RETURNS void
+  LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  trigger_name name;
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'pgfast.stop_notify_changes: target must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  FOR trigger_name IN
+    SELECT tgname FROM pg_trigger
+     WHERE tgrelid = target AND tgname IN ('pgfast_notify_insert', 'pgfast_notify_update',
+                                           'pgfast_notify_delete', 'pgfast_notify_truncate')
+  LOOP
+    EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, target);
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION pgfast.stop_notify_changes(regclass) IS
+  'Removes the triggers pgfast.notify_changes installed (no error when there are none)';

@@ -30,7 +30,7 @@ std::string load_search(pgfast::Database& db, const std::string& terms) {
 
 std::string ApiReads::session(std::int64_t session_id) {
   if (cache_ == nullptr) return load_session(db_, session_id);
-  return cache_->cached("session:{session_id}", {{"session_id", session_id}}, kTtl,
+  return cache_->cached("session:{id}", {{"id", session_id}}, kTtl,
                         [&] { return std::optional<std::string>(load_session(db_, session_id)); })
       .value_or("");
 }

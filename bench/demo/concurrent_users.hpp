@@ -30,6 +30,8 @@ struct UsersResult {
 };
 
 // The reads the simulated users (and the API-latency phase) make, cached or not.
+// Cache keys: session:{id} (invalidated by the database: pgfast.notify_changes on
+// search_sessions + pgfast::Invalidator), search:results:{query_id}, search:content:{terms}.
 class ApiReads {
  public:
   ApiReads(pgfast::Database& db, pgfast::Cache* cache) : db_(db), cache_(cache) {}

@@ -1,6 +1,7 @@
 #include "pgfast/rate_limiter.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <utility>
 
@@ -56,19 +57,21 @@ end
 return result
 )lua";
 
-// The script's SHA-1, learnt from SCRIPT LOAD once per process (the same on every server).
+// The script's SHA-1, learnt from SCRIPT LOAD once per process (the same on every server), then
+// read without a lock on every call.
 std::mutex sha_mutex;
 std::string script_sha;
+std::atomic<bool> script_sha_known{false};
 
-std::string loaded_sha(Redis& redis) {
-  {
-    std::lock_guard<std::mutex> lock(sha_mutex);
-    if (!script_sha.empty()) return script_sha;
-  }
+const std::string& loaded_sha(Redis& redis) {
+  if (script_sha_known.load(std::memory_order_acquire)) return script_sha;
   std::string sha = redis.command({"SCRIPT", "LOAD", kScript}).str();
   std::lock_guard<std::mutex> lock(sha_mutex);
-  script_sha = sha;
-  return sha;
+  if (!script_sha_known.load(std::memory_order_relaxed)) {
+    script_sha = std::move(sha);
+    script_sha_known.store(true, std::memory_order_release);
+  }
+  return script_sha;
 }
 
 // Error replies that mean "the server cannot serve right now", handled like unavailability.

@@ -23,7 +23,8 @@ const std::string& RedisScript::loaded_sha(Redis& redis) const {
 }
 
 RedisReply RedisScript::run(Redis& redis, const std::vector<std::string>& keys,
-                            const std::vector<std::string>& args) const {
+                            const std::vector<std::string>& args, bool* reloaded) const {
+  if (reloaded != nullptr) *reloaded = false;
   std::vector<std::string> argv;
   argv.reserve(3 + keys.size() + args.size());
   argv.emplace_back("EVALSHA");
@@ -37,6 +38,7 @@ RedisReply RedisScript::run(Redis& redis, const std::vector<std::string>& keys,
     if (e.code() != "NOSCRIPT") throw;
   }
   reloads_.fetch_add(1, std::memory_order_relaxed);
+  if (reloaded != nullptr) *reloaded = true;
   argv[0] = "EVAL";
   argv[1] = source_;
   return redis.command(argv);

@@ -335,8 +335,12 @@ TEST(RedisScript, RunsWithEvalshaAndSurvivesAScriptFlushAndARestart) {
   EXPECT_EQ(script.reloads(), 0u);
 
   redis.command({"SCRIPT", "FLUSH"});
-  EXPECT_EQ(script.run(redis, {"k"}, {"x"})[0].str(), "x");
+  bool reloaded = false;
+  EXPECT_EQ(script.run(redis, {"k"}, {"x"}, &reloaded)[0].str(), "x");
+  EXPECT_TRUE(reloaded);
   EXPECT_EQ(script.reloads(), 1u);
+  script.run(redis, {"k"}, {"x"}, &reloaded);
+  EXPECT_FALSE(reloaded);
   EXPECT_EQ(redis.command({"SCRIPT", "EXISTS", script.sha()})[0].integer(), 1);  // cached again
 
   ASSERT_TRUE(server.restart());

@@ -22,9 +22,10 @@ class RedisScript {
   RedisScript& operator=(const RedisScript&) = delete;
 
   // EVALSHA sha numkeys keys... args...; thread-safe. Throws like Redis::command (an error raised
-  // by the script is a RedisCommandError).
+  // by the script is a RedisCommandError). `reloaded` (optional) tells whether this call had to
+  // fall back to EVAL.
   RedisReply run(Redis& redis, const std::vector<std::string>& keys,
-                 const std::vector<std::string>& args) const;
+                 const std::vector<std::string>& args, bool* reloaded = nullptr) const;
 
   const std::string& source() const noexcept { return source_; }
   // The SHA-1 once known (empty before the first run).

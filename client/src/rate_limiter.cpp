@@ -1,10 +1,10 @@
 #include "pgfast/rate_limiter.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <utility>
 
+#include "pgfast/redis_script.hpp"
 #include "pgfast/settings.hpp"
 
 namespace pgfast {
@@ -57,21 +57,10 @@ end
 return result
 )lua";
 
-// The script's SHA-1, learnt from SCRIPT LOAD once per process (the same on every server), then
-// read without a lock on every call.
-std::mutex sha_mutex;
-std::string script_sha;
-std::atomic<bool> script_sha_known{false};
-
-const std::string& loaded_sha(Redis& redis) {
-  if (script_sha_known.load(std::memory_order_acquire)) return script_sha;
-  std::string sha = redis.command({"SCRIPT", "LOAD", kScript}).str();
-  std::lock_guard<std::mutex> lock(sha_mutex);
-  if (!script_sha_known.load(std::memory_order_relaxed)) {
-    script_sha = std::move(sha);
-    script_sha_known.store(true, std::memory_order_release);
-  }
-  return script_sha;
+// One per process: the SHA is learnt once (SCRIPT LOAD) and NOSCRIPT answered by EVAL.
+RedisScript& gcra_script() {
+  static RedisScript script(kScript);
+  return script;
 }
 
 // Error replies that mean "the server cannot serve right now", handled like unavailability.
@@ -207,27 +196,14 @@ Decision RateLimiter::decide(const std::string& identity, long long cost, bool c
 }
 
 Decision RateLimiter::from_redis(const std::string& key, long long cost, bool consume) {
-  std::vector<std::string> argv;
-  argv.reserve(6 + limit_args_.size());
-  argv.push_back("EVALSHA");
-  argv.push_back(loaded_sha(redis_));
-  argv.push_back("1");
-  argv.push_back(key);
-  argv.push_back(std::to_string(cost));
-  argv.push_back(consume ? "1" : "0");
-  argv.insert(argv.end(), limit_args_.begin(), limit_args_.end());
-  RedisReply reply;
-  try {
-    reply = redis_.command(argv);
-  } catch (const RedisCommandError& e) {
-    if (e.code() != "NOSCRIPT") throw;
-    // The server lost its script cache (restart, failover, SCRIPT FLUSH): EVAL runs the script
-    // and caches it again, so later EVALSHA calls find it.
-    counters_.script_reloads.fetch_add(1, std::memory_order_relaxed);
-    argv[0] = "EVAL";
-    argv[1] = kScript;
-    reply = redis_.command(argv);
-  }
+  std::vector<std::string> args;
+  args.reserve(2 + limit_args_.size());
+  args.push_back(std::to_string(cost));
+  args.push_back(consume ? "1" : "0");
+  args.insert(args.end(), limit_args_.begin(), limit_args_.end());
+  bool reloaded = false;
+  const RedisReply reply = gcra_script().run(redis_, {key}, args, &reloaded);
+  if (reloaded) counters_.script_reloads.fetch_add(1, std::memory_order_relaxed);
   const auto& r = reply.elements();
   if (r.size() != 2 + 3 * limits_->size()) {
     throw RedisError("rate limiter: unexpected script reply " + reply.debug_string());

@@ -1,0 +1,113 @@
+// pgfast::RateLimiter: a distributed GCRA limiter over Redis, shared by every process that uses
+// the same Redis. One Lua script (EVALSHA; reloaded on NOSCRIPT; never pipelined) reads the
+// Redis server's TIME, checks every configured limit and takes the request from all of them or
+// from none. State per identity: one hash `rl:<scope>:<identity>` with one field per limit,
+// expiring when all limits are back to a full burst. When Redis is unreachable, the failure mode
+// decides: `open` (allow), `closed` (deny) or `local` (an in-process GCRA with the same limits).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pgfast/client_identity.hpp"
+#include "pgfast/local_rate_limiter.hpp"
+#include "pgfast/rate_limit.hpp"
+#include "pgfast/rate_limit_headers.hpp"
+#include "pgfast/redis.hpp"
+
+namespace pgfast {
+
+struct Settings;
+
+enum class FailureMode { open, closed, local };
+
+// "open", "closed", "local"; throws ConfigurationError.
+FailureMode parse_failure_mode(const std::string& text);
+const char* to_string(FailureMode mode) noexcept;
+
+struct RateLimiterOptions {
+  std::string scope = "general";  // the key's middle part: rl:<scope>:<identity>
+  std::string limits = "100/minute";
+  FailureMode failure_mode = FailureMode::local;
+  // Retry-After of a fail_closed decision.
+  std::chrono::milliseconds closed_retry_after{1000};
+  bool enabled = true;  // false: every check is allowed (DecisionSource::disabled), no Redis
+  std::string key_prefix = "rl:";
+
+  // The general limit: RATE_LIMIT_PER_MINUTE per minute, RATE_LIMIT_ENABLED.
+  static RateLimiterOptions from_settings(const Settings& settings);
+  // The reference application's endpoints: "general" (RATE_LIMIT_PER_MINUTE/minute, default
+  // 100), "search" (10/minute), "scraping" (5/minute), "network" (5/hour); scope = the name;
+  // enabled = RATE_LIMIT_ENABLED. Throws ConfigurationError for another name.
+  static RateLimiterOptions named(const std::string& endpoint, const Settings& settings);
+};
+
+struct RateLimiterStats {
+  // Decisions by who made them.
+  std::uint64_t redis = 0;
+  std::uint64_t local = 0;
+  std::uint64_t fail_open = 0;
+  std::uint64_t fail_closed = 0;
+  std::uint64_t disabled = 0;
+  std::uint64_t allowed = 0;
+  std::uint64_t denied = 0;
+  std::uint64_t redis_failures = 0;  // calls that found Redis unreachable
+  std::uint64_t script_reloads = 0;  // NOSCRIPT answered by EVAL (script cache flushed/restart)
+};
+
+class RateLimiter {
+ public:
+  // `redis` must outlive the limiter. Throws ConfigurationError for bad limits or options.
+  RateLimiter(Redis& redis, RateLimiterOptions options);
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
+
+  // Takes `cost` from every limit if each allows it, else from none. Throws
+  // RateLimitArgumentError for cost < 1, a cost above a limit's burst (it could never pass) or an
+  // empty identity; Redis errors other than unavailability (which the failure mode handles) are
+  // thrown as RedisError.
+  Decision check(const std::string& identity, long long cost = 1);
+  // What check() would decide, taking nothing; `remaining` is what is left now.
+  Decision peek(const std::string& identity, long long cost = 1);
+  // Forgets the identity's state (in Redis and in the local fallback).
+  void reset(const std::string& identity);
+
+  // rl:<scope>:<identity>
+  std::string key(const std::string& identity) const;
+
+  const std::vector<RateLimit>& limits() const noexcept { return *limits_; }
+  const RateLimiterOptions& options() const noexcept { return options_; }
+  RateLimiterStats stats() const;
+
+  // The Lua script (for benchmarks and tests).
+  static const std::string& script();
+
+ private:
+  Decision decide(const std::string& identity, long long cost, bool consume);
+  Decision from_redis(const std::string& key, long long cost, bool consume);
+  Decision fallback(const std::string& key, long long cost, bool consume);
+  Decision count(Decision d);
+
+  Redis& redis_;
+  const RateLimiterOptions options_;
+  const std::shared_ptr<const std::vector<RateLimit>> limits_;
+  long long max_cost_ = 0;
+  std::vector<std::string> limit_args_;  // per limit: field, emission interval µs, burst
+  LocalRateLimiter local_;
+
+  struct Counters {
+    std::atomic<std::uint64_t> by_source[5] = {};
+    std::atomic<std::uint64_t> allowed{0};
+    std::atomic<std::uint64_t> denied{0};
+    std::atomic<std::uint64_t> redis_failures{0};
+    std::atomic<std::uint64_t> script_reloads{0};
+  };
+  mutable Counters counters_;
+};
+
+}  // namespace pgfast

@@ -1,0 +1,279 @@
+#include "pgfast/rate_limiter.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "pgfast/redis_script.hpp"
+#include "pgfast/settings.hpp"
+
+namespace pgfast {
+
+namespace {
+
+// KEYS[1]: the identity's hash. ARGV: cost, consume ("1"/"0"), then per limit: field, emission
+// interval (µs), burst. Returns {allowed, now_us, then per limit: remaining, reset_after_us,
+// retry_after_us}. The arithmetic is gcra::inspect/evaluate (rate_limit.cpp), in doubles that
+// hold these integers exactly (< 2^53). TAT values are written with %.0f: Lua's default number
+// format keeps only 14 digits.
+const std::string kScript = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local cost = tonumber(ARGV[1])
+local consume = ARGV[2] == '1'
+local n = (#ARGV - 2) / 3
+local fields = {}
+for i = 1, n do fields[i] = ARGV[3 * i] end
+local stored = redis.call('HMGET', KEYS[1], unpack(fields))
+local base, allowed = {}, true
+for i = 1, n do
+  local e, burst = tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
+  base[i] = math.max(tonumber(stored[i]) or 0, now)
+  if base[i] + cost * e - burst * e > now then allowed = false end
+end
+local result = {allowed and 1 or 0, now}
+local writes, ttl = {}, 0
+for i = 1, n do
+  local e, burst = tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
+  local tat = base[i]
+  local retry = tat + cost * e - burst * e - now
+  if retry < 0 then retry = 0 end
+  if allowed and consume then
+    tat = tat + cost * e
+    writes[#writes + 1] = fields[i]
+    writes[#writes + 1] = string.format('%.0f', tat)
+    if tat - now > ttl then ttl = tat - now end
+  end
+  local remaining = math.floor((burst * e - (tat - now)) / e)
+  if remaining < 0 then remaining = 0 end
+  result[#result + 1] = remaining
+  result[#result + 1] = tat - now
+  result[#result + 1] = retry
+end
+if #writes > 0 then
+  redis.call('HSET', KEYS[1], unpack(writes))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(ttl / 1000))
+end
+return result
+)lua";
+
+// One per process: the SHA is learnt once (SCRIPT LOAD) and NOSCRIPT answered by EVAL.
+RedisScript& gcra_script() {
+  static RedisScript script(kScript);
+  return script;
+}
+
+// Error replies that mean "the server cannot serve right now", handled like unavailability.
+bool transient(const std::string& code) {
+  return code == "LOADING" || code == "BUSY" || code == "MASTERDOWN" || code == "TRYAGAIN" ||
+         code == "CLUSTERDOWN" || code == "READONLY";
+}
+
+std::int64_t system_now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+RateLimiterOptions validated(RateLimiterOptions o) {
+  if (o.scope.empty()) throw ConfigurationError("pgfast::RateLimiter: scope must not be empty");
+  if (o.closed_retry_after.count() < 0) {
+    throw ConfigurationError("pgfast::RateLimiter: closed_retry_after must not be negative");
+  }
+  return o;
+}
+
+}  // namespace
+
+FailureMode parse_failure_mode(const std::string& text) {
+  if (text == "open") return FailureMode::open;
+  if (text == "closed") return FailureMode::closed;
+  if (text == "local") return FailureMode::local;
+  throw ConfigurationError("rate limiter failure mode: expected open, closed or local, got \"" +
+                           text + "\"");
+}
+
+const char* to_string(FailureMode mode) noexcept {
+  switch (mode) {
+    case FailureMode::open:
+      return "open";
+    case FailureMode::closed:
+      return "closed";
+    case FailureMode::local:
+      return "local";
+  }
+  return "unknown";
+}
+
+RateLimiterOptions RateLimiterOptions::from_settings(const Settings& settings) {
+  return named("general", settings);
+}
+
+RateLimiterOptions RateLimiterOptions::named(const std::string& endpoint,
+                                             const Settings& settings) {
+  RateLimiterOptions o;
+  o.scope = endpoint;
+  o.enabled = settings.rate_limit_enabled;
+  if (endpoint == "general") {
+    o.limits = std::to_string(settings.rate_limit_per_minute) + "/minute";
+  } else if (endpoint == "search") {
+    o.limits = "10/minute";
+  } else if (endpoint == "scraping") {
+    o.limits = "5/minute";
+  } else if (endpoint == "network") {
+    o.limits = "5/hour";
+  } else {
+    throw ConfigurationError("rate limiter: unknown endpoint \"" + endpoint +
+                             "\" (general, search, scraping or network)");
+  }
+  return o;
+}
+
+const std::string& RateLimiter::script() {
+  return kScript;
+}
+
+RateLimiter::RateLimiter(Redis& redis, RateLimiterOptions options)
+    : redis_(redis),
+      options_(validated(std::move(options))),
+      limits_(std::make_shared<const std::vector<RateLimit>>(
+          RateLimit::parse(options_.limits, "rate limit for scope \"" + options_.scope + "\""))),
+      local_(*limits_) {
+  max_cost_ = limits_->front().burst;
+  for (const auto& l : *limits_) {
+    max_cost_ = std::min(max_cost_, l.burst);
+    const std::string e = std::to_string(l.emission_interval().count());
+    const std::string b = std::to_string(l.burst);
+    limit_args_.push_back(e + ":" + b);  // the hash field: same interval and burst, same state
+    limit_args_.push_back(e);
+    limit_args_.push_back(b);
+  }
+}
+
+std::string RateLimiter::key(const std::string& identity) const {
+  return options_.key_prefix + options_.scope + ":" + identity;
+}
+
+Decision RateLimiter::check(const std::string& identity, long long cost) {
+  return decide(identity, cost, true);
+}
+
+Decision RateLimiter::peek(const std::string& identity, long long cost) {
+  return decide(identity, cost, false);
+}
+
+void RateLimiter::reset(const std::string& identity) {
+  const std::string k = key(identity);
+  local_.reset(k);
+  redis_.command({"DEL", k});
+}
+
+Decision RateLimiter::decide(const std::string& identity, long long cost, bool consume) {
+  if (identity.empty()) throw RateLimitArgumentError("rate limiter: empty identity");
+  if (cost < 1 || cost > max_cost_) {
+    throw RateLimitArgumentError("rate limiter: cost must be from 1 to " +
+                                 std::to_string(max_cost_) + " (the smallest burst of \"" +
+                                 options_.limits + "\"), got " + std::to_string(cost));
+  }
+  if (!options_.enabled) {
+    Decision d;
+    d.source = DecisionSource::disabled;
+    d.limits = limits_;
+    d.limit = limits_->front().burst;
+    d.remaining = d.limit;
+    d.now_us = system_now_us();
+    return count(std::move(d));
+  }
+  const std::string k = key(identity);
+  try {
+    return count(from_redis(k, cost, consume));
+  } catch (const RedisUnavailable&) {
+  } catch (const RedisCommandError& e) {
+    if (!transient(e.code())) throw;
+  }
+  counters_.redis_failures.fetch_add(1, std::memory_order_relaxed);
+  return count(fallback(k, cost, consume));
+}
+
+Decision RateLimiter::from_redis(const std::string& key, long long cost, bool consume) {
+  std::vector<std::string> args;
+  args.reserve(2 + limit_args_.size());
+  args.push_back(std::to_string(cost));
+  args.push_back(consume ? "1" : "0");
+  args.insert(args.end(), limit_args_.begin(), limit_args_.end());
+  bool reloaded = false;
+  const RedisReply reply = gcra_script().run(redis_, {key}, args, &reloaded);
+  if (reloaded) counters_.script_reloads.fetch_add(1, std::memory_order_relaxed);
+  const auto& r = reply.elements();
+  if (r.size() != 2 + 3 * limits_->size()) {
+    throw RedisError("rate limiter: unexpected script reply " + reply.debug_string());
+  }
+  Decision d;
+  d.source = DecisionSource::redis;
+  d.limits = limits_;
+  d.now_us = r[1].integer();
+  const bool allowed = r[0].integer() == 1;
+  d.states.resize(limits_->size());
+  for (std::size_t i = 0; i < limits_->size(); ++i) {
+    LimitState& s = d.states[i];
+    s.remaining = r[2 + 3 * i].integer();
+    s.reset_after = std::chrono::microseconds(r[3 + 3 * i].integer());
+    s.retry_after = std::chrono::microseconds(r[4 + 3 * i].integer());
+    s.allowed = s.retry_after.count() == 0;
+  }
+  summarize(d);
+  d.allowed = allowed;
+  return d;
+}
+
+Decision RateLimiter::fallback(const std::string& key, long long cost, bool consume) {
+  switch (options_.failure_mode) {
+    case FailureMode::local: {
+      Decision d = local_.check(key, cost, consume, system_now_us());
+      d.source = DecisionSource::local;
+      return d;
+    }
+    case FailureMode::open:
+    case FailureMode::closed: {
+      Decision d;
+      d.limits = limits_;
+      d.now_us = system_now_us();
+      d.limit = limits_->front().burst;
+      d.allowed = options_.failure_mode == FailureMode::open;
+      d.source = d.allowed ? DecisionSource::fail_open : DecisionSource::fail_closed;
+      d.remaining = d.allowed ? d.limit : 0;
+      if (!d.allowed) {
+        d.retry_after =
+            std::chrono::duration_cast<std::chrono::microseconds>(options_.closed_retry_after);
+        d.reset_after = d.retry_after;
+      }
+      return d;
+    }
+  }
+  return Decision{};
+}
+
+Decision RateLimiter::count(Decision d) {
+  counters_.by_source[static_cast<int>(d.source)].fetch_add(1, std::memory_order_relaxed);
+  (d.allowed ? counters_.allowed : counters_.denied).fetch_add(1, std::memory_order_relaxed);
+  return d;
+}
+
+RateLimiterStats RateLimiter::stats() const {
+  RateLimiterStats s;
+  auto get = [&](DecisionSource source) {
+    return counters_.by_source[static_cast<int>(source)].load(std::memory_order_relaxed);
+  };
+  s.redis = get(DecisionSource::redis);
+  s.local = get(DecisionSource::local);
+  s.fail_open = get(DecisionSource::fail_open);
+  s.fail_closed = get(DecisionSource::fail_closed);
+  s.disabled = get(DecisionSource::disabled);
+  s.allowed = counters_.allowed.load(std::memory_order_relaxed);
+  s.denied = counters_.denied.load(std::memory_order_relaxed);
+  s.redis_failures = counters_.redis_failures.load(std::memory_order_relaxed);
+  s.script_reloads = counters_.script_reloads.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace pgfast

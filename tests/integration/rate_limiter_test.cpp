@@ -1,0 +1,436 @@
+// pgfast::RateLimiter against real redis-servers. Expected values are recomputed with the pure
+// GCRA (pgfast::gcra::decide) at the Redis server times the decisions report, so they are exact
+// without depending on how fast this machine runs; waits poll Redis TIME.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pgfast/rate_limiter.hpp"
+#include "pgfast/settings.hpp"
+#include "redis_server.hpp"
+#include "test_env.hpp"
+
+using namespace std::chrono_literals;
+using pgfast::Decision;
+using pgfast::DecisionSource;
+using pgfast::RateLimiter;
+using pgfast::RateLimiterOptions;
+using pgfast::Redis;
+using pgfast_test::redis_options;
+using pgfast_test::redis_url;
+using pgfast_test::RedisServer;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+RateLimiterOptions options(const std::string& limits,
+                           pgfast::FailureMode mode = pgfast::FailureMode::local) {
+  RateLimiterOptions o;
+  o.scope = pgfast_test::unique_name("rl_it");
+  o.limits = limits;
+  o.failure_mode = mode;
+  return o;
+}
+
+std::int64_t redis_time_us(Redis& redis) {
+  const auto t = redis.command({"TIME"});
+  return std::stoll(t[0].str()) * 1000000 + std::stoll(t[1].str());
+}
+
+// Polls Redis TIME until the server clock reaches `target_us`.
+bool await_redis_time(Redis& redis, std::int64_t target_us) {
+  return pgfast_test::eventually([&] { return redis_time_us(redis) >= target_us; }, 30s);
+}
+
+// The decision the pure GCRA makes at the time Redis reported; compared field by field.
+void expect_same(const Decision& actual, const Decision& expected, const std::string& what) {
+  EXPECT_EQ(actual.allowed, expected.allowed) << what;
+  EXPECT_EQ(actual.limit, expected.limit) << what;
+  EXPECT_EQ(actual.remaining, expected.remaining) << what;
+  EXPECT_EQ(actual.reset_after.count(), expected.reset_after.count()) << what;
+  EXPECT_EQ(actual.retry_after.count(), expected.retry_after.count()) << what;
+  EXPECT_EQ(actual.deciding, expected.deciding) << what;
+  ASSERT_EQ(actual.states.size(), expected.states.size()) << what;
+  for (std::size_t i = 0; i < actual.states.size(); ++i) {
+    EXPECT_EQ(actual.states[i].remaining, expected.states[i].remaining) << what << " limit " << i;
+    EXPECT_EQ(actual.states[i].reset_after, expected.states[i].reset_after) << what << " " << i;
+  }
+}
+
+// Replays decisions through the pure GCRA.
+class Replay {
+ public:
+  explicit Replay(const RateLimiter& limiter)
+      : limits_(std::make_shared<const std::vector<pgfast::RateLimit>>(limiter.limits())) {}
+  void check(const Decision& d, long long cost, bool consume, const std::string& what) {
+    EXPECT_EQ(d.source, DecisionSource::redis) << what;
+    expect_same(d, pgfast::gcra::decide(limits_, tats_, d.now_us, cost, consume), what);
+  }
+
+ private:
+  std::shared_ptr<const std::vector<pgfast::RateLimit>> limits_;
+  std::vector<std::int64_t> tats_;
+};
+
+std::string header(const pgfast::HttpHeaders& h, const std::string& name) {
+  for (const auto& [k, v] : h) {
+    if (k == name) return v;
+  }
+  return "<absent>";
+}
+
+long long ms_since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+TEST(RateLimiter, FivePerSecondAllowsFiveOfEightThenOneAfterTheInterval) {
+  Redis redis(redis_options(redis_url()));
+  RateLimiter limiter(redis, options("5/second"));
+  Replay replay(limiter);
+  std::vector<Decision> ds;
+  for (int i = 0; i < 8; ++i) ds.push_back(limiter.check("user:1"));
+  for (int i = 0; i < 8; ++i) replay.check(ds[i], 1, true, "request " + std::to_string(i));
+  const std::int64_t burst_span = ds[7].now_us - ds[0].now_us;
+  ASSERT_LT(burst_span, 200000) << "the 8 requests took longer than one emission interval";
+  int allowed = 0;
+  for (const auto& d : ds) allowed += d.allowed;
+  EXPECT_EQ(allowed, 5);
+  EXPECT_EQ(ds[0].remaining, 4);
+  EXPECT_EQ(ds[0].reset_after.count(), 200000);
+  EXPECT_EQ(ds[4].remaining, 0);
+  EXPECT_FALSE(ds[5].allowed);
+  // The sixth waits for the first request's slot to be one interval old.
+  EXPECT_EQ(ds[5].retry_after.count(), 200000 - (ds[5].now_us - ds[0].now_us));
+  EXPECT_EQ(ds[5].reset_after.count(), 1000000 - (ds[5].now_us - ds[0].now_us));
+
+  ASSERT_TRUE(await_redis_time(redis, ds[7].now_us + ds[7].retry_after.count()));
+  const Decision again = limiter.check("user:1");
+  replay.check(again, 1, true, "after the interval");
+  EXPECT_TRUE(again.allowed);
+  EXPECT_EQ(again.remaining, 0);
+  const Decision next = limiter.check("user:1");
+  replay.check(next, 1, true, "right after");
+  EXPECT_EQ(limiter.stats().redis, 10u);
+  EXPECT_EQ(limiter.stats().allowed, static_cast<std::uint64_t>(allowed + 1 + next.allowed));
+  // Another identity has its own budget.
+  EXPECT_EQ(limiter.check("user:2").remaining, 4);
+}
+
+TEST(RateLimiter, TwoLimitsTheStricterDecidesAndADenialConsumesNeither) {
+  Redis redis(redis_options(redis_url()));
+  RateLimiter limiter(redis, options("3/second;5/minute"));
+  Replay replay(limiter);
+  const std::string id = "ip:192.0.2.1";
+  for (int i = 0; i < 3; ++i) {
+    const auto d = limiter.check(id);
+    replay.check(d, 1, true, "allowed " + std::to_string(i));
+    EXPECT_TRUE(d.allowed);
+  }
+  const auto before = redis.command({"HGETALL", limiter.key(id)}).debug_string();
+  const auto denied = limiter.check(id);
+  replay.check(denied, 1, true, "denied by the second limit");
+  EXPECT_FALSE(denied.allowed);
+  EXPECT_EQ(denied.deciding, 0u);
+  EXPECT_EQ(denied.limit, 3);
+  EXPECT_EQ(denied.states[1].remaining, 2);
+  EXPECT_EQ(redis.command({"HGETALL", limiter.key(id)}).debug_string(), before);
+
+  // Once the per-second limit is full again, two more requests use up the minute limit (5)...
+  ASSERT_TRUE(await_redis_time(redis, denied.now_us + denied.states[0].reset_after.count()));
+  for (int i = 0; i < 2; ++i) {
+    const auto d = limiter.check(id);
+    replay.check(d, 1, true, "second round " + std::to_string(i));
+    EXPECT_TRUE(d.allowed);
+  }
+  // ... which is now the stricter one: the next request waits ~12 s, not ~0.33 s.
+  const auto by_minute = limiter.peek(id);
+  replay.check(by_minute, 1, false, "peek at the minute limit");
+  EXPECT_FALSE(by_minute.allowed);
+  EXPECT_EQ(by_minute.deciding, 1u);
+  EXPECT_EQ(by_minute.limit, 5);
+  EXPECT_TRUE(by_minute.states[0].allowed);
+  EXPECT_GT(by_minute.retry_after, std::chrono::microseconds(10s));
+}
+
+TEST(RateLimiter, CostPeekAndReset) {
+  Redis redis(redis_options(redis_url()));
+  RateLimiter limiter(redis, options("10/minute"));
+  Replay replay(limiter);
+  const std::string id = "user:cost";
+  auto d = limiter.check(id, 4);
+  replay.check(d, 4, true, "cost 4");
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.remaining, 6);
+  d = limiter.check(id, 7);
+  replay.check(d, 7, true, "cost 7 denied");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.remaining, 6);
+  const auto stored = redis.command({"HGETALL", limiter.key(id)}).debug_string();
+  for (int i = 0; i < 5; ++i) {
+    d = limiter.peek(id, 6);
+    replay.check(d, 6, false, "peek");
+    EXPECT_TRUE(d.allowed);
+    EXPECT_EQ(d.remaining, 6);
+  }
+  EXPECT_EQ(redis.command({"HGETALL", limiter.key(id)}).debug_string(), stored);
+  d = limiter.check(id, 6);
+  replay.check(d, 6, true, "cost 6");
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.remaining, 0);
+  const long long pttl = redis.command({"PTTL", limiter.key(id)}).integer();
+  EXPECT_GT(pttl, 0);
+  EXPECT_LE(pttl, (d.reset_after.count() + 999) / 1000);
+  EXPECT_THROW(limiter.check(id, 11), pgfast::RateLimitArgumentError);
+
+  limiter.reset(id);
+  EXPECT_EQ(redis.command({"EXISTS", limiter.key(id)}).integer(), 0);
+  d = limiter.peek(id);
+  EXPECT_EQ(d.remaining, 10);
+  EXPECT_EQ(d.reset_after.count(), 0);
+}
+
+TEST(RateLimiter, KeysAreScopeAndIdentity) {
+  Redis redis(redis_options(redis_url()));
+  auto o = options("5/minute");
+  RateLimiter limiter(redis, o);
+  const std::string identity = pgfast::rate_limit_identity(std::nullopt, "::ffff:198.51.100.7");
+  limiter.check(identity);
+  EXPECT_EQ(redis.command({"EXISTS", "rl:" + o.scope + ":ip:198.51.100.7"}).integer(), 1);
+  // The same client written differently shares the counter.
+  const auto d = limiter.check(pgfast::rate_limit_identity(std::nullopt, "198.51.100.7"));
+  EXPECT_EQ(d.remaining, 3);
+}
+
+TEST(RateLimiter, ScriptFlushBetweenCallsIsTransparent) {
+  Redis redis(redis_options(redis_url()));
+  RateLimiter limiter(redis, options("100/minute"));
+  Replay replay(limiter);
+  replay.check(limiter.check("u"), 1, true, "before");
+  redis.command({"SCRIPT", "FLUSH"});
+  replay.check(limiter.check("u"), 1, true, "after SCRIPT FLUSH");
+  replay.check(limiter.check("u"), 1, true, "after reload");
+  EXPECT_EQ(limiter.stats().script_reloads, 1u);
+  EXPECT_EQ(limiter.stats().redis, 3u);
+  EXPECT_EQ(limiter.stats().redis_failures, 0u);
+}
+
+TEST(RateLimiter, HeadersForAllowedAndDeniedDecisions) {
+  Redis redis(redis_options(redis_url()));
+  pgfast::Settings settings;
+  RateLimiterOptions o = RateLimiterOptions::named("search", settings);  // 10/minute
+  o.scope = pgfast_test::unique_name("search");
+  RateLimiter limiter(redis, o);
+  auto d = limiter.check("user:h");
+  auto h = pgfast::headers(d);
+  EXPECT_EQ(header(h, "X-RateLimit-Limit"), "10");
+  EXPECT_EQ(header(h, "X-RateLimit-Remaining"), "9");
+  EXPECT_EQ(header(h, "X-RateLimit-Reset"), "6");
+  EXPECT_EQ(header(h, "Retry-After"), "<absent>");
+  for (int i = 0; i < 9; ++i) d = limiter.check("user:h");
+  EXPECT_TRUE(d.allowed);
+  d = limiter.check("user:h");
+  EXPECT_FALSE(d.allowed);
+  pgfast::RateLimitHeaderOptions ho;
+  ho.ietf = true;
+  h = pgfast::headers(d, ho);
+  EXPECT_EQ(header(h, "X-RateLimit-Remaining"), "0");
+  const long long retry_s = (d.retry_after.count() + 999999) / 1000000;
+  EXPECT_EQ(header(h, "Retry-After"), std::to_string(std::max(1LL, retry_s)));
+  EXPECT_GE(retry_s, 5);  // one 6 s interval minus the time the requests took
+  EXPECT_LE(retry_s, 6);
+  EXPECT_EQ(header(h, "RateLimit-Policy"), "\"10/minute\";q=10;w=60");
+  EXPECT_EQ(header(h, "RateLimit"),
+            "\"10/minute\";r=0;t=" + std::to_string((d.reset_after.count() + 999999) / 1000000));
+}
+
+// Two processes (this test binary re-executed with a filter) × 8 threads hammer one key for 2 s.
+// Every allowed decision carries its Redis time; with burst B and interval T, the GCRA allows at
+// most B + (last - first) / T requests between the first and last allowed ones.
+TEST(RateLimiterDistributed, TwoProcessesTimesEightThreadsNeverExceedTheLimit) {
+  const char* worker_out = std::getenv("PGFAST_LIMITER_WORKER_OUT");
+  const bool is_worker = worker_out != nullptr;
+  const std::string scope =
+      is_worker ? std::getenv("PGFAST_LIMITER_SCOPE") : pgfast_test::unique_name("rl_dist");
+  const std::string barrier = "rl_it_barrier:" + scope;
+
+  pid_t child = -1;
+  std::string child_out;
+  if (!is_worker) {
+    child_out = "/tmp/" + scope + ".out";
+    child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::setenv("PGFAST_LIMITER_WORKER_OUT", child_out.c_str(), 1);
+      ::setenv("PGFAST_LIMITER_SCOPE", scope.c_str(), 1);
+      if (std::freopen("/dev/null", "w", stdout) == nullptr) ::_exit(3);
+      ::execl(
+          "/proc/self/exe", "pgfast_integration_tests",
+          "--gtest_filter=RateLimiterDistributed.TwoProcessesTimesEightThreadsNeverExceedTheLimit",
+          static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+
+  Redis redis(redis_options(redis_url(), 16));
+  RateLimiterOptions o = options("50/second burst 10", pgfast::FailureMode::closed);
+  o.scope = scope;
+  RateLimiter limiter(redis, o);
+  // Start together: each process announces itself and waits for the other.
+  redis.command({"INCR", barrier});
+  redis.command({"EXPIRE", barrier, "60"});
+  ASSERT_TRUE(pgfast_test::eventually(
+      [&] {
+        return std::stoi(redis.command({"GET", barrier}).str()) >= 2;
+      },
+      30s));
+
+  std::mutex mutex;
+  long allowed = 0, total = 0;
+  std::int64_t first = std::numeric_limits<std::int64_t>::max(), last = 0;
+  std::vector<std::thread> threads;
+  const auto end = Clock::now() + 2s;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      long my_allowed = 0, my_total = 0;
+      std::int64_t my_first = std::numeric_limits<std::int64_t>::max(), my_last = 0;
+      while (Clock::now() < end) {
+        const Decision d = limiter.check("shared");
+        ++my_total;
+        if (d.allowed) {
+          ++my_allowed;
+          my_first = std::min(my_first, d.now_us);
+          my_last = std::max(my_last, d.now_us);
+        }
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      allowed += my_allowed;
+      total += my_total;
+      first = std::min(first, my_first);
+      last = std::max(last, my_last);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(limiter.stats().redis, static_cast<std::uint64_t>(total));
+
+  if (is_worker) {
+    std::ofstream(worker_out) << allowed << " " << total << " " << first << " " << last << "\n";
+    return;
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "worker status " << status;
+  long child_allowed = 0, child_total = 0;
+  std::int64_t child_first = 0, child_last = 0;
+  {
+    std::ifstream in(child_out);
+    ASSERT_TRUE(in >> child_allowed >> child_total >> child_first >> child_last);
+  }
+  std::remove(child_out.c_str());
+  redis.command({"DEL", barrier});
+  EXPECT_GT(allowed, 0);
+  EXPECT_GT(child_allowed, 0);
+  const long all_allowed = allowed + child_allowed;
+  const std::int64_t span = std::max(last, child_last) - std::min(first, child_first);
+  const long bound = 10 + static_cast<long>(span / 20000);
+  std::printf("distributed: %ld + %ld allowed of %ld + %ld over %.3f s; GCRA bound %ld\n", allowed,
+              child_allowed, total, child_total, span / 1e6, bound);
+  EXPECT_LE(all_allowed, bound);
+  EXPECT_GE(all_allowed, bound * 9 / 10);  // and the limiter did not simply deny everything
+  EXPECT_GT(span, 1500000);
+}
+
+TEST(RateLimiter, FailureModesWhenRedisIsDownAndBackAfterARestart) {
+  RedisServer server;
+  auto ro = redis_options(server.url(), 4);
+  ro.connect_timeout = 300ms;
+  ro.command_timeout = 300ms;
+  Redis redis(ro);
+  auto open_o = options("5/second", pgfast::FailureMode::open);
+  auto closed_o = options("5/second", pgfast::FailureMode::closed);
+  closed_o.closed_retry_after = 2500ms;
+  auto local_o = options("5/second", pgfast::FailureMode::local);
+  RateLimiter open(redis, open_o), closed(redis, closed_o), local(redis, local_o);
+  for (RateLimiter* l : {&open, &closed, &local}) {
+    EXPECT_EQ(l->check("u").source, DecisionSource::redis);
+  }
+
+  auto expect_modes = [&](const char* how, int calls) {
+    for (int i = 0; i < calls; ++i) {
+      auto start = Clock::now();
+      const Decision o = open.check("u");
+      EXPECT_LT(ms_since(start), 300 + 700) << how;
+      EXPECT_TRUE(o.allowed) << how;
+      EXPECT_EQ(o.source, DecisionSource::fail_open) << how;
+
+      start = Clock::now();
+      const Decision c = closed.check("u");
+      EXPECT_LT(ms_since(start), 300 + 700) << how;
+      EXPECT_FALSE(c.allowed) << how;
+      EXPECT_EQ(c.source, DecisionSource::fail_closed) << how;
+      EXPECT_EQ(c.retry_after, std::chrono::microseconds(2500ms));
+      EXPECT_EQ(header(pgfast::headers(c), "Retry-After"), "3");
+
+      start = Clock::now();
+      const Decision l = local.check("u");
+      EXPECT_LT(ms_since(start), 300 + 700) << how;
+      EXPECT_EQ(l.source, DecisionSource::local) << how;
+    }
+  };
+
+  server.stop();
+  expect_modes("stopped", 8);
+  // The local limiter enforced the same 5/second in process (8 checks well within a second
+  // on one clock: at most the burst of 5 plus one per 200 ms elapsed).
+  EXPECT_GE(local.stats().local, 8u);
+  EXPECT_LE(local.stats().allowed, 1u + 5u + 2u);
+  EXPECT_EQ(open.stats().fail_open, 8u);
+  EXPECT_EQ(closed.stats().fail_closed, 8u);
+  EXPECT_EQ(closed.stats().denied, 8u);
+  EXPECT_EQ(open.stats().redis_failures, 8u);
+
+  ASSERT_TRUE(server.restart());
+  for (RateLimiter* l : {&open, &closed, &local}) {
+    const Decision d = l->check("u2");
+    EXPECT_EQ(d.source, DecisionSource::redis);  // same client, no restart
+    EXPECT_TRUE(d.allowed);
+  }
+  EXPECT_EQ(open.stats().redis, 2u);
+  EXPECT_GE(
+      open.stats().script_reloads + closed.stats().script_reloads + local.stats().script_reloads,
+      1u);  // the restarted server had no script cached
+
+  // A hung server (SIGSTOP): the failure mode applies within the command timeout.
+  server.freeze();
+  expect_modes("frozen", 2);
+  server.thaw();
+  EXPECT_EQ(closed.check("u3").source, DecisionSource::redis);
+}
+
+TEST(RateLimiter, NamedLimitsForTheReferenceEndpoints) {
+  Redis redis(redis_options(redis_url()));
+  pgfast::Settings settings;
+  settings.rate_limit_per_minute = 7;
+  for (const auto& [name, burst] : std::vector<std::pair<std::string, int>>{
+           {"general", 7}, {"search", 10}, {"scraping", 5}, {"network", 5}}) {
+    auto o = RateLimiterOptions::named(name, settings);
+    o.scope = pgfast_test::unique_name(name);
+    RateLimiter limiter(redis, o);
+    int allowed = 0;
+    for (int i = 0; i < burst + 3; ++i) allowed += limiter.check("user:n").allowed;
+    EXPECT_EQ(allowed, burst) << name;
+  }
+}

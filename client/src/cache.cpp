@@ -331,8 +331,11 @@ class Cache::Impl {
           return lk.entry.negative ? std::nullopt : std::optional<std::string>(lk.entry.value);
         }
         if (lk.state == Lookup::State::unavailable) return run_loader(loader);
-        const bool lease_held =
-            guarded([&] { return redis_.command({"EXISTS", lease}).integer() == 1; }, false);
+        const bool lease_held = guarded(
+            [&] {
+              return redis_.command({"EXISTS", lease}).integer() == 1;
+            },
+            false);
         if (!lease_held) break;  // released without a value (loader failed, or cache_if): retry
       }
     }
@@ -462,8 +465,7 @@ class Cache::Impl {
 
 // --- Cache ------------------------------------------------------------------------------------
 
-Cache::Cache(CacheOptions options)
-    : Cache(std::make_shared<Redis>(options.redis), options) {}
+Cache::Cache(CacheOptions options) : Cache(std::make_shared<Redis>(options.redis), options) {}
 
 Cache::Cache(const Settings& settings) : Cache(CacheOptions::from_settings(settings)) {}
 
@@ -526,8 +528,11 @@ bool Cache::set(const std::string& key, std::string_view value, std::optional<Du
 }
 
 bool Cache::del(const std::string& key) {
-  return impl_->guarded([&] { return redis_->command({"UNLINK", redis_key(key)}).integer() > 0; },
-                        false);
+  return impl_->guarded(
+      [&] {
+        return redis_->command({"UNLINK", redis_key(key)}).integer() > 0;
+      },
+      false);
 }
 
 std::size_t Cache::del(const std::vector<std::string>& keys) {
@@ -545,13 +550,19 @@ std::size_t Cache::del(const std::vector<std::string>& keys) {
 }
 
 bool Cache::exists(const std::string& key) {
-  return impl_->guarded([&] { return redis_->command({"EXISTS", redis_key(key)}).integer() > 0; },
-                        false);
+  return impl_->guarded(
+      [&] {
+        return redis_->command({"EXISTS", redis_key(key)}).integer() > 0;
+      },
+      false);
 }
 
 Cache::Duration Cache::ttl(const std::string& key) {
   return impl_->guarded(
-      [&] { return Duration(redis_->command({"PTTL", redis_key(key)}).integer()); }, kNoKey);
+      [&] {
+        return Duration(redis_->command({"PTTL", redis_key(key)}).integer());
+      },
+      kNoKey);
 }
 
 std::optional<long long> Cache::increment(const std::string& key, long long by,
@@ -572,8 +583,8 @@ std::optional<long long> Cache::increment(const std::string& key, long long by,
 
 std::string Cache::get_or_set(const std::string& key, const std::function<std::string()>& loader,
                               std::optional<Duration> ttl) {
-  auto value = cached_key(
-      key, ttl, [&loader]() -> std::optional<std::string> { return loader(); }, {});
+  auto value =
+      cached_key(key, ttl, [&loader]() -> std::optional<std::string> { return loader(); }, {});
   // A "not found" entry stored under this key by another path: the loader decides.
   if (!value) return loader();
   return *value;
@@ -600,13 +611,12 @@ std::optional<std::string> Cache::cached(const KeyFunction& key_function, const 
                                          const CachedOptions& options) {
   std::vector<std::string> tags;
   for (const auto& t : options.tags) tags.push_back(KeyTemplate(t).fill(params));
-  return impl_->cached(redis_key(key_function(params)), ttl.value_or(options_.default_ttl),
-                       loader, options, tags);
+  return impl_->cached(redis_key(key_function(params)), ttl.value_or(options_.default_ttl), loader,
+                       options, tags);
 }
 
 std::optional<std::string> Cache::cached_key(const std::string& key, std::optional<Duration> ttl,
-                                             const Loader& loader,
-                                             const CachedOptions& options) {
+                                             const Loader& loader, const CachedOptions& options) {
   return impl_->cached(redis_key(key), ttl.value_or(options_.default_ttl), loader, options,
                        options.tags);
 }
@@ -619,7 +629,9 @@ std::size_t Cache::invalidate(std::string_view key_template, const KeyParams& pa
   return deleted ? 1 : 0;
 }
 
-void Cache::invalidate_tag(const std::string& tag) { invalidate_tags({tag}); }
+void Cache::invalidate_tag(const std::string& tag) {
+  invalidate_tags({tag});
+}
 
 void Cache::invalidate_tags(const std::vector<std::string>& tags) {
   if (tags.empty()) return;
@@ -639,8 +651,8 @@ void Cache::invalidate_tags(const std::vector<std::string>& tags) {
 }
 
 std::size_t Cache::invalidate_tag_pattern(const std::string& pattern) {
-  return impl_->guarded(
-      [&] { return impl_->scan_unlink(escape_glob(tag_key("")) + pattern); }, std::size_t{0});
+  return impl_->guarded([&] { return impl_->scan_unlink(escape_glob(tag_key("")) + pattern); },
+                        std::size_t{0});
 }
 
 CacheStats Cache::stats() const {
@@ -662,6 +674,8 @@ CacheStats Cache::stats() const {
   return s;
 }
 
-void Cache::wait_for_refreshes() { impl_->wait_idle(); }
+void Cache::wait_for_refreshes() {
+  impl_->wait_idle();
+}
 
 }  // namespace pgfast

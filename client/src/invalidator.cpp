@@ -14,7 +14,9 @@ namespace pgfast {
 
 namespace {
 
-int kind_index(InvalidationEvent::Kind kind) { return static_cast<int>(kind); }
+int kind_index(InvalidationEvent::Kind kind) {
+  return static_cast<int>(kind);
+}
 
 }  // namespace
 
@@ -27,7 +29,9 @@ Invalidator::Invalidator(Cache& cache, InvalidatorOptions options)
   }
 }
 
-Invalidator::~Invalidator() { stop(); }
+Invalidator::~Invalidator() {
+  stop();
+}
 
 Invalidator& Invalidator::watch(const std::string& table, std::vector<std::string> key_templates,
                                 std::vector<std::string> tag_templates) {
@@ -159,10 +163,14 @@ InvalidationEvent Invalidator::apply(const ChangeNotification& n) {
     event.tags += tags.size();
   }
   if (cache_.stats().errors != errors_before) {
-    event.error = "Redis error during invalidation; everything covered is invalidated again once "
-                  "Redis answers";
-    std::lock_guard<std::mutex> lock(mutex_);
-    resync_pending_ = true;
+    event.error =
+        "Redis error during invalidation; everything covered is invalidated again once "
+        "Redis answers";
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      resync_pending_ = true;
+    }
+    wake();  // the listener retries on a timer from now on
   }
   return event;
 }
@@ -212,6 +220,7 @@ void Invalidator::start(std::chrono::milliseconds timeout) {
   }
   if (::pipe(wake_pipe_) != 0) throw ClientError("pgfast::Invalidator: pipe() failed");
   ::fcntl(wake_pipe_[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(wake_pipe_[1], F_SETFL, O_NONBLOCK);
   thread_ = std::thread([this] { run(); });
   std::unique_lock<std::mutex> lock(mutex_);
   if (!cv_.wait_for(lock, timeout, [&] { return connects_ > 0; })) {
@@ -222,6 +231,13 @@ void Invalidator::start(std::chrono::milliseconds timeout) {
   }
 }
 
+void Invalidator::wake() noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (wake_pipe_[1] < 0) return;
+  const char byte = 1;
+  [[maybe_unused]] const auto ignored = ::write(wake_pipe_[1], &byte, 1);
+}
+
 void Invalidator::stop() noexcept {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -229,9 +245,9 @@ void Invalidator::stop() noexcept {
     stopping_ = true;
   }
   cv_.notify_all();
-  const char byte = 1;
-  [[maybe_unused]] const auto ignored = ::write(wake_pipe_[1], &byte, 1);
+  wake();
   thread_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
   ::close(wake_pipe_[0]);
   ::close(wake_pipe_[1]);
   wake_pipe_[0] = wake_pipe_[1] = -1;
@@ -280,7 +296,12 @@ void Invalidator::run() {
         pollfd fds[2] = {{PQsocket(raw), POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
         const int ready_fds = ::poll(fds, 2, pending ? 1000 : -1);
         if (ready_fds < 0 && errno != EINTR) throw ClientError("poll() failed");
-        if (fds[1].revents != 0) continue;  // woken by stop()
+        if (fds[1].revents != 0) {  // woken by stop() or by a pending resync
+          char buffer[64];
+          while (::read(wake_pipe_[0], buffer, sizeof buffer) > 0) {
+          }
+          continue;
+        }
         if (ready_fds == 0 && pending) {
           publish(invalidate_all());
           continue;

@@ -44,7 +44,8 @@ long long ms_since(Clock::time_point start) {
 
 std::string compressible(std::size_t n) {
   std::string s;
-  while (s.size() < n) s += "{\"url\": \"https://example.org/page/" + std::to_string(s.size()) + "\"},";
+  while (s.size() < n)
+    s += "{\"url\": \"https://example.org/page/" + std::to_string(s.size()) + "\"},";
   s.resize(n);
   return s;
 }
@@ -178,8 +179,7 @@ TEST(Cache, TemplateErrorsAreClearAndStoreNothing) {
   Cache cache(cache_options(redis_url()));
   CountingLoader loader;
   try {
-    cache.cached("search:results:{session_id}", {{"session", 1}}, milliseconds(1000),
-                 loader.fn());
+    cache.cached("search:results:{session_id}", {{"session", 1}}, milliseconds(1000), loader.fn());
     FAIL() << "no KeyTemplateError";
   } catch (const KeyTemplateError& e) {
     EXPECT_NE(std::string(e.what()).find("\"session_id\""), std::string::npos) << e.what();
@@ -193,9 +193,7 @@ TEST(Cache, TemplateErrorsAreClearAndStoreNothing) {
 TEST(Cache, CustomKeyFunction) {
   Cache cache(cache_options(redis_url()));
   CountingLoader loader;
-  Cache::KeyFunction key = [](const KeyParams& p) {
-    return "user:" + *p.find("id") + ":v2";
-  };
+  Cache::KeyFunction key = [](const KeyParams& p) { return "user:" + *p.find("id") + ":v2"; };
   EXPECT_EQ(cache.cached(key, {{"id", 7}}, milliseconds(60000), loader.fn()), "loaded");
   EXPECT_EQ(cache.get("user:7:v2"), "loaded");
   EXPECT_EQ(cache.cached(key, {{"id", 7}}, milliseconds(60000), loader.fn()), "loaded");
@@ -426,8 +424,8 @@ TEST(Cache, TagInvalidationMakesEveryTaggedKeyMiss) {
     cache.cached("results:{session_id}:{page}", {{"session_id", 1}, {"page", page}},
                  milliseconds(60000), loader.fn(), tagged);
   }
-  cache.cached("results:{session_id}:{page}", {{"session_id", 2}, {"page", 0}},
-               milliseconds(60000), loader.fn(), tagged);
+  cache.cached("results:{session_id}:{page}", {{"session_id", 2}, {"page", 0}}, milliseconds(60000),
+               loader.fn(), tagged);
   EXPECT_EQ(loader.calls.load(), 51);
   EXPECT_EQ(cache.get("results:1:7"), "loaded");
 
@@ -441,8 +439,8 @@ TEST(Cache, TagInvalidationMakesEveryTaggedKeyMiss) {
   }
   EXPECT_EQ(cache.get("results:2:0"), "loaded");
   // Reloading stores under the new generation: hits again.
-  cache.cached("results:{session_id}:{page}", {{"session_id", 1}, {"page", 3}},
-               milliseconds(60000), loader.fn(), tagged);
+  cache.cached("results:{session_id}:{page}", {{"session_id", 1}, {"page", 3}}, milliseconds(60000),
+               loader.fn(), tagged);
   EXPECT_EQ(cache.get("results:1:3"), "loaded");
   // The static tag covers both sessions.
   cache.invalidate_tag("all-sessions");

@@ -49,11 +49,11 @@ struct InvalidationEvent {
   Kind kind = Kind::notification;
   std::string table;  // notification: the table as the trigger named it
   std::string op;
-  bool all = false;             // the whole table (or, for resync, everything) was invalidated
-  std::size_t keys = 0;         // primary keys in the message
-  std::size_t deleted = 0;      // cache keys deleted
-  std::size_t tags = 0;         // tags bumped
-  bool matched = false;         // a rule covered the table
+  bool all = false;         // the whole table (or, for resync, everything) was invalidated
+  std::size_t keys = 0;     // primary keys in the message
+  std::size_t deleted = 0;  // cache keys deleted
+  std::size_t tags = 0;     // tags bumped
+  bool matched = false;     // a rule covered the table
   std::string error;
   std::uint64_t sequence = 0;  // 1, 2, ... per event
 };
@@ -107,6 +107,7 @@ class Invalidator {
   };
 
   void run();
+  void wake() noexcept;
   void listen_once();
   void publish(InvalidationEvent event);
   InvalidationEvent apply(const ChangeNotification& n);

@@ -104,7 +104,8 @@ int main() {
   // The hit: a 100-byte value (128 bytes stored with the envelope header). The ceiling's key holds
   // a value of the same stored size.
   cache.set("bench:hit", std::string(100, 'v'), std::chrono::hours(1));
-  const long long stored = cache.redis().command({"STRLEN", cache.redis_key("bench:hit")}).integer();
+  const long long stored =
+      cache.redis().command({"STRLEN", cache.redis_key("bench:hit")}).integer();
   cache.redis().command({"SET", "key:__rand_int__", std::string(static_cast<size_t>(stored), 'v')});
   cache_hits_per_second(cache, 50, 5000);  // warm the pool: 50 connections open
 
@@ -112,8 +113,8 @@ int main() {
   for (int r = 0; r < rounds; ++r) {
     ceiling.push_back(redis_benchmark_rps(port, ops));
     hits.push_back(cache_hits_per_second(cache, 50, ops));
-    std::fprintf(stderr, "round %d/%d: redis-benchmark %.0f/s, Cache hits %.0f/s\n", r + 1,
-                 rounds, ceiling.back(), hits.back());
+    std::fprintf(stderr, "round %d/%d: redis-benchmark %.0f/s, Cache hits %.0f/s\n", r + 1, rounds,
+                 ceiling.back(), hits.back());
   }
   const double ceiling_median = median(ceiling), hits_median = median(hits);
 
@@ -160,14 +161,15 @@ int main() {
   std::printf("%-44s %14.0f\n", "Cache hit path, 50 threads, pool 50", hits_median);
   std::printf("%-44s %14.2fx   (goal >= 0.80x)\n", "ratio", ratio);
   std::printf("\n%-44s %9s %9s\n", "one thread, 50-row results page", "p50 us", "p99 us");
-  std::printf("%-44s %9.1f %9.1f\n", "Cache hit (zstd-compressed envelope)", percentile(hit_us, 0.5),
-              percentile(hit_us, 0.99));
-  std::printf("%-44s %9.1f %9.1f\n", "PostgreSQL query (prepared, pooled)",
-              percentile(db_us, 0.5), percentile(db_us, 0.99));
-  std::printf("page: %zu bytes; cache stats: hits %llu, misses %llu, loads %llu, bytes saved %llu\n",
-              page.size(), static_cast<unsigned long long>(s.hits),
-              static_cast<unsigned long long>(s.misses), static_cast<unsigned long long>(s.loads),
-              static_cast<unsigned long long>(s.bytes_saved));
+  std::printf("%-44s %9.1f %9.1f\n", "Cache hit (zstd-compressed envelope)",
+              percentile(hit_us, 0.5), percentile(hit_us, 0.99));
+  std::printf("%-44s %9.1f %9.1f\n", "PostgreSQL query (prepared, pooled)", percentile(db_us, 0.5),
+              percentile(db_us, 0.99));
+  std::printf(
+      "page: %zu bytes; cache stats: hits %llu, misses %llu, loads %llu, bytes saved %llu\n",
+      page.size(), static_cast<unsigned long long>(s.hits),
+      static_cast<unsigned long long>(s.misses), static_cast<unsigned long long>(s.loads),
+      static_cast<unsigned long long>(s.bytes_saved));
   std::printf("medians of %d interleaved rounds of %ld operations; bench/results/cache.json\n",
               rounds, ops);
 

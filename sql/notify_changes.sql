@@ -1,8 +1,10 @@
 -- Cache invalidation from the database (DESIGN 4.5): pgfast.notify_changes / stop_notify_changes.
 -- The listener is a second session (dblink), so the output shows the channel and payload of each
 -- notification without the notifying backend's PID, which psql's own LISTEN display prints.
+SET client_min_messages = warning;  -- whether the extensions exist already or not
 CREATE EXTENSION IF NOT EXISTS pgfast;
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 SELECT dblink_connect('listener', format('host=127.0.0.1 port=%s dbname=%s user=%s',
                       current_setting('port'), current_database(), current_user));
 SELECT dblink_exec('listener', 'LISTEN pgfast_changes');

@@ -1,0 +1,681 @@
+#include "pgfast/cache.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+#include "pgfast/cache_envelope.hpp"
+#include "pgfast/settings.hpp"
+#include "pgfast/single_flight.hpp"
+
+namespace pgfast {
+
+namespace {
+
+using Clock = std::chrono::system_clock;
+using Duration = Cache::Duration;
+using Argv = std::vector<std::string>;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// Thread-local generator seeded from the OS: lease tokens and initial tag generations.
+std::mt19937_64& rng() {
+  thread_local std::mt19937_64 generator([] {
+    std::random_device device;
+    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  }());
+  return generator;
+}
+
+std::string random_token() {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 2; ++i) {
+    std::uint64_t v = rng()();
+    for (int j = 0; j < 16; ++j, v >>= 4) out += hex[v & 0xF];
+  }
+  return out;
+}
+
+// Generations start at a random positive value, so a tag key that expired or was deleted and
+// then created again never matches the generation an old entry recorded.
+std::int64_t random_generation() {
+  return static_cast<std::int64_t>(rng()() >> 2) + 1;
+}
+
+std::optional<std::int64_t> parse_generation(const RedisReply& reply) {
+  if (reply.is_integer()) return reply.integer();
+  if (!reply.is_string()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(reply.str(), &used);
+    if (used != reply.str().size()) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// Deletes the lease only when it still holds our token (a lease that expired and was taken by
+// another process is not ours to delete).
+const char* const kReleaseLease =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
+    "return 0";
+// Bumps a tag's generation only when the tag exists: a tag nobody stored under has nothing to
+// invalidate, and INCR would create a key without expiry.
+const char* const kBumpTag =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end "
+    "return 0";
+
+}  // namespace
+
+CacheOptions CacheOptions::from_settings(const Settings& settings) {
+  CacheOptions o;
+  o.redis = RedisOptions::from_settings(settings);
+  o.redis.connect_timeout = std::chrono::milliseconds(500);
+  o.redis.command_timeout = std::chrono::milliseconds(500);
+  o.redis.down_backoff = std::chrono::milliseconds(1000);
+  o.enabled = settings.cache_enabled;
+  o.default_ttl = settings.cache_default_ttl;
+  return o;
+}
+
+// The current generations of a set of tags (nullopt: the tag key does not exist).
+using TagGenerations = std::vector<std::pair<std::string, std::optional<std::int64_t>>>;
+
+struct Lookup {
+  enum class State { miss, hit, unavailable };
+  State state = State::miss;
+  CacheEntry entry;
+  bool refresh_due = false;
+  TagGenerations tags;  // the generations of the call's tags, read with the value
+};
+
+struct RefreshTask {
+  std::string key;  // full Redis key
+  Duration ttl;
+  Cache::Loader loader;
+  CachedOptions options;
+  std::vector<std::string> tags;  // filled tag names
+};
+
+class Cache::Impl {
+ public:
+  Impl(Cache& cache) : cache_(cache), o_(cache.options_), redis_(*cache.redis_) {}
+  ~Impl() { stop_worker(); }
+
+  struct Counters {
+    std::atomic<std::uint64_t> hits{0}, negative_hits{0}, stale_hits{0}, misses{0}, loads{0},
+        load_errors{0}, lease_waits{0}, refreshes{0}, sets{0}, writes_skipped{0}, errors{0},
+        invalidations{0}, bytes_saved{0};
+  } c;
+
+  // Runs f; a RedisError counts as an error and becomes `fallback` (or propagates when strict).
+  template <class F, class T>
+  T guarded(F&& f, T fallback) {
+    try {
+      return f();
+    } catch (const RedisError&) {
+      c.errors.fetch_add(1, std::memory_order_relaxed);
+      if (o_.strict) throw;
+      return fallback;
+    }
+  }
+
+  std::string lease_key(const std::string& full_key) const {
+    return o_.key_prefix + "#lease:" + full_key.substr(o_.key_prefix.size());
+  }
+
+  TagGenerations read_tags(const std::vector<std::string>& tags) {
+    TagGenerations out;
+    if (tags.empty()) return out;
+    Argv mget{"MGET"};
+    for (const auto& t : tags) mget.push_back(cache_.tag_key(t));
+    const RedisReply r = redis_.command(mget);
+    for (std::size_t i = 0; i < tags.size(); ++i) out.emplace_back(tags[i], parse_generation(r[i]));
+    return out;
+  }
+
+  static std::optional<std::optional<std::int64_t>> find_tag(const TagGenerations& known,
+                                                             const std::string& name) {
+    for (const auto& [n, g] : known) {
+      if (n == name) return g;
+    }
+    return std::nullopt;
+  }
+
+  // Reads the value and (in the same round trip) the generations of `tags`. Throws RedisError.
+  Lookup lookup(const std::string& full_key, const std::vector<std::string>& tags) {
+    Lookup lk;
+    RedisReply value;
+    if (tags.empty()) {
+      value = redis_.command({"GET", full_key});
+    } else {
+      Argv mget{"MGET"};
+      for (const auto& t : tags) mget.push_back(cache_.tag_key(t));
+      auto replies = redis_.pipeline({{"GET", full_key}, mget});
+      replies[0].throw_if_error();
+      replies[1].throw_if_error();
+      value = std::move(replies[0]);
+      for (std::size_t i = 0; i < tags.size(); ++i) {
+        lk.tags.emplace_back(tags[i], parse_generation(replies[1][i]));
+      }
+    }
+    if (value.is_nil()) return lk;
+    DecodedEntry decoded = decode_entry(value.str());
+    if (decoded.status == DecodedEntry::Status::not_envelope) {
+      lk.entry.value = value.str();
+      lk.state = Lookup::State::hit;
+      return lk;
+    }
+    if (decoded.status == DecodedEntry::Status::corrupt) return lk;
+    // Every tag the value carries must still have the generation it was stored with.
+    std::vector<std::string> unknown;
+    for (const auto& [name, generation] : decoded.entry.tags) {
+      if (!find_tag(lk.tags, name)) unknown.push_back(name);
+    }
+    TagGenerations extra = read_tags(unknown);
+    for (const auto& [name, generation] : decoded.entry.tags) {
+      auto current = find_tag(lk.tags, name);
+      if (!current) current = find_tag(extra, name);
+      if (!current || !*current || **current != generation) return lk;
+    }
+    lk.entry = std::move(decoded.entry);
+    lk.state = Lookup::State::hit;
+    lk.refresh_due = lk.entry.refresh_after_ms != 0 && now_ms() >= lk.entry.refresh_after_ms;
+    return lk;
+  }
+
+  // Writes `value` (std::nullopt: a "not found" entry) with the tag generations read before the
+  // value was loaded. Throws RedisError.
+  void store(const std::string& full_key, const std::optional<std::string>& value, Duration ttl,
+             const CachedOptions& options, const TagGenerations& tags) {
+    CacheEntry e;
+    e.negative = !value.has_value();
+    if (value) e.value = *value;
+    e.format = options.format;
+    e.stored_at_ms = now_ms();
+    Duration keep = ttl;
+    if (ttl.count() > 0 && !e.negative) {
+      if (options.stale_while_revalidate.count() > 0 || options.early_refresh.count() > 0) {
+        const Duration fresh = std::max(Duration(0), ttl - options.early_refresh);
+        e.refresh_after_ms = e.stored_at_ms + fresh.count();
+        keep = ttl + options.stale_while_revalidate;
+      }
+    }
+    std::vector<Argv> commands;
+    for (const auto& [name, generation] : tags) {
+      std::int64_t g = generation ? *generation : random_generation();
+      if (!generation) {
+        commands.push_back({"SET", cache_.tag_key(name), std::to_string(g), "NX", "PX",
+                            std::to_string(o_.tag_ttl.count())});
+      }
+      e.tags.emplace_back(name, g);
+    }
+    const EncodedEntry encoded = encode_entry(e, {o_.compress_threshold, o_.compression_level});
+    Argv set{"SET", full_key, encoded.bytes};
+    if (keep.count() > 0) {
+      set.push_back("PX");
+      set.push_back(std::to_string(keep.count()));
+    }
+    commands.push_back(std::move(set));
+    if (commands.size() == 1) {
+      redis_.command(commands[0]);
+    } else {
+      for (const auto& r : redis_.pipeline(commands)) r.throw_if_error();
+    }
+    c.sets.fetch_add(1, std::memory_order_relaxed);
+    c.bytes_saved.fetch_add(encoded.bytes_saved, std::memory_order_relaxed);
+  }
+
+  // Stores unless the predicate or the negative TTL says not to; never throws RedisError
+  // (a failed write is skipped, or thrown in strict mode).
+  void store_loaded(const std::string& full_key, const std::optional<std::string>& value,
+                    Duration ttl, const CachedOptions& options, const TagGenerations& tags) {
+    if (options.cache_if && !options.cache_if(value)) return;
+    if (!value) {
+      ttl = options.negative_ttl ? *options.negative_ttl : o_.negative_ttl;
+      if (ttl.count() <= 0) return;
+    }
+    const bool stored = guarded(
+        [&] {
+          store(full_key, value, ttl, options, tags);
+          return true;
+        },
+        false);
+    if (!stored) c.writes_skipped.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  std::optional<std::string> run_loader(const Cache::Loader& loader) {
+    c.loads.fetch_add(1, std::memory_order_relaxed);
+    try {
+      return loader();
+    } catch (...) {
+      c.load_errors.fetch_add(1, std::memory_order_relaxed);
+      throw;
+    }
+  }
+
+  // SET NX PX: true when we hold the lease now. Throws RedisError.
+  bool acquire_lease(const std::string& lease, const std::string& token) {
+    return !redis_.command({"SET", lease, token, "NX", "PX", std::to_string(o_.lease_ttl.count())})
+                .is_nil();
+  }
+
+  void release_lease(const std::string& lease, const std::string& token) noexcept {
+    try {
+      redis_.command({"EVAL", kReleaseLease, "1", lease, token});
+    } catch (const RedisError&) {
+      c.errors.fetch_add(1, std::memory_order_relaxed);  // the lease expires by itself
+    }
+  }
+
+  // The miss path, run by one thread per key in this process: take the key's lease (or wait for
+  // the process holding it to store the value), load, store, release.
+  std::optional<std::string> load_with_lease(const std::string& full_key, Duration ttl,
+                                             const Cache::Loader& loader,
+                                             const CachedOptions& options,
+                                             const std::vector<std::string>& tags,
+                                             const TagGenerations& generations) {
+    const std::string lease = lease_key(full_key);
+    const std::string token = random_token();
+    const auto deadline = std::chrono::steady_clock::now() + o_.lease_wait;
+    auto backoff = std::chrono::milliseconds(1);
+    bool counted_wait = false;
+    while (true) {
+      bool redis_ok = true;
+      bool acquired = false;
+      try {
+        acquired = acquire_lease(lease, token);
+      } catch (const RedisError&) {
+        c.errors.fetch_add(1, std::memory_order_relaxed);
+        if (o_.strict) throw;
+        redis_ok = false;
+      }
+      if (!redis_ok) return run_loader(loader);  // Redis unusable: load, skip the write
+      if (acquired) {
+        std::optional<std::string> value;
+        try {
+          value = run_loader(loader);
+        } catch (...) {
+          release_lease(lease, token);
+          throw;
+        }
+        store_loaded(full_key, value, ttl, options, generations);
+        release_lease(lease, token);
+        return value;
+      }
+      // Another process is loading this key: poll for its value until its lease goes away.
+      if (!counted_wait) {
+        c.lease_waits.fetch_add(1, std::memory_order_relaxed);
+        counted_wait = true;
+      }
+      while (true) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+          // The other loader is too slow (or gone without releasing): load ourselves.
+          auto value = run_loader(loader);
+          store_loaded(full_key, value, ttl, options, generations);
+          return value;
+        }
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(50));
+        Lookup lk = guarded([&] { return lookup(full_key, tags); },
+                            Lookup{Lookup::State::unavailable, {}, false, {}});
+        if (lk.state == Lookup::State::hit) {
+          return lk.entry.negative ? std::nullopt : std::optional<std::string>(lk.entry.value);
+        }
+        if (lk.state == Lookup::State::unavailable) return run_loader(loader);
+        const bool lease_held = guarded(
+            [&] {
+              return redis_.command({"EXISTS", lease}).integer() == 1;
+            },
+            false);
+        if (!lease_held) break;  // released without a value (loader failed, or cache_if): retry
+      }
+    }
+  }
+
+  std::optional<std::string> cached(const std::string& full_key, Duration ttl,
+                                    const Cache::Loader& loader, const CachedOptions& options,
+                                    const std::vector<std::string>& tags) {
+    if (!o_.enabled) {
+      c.misses.fetch_add(1, std::memory_order_relaxed);
+      return run_loader(loader);
+    }
+    Lookup lk = guarded([&] { return lookup(full_key, tags); },
+                        Lookup{Lookup::State::unavailable, {}, false, {}});
+    if (lk.state == Lookup::State::unavailable) {
+      c.misses.fetch_add(1, std::memory_order_relaxed);
+      c.writes_skipped.fetch_add(1, std::memory_order_relaxed);
+      return run_loader(loader);
+    }
+    if (lk.state == Lookup::State::hit) {
+      c.hits.fetch_add(1, std::memory_order_relaxed);
+      if (lk.entry.negative) c.negative_hits.fetch_add(1, std::memory_order_relaxed);
+      if (lk.refresh_due) {
+        c.stale_hits.fetch_add(1, std::memory_order_relaxed);
+        schedule_refresh(RefreshTask{full_key, ttl, loader, options, tags});
+      }
+      if (lk.entry.negative) return std::nullopt;
+      return std::move(lk.entry.value);
+    }
+    c.misses.fetch_add(1, std::memory_order_relaxed);
+    return flights_
+        .run(full_key,
+             [&] { return load_with_lease(full_key, ttl, loader, options, tags, lk.tags); })
+        .value;
+  }
+
+  // --- background refresh ---------------------------------------------------------------------
+  void schedule_refresh(RefreshTask task) {
+    std::lock_guard<std::mutex> lock(worker_mutex_);
+    if (stopping_ || !pending_.insert(task.key).second) return;
+    queue_.push_back(std::move(task));
+    if (!worker_.joinable()) worker_ = std::thread([this] { worker_loop(); });
+    worker_cv_.notify_all();
+  }
+
+  void worker_loop() {
+    std::unique_lock<std::mutex> lock(worker_mutex_);
+    while (true) {
+      worker_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      RefreshTask task = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      lock.unlock();
+      refresh(task);
+      lock.lock();
+      busy_ = false;
+      pending_.erase(task.key);
+      idle_cv_.notify_all();
+    }
+  }
+
+  void refresh(const RefreshTask& task) noexcept {
+    c.refreshes.fetch_add(1, std::memory_order_relaxed);
+    const std::string lease = lease_key(task.key);
+    const std::string token = random_token();
+    try {
+      const TagGenerations generations = read_tags(task.tags);
+      if (!acquire_lease(lease, token)) return;  // another process refreshes it
+      try {
+        const auto value = run_loader(task.loader);
+        store_loaded(task.key, value, task.ttl, task.options, generations);
+      } catch (...) {
+        // A failed refresh keeps serving the stale value until it expires.
+      }
+      release_lease(lease, token);
+    } catch (...) {
+      c.errors.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  void wait_idle() {
+    std::unique_lock<std::mutex> lock(worker_mutex_);
+    idle_cv_.wait(lock, [this] { return queue_.empty() && !busy_; });
+  }
+
+  void stop_worker() {
+    {
+      std::lock_guard<std::mutex> lock(worker_mutex_);
+      stopping_ = true;
+      queue_.clear();
+      worker_cv_.notify_all();
+    }
+    if (worker_.joinable()) worker_.join();
+  }
+
+  std::size_t scan_unlink(const std::string& pattern) {
+    std::size_t deleted = 0;
+    std::string cursor = "0";
+    do {
+      const RedisReply r = redis_.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+      cursor = r[0].str();
+      const auto& keys = r[1].elements();
+      if (keys.empty()) continue;
+      Argv unlink{"UNLINK"};
+      unlink.reserve(keys.size() + 1);
+      for (const auto& k : keys) unlink.push_back(k.str());
+      deleted += static_cast<std::size_t>(redis_.command(unlink).integer());
+    } while (cursor != "0");
+    c.invalidations.fetch_add(deleted, std::memory_order_relaxed);
+    return deleted;
+  }
+
+  Cache& cache_;
+  const CacheOptions& o_;
+  Redis& redis_;
+  SingleFlight<std::optional<std::string>> flights_;
+
+  std::mutex worker_mutex_;
+  std::condition_variable worker_cv_, idle_cv_;
+  std::deque<RefreshTask> queue_;
+  std::unordered_set<std::string> pending_;
+  std::thread worker_;
+  bool stopping_ = false;
+  bool busy_ = false;
+};
+
+// --- Cache ------------------------------------------------------------------------------------
+
+Cache::Cache(CacheOptions options) : Cache(std::make_shared<Redis>(options.redis), options) {}
+
+Cache::Cache(const Settings& settings) : Cache(CacheOptions::from_settings(settings)) {}
+
+Cache::Cache(std::shared_ptr<Redis> redis, CacheOptions options)
+    : options_(std::move(options)), redis_(std::move(redis)) {
+  if (!redis_) throw ConfigurationError("pgfast::Cache: no Redis pool given");
+  if (options_.default_ttl.count() < 0 || options_.negative_ttl.count() < 0) {
+    throw ConfigurationError("pgfast::Cache: TTLs must not be negative");
+  }
+  if (options_.lease_ttl.count() <= 0 || options_.lease_wait.count() < 0 ||
+      options_.tag_ttl.count() <= 0) {
+    throw ConfigurationError(
+        "pgfast::Cache: lease_ttl and tag_ttl must be positive, lease_wait not negative");
+  }
+  impl_ = std::make_unique<Impl>(*this);
+}
+
+Cache::~Cache() = default;
+
+std::string Cache::tag_key(const std::string& tag) const {
+  return options_.key_prefix + "#tag:" + tag;
+}
+
+std::string Cache::lease_key(const std::string& key) const {
+  return options_.key_prefix + "#lease:" + key;
+}
+
+std::optional<std::string> Cache::get(const std::string& key) {
+  if (!options_.enabled) return std::nullopt;
+  Lookup lk = impl_->guarded([&] { return impl_->lookup(redis_key(key), {}); },
+                             Lookup{Lookup::State::unavailable, {}, false, {}});
+  if (lk.state != Lookup::State::hit) {
+    impl_->c.misses.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  impl_->c.hits.fetch_add(1, std::memory_order_relaxed);
+  if (lk.entry.negative) {
+    impl_->c.negative_hits.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  return std::move(lk.entry.value);
+}
+
+bool Cache::set(const std::string& key, std::string_view value, std::optional<Duration> ttl,
+                const std::vector<std::string>& tags) {
+  if (!options_.enabled) {
+    impl_->c.writes_skipped.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  const bool ok = impl_->guarded(
+      [&] {
+        const TagGenerations generations = impl_->read_tags(tags);
+        impl_->store(redis_key(key), std::string(value), ttl.value_or(options_.default_ttl), {},
+                     generations);
+        return true;
+      },
+      false);
+  if (!ok) impl_->c.writes_skipped.fetch_add(1, std::memory_order_relaxed);
+  return ok;
+}
+
+bool Cache::del(const std::string& key) {
+  return impl_->guarded(
+      [&] {
+        return redis_->command({"UNLINK", redis_key(key)}).integer() > 0;
+      },
+      false);
+}
+
+std::size_t Cache::del(const std::vector<std::string>& keys) {
+  if (keys.empty()) return 0;
+  return impl_->guarded(
+      [&] {
+        Argv unlink{"UNLINK"};
+        unlink.reserve(keys.size() + 1);
+        for (const auto& k : keys) unlink.push_back(redis_key(k));
+        const auto n = static_cast<std::size_t>(redis_->command(unlink).integer());
+        impl_->c.invalidations.fetch_add(n, std::memory_order_relaxed);
+        return n;
+      },
+      std::size_t{0});
+}
+
+bool Cache::exists(const std::string& key) {
+  return impl_->guarded(
+      [&] {
+        return redis_->command({"EXISTS", redis_key(key)}).integer() > 0;
+      },
+      false);
+}
+
+Cache::Duration Cache::ttl(const std::string& key) {
+  return impl_->guarded(
+      [&] {
+        return Duration(redis_->command({"PTTL", redis_key(key)}).integer());
+      },
+      kNoKey);
+}
+
+std::optional<long long> Cache::increment(const std::string& key, long long by,
+                                          std::optional<Duration> ttl) {
+  return impl_->guarded(
+      [&]() -> std::optional<long long> {
+        const std::string full = redis_key(key);
+        if (!ttl || ttl->count() <= 0) {
+          return redis_->command({"INCRBY", full, std::to_string(by)}).integer();
+        }
+        // PEXPIRE NX: only a key without a TTL (i.e. the one INCRBY just created) gets one.
+        auto replies = redis_->pipeline({{"INCRBY", full, std::to_string(by)},
+                                         {"PEXPIRE", full, std::to_string(ttl->count()), "NX"}});
+        return replies[0].throw_if_error().integer();
+      },
+      std::optional<long long>{});
+}
+
+std::string Cache::get_or_set(const std::string& key, const std::function<std::string()>& loader,
+                              std::optional<Duration> ttl) {
+  auto value =
+      cached_key(key, ttl, [&loader]() -> std::optional<std::string> { return loader(); }, {});
+  // A "not found" entry stored under this key by another path: the loader decides.
+  if (!value) return loader();
+  return *value;
+}
+
+std::size_t Cache::delete_pattern(const std::string& pattern) {
+  return impl_->guarded(
+      [&] { return impl_->scan_unlink(escape_glob(options_.key_prefix) + pattern); },
+      std::size_t{0});
+}
+
+std::optional<std::string> Cache::cached(std::string_view key_template, const KeyParams& params,
+                                         std::optional<Duration> ttl, const Loader& loader,
+                                         const CachedOptions& options) {
+  const std::string key = KeyTemplate(std::string(key_template)).fill(params);
+  std::vector<std::string> tags;
+  tags.reserve(options.tags.size());
+  for (const auto& t : options.tags) tags.push_back(KeyTemplate(t).fill(params));
+  return impl_->cached(redis_key(key), ttl.value_or(options_.default_ttl), loader, options, tags);
+}
+
+std::optional<std::string> Cache::cached(const KeyFunction& key_function, const KeyParams& params,
+                                         std::optional<Duration> ttl, const Loader& loader,
+                                         const CachedOptions& options) {
+  std::vector<std::string> tags;
+  for (const auto& t : options.tags) tags.push_back(KeyTemplate(t).fill(params));
+  return impl_->cached(redis_key(key_function(params)), ttl.value_or(options_.default_ttl), loader,
+                       options, tags);
+}
+
+std::optional<std::string> Cache::cached_key(const std::string& key, std::optional<Duration> ttl,
+                                             const Loader& loader, const CachedOptions& options) {
+  return impl_->cached(redis_key(key), ttl.value_or(options_.default_ttl), loader, options,
+                       options.tags);
+}
+
+std::size_t Cache::invalidate(std::string_view key_template, const KeyParams& params) {
+  const KeyTemplate t{std::string(key_template)};
+  if (t.has_wildcards()) return delete_pattern(t.pattern(params));
+  const bool deleted = del(t.fill(params));
+  if (deleted) impl_->c.invalidations.fetch_add(1, std::memory_order_relaxed);
+  return deleted ? 1 : 0;
+}
+
+void Cache::invalidate_tag(const std::string& tag) {
+  invalidate_tags({tag});
+}
+
+void Cache::invalidate_tags(const std::vector<std::string>& tags) {
+  if (tags.empty()) return;
+  impl_->guarded(
+      [&] {
+        if (tags.size() == 1) {
+          redis_->command({"EVAL", kBumpTag, "1", tag_key(tags[0])});
+        } else {
+          std::vector<Argv> commands;
+          for (const auto& t : tags) commands.push_back({"EVAL", kBumpTag, "1", tag_key(t)});
+          for (const auto& r : redis_->pipeline(commands)) r.throw_if_error();
+        }
+        impl_->c.invalidations.fetch_add(tags.size(), std::memory_order_relaxed);
+        return true;
+      },
+      false);
+}
+
+std::size_t Cache::invalidate_tag_pattern(const std::string& pattern) {
+  return impl_->guarded([&] { return impl_->scan_unlink(escape_glob(tag_key("")) + pattern); },
+                        std::size_t{0});
+}
+
+CacheStats Cache::stats() const {
+  const auto& c = impl_->c;
+  CacheStats s;
+  s.hits = c.hits.load();
+  s.negative_hits = c.negative_hits.load();
+  s.stale_hits = c.stale_hits.load();
+  s.misses = c.misses.load();
+  s.loads = c.loads.load();
+  s.load_errors = c.load_errors.load();
+  s.lease_waits = c.lease_waits.load();
+  s.refreshes = c.refreshes.load();
+  s.sets = c.sets.load();
+  s.writes_skipped = c.writes_skipped.load();
+  s.errors = c.errors.load();
+  s.invalidations = c.invalidations.load();
+  s.bytes_saved = c.bytes_saved.load();
+  return s;
+}
+
+void Cache::wait_for_refreshes() {
+  impl_->wait_idle();
+}
+
+}  // namespace pgfast

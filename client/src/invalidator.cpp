@@ -1,0 +1,337 @@
+#include "pgfast/invalidator.hpp"
+
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "pgfast/connection.hpp"
+#include "pgfast/errors.hpp"
+
+namespace pgfast {
+
+namespace {
+
+int kind_index(InvalidationEvent::Kind kind) {
+  return static_cast<int>(kind);
+}
+
+}  // namespace
+
+Invalidator::Invalidator(Cache& cache, InvalidatorOptions options)
+    : cache_(cache), options_(std::move(options)) {
+  if (options_.channel.empty()) throw ConfigurationError("pgfast::Invalidator: empty channel");
+  if (options_.reconnect_min.count() <= 0 || options_.reconnect_max < options_.reconnect_min) {
+    throw ConfigurationError(
+        "pgfast::Invalidator: reconnect_min must be positive and at most reconnect_max");
+  }
+}
+
+Invalidator::~Invalidator() {
+  stop();
+}
+
+Invalidator& Invalidator::watch(const std::string& table, std::vector<std::string> key_templates,
+                                std::vector<std::string> tag_templates) {
+  Rule rule;
+  rule.table = qualified_table_name(table);
+  for (auto& t : key_templates) rule.keys.emplace_back(std::move(t));
+  for (auto& t : tag_templates) rule.tags.emplace_back(std::move(t));
+  std::lock_guard<std::mutex> lock(mutex_);
+  rules_.push_back(std::move(rule));
+  return *this;
+}
+
+void Invalidator::on_event(std::function<void(const InvalidationEvent&)> callback) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  callback_ = std::move(callback);
+}
+
+void Invalidator::publish(InvalidationEvent event) {
+  std::function<void(const InvalidationEvent&)> callback;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    event.sequence = ++events_;
+    last_event_ = event;
+    last_of_kind_[kind_index(event.kind)] = event;
+    callback = callback_;
+  }
+  cv_.notify_all();
+  if (callback) {
+    try {
+      callback(event);
+    } catch (...) {
+      // A throwing callback must not stop the listener.
+    }
+  }
+}
+
+std::uint64_t Invalidator::events() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return events_;
+}
+
+bool Invalidator::wait_for_events(std::uint64_t count, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return cv_.wait_for(lock, timeout, [&] { return events_ >= count; });
+}
+
+InvalidationEvent Invalidator::last_event() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_event_;
+}
+
+std::optional<InvalidationEvent> Invalidator::wait_for(InvalidationEvent::Kind kind,
+                                                       std::uint64_t after,
+                                                       std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const auto& slot = last_of_kind_[kind_index(kind)];
+  if (!cv_.wait_for(lock, timeout, [&] { return slot.sequence > after; })) return std::nullopt;
+  return slot;
+}
+
+std::uint64_t Invalidator::connects() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return connects_;
+}
+
+int Invalidator::backend_pid() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return backend_pid_;
+}
+
+// --- invalidation -----------------------------------------------------------------------------
+
+void Invalidator::invalidate_rule_all(const Rule& rule, InvalidationEvent& event) {
+  for (const auto& t : rule.keys) {
+    if (t.parameters().empty() && !t.has_wildcards()) {
+      event.deleted += cache_.del(t.fill({})) ? 1 : 0;
+    } else {
+      event.deleted += cache_.delete_pattern(t.match_all_pattern());
+    }
+  }
+  for (const auto& t : rule.tags) {
+    if (t.parameters().empty()) {
+      cache_.invalidate_tag(t.fill({}));
+      ++event.tags;
+    } else {
+      event.tags += cache_.invalidate_tag_pattern(t.match_all_pattern());
+    }
+  }
+}
+
+InvalidationEvent Invalidator::apply(const ChangeNotification& n) {
+  InvalidationEvent event;
+  event.kind = InvalidationEvent::Kind::notification;
+  event.table = n.table;
+  event.op = n.op;
+  event.all = n.all;
+  event.keys = n.keys.size();
+  const std::uint64_t errors_before = cache_.stats().errors;
+  std::vector<Rule> rules;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    rules = rules_;
+  }
+  for (const auto& rule : rules) {
+    if (rule.table != n.table) continue;
+    event.matched = true;
+    if (n.all) {
+      invalidate_rule_all(rule, event);
+      continue;
+    }
+    std::vector<std::string> exact;
+    std::vector<std::string> tags;
+    for (const auto& key : n.keys) {
+      try {
+        for (const auto& t : rule.keys) {
+          if (t.has_wildcards()) {
+            event.deleted += cache_.invalidate(t.text(), key);
+          } else {
+            exact.push_back(t.fill(key));
+          }
+        }
+        for (const auto& t : rule.tags) tags.push_back(t.fill(key));
+      } catch (const KeyTemplateError& e) {
+        event.error = e.what();
+      }
+    }
+    event.deleted += cache_.del(exact);
+    cache_.invalidate_tags(tags);
+    event.tags += tags.size();
+  }
+  if (cache_.stats().errors != errors_before) {
+    event.error =
+        "Redis error during invalidation; everything covered is invalidated again once "
+        "Redis answers";
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      resync_pending_ = true;
+    }
+    wake();  // the listener retries on a timer from now on
+  }
+  return event;
+}
+
+InvalidationEvent Invalidator::handle(const std::string& payload) {
+  InvalidationEvent event;
+  try {
+    event = apply(parse_change_notification(payload));
+  } catch (const ClientError& e) {
+    event.kind = InvalidationEvent::Kind::error;
+    event.error = e.what();
+  }
+  publish(event);
+  return event;
+}
+
+InvalidationEvent Invalidator::invalidate_all() {
+  InvalidationEvent event;
+  event.kind = InvalidationEvent::Kind::resync;
+  event.all = true;
+  const std::uint64_t errors_before = cache_.stats().errors;
+  std::vector<Rule> rules;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    rules = rules_;
+  }
+  for (const auto& rule : rules) {
+    event.matched = true;
+    invalidate_rule_all(rule, event);
+  }
+  const bool failed = cache_.stats().errors != errors_before;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    resync_pending_ = failed;
+  }
+  if (failed) event.error = "Redis error during invalidation; retrying";
+  return event;
+}
+
+// --- the listener thread ----------------------------------------------------------------------
+
+void Invalidator::start(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (thread_.joinable()) return;
+    stopping_ = false;
+  }
+  if (::pipe(wake_pipe_) != 0) throw ClientError("pgfast::Invalidator: pipe() failed");
+  ::fcntl(wake_pipe_[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(wake_pipe_[1], F_SETFL, O_NONBLOCK);
+  thread_ = std::thread([this] { run(); });
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!cv_.wait_for(lock, timeout, [&] { return connects_ > 0; })) {
+    throw ConnectionException(kSqlstateUnableToConnect,
+                              "pgfast::Invalidator: not listening within " +
+                                  std::to_string(timeout.count()) +
+                                  " ms (still retrying): " + last_connect_error_);
+  }
+}
+
+void Invalidator::wake() noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (wake_pipe_[1] < 0) return;
+  const char byte = 1;
+  [[maybe_unused]] const auto ignored = ::write(wake_pipe_[1], &byte, 1);
+}
+
+void Invalidator::stop() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  wake();
+  thread_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  ::close(wake_pipe_[0]);
+  ::close(wake_pipe_[1]);
+  wake_pipe_[0] = wake_pipe_[1] = -1;
+}
+
+void Invalidator::run() {
+  auto delay = options_.reconnect_min;
+  bool first_attempt = true;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    const bool resync = !first_attempt || options_.invalidate_on_start;
+    first_attempt = false;
+    try {
+      Connection conn(options_.database_url);
+      pg_conn* raw = conn.native_handle();
+      char* channel = PQescapeIdentifier(raw, options_.channel.c_str(), options_.channel.size());
+      if (channel == nullptr) conn.throw_error(nullptr);
+      const std::string listen = std::string("LISTEN ") + channel;
+      PQfreemem(channel);
+      conn.execute(listen);
+      // Listening now: anything committed from here on is heard. What was committed while not
+      // listening is not, hence the resync.
+      InvalidationEvent ready;
+      if (resync) {
+        ready = invalidate_all();
+      } else {
+        ready.kind = InvalidationEvent::Kind::resync;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++connects_;
+        backend_pid_ = conn.backend_pid();
+      }
+      publish(ready);
+      delay = options_.reconnect_min;
+      while (true) {
+        bool pending;
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (stopping_) return;
+          pending = resync_pending_;
+        }
+        pollfd fds[2] = {{PQsocket(raw), POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+        const int ready_fds = ::poll(fds, 2, pending ? 1000 : -1);
+        if (ready_fds < 0 && errno != EINTR) throw ClientError("poll() failed");
+        if (fds[1].revents != 0) {  // woken by stop() or by a pending resync
+          char buffer[64];
+          while (::read(wake_pipe_[0], buffer, sizeof buffer) > 0) {
+          }
+          continue;
+        }
+        if (ready_fds == 0 && pending) {
+          publish(invalidate_all());
+          continue;
+        }
+        if (fds[0].revents == 0) continue;
+        if (PQconsumeInput(raw) == 0 || PQstatus(raw) == CONNECTION_BAD) {
+          throw ConnectionException(kSqlstateConnectionFailure,
+                                    std::string("LISTEN connection lost: ") + PQerrorMessage(raw));
+        }
+        while (PGnotify* n = PQnotifies(raw)) {
+          const std::string payload = n->extra;
+          PQfreemem(n);
+          handle(payload);
+        }
+      }
+    } catch (const std::exception& e) {
+      InvalidationEvent lost;
+      lost.kind = InvalidationEvent::Kind::error;
+      lost.error = e.what();
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        backend_pid_ = 0;
+        last_connect_error_ = e.what();
+      }
+      publish(lost);
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait_for(lock, delay, [this] { return stopping_; });
+      delay = std::min(delay * 2, options_.reconnect_max);
+    }
+  }
+}
+
+}  // namespace pgfast

@@ -1,0 +1,615 @@
+// pgfast::Cache against real redis-servers: the shared one from scripts/with-services, and private
+// ones (RedisServer) for the fault tests.
+#include "pgfast/cache.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pgfast/settings.hpp"
+#include "redis_server.hpp"
+#include "test_env.hpp"
+
+using pgfast::Cache;
+using pgfast::CachedOptions;
+using pgfast::CacheOptions;
+using pgfast::KeyParams;
+using pgfast::KeyTemplateError;
+using pgfast_test::redis_options;
+using pgfast_test::redis_url;
+using pgfast_test::RedisServer;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+// A cache over `url` with its own namespace, so tests never see each other's keys.
+CacheOptions cache_options(const std::string& url, const std::string& prefix = "") {
+  CacheOptions o;
+  o.redis = redis_options(url, 8);
+  o.redis.down_backoff = milliseconds(100);
+  o.key_prefix = prefix.empty() ? pgfast_test::unique_name("io_it") + ":" : prefix;
+  return o;
+}
+
+long long ms_since(Clock::time_point start) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
+}
+
+std::string compressible(std::size_t n) {
+  std::string s;
+  while (s.size() < n)
+    s += "{\"url\": \"https://example.org/page/" + std::to_string(s.size()) + "\"},";
+  s.resize(n);
+  return s;
+}
+
+// A loader that counts its calls.
+struct CountingLoader {
+  std::atomic<int> calls{0};
+  std::string value = "loaded";
+  Cache::Loader fn() {
+    return [this]() -> std::optional<std::string> {
+      ++calls;
+      return value;
+    };
+  }
+};
+
+}  // namespace
+
+TEST(Cache, SetGetDelExistsTtl) {
+  Cache cache(cache_options(redis_url()));
+  EXPECT_FALSE(cache.get("k").has_value());
+  EXPECT_FALSE(cache.exists("k"));
+  EXPECT_EQ(cache.ttl("k"), Cache::kNoKey);
+  EXPECT_TRUE(cache.set("k", std::string("v\0alue", 6), milliseconds(60000)));
+  EXPECT_EQ(cache.get("k"), std::string("v\0alue", 6));
+  EXPECT_TRUE(cache.exists("k"));
+  const auto ttl = cache.ttl("k");
+  EXPECT_GT(ttl.count(), 50000);
+  EXPECT_LE(ttl.count(), 60000);
+  // The key is namespaced in Redis.
+  EXPECT_EQ(cache.redis().command({"EXISTS", cache.redis_key("k")}).integer(), 1);
+  EXPECT_TRUE(cache.del("k"));
+  EXPECT_FALSE(cache.del("k"));
+  EXPECT_FALSE(cache.get("k").has_value());
+  // TTL 0: no expiry.
+  EXPECT_TRUE(cache.set("forever", "x", milliseconds(0)));
+  EXPECT_EQ(cache.ttl("forever"), Cache::kNoExpiry);
+  // No TTL given: the default.
+  EXPECT_TRUE(cache.set("default", "x"));
+  EXPECT_GT(cache.ttl("default").count(), 3590 * 1000);
+  cache.delete_pattern("*");
+  const auto s = cache.stats();
+  EXPECT_EQ(s.hits, 1u);
+  EXPECT_EQ(s.misses, 2u);
+  EXPECT_EQ(s.sets, 3u);
+}
+
+TEST(Cache, TtlExpiry) {
+  Cache cache(cache_options(redis_url()));
+  const auto start = Clock::now();
+  ASSERT_TRUE(cache.set("short", "v", milliseconds(150)));
+  EXPECT_EQ(cache.get("short"), "v");
+  EXPECT_TRUE(pgfast_test::eventually([&] { return !cache.get("short").has_value(); },
+                                      std::chrono::seconds(5)));
+  EXPECT_GE(ms_since(start), 140);
+  EXPECT_FALSE(cache.exists("short"));
+}
+
+TEST(Cache, Increment) {
+  Cache cache(cache_options(redis_url()));
+  EXPECT_EQ(cache.increment("n"), 1);
+  EXPECT_EQ(cache.increment("n", 41), 42);
+  EXPECT_EQ(cache.increment("n", -2), 40);
+  EXPECT_EQ(cache.get("n"), "40");  // a plain value, readable with get()
+  EXPECT_EQ(cache.ttl("n"), Cache::kNoExpiry);
+  // A TTL applies to the key the call creates, and is not reset by later increments.
+  EXPECT_EQ(cache.increment("windowed", 1, milliseconds(60000)), 1);
+  const auto first = cache.ttl("windowed");
+  EXPECT_GT(first.count(), 0);
+  cache.redis().command({"PEXPIRE", cache.redis_key("windowed"), "30000"});
+  EXPECT_EQ(cache.increment("windowed", 1, milliseconds(60000)), 2);
+  EXPECT_LE(cache.ttl("windowed").count(), 30000);
+  // Not an integer: an error, counted, not thrown (strict mode would throw).
+  cache.set("text", "abc");
+  EXPECT_FALSE(cache.increment("text").has_value());
+  EXPECT_EQ(cache.stats().errors, 1u);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, GetOrSet) {
+  Cache cache(cache_options(redis_url()));
+  int calls = 0;
+  auto loader = [&] {
+    ++calls;
+    return std::string("computed");
+  };
+  EXPECT_EQ(cache.get_or_set("g", loader, milliseconds(60000)), "computed");
+  EXPECT_EQ(cache.get_or_set("g", loader, milliseconds(60000)), "computed");
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(cache.get("g"), "computed");
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, NamespacesAreIsolated) {
+  const std::string base = pgfast_test::unique_name("ns");
+  Cache a(cache_options(redis_url(), base + ":a:"));
+  Cache b(cache_options(redis_url(), base + ":b:"));
+  a.set("same", "from a");
+  b.set("same", "from b");
+  EXPECT_EQ(a.get("same"), "from a");
+  EXPECT_EQ(b.get("same"), "from b");
+  EXPECT_EQ(a.delete_pattern("*"), 1u);
+  EXPECT_FALSE(a.get("same").has_value());
+  EXPECT_EQ(b.get("same"), "from b");
+  // A prefix with glob characters matches only itself.
+  Cache star(cache_options(redis_url(), base + ":*:"));
+  star.set("same", "star");
+  EXPECT_EQ(star.delete_pattern("*"), 1u);
+  EXPECT_EQ(b.get("same"), "from b");
+  b.delete_pattern("*");
+}
+
+TEST(Cache, CachedFillsTemplatesAndStoresTheLoadedValue) {
+  Cache cache(cache_options(redis_url()));
+  CountingLoader loader;
+  const KeyParams p{{"session_id", 42}};
+  EXPECT_EQ(cache.cached("search:results:{session_id}", p, milliseconds(60000), loader.fn()),
+            "loaded");
+  EXPECT_EQ(cache.cached("search:results:{session_id}", p, milliseconds(60000), loader.fn()),
+            "loaded");
+  EXPECT_EQ(loader.calls.load(), 1);
+  EXPECT_EQ(cache.get("search:results:42"), "loaded");
+  const auto s = cache.stats();
+  EXPECT_EQ(s.loads, 1u);
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.hits, 2u);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, TemplateErrorsAreClearAndStoreNothing) {
+  Cache cache(cache_options(redis_url()));
+  CountingLoader loader;
+  try {
+    cache.cached("search:results:{session_id}", {{"session", 1}}, milliseconds(1000), loader.fn());
+    FAIL() << "no KeyTemplateError";
+  } catch (const KeyTemplateError& e) {
+    EXPECT_NE(std::string(e.what()).find("\"session_id\""), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(cache.cached("bad:{", {}, milliseconds(1000), loader.fn()), KeyTemplateError);
+  EXPECT_THROW(cache.invalidate("x:{id}", {}), KeyTemplateError);
+  EXPECT_EQ(loader.calls.load(), 0);
+  EXPECT_EQ(cache.delete_pattern("*"), 0u);
+}
+
+TEST(Cache, CustomKeyFunction) {
+  Cache cache(cache_options(redis_url()));
+  CountingLoader loader;
+  Cache::KeyFunction key = [](const KeyParams& p) { return "user:" + *p.find("id") + ":v2"; };
+  EXPECT_EQ(cache.cached(key, {{"id", 7}}, milliseconds(60000), loader.fn()), "loaded");
+  EXPECT_EQ(cache.get("user:7:v2"), "loaded");
+  EXPECT_EQ(cache.cached(key, {{"id", 7}}, milliseconds(60000), loader.fn()), "loaded");
+  EXPECT_EQ(loader.calls.load(), 1);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, ConditionalCaching) {
+  Cache cache(cache_options(redis_url()));
+  CachedOptions only_non_empty;
+  only_non_empty.cache_if = [](const std::optional<std::string>& v) { return v && !v->empty(); };
+  int calls = 0;
+  auto empty = [&]() -> std::optional<std::string> {
+    ++calls;
+    return std::string();
+  };
+  EXPECT_EQ(cache.cached_key("c", milliseconds(60000), empty, only_non_empty), "");
+  EXPECT_EQ(cache.cached_key("c", milliseconds(60000), empty, only_non_empty), "");
+  EXPECT_EQ(calls, 2);  // not stored, so loaded again
+  EXPECT_FALSE(cache.exists("c"));
+  auto full = [&]() -> std::optional<std::string> {
+    ++calls;
+    return std::string("data");
+  };
+  EXPECT_EQ(cache.cached_key("c", milliseconds(60000), full, only_non_empty), "data");
+  EXPECT_EQ(cache.cached_key("c", milliseconds(60000), full, only_non_empty), "data");
+  EXPECT_EQ(calls, 3);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, NegativeCaching) {
+  auto options = cache_options(redis_url());
+  options.negative_ttl = milliseconds(200);
+  Cache cache(options);
+  int calls = 0;
+  auto not_found = [&]() -> std::optional<std::string> {
+    ++calls;
+    return std::nullopt;
+  };
+  EXPECT_FALSE(cache.cached("user:{id}", {{"id", 404}}, milliseconds(60000), not_found));
+  EXPECT_FALSE(cache.cached("user:{id}", {{"id", 404}}, milliseconds(60000), not_found));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(cache.stats().negative_hits, 1u);
+  EXPECT_TRUE(cache.exists("user:404"));
+  EXPECT_FALSE(cache.get("user:404").has_value());  // "not found" reads as absent
+  EXPECT_LE(cache.ttl("user:404").count(), 200);
+  // Its own TTL: after it the loader is asked again.
+  EXPECT_TRUE(pgfast_test::eventually([&] { return !cache.exists("user:404"); }));
+  EXPECT_FALSE(cache.cached("user:{id}", {{"id", 404}}, milliseconds(60000), not_found));
+  EXPECT_EQ(calls, 2);
+  // negative_ttl 0 per call: not cached.
+  CachedOptions no_negative;
+  no_negative.negative_ttl = milliseconds(0);
+  EXPECT_FALSE(cache.cached_key("other", milliseconds(60000), not_found, no_negative));
+  EXPECT_FALSE(cache.exists("other"));
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, InvalidateWithWildcardsAndEscapedParameters) {
+  Cache cache(cache_options(redis_url()));
+  for (const char* k : {"search:results:42", "search:queries:42", "search:results:43",
+                        "search:results:4*", "other:42"}) {
+    cache.set(k, "v");
+  }
+  EXPECT_EQ(cache.invalidate("search:*:{session_id}", {{"session_id", 42}}), 2u);
+  EXPECT_FALSE(cache.exists("search:results:42"));
+  EXPECT_FALSE(cache.exists("search:queries:42"));
+  EXPECT_TRUE(cache.exists("search:results:43"));
+  EXPECT_TRUE(cache.exists("other:42"));
+  // A parameter value with a glob character matches only itself.
+  EXPECT_EQ(cache.invalidate("search:*:{session_id}", {{"session_id", "4*"}}), 1u);
+  EXPECT_TRUE(cache.exists("search:results:43"));
+  // Without wildcards: exactly one key.
+  EXPECT_EQ(cache.invalidate("other:{id}", {{"id", 42}}), 1u);
+  EXPECT_EQ(cache.invalidate("other:{id}", {{"id", 42}}), 0u);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, DeletePatternOver100kKeysNeverUsesKeys) {
+  Cache cache(cache_options(redis_url()));
+  auto& redis = cache.redis();
+  constexpr int kKeys = 100000;
+  for (int batch = 0; batch < kKeys; batch += 1000) {
+    std::vector<std::vector<std::string>> commands;
+    for (int i = batch; i < batch + 1000; ++i) {
+      commands.push_back({"SET", cache.redis_key("bulk:" + std::to_string(i)), "v"});
+    }
+    redis.pipeline(commands);
+  }
+  cache.set("keep:1", "v");
+  redis.command({"CONFIG", "RESETSTAT"});
+  const auto start = Clock::now();
+  EXPECT_EQ(cache.delete_pattern("bulk:*"), static_cast<std::size_t>(kKeys));
+  const auto elapsed = ms_since(start);
+  EXPECT_EQ(cache.get("keep:1"), "v");
+  const std::string stats = redis.command({"INFO", "commandstats"}).str();
+  EXPECT_EQ(stats.find("cmdstat_keys:"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("cmdstat_scan:"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("cmdstat_unlink:"), std::string::npos) << stats;
+  std::printf("delete_pattern: %d keys in %lld ms\n", kKeys, static_cast<long long>(elapsed));
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, StampedeSixtyFourThreadsOneLoader) {
+  Cache cache(cache_options(redis_url()));
+  std::atomic<int> calls{0};
+  auto slow = [&]() -> std::optional<std::string> {
+    ++calls;
+    std::this_thread::sleep_for(milliseconds(300));  // a slow query: everyone arrives meanwhile
+    return std::string("expensive");
+  };
+  constexpr int kThreads = 64;
+  pgfast_test::Latch start(kThreads);
+  std::vector<std::string> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      results[i] = cache.cached("cold:{id}", {{"id", 1}}, milliseconds(60000), slow).value_or("");
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(calls.load(), 1);
+  for (const auto& r : results) EXPECT_EQ(r, "expensive");
+  const auto s = cache.stats();
+  EXPECT_EQ(s.loads, 1u);
+  EXPECT_EQ(s.hits + s.misses, static_cast<std::uint64_t>(kThreads));
+  EXPECT_GT(s.misses, 1u);  // several missed at once and shared the one load
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, StampedeTwoProcessesOneLoader) {
+  // Both processes count their loader calls in Redis; they start together through a pipe.
+  const std::string prefix = pgfast_test::unique_name("io_it_proc") + ":";
+  const std::string url = redis_url();
+  const std::string counter = prefix + "loader_calls";
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  auto run = [&]() -> bool {
+    Cache cache(cache_options(url, prefix));
+    auto loader = [&]() -> std::optional<std::string> {
+      cache.redis().command({"INCR", counter});
+      std::this_thread::sleep_for(milliseconds(300));
+      return std::string("shared value");
+    };
+    return cache.cached("cold", {}, milliseconds(60000), loader) == "shared value";
+  };
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char byte;
+    ::close(go[1]);
+    const bool ok = ::read(go[0], &byte, 1) == 1 && run();
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(go[0]);
+  ASSERT_EQ(::write(go[1], "g", 1), 1);
+  const bool parent_ok = run();
+  ::close(go[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(parent_ok);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  Cache check(cache_options(url, prefix));
+  EXPECT_EQ(check.redis().command({"GET", counter}).str(), "1");
+  check.redis().command({"DEL", counter});
+  check.delete_pattern("*");
+}
+
+TEST(Cache, LeaseHeldElsewhereIsAwaitedNotDuplicated) {
+  Cache cache(cache_options(redis_url()));
+  auto& redis = cache.redis();
+  // Another process holds the lease on the key and is about to store its value.
+  const std::string lease = cache.lease_key("k");
+  redis.command({"SET", lease, "other-process-token", "PX", "10000"});
+  CountingLoader loader;
+  std::thread other([&] {
+    std::this_thread::sleep_for(milliseconds(100));
+    Cache other_process(cache_options(redis_url(), cache.options().key_prefix));
+    other_process.set("k", "from the other process", milliseconds(60000));
+    redis.command({"DEL", lease});
+  });
+  EXPECT_EQ(cache.cached_key("k", milliseconds(60000), loader.fn()), "from the other process");
+  other.join();
+  EXPECT_EQ(loader.calls.load(), 0);
+  EXPECT_EQ(cache.stats().lease_waits, 1u);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, LeaseIsReleasedOnlyByItsOwner) {
+  Cache cache(cache_options(redis_url()));
+  auto& redis = cache.redis();
+  const std::string lease = cache.lease_key("k");
+  // Our lease "expires" during the load and another process takes it: we must not delete it.
+  auto loader = [&]() -> std::optional<std::string> {
+    EXPECT_EQ(redis.command({"EXISTS", lease}).integer(), 1);  // held while loading
+    redis.command({"SET", lease, "someone-else", "PX", "10000"});
+    return std::string("v");
+  };
+  EXPECT_EQ(cache.cached_key("k", milliseconds(60000), loader), "v");
+  EXPECT_EQ(redis.command({"GET", lease}).str(), "someone-else");
+  redis.command({"DEL", lease});
+  // Normal case: released after the load.
+  cache.del("k");
+  CountingLoader plain;
+  cache.cached_key("k", milliseconds(60000), plain.fn());
+  EXPECT_EQ(redis.command({"EXISTS", lease}).integer(), 0);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, LoaderExceptionsPropagateAndStoreNothing) {
+  Cache cache(cache_options(redis_url()));
+  auto failing = []() -> std::optional<std::string> { throw std::runtime_error("db down"); };
+  EXPECT_THROW(cache.cached_key("k", milliseconds(60000), failing), std::runtime_error);
+  EXPECT_FALSE(cache.exists("k"));
+  EXPECT_EQ(cache.stats().load_errors, 1u);
+  CountingLoader ok;
+  EXPECT_EQ(cache.cached_key("k", milliseconds(60000), ok.fn()), "loaded");
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, TagInvalidationMakesEveryTaggedKeyMiss) {
+  Cache cache(cache_options(redis_url()));
+  CachedOptions tagged;
+  tagged.tags = {"session:{session_id}", "all-sessions"};
+  CountingLoader loader;
+  for (int page = 0; page < 50; ++page) {
+    cache.cached("results:{session_id}:{page}", {{"session_id", 1}, {"page", page}},
+                 milliseconds(60000), loader.fn(), tagged);
+  }
+  cache.cached("results:{session_id}:{page}", {{"session_id", 2}, {"page", 0}}, milliseconds(60000),
+               loader.fn(), tagged);
+  EXPECT_EQ(loader.calls.load(), 51);
+  EXPECT_EQ(cache.get("results:1:7"), "loaded");
+
+  cache.redis().command({"CONFIG", "RESETSTAT"});
+  cache.invalidate_tag("session:1");  // one command
+  const std::string stats = cache.redis().command({"INFO", "commandstats"}).str();
+  EXPECT_NE(stats.find("cmdstat_eval:calls=1,"), std::string::npos) << stats;
+
+  for (int page = 0; page < 50; ++page) {
+    EXPECT_FALSE(cache.get("results:1:" + std::to_string(page)).has_value()) << page;
+  }
+  EXPECT_EQ(cache.get("results:2:0"), "loaded");
+  // Reloading stores under the new generation: hits again.
+  cache.cached("results:{session_id}:{page}", {{"session_id", 1}, {"page", 3}}, milliseconds(60000),
+               loader.fn(), tagged);
+  EXPECT_EQ(cache.get("results:1:3"), "loaded");
+  // The static tag covers both sessions.
+  cache.invalidate_tag("all-sessions");
+  EXPECT_FALSE(cache.get("results:2:0").has_value());
+  EXPECT_FALSE(cache.get("results:1:3").has_value());
+  // set() with tags, and a tag pattern.
+  cache.set("plain", "v", milliseconds(60000), {"session:9"});
+  EXPECT_EQ(cache.get("plain"), "v");
+  EXPECT_EQ(cache.invalidate_tag_pattern("session:*"), 3u);  // session:1, :2, :9
+  EXPECT_FALSE(cache.get("plain").has_value());
+  // A tag nobody used: nothing to do, and no key created.
+  cache.invalidate_tag("never-used");
+  EXPECT_EQ(cache.redis().command({"EXISTS", cache.tag_key("never-used")}).integer(), 0);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, LargeValuesAreStoredCompressed) {
+  Cache cache(cache_options(redis_url()));
+  const std::string value = compressible(10 * 1024);
+  CountingLoader loader;
+  loader.value = value;
+  EXPECT_EQ(cache.cached_key("big", milliseconds(60000), loader.fn()), value);
+  const long long stored = cache.redis().command({"STRLEN", cache.redis_key("big")}).integer();
+  EXPECT_LT(stored, 10 * 1024 / 2) << "stored " << stored << " bytes";
+  EXPECT_EQ(cache.get("big"), value);
+  EXPECT_EQ(cache.cached_key("big", milliseconds(60000), loader.fn()), value);
+  EXPECT_EQ(cache.stats().bytes_saved, static_cast<std::uint64_t>(10 * 1024 - (stored - 28)));
+  // Below the threshold: stored as is (plus the envelope header).
+  cache.set("small", compressible(1000));
+  EXPECT_EQ(cache.redis().command({"STRLEN", cache.redis_key("small")}).integer(), 1028);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, StaleWhileRevalidateServesStaleAndRefreshesInTheBackground) {
+  Cache cache(cache_options(redis_url()));
+  CachedOptions swr;
+  swr.stale_while_revalidate = milliseconds(10000);
+  auto version = std::make_shared<std::atomic<int>>(1);
+  auto loader = [version]() -> std::optional<std::string> {
+    return "v" + std::to_string(version->load());
+  };
+  EXPECT_EQ(cache.cached_key("s", milliseconds(100), loader, swr), "v1");
+  version->store(2);
+  std::this_thread::sleep_for(milliseconds(120));  // past the fresh TTL, inside the stale window
+  EXPECT_EQ(cache.cached_key("s", milliseconds(100), loader, swr), "v1");  // stale, at once
+  cache.wait_for_refreshes();
+  EXPECT_EQ(cache.cached_key("s", milliseconds(100), loader, swr), "v2");
+  const auto s = cache.stats();
+  EXPECT_EQ(s.stale_hits, 1u);
+  EXPECT_EQ(s.refreshes, 1u);
+  EXPECT_EQ(s.loads, 2u);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, EarlyRefreshReloadsBeforeExpiry) {
+  Cache cache(cache_options(redis_url()));
+  CachedOptions early;
+  early.early_refresh = milliseconds(59900);  // refresh due after 100 ms of a 60 s TTL
+  auto version = std::make_shared<std::atomic<int>>(1);
+  auto loader = [version]() -> std::optional<std::string> {
+    return "v" + std::to_string(version->load());
+  };
+  EXPECT_EQ(cache.cached_key("e", milliseconds(60000), loader, early), "v1");
+  version->store(2);
+  EXPECT_EQ(cache.cached_key("e", milliseconds(60000), loader, early), "v1");  // not due yet
+  std::this_thread::sleep_for(milliseconds(120));
+  EXPECT_EQ(cache.cached_key("e", milliseconds(60000), loader, early), "v1");
+  cache.wait_for_refreshes();
+  EXPECT_EQ(cache.get("e"), "v2");
+  EXPECT_GT(cache.ttl("e").count(), 59000);  // the value never expired
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, DisabledCacheAlwaysLoadsAndWritesNothing) {
+  auto options = cache_options(redis_url());
+  options.enabled = false;
+  Cache cache(options);
+  CountingLoader loader;
+  cache.cached_key("k", milliseconds(60000), loader.fn());
+  cache.cached_key("k", milliseconds(60000), loader.fn());
+  EXPECT_EQ(loader.calls.load(), 2);
+  EXPECT_FALSE(cache.set("k", "v"));
+  EXPECT_EQ(cache.redis().command({"EXISTS", cache.redis_key("k")}).integer(), 0);
+}
+
+TEST(Cache, OptionsFromSettings) {
+  pgfast::Settings settings = pgfast::Settings::from_env([](const std::string& name) {
+    if (name == "REDIS_URL") return std::optional<std::string>(redis_url());
+    if (name == "REDIS_MAX_CONNECTIONS") return std::optional<std::string>("7");
+    if (name == "CACHE_DEFAULT_TTL") return std::optional<std::string>("120");
+    if (name == "CACHE_ENABLED") return std::optional<std::string>("false");
+    return std::optional<std::string>();
+  });
+  const auto o = CacheOptions::from_settings(settings);
+  EXPECT_EQ(o.redis.url, redis_url());
+  EXPECT_EQ(o.redis.max_connections, 7);
+  EXPECT_EQ(o.default_ttl, milliseconds(120000));
+  EXPECT_FALSE(o.enabled);
+  EXPECT_EQ(o.key_prefix, "io:");
+}
+
+// --- faults (a private redis-server) ------------------------------------------------------------
+
+TEST(CacheFaults, RedisStoppedLoadersServeRestartedCacheWorksAgain) {
+  RedisServer server;
+  auto options = cache_options(server.url());
+  options.redis.connect_timeout = milliseconds(200);
+  options.redis.command_timeout = milliseconds(200);
+  Cache cache(options);
+  CountingLoader loader;
+  EXPECT_EQ(cache.cached_key("k", milliseconds(60000), loader.fn()), "loaded");
+  EXPECT_EQ(cache.cached_key("k", milliseconds(60000), loader.fn()), "loaded");
+  EXPECT_EQ(loader.calls.load(), 1);
+
+  server.stop();
+  // Every operation: no exception; reads fall through to the loader, writes are skipped.
+  EXPECT_EQ(cache.cached_key("k", milliseconds(60000), loader.fn()), "loaded");
+  EXPECT_EQ(loader.calls.load(), 2);
+  EXPECT_FALSE(cache.get("k").has_value());
+  EXPECT_FALSE(cache.set("k2", "v"));
+  EXPECT_FALSE(cache.exists("k"));
+  EXPECT_FALSE(cache.del("k"));
+  EXPECT_FALSE(cache.increment("n").has_value());
+  EXPECT_EQ(cache.delete_pattern("*"), 0u);
+  EXPECT_EQ(cache.get_or_set("g", [] { return std::string("x"); }), "x");
+  cache.invalidate_tag("t");
+  const auto down = cache.stats();
+  EXPECT_GE(down.errors, 8u);
+  EXPECT_GE(down.writes_skipped, 2u);
+
+  ASSERT_TRUE(server.restart());
+  // Same Cache object: works again once the pool reconnects (down_backoff 100 ms).
+  EXPECT_TRUE(pgfast_test::eventually([&] { return cache.set("k", "after restart"); }));
+  EXPECT_EQ(cache.get("k"), "after restart");
+  EXPECT_EQ(cache.cached_key("k", milliseconds(60000), loader.fn()), "after restart");
+  EXPECT_EQ(loader.calls.load(), 2);
+}
+
+TEST(CacheFaults, StrictModeThrows) {
+  RedisServer server;
+  auto options = cache_options(server.url());
+  options.strict = true;
+  options.redis.connect_timeout = milliseconds(200);
+  Cache cache(options);
+  EXPECT_TRUE(cache.set("k", "v"));
+  server.stop();
+  CountingLoader loader;
+  EXPECT_THROW(cache.get("k"), pgfast::RedisUnavailable);
+  EXPECT_THROW(cache.cached_key("k", milliseconds(1000), loader.fn()), pgfast::RedisUnavailable);
+  EXPECT_THROW(cache.set("k", "v"), pgfast::RedisUnavailable);
+}
+
+TEST(CacheFaults, ClientPauseCallsReturnWithinTheTimeout) {
+  RedisServer server;
+  auto options = cache_options(server.url());
+  options.redis.command_timeout = milliseconds(200);
+  Cache cache(options);
+  cache.set("k", "v");
+  pgfast::Redis admin(redis_options(server.url(), 1));
+  admin.command({"CLIENT", "PAUSE", "1500"});
+  CountingLoader loader;
+  const auto start = Clock::now();
+  EXPECT_EQ(cache.cached_key("k", milliseconds(60000), loader.fn()), "loaded");  // fell through
+  const auto elapsed = ms_since(start);
+  EXPECT_LT(elapsed, 1000) << "a paused Redis held the call for " << elapsed << " ms";
+  const auto start_get = Clock::now();
+  EXPECT_FALSE(cache.get("k").has_value());
+  EXPECT_LT(ms_since(start_get), 1000);
+  EXPECT_GE(cache.stats().errors, 2u);
+  // Usable again once the pause ends (CLIENT UNPAUSE would itself be paused).
+  EXPECT_TRUE(pgfast_test::eventually([&] { return cache.get("k") == "v"; }));
+}

@@ -1,0 +1,231 @@
+// pgfast::Invalidator end to end: pgfast.notify_changes triggers in PostgreSQL → LISTEN → cache
+// invalidation in Redis. Tests wait on the invalidator's events, never on sleeps.
+#include "pgfast/invalidator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "redis_server.hpp"
+#include "test_env.hpp"
+
+using pgfast::Cache;
+using pgfast::CachedOptions;
+using pgfast::CacheOptions;
+using pgfast::InvalidationEvent;
+using pgfast::Invalidator;
+using pgfast::InvalidatorOptions;
+using Clock = std::chrono::steady_clock;
+using Kind = pgfast::InvalidationEvent::Kind;
+using std::chrono::milliseconds;
+
+namespace {
+
+class InvalidatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<pgfast::Database>(pgfast_test::pool_options("inv_it", 2, 0));
+    db_->query("CREATE EXTENSION IF NOT EXISTS pgfast");
+    table_ = pgfast_test::unique_name("inv_items");
+    channel_ = pgfast_test::unique_name("inv_channel");
+    db_->query("CREATE TABLE " + table_ + " (id int PRIMARY KEY, name text)");
+    db_->query("INSERT INTO " + table_ + " SELECT g, 'row ' || g FROM generate_series(1, 10) g");
+    db_->query("SELECT pgfast.notify_changes($1, $2)", pgfast::params(table_, channel_));
+    CacheOptions o;
+    o.redis = pgfast_test::redis_options(pgfast_test::redis_url());
+    o.key_prefix = pgfast_test::unique_name("inv_io") + ":";
+    cache_ = std::make_unique<Cache>(o);
+  }
+  void TearDown() override {
+    if (cache_) cache_->delete_pattern("*");
+    if (db_) db_->query("DROP TABLE IF EXISTS " + table_);
+  }
+
+  InvalidatorOptions options() const {
+    InvalidatorOptions o;
+    o.database_url = pgfast_test::database_url();
+    o.channel = channel_;
+    return o;
+  }
+
+  // The row's name through the cache ("item:{id}", tagged "item-tag:{id}").
+  std::optional<std::string> cached_name(int id) {
+    CachedOptions tagged;
+    tagged.tags = {"item-tag:{id}"};
+    return cache_->cached(
+        "item:{id}", {{"id", id}}, milliseconds(60000),
+        [&]() -> std::optional<std::string> {
+          ++loads_;
+          auto r = db_->query("SELECT name FROM " + table_ + " WHERE id = $1", pgfast::params(id));
+          if (r.rows() == 0) return std::nullopt;
+          return std::string(r.get(0, 0));
+        },
+        tagged);
+  }
+
+  std::unique_ptr<pgfast::Database> db_;
+  std::unique_ptr<Cache> cache_;
+  std::string table_, channel_;
+  int loads_ = 0;
+};
+
+}  // namespace
+
+TEST_F(InvalidatorTest, CommittedUpdateInvalidatesTheRowWithin100ms) {
+  Invalidator inv(*cache_, options());
+  inv.watch(table_, {"item:{id}"});
+  inv.start();
+  EXPECT_EQ(cached_name(1), "row 1");
+  EXPECT_EQ(cached_name(2), "row 2");
+  EXPECT_EQ(loads_, 2);
+  const auto before = inv.events();
+  const auto start = Clock::now();
+  db_->query("UPDATE " + table_ + " SET name = 'changed' WHERE id = 1");
+  const auto event = inv.wait_for(Kind::notification, before, milliseconds(100));
+  const auto elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
+  ASSERT_TRUE(event.has_value()) << "no invalidation within 100 ms";
+  EXPECT_LE(elapsed, 100);
+  EXPECT_EQ(event->op, "UPDATE");
+  EXPECT_EQ(event->keys, 1u);
+  EXPECT_EQ(event->deleted, 1u);
+  EXPECT_TRUE(event->matched);
+  EXPECT_TRUE(event->error.empty()) << event->error;
+  EXPECT_FALSE(cache_->exists("item:1"));
+  EXPECT_TRUE(cache_->exists("item:2"));
+  EXPECT_EQ(cached_name(1), "changed");
+  EXPECT_EQ(cached_name(2), "row 2");
+  EXPECT_EQ(loads_, 3);
+  std::printf("commit → invalidated: %lld ms\n", static_cast<long long>(elapsed));
+}
+
+TEST_F(InvalidatorTest, RolledBackUpdateInvalidatesNothing) {
+  Invalidator inv(*cache_, options());
+  inv.watch(table_, {"item:{id}"});
+  inv.start();
+  EXPECT_EQ(cached_name(1), "row 1");
+  EXPECT_EQ(cached_name(2), "row 2");
+  const auto before = inv.events();
+  {
+    auto lease = db_->acquire();
+    pgfast::Transaction tx(lease);
+    tx->execute("UPDATE " + table_ + " SET name = 'never' WHERE id = 1");
+    tx.rollback();
+  }
+  // A later committed change is heard; the rolled-back one before it never was.
+  db_->query("UPDATE " + table_ + " SET name = 'marker' WHERE id = 2");
+  const auto event = inv.wait_for(Kind::notification, before, milliseconds(5000));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->sequence, before + 1);  // the first and only event since
+  EXPECT_EQ(event->keys, 1u);
+  EXPECT_TRUE(cache_->exists("item:1"));
+  EXPECT_FALSE(cache_->exists("item:2"));
+  EXPECT_EQ(cached_name(1), "row 1");
+}
+
+TEST_F(InvalidatorTest, TagsCompositeTemplatesAndWholeTable) {
+  Invalidator inv(*cache_, options());
+  inv.watch(table_, {"item:{id}", "list:*"}, {"item-tag:{id}"});
+  inv.start();
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(cached_name(id), "row " + std::to_string(id));
+  cache_->set("list:page1", "v");
+  cache_->set("unrelated", "v");
+  // DELETE of two rows: keys, tags and the wildcard template.
+  auto before = inv.events();
+  db_->query("DELETE FROM " + table_ + " WHERE id IN (1, 2)");
+  auto event = inv.wait_for(Kind::notification, before, milliseconds(5000));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->op, "DELETE");
+  EXPECT_EQ(event->keys, 2u);
+  EXPECT_EQ(event->tags, 2u);
+  EXPECT_FALSE(cache_->exists("list:page1"));
+  EXPECT_FALSE(cached_name(1).has_value());  // deleted rows: a cached "not found" now
+  EXPECT_EQ(cached_name(3), "row 3");
+  // TRUNCATE: everything the rule covers.
+  before = inv.events();
+  db_->query("TRUNCATE " + table_);
+  event = inv.wait_for(Kind::notification, before, milliseconds(5000));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_TRUE(event->all);
+  EXPECT_FALSE(cache_->exists("item:3"));
+  EXPECT_FALSE(cache_->exists("item:1"));
+  EXPECT_TRUE(cache_->exists("unrelated"));
+}
+
+TEST_F(InvalidatorTest, TerminatedListenConnectionReconnectsAndInvalidatesEverything) {
+  auto o = options();
+  o.reconnect_min = milliseconds(20);
+  Invalidator inv(*cache_, o);
+  inv.watch(table_, {"item:{id}"}, {"item-tag:{id}"});
+  inv.start();
+  EXPECT_EQ(inv.connects(), 1u);
+  for (int id = 1; id <= 5; ++id) cached_name(id);
+  cache_->set("unrelated", "v");
+  const int pid = inv.backend_pid();
+  ASSERT_GT(pid, 0);
+  const auto before = inv.events();
+  db_->query("SELECT pg_terminate_backend($1)", pgfast::params(pid));
+  const auto resync = inv.wait_for(Kind::resync, before, milliseconds(10000));
+  ASSERT_TRUE(resync.has_value()) << "no reconnect";
+  EXPECT_TRUE(resync->all);
+  EXPECT_EQ(resync->deleted, 5u);
+  EXPECT_EQ(inv.connects(), 2u);
+  EXPECT_NE(inv.backend_pid(), pid);
+  for (int id = 1; id <= 5; ++id) EXPECT_FALSE(cache_->exists("item:" + std::to_string(id)));
+  EXPECT_TRUE(cache_->exists("unrelated"));
+  // And it listens again.
+  cached_name(1);
+  const auto after = inv.events();
+  db_->query("UPDATE " + table_ + " SET name = 'again' WHERE id = 1");
+  ASSERT_TRUE(inv.wait_for(Kind::notification, after, milliseconds(5000)).has_value());
+  EXPECT_EQ(cached_name(1), "again");
+}
+
+TEST_F(InvalidatorTest, BadPayloadsAndUnwatchedTablesAreReportedNotFatal) {
+  Invalidator inv(*cache_, options());
+  inv.watch(table_, {"item:{missing_param}"});
+  inv.start();
+  auto before = inv.events();
+  db_->query("SELECT pg_notify($1, 'not json')", pgfast::params(channel_));
+  auto error = inv.wait_for(Kind::error, before, milliseconds(5000));
+  ASSERT_TRUE(error.has_value());
+  EXPECT_NE(error->error.find("change notification payload"), std::string::npos) << error->error;
+  before = inv.events();
+  db_->query("UPDATE " + table_ + " SET name = 'x' WHERE id = 1");
+  auto event = inv.wait_for(Kind::notification, before, milliseconds(5000));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_NE(event->error.find("missing_param"), std::string::npos) << event->error;
+  before = inv.events();
+  db_->query("SELECT pg_notify($1, $2)",
+             pgfast::params(channel_, R"({"table":"public.other","op":"INSERT","keys":[]})"));
+  event = inv.wait_for(Kind::notification, before, milliseconds(5000));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_FALSE(event->matched);
+}
+
+TEST(InvalidatorFaults, RedisDownDuringInvalidationResyncsWhenBack) {
+  pgfast_test::RedisServer server;
+  CacheOptions co;
+  co.redis = pgfast_test::redis_options(server.url());
+  co.redis.connect_timeout = milliseconds(200);
+  co.redis.down_backoff = milliseconds(50);
+  co.key_prefix = "inv_fault:";
+  Cache cache(co);
+  InvalidatorOptions io;
+  io.database_url = pgfast_test::database_url();
+  io.channel = pgfast_test::unique_name("inv_fault");
+  Invalidator inv(cache, io);
+  inv.watch("items_fault", {"item:{id}"});
+  inv.start();
+  cache.set("item:1", "v");
+  server.stop();
+  auto before = inv.events();
+  inv.handle(R"({"table":"public.items_fault","op":"UPDATE","keys":[{"id":1}]})");
+  EXPECT_FALSE(inv.last_event().error.empty());
+  ASSERT_TRUE(server.restart());  // a fresh server: empty; put the stale value back
+  ASSERT_TRUE(pgfast_test::eventually([&] { return cache.set("item:1", "stale"); }));
+  // The pending resync deletes it once Redis answers.
+  const auto resync = inv.wait_for(Kind::resync, before, milliseconds(10000));
+  ASSERT_TRUE(resync.has_value());
+  EXPECT_TRUE(pgfast_test::eventually([&] { return !cache.exists("item:1"); }));
+}

@@ -136,3 +136,48 @@ CREATE FUNCTION pgfast.bulk_delete(target regclass, keys jsonb, key_columns text
   RETURNS bigint
   AS 'MODULE_PATHNAME', 'pgfast_bulk_delete'
   LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+-- ---------------------------------------------------------------------------------------------
+-- Index management (docs/indexes.md)
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE pgfast.index_job (
+  job_id bigserial PRIMARY KEY,
+  relation oid NOT NULL,
+  index_name name NOT NULL,
+  definition text NOT NULL,
+  state text NOT NULL DEFAULT 'queued'
+    CHECK (state IN ('queued', 'running', 'done', 'failed')),
+  error text,
+  requested_by oid NOT NULL,
+  queued_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+  started_at timestamptz,
+  finished_at timestamptz);
+CREATE INDEX index_job_queued ON pgfast.index_job (job_id) WHERE state IN ('queued', 'running');
+REVOKE ALL ON pgfast.index_job FROM PUBLIC;
+REVOKE ALL ON SEQUENCE pgfast.index_job_job_id_seq FROM PUBLIC;
+COMMENT ON TABLE pgfast.index_job IS
+  'Background index builds; read through pgfast.index_jobs, written by pgfast only';
+
+CREATE VIEW pgfast.index_jobs AS
+  SELECT j.job_id, j.relation::pg_catalog.regclass AS relation, j.index_name, j.definition,
+         j.state, j.error, r.rolname AS requested_by, j.queued_at, j.started_at, j.finished_at
+    FROM pgfast.index_job j
+    LEFT JOIN pg_catalog.pg_roles r ON r.oid = j.requested_by
+   WHERE pg_catalog.pg_has_role(j.requested_by, 'MEMBER');
+GRANT SELECT ON pgfast.index_jobs TO PUBLIC;
+COMMENT ON VIEW pgfast.index_jobs IS
+  'Background index builds requested by the current role (or roles it is a member of)';
+
+CREATE FUNCTION pgfast.ensure_index(target regclass, columns text[], options jsonb DEFAULT '{}')
+  RETURNS text
+  AS 'MODULE_PATHNAME', 'pgfast_ensure_index'
+  LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgfast.ensure_index(regclass, text[], jsonb) IS
+  'Creates an index unless an equivalent one exists (by definition, under any name); returns its name';
+
+CREATE FUNCTION pgfast.wait_index_job(job_id bigint, timeout_ms int DEFAULT 600000)
+  RETURNS text
+  AS 'MODULE_PATHNAME', 'pgfast_wait_index_job'
+  LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgfast.wait_index_job(bigint, int) IS
+  'Waits until a background index build is done or failed (or the timeout passes); returns its state';

@@ -181,3 +181,34 @@ CREATE FUNCTION pgfast.wait_index_job(job_id bigint, timeout_ms int DEFAULT 6000
   LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION pgfast.wait_index_job(bigint, int) IS
   'Waits until a background index build is done or failed (or the timeout passes); returns its state';
+
+-- Full-text search (docs/indexes.md)
+CREATE TABLE pgfast.fts_config (
+  relation regclass PRIMARY KEY,
+  index_name name NOT NULL,
+  config regconfig NOT NULL,
+  columns text[] NOT NULL,
+  weights "char"[],
+  document text NOT NULL,
+  generated_column name);
+REVOKE ALL ON pgfast.fts_config FROM PUBLIC;
+GRANT SELECT ON pgfast.fts_config TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('pgfast.fts_config', '');
+COMMENT ON TABLE pgfast.fts_config IS
+  'Full-text definition per table made by pgfast.fts_index; fts_search matches with document (or generated_column)';
+
+CREATE FUNCTION pgfast.fts_index(target regclass, columns text[], config regconfig DEFAULT 'english',
+                                 weights "char"[] DEFAULT NULL, options jsonb DEFAULT '{}')
+  RETURNS text
+  AS 'MODULE_PATHNAME', 'pgfast_fts_index'
+  LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgfast.fts_index(regclass, text[], regconfig, "char"[], jsonb) IS
+  'GIN full-text index over columns (expression or stored generated tsvector column); returns its name';
+
+CREATE FUNCTION pgfast.fts_search(target regclass, query text, page_size int DEFAULT 20,
+                                  after text DEFAULT NULL, options jsonb DEFAULT '{}')
+  RETURNS jsonb
+  AS 'MODULE_PATHNAME', 'pgfast_fts_search'
+  LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgfast.fts_search(regclass, text, int, text, jsonb) IS
+  'Web-search full-text query over the fts_index of target: ranked hits, headlines, cursor pages';

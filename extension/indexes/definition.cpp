@@ -82,16 +82,16 @@ Shape* describe(Oid relid, const char* sql) {
   s->unique = stmt->unique;
   s->nulls_not_distinct = stmt->nulls_not_distinct;
   if (stmt->unique && !am->amcanunique) {
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("access method \"%s\" does not support unique indexes",
-                           stmt->accessMethod)));
+    ereport(ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+             errmsg("access method \"%s\" does not support unique indexes", stmt->accessMethod)));
   }
   int nkey = list_length(stmt->indexParams);
   int ninclude = list_length(stmt->indexIncludingParams);
   if (ninclude > 0 && !am->amcaninclude) {
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("access method \"%s\" does not support included columns",
-                           stmt->accessMethod)));
+    ereport(ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+             errmsg("access method \"%s\" does not support included columns", stmt->accessMethod)));
   }
   if (nkey + ninclude > INDEX_MAX_KEYS) {
     ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
@@ -107,9 +107,9 @@ Shape* describe(Oid relid, const char* sql) {
     if (e->name != nullptr) {
       HeapTuple tuple = SearchSysCacheAttName(relid, e->name);
       if (!HeapTupleIsValid(tuple)) {
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                        errmsg("column \"%s\" does not exist in %s", e->name,
-                               get_rel_name(relid))));
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_COLUMN),
+                 errmsg("column \"%s\" does not exist in %s", e->name, get_rel_name(relid))));
       }
       auto* att = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(tuple));
       s->attnums[i] = att->attnum;
@@ -120,7 +120,8 @@ Shape* describe(Oid relid, const char* sql) {
       Node* expr = e->expr;
       type = exprType(expr);
       collation = exprCollation(expr);
-      while (IsA(expr, CollateExpr)) expr = reinterpret_cast<Node*>(castNode(CollateExpr, expr)->arg);
+      while (IsA(expr, CollateExpr))
+        expr = reinterpret_cast<Node*>(castNode(CollateExpr, expr)->arg);
       if (IsA(expr, Var) && castNode(Var, expr)->varattno != InvalidAttrNumber) {
         s->attnums[i] = castNode(Var, expr)->varattno;  // "(column)" is the column
       } else {
@@ -152,7 +153,8 @@ Shape* describe(Oid relid, const char* sql) {
   s->nkey = nkey;
   // The normalisation RelationGetIndexExpressions / RelationGetIndexPredicate apply.
   if (s->exprs != NIL) {
-    s->exprs = reinterpret_cast<List*>(eval_const_expressions(nullptr, reinterpret_cast<Node*>(s->exprs)));
+    s->exprs =
+        reinterpret_cast<List*>(eval_const_expressions(nullptr, reinterpret_cast<Node*>(s->exprs)));
     fix_opfuncids(reinterpret_cast<Node*>(s->exprs));
   }
   if (stmt->whereClause != nullptr) {
@@ -191,7 +193,8 @@ Shape* existing_shape(Relation index) {
   s->natts = form->indnatts;
   s->nkey = form->indnkeyatts;
   bool is_null;
-  Datum classes = SysCacheGetAttr(INDEXRELID, index->rd_indextuple, Anum_pg_index_indclass, &is_null);
+  Datum classes =
+      SysCacheGetAttr(INDEXRELID, index->rd_indextuple, Anum_pg_index_indclass, &is_null);
   auto* indclass = reinterpret_cast<oidvector*>(DatumGetPointer(classes));
   for (int i = 0; i < s->natts; ++i) s->attnums[i] = form->indkey.values[i];
   for (int i = 0; i < s->nkey; ++i) {
@@ -239,7 +242,8 @@ const char* element_name_part(const char* element) {
 
 std::string build_statement(const IndexRequest& request, const std::string& name) {
   if (request.elements.empty()) {
-    throw Error(sqlstate::kInvalidParameterValue, "columns must name at least one column or expression");
+    throw Error(sqlstate::kInvalidParameterValue,
+                "columns must name at least one column or expression");
   }
   for (const std::string& element : request.elements) {
     std::string probe = "CREATE INDEX ON x (" + element + ")";
@@ -262,9 +266,9 @@ std::string build_statement(const IndexRequest& request, const std::string& name
     const char* c = column.c_str();
     pg::call([relid, c] {
       if (get_attnum(relid, c) == InvalidAttrNumber) {
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                        errmsg("column \"%s\" of include does not exist in %s", c,
-                               get_rel_name(relid))));
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_COLUMN),
+                 errmsg("column \"%s\" of include does not exist in %s", c, get_rel_name(relid))));
       }
     });
   }
@@ -279,7 +283,8 @@ std::string build_statement(const IndexRequest& request, const std::string& name
   std::string sql = request.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
   if (request.concurrently) sql += "CONCURRENTLY ";
   if (!name.empty()) sql += quote_identifier(name) + " ";
-  sql += "ON " + quote_qualified(schema, table) + " USING " + quote_identifier(request.method) + " (";
+  sql +=
+      "ON " + quote_qualified(schema, table) + " USING " + quote_identifier(request.method) + " (";
   for (size_t i = 0; i < request.elements.size(); ++i) {
     sql += (i ? ", " : "") + request.elements[i];
   }
@@ -301,7 +306,8 @@ std::string build_statement(const IndexRequest& request, const std::string& name
   bool ok = pg::call([full, elements, include, has_where] {
     return has_only(parse_index_statement(full), elements, include, has_where);
   });
-  if (!ok) throw Error(sqlstate::kSyntaxError, "the index definition does not parse as built: " + sql);
+  if (!ok)
+    throw Error(sqlstate::kSyntaxError, "the index definition does not parse as built: " + sql);
   return sql;
 }
 
@@ -315,15 +321,15 @@ std::optional<std::string> find_equivalent_index(Oid relation, const std::string
 bool equivalent_statements(Oid relation, const std::string& a, const std::string& b) {
   const char* sa = a.c_str();
   const char* sb = b.c_str();
-  return pg::call([relation, sa, sb] {
-    return same_shape(describe(relation, sa), describe(relation, sb));
-  });
+  return pg::call(
+      [relation, sa, sb] { return same_shape(describe(relation, sa), describe(relation, sb)); });
 }
 
 std::string choose_index_name(Oid relation, const IndexRequest& request,
                               const std::vector<std::string>& taken) {
-  std::string columns;
+  std::string columns = request.name_part;
   for (const std::string& element : request.elements) {
+    if (!request.name_part.empty()) break;
     const char* text = element.c_str();
     const char* part = pg::call([text] { return element_name_part(text); });
     if (!columns.empty()) columns += "_";

@@ -2,8 +2,8 @@
 //
 // A requested index (elements, INCLUDE list, predicate, method, uniqueness) is written as one
 // CREATE INDEX statement with every identifier quoted; each user-supplied piece (an element such as
-// `lower(email) DESC` or the predicate) is first parsed on its own by PostgreSQL's grammar, so it is
-// exactly one index element or one expression and can never change the statement's shape. The
+// `lower(email) DESC` or the predicate) is first parsed on its own by PostgreSQL's grammar, so it
+// is exactly one index element or one expression and can never change the statement's shape. The
 // statement is then parsed and transformed (transformIndexStmt: names resolved, expressions and
 // predicate type-checked, functions looked up) and reduced to what pg_index stores: key attribute
 // numbers, operator classes, collations, ordering options, expression and predicate trees,
@@ -29,6 +29,7 @@ struct IndexRequest {
   std::string method = "btree";
   bool unique = false;
   bool concurrently = false;
+  std::string name_part;  // the middle of a default name (table_<name_part>_idx); "": from elements
 };
 
 // Parses each element and the predicate alone (errors: PostgreSQL's own, e.g. 42601), checks the

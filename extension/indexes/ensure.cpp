@@ -58,8 +58,10 @@ void enqueue(pg::SpiSession& spi, Oid relation, const std::string& name,
     return login;
   });
   if (!can_login) {
-    throw Error("42501", "a background index build runs as the role that asks for it, and this role cannot log in",
-                "", "Ask as a role with LOGIN that owns the table, or use concurrently: false.");
+    throw Error(
+        "42501",
+        "a background index build runs as the role that asks for it, and this role cannot log in",
+        "", "Ask as a role with LOGIN that owns the table, or use concurrently: false.");
   }
   pg::RunAsOwner owner;
   pg::SpiArgs args;
@@ -85,8 +87,9 @@ void lock_and_check_owner(Oid relation) {
     LockRelationOid(relation, ShareUpdateExclusiveLock);
     char kind = get_rel_relkind(relation);
     if (kind != RELKIND_RELATION && kind != RELKIND_MATVIEW && kind != RELKIND_PARTITIONED_TABLE) {
-      ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                      errmsg("\"%s\" is not a table or materialized view", get_rel_name(relation))));
+      ereport(ERROR,
+              (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+               errmsg("\"%s\" is not a table or materialized view", get_rel_name(relation))));
     }
     if (!pg_class_ownercheck(relation, GetUserId())) {
       aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(kind), get_rel_name(relation));
@@ -100,8 +103,8 @@ std::string ensure_index(pg::SpiSession& spi, IndexRequest request, const std::s
   if (request.concurrently) {
     if (pg::call([relation] { return get_rel_relkind(relation); }) == RELKIND_PARTITIONED_TABLE) {
       throw Error(sqlstate::kFeatureNotSupported,
-                  "cannot build an index on a partitioned table concurrently",
-                  "", "Use concurrently: false, or build on each partition.");
+                  "cannot build an index on a partitioned table concurrently", "",
+                  "Use concurrently: false, or build on each partition.");
     }
     if (!workers_available()) {
       throw Error(sqlstate::kObjectNotInPrerequisiteState,

@@ -30,7 +30,8 @@ namespace {
 
 // The text[] argument `n` (no NULL elements).
 std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  if (PG_ARGISNULL(n)) throw Error(sqlstate::kNullValueNotAllowed, std::string(what) + " must not be NULL");
+  if (PG_ARGISNULL(n))
+    throw Error(sqlstate::kNullValueNotAllowed, std::string(what) + " must not be NULL");
   Datum* elements = nullptr;
   bool* nulls = nullptr;
   int count = 0;
@@ -40,7 +41,8 @@ std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n, const ch
   });
   std::vector<std::string> out;
   for (int i = 0; i < count; ++i) {
-    if (nulls[i]) throw Error(sqlstate::kNullValueNotAllowed, std::string(what) + " must not contain NULL");
+    if (nulls[i])
+      throw Error(sqlstate::kNullValueNotAllowed, std::string(what) + " must not contain NULL");
     Datum d = elements[i];
     char* value = pg::call([d] { return text_to_cstring(DatumGetTextPP(d)); });
     out.emplace_back(value);
@@ -104,7 +106,8 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "job_id must not be NULL");
   int64 job = PG_GETARG_INT64(0);
   int timeout_ms = PG_ARGISNULL(1) ? 600000 : PG_GETARG_INT32(1);
-  if (timeout_ms < 0) throw Error(sqlstate::kInvalidParameterValue, "timeout_ms must not be negative");
+  if (timeout_ms < 0)
+    throw Error(sqlstate::kInvalidParameterValue, "timeout_ms must not be negative");
   Oid caller = pg::call([] { return GetUserId(); });
   TimestampTz deadline = GetCurrentTimestamp() + static_cast<TimestampTz>(timeout_ms) * 1000;
   pg::SpiSession spi;
@@ -121,7 +124,8 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo) {
           "FROM pgfast.index_job WHERE job_id = $1",
           args, false);
       if (spi.rows() == 0) {
-        throw Error(sqlstate::kInvalidParameterValue, "index job " + std::to_string(job) + " does not exist");
+        throw Error(sqlstate::kInvalidParameterValue,
+                    "index job " + std::to_string(job) + " does not exist");
       }
       if (spi.text_not_null(0, 2) != "t") {
         throw Error("42501", "permission denied for index job " + std::to_string(job),

@@ -316,7 +316,8 @@ bool claim_next_job(Job& job) {
   bool found = false;
   in_transaction([&](pg::SpiSession& spi) {
     spi.execute(
-        "UPDATE pgfast.index_job j SET state = 'running', started_at = pg_catalog.clock_timestamp() "
+        "UPDATE pgfast.index_job j SET state = 'running', started_at = "
+        "pg_catalog.clock_timestamp() "
         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.oid = j.relation AND j.job_id = (SELECT job_id FROM pgfast.index_job "
         "WHERE state = 'queued' ORDER BY job_id LIMIT 1 FOR UPDATE SKIP LOCKED) "
@@ -533,8 +534,8 @@ void launcher_loop() {
 void define_settings() {
   DefineCustomBoolVariable(
       "pgfast.index_worker_paused",
-      "Pauses background index builds: queued jobs wait until it is turned off.", nullptr,
-      &paused, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+      "Pauses background index builds: queued jobs wait until it is turned off.", nullptr, &paused,
+      false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 }
 
 void register_workers() {
@@ -548,7 +549,9 @@ void register_workers() {
   RegisterBackgroundWorker(&worker);
 }
 
-bool workers_available() { return shared != nullptr; }
+bool workers_available() {
+  return shared != nullptr;
+}
 
 void wake_launcher_at_commit() {
   if (!xact_callback_registered) {

@@ -8,8 +8,8 @@
 //    and starts one database worker per such database.
 //  * the database worker: a dynamic worker connected to one database as the bootstrap superuser.
 //    It marks jobs left `running` by a crash or restart as failed (dropping their INVALID index),
-//    then claims queued jobs one at a time (FOR UPDATE SKIP LOCKED), starts a build worker for each,
-//    waits for it and records the outcome; it exits when no job is queued.
+//    then claims queued jobs one at a time (FOR UPDATE SKIP LOCKED), starts a build worker for
+//    each, waits for it and records the outcome; it exits when no job is queued.
 //  * the build worker: a dynamic worker connected to the job's database AS THE ROLE THAT ASKED,
 //    so PostgreSQL checks that role's right to build the index. It runs the statement as a
 //    top-level command (its own transactions, like a client's), and on failure drops the INVALID

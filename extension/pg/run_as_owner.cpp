@@ -11,6 +11,8 @@ RunAsOwner::RunAsOwner() {
   SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, saved_context_ | SECURITY_LOCAL_USERID_CHANGE);
 }
 
-RunAsOwner::~RunAsOwner() { SetUserIdAndSecContext(saved_user_, saved_context_); }
+RunAsOwner::~RunAsOwner() {
+  SetUserIdAndSecContext(saved_user_, saved_context_);
+}
 
 }  // namespace pgfast::pg

@@ -227,6 +227,31 @@ char* find_index(Oid relid, const Shape* wanted) {
   return found;
 }
 
+// The older valid index of the same table with `index`'s shape, or nullptr.
+char* find_duplicate(Oid index_oid) {
+  Relation index = index_open(index_oid, AccessShareLock);
+  Oid table = index->rd_index->indrelid;
+  Shape* shape = existing_shape(index);
+  index_close(index, AccessShareLock);
+  Relation rel = table_open(table, AccessShareLock);
+  List* indexes = RelationGetIndexList(rel);
+  char* found = nullptr;
+  ListCell* lc;
+  foreach (lc, indexes) {
+    Oid other_oid = lfirst_oid(lc);
+    if (other_oid >= index_oid) continue;
+    Relation other = index_open(other_oid, AccessShareLock);
+    Form_pg_index form = other->rd_index;
+    if (form->indisvalid && form->indislive && same_shape(existing_shape(other), shape) &&
+        (found == nullptr)) {
+      found = pstrdup(RelationGetRelationName(other));
+    }
+    index_close(other, AccessShareLock);
+  }
+  table_close(rel, AccessShareLock);
+  return found;
+}
+
 // The part an element contributes to a default index name: the column, the function, or "expr".
 const char* element_name_part(const char* element) {
   const char* sql = psprintf("CREATE INDEX ON x (%s)", element);
@@ -347,6 +372,12 @@ std::string choose_index_name(Oid relation, const IndexRequest& request,
     });
     if (std::find(taken.begin(), taken.end(), std::string(chosen)) == taken.end()) return chosen;
   }
+}
+
+std::optional<std::string> duplicate_of(Oid index) {
+  char* name = pg::call([index] { return find_duplicate(index); });
+  if (name == nullptr) return std::nullopt;
+  return std::string(name);
 }
 
 }  // namespace pgfast::indexes

@@ -51,3 +51,11 @@ std::string choose_index_name(Oid relation, const IndexRequest& request,
                               const std::vector<std::string>& taken);
 
 }  // namespace pgfast::indexes
+
+namespace pgfast::indexes {
+
+// The name of another valid index on the same table with the same definition and a lower OID
+// (the older one), if any: what index_report calls "duplicate of".
+std::optional<std::string> duplicate_of(Oid index);
+
+}  // namespace pgfast::indexes

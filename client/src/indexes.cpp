@@ -26,9 +26,9 @@ constexpr char kFtsSearchSql[] =
 
 std::string ensure_index(Connection& connection, const IndexSpec& spec) {
   Result r = connection.execute_prepared(
-      kEnsureIndexSql, params(spec.table, array_literal(spec.columns), spec.method, spec.where,
-                              array_literal(spec.include), spec.unique, spec.name,
-                              spec.concurrently));
+      kEnsureIndexSql,
+      params(spec.table, array_literal(spec.columns), spec.method, spec.where,
+             array_literal(spec.include), spec.unique, spec.name, spec.concurrently));
   return std::string(r.get(0, 0));
 }
 
@@ -40,8 +40,8 @@ std::optional<std::int64_t> index_job_id(Connection& connection, const std::stri
 }
 
 std::string wait_index_job(Connection& connection, std::int64_t job_id, int timeout_ms) {
-  Result r =
-      connection.execute_prepared("SELECT pgfast.wait_index_job($1, $2)", params(job_id, timeout_ms));
+  Result r = connection.execute_prepared("SELECT pgfast.wait_index_job($1, $2)",
+                                         params(job_id, timeout_ms));
   return std::string(r.get(0, 0));
 }
 

@@ -25,7 +25,8 @@ pgfast::Database make_db(int size = 2) {
 }
 
 long index_count(pgfast::Database& db, const std::string& table) {
-  return db.query("SELECT count(*) FROM pg_index WHERE indrelid = $1::regclass", pgfast::params(table))
+  return db
+      .query("SELECT count(*) FROM pg_index WHERE indrelid = $1::regclass", pgfast::params(table))
       .as<long>(0, 0);
 }
 
@@ -129,8 +130,9 @@ TEST(IndexClient, FtsSearchPagesCoverEveryHitOnce) {
 TEST(IndexClient, ConcurrentBuildDoesNotBlockWrites) {
   pgfast::Database db = make_db(4);
   ScratchTable t(db, "id bigserial PRIMARY KEY, h text, n int");
-  db.query("INSERT INTO " + t.name() +
-           " (h, n) SELECT md5(g::text) || md5((g * 7)::text), g FROM generate_series(1, 400000) g");
+  db.query(
+      "INSERT INTO " + t.name() +
+      " (h, n) SELECT md5(g::text) || md5((g * 7)::text), g FROM generate_series(1, 400000) g");
   db.query("ANALYZE " + t.name());
 
   std::atomic<bool> stop{false};
@@ -144,12 +146,12 @@ TEST(IndexClient, ConcurrentBuildDoesNotBlockWrites) {
         ++i;
         pgfast::Result r = (i % 2 == 0)
                                ? lease->execute("INSERT INTO " + t.name() +
-                                                " (h, n) VALUES (md5($1::text), $1::int) "
-                                                "RETURNING clock_timestamp()::text",
+                                                    " (h, n) VALUES (md5($1::text), $1::int) "
+                                                    "RETURNING clock_timestamp()::text",
                                                 pgfast::params(i))
                                : lease->execute("UPDATE " + t.name() +
-                                                " SET n = n + 1 WHERE id = $1 "
-                                                "RETURNING clock_timestamp()::text",
+                                                    " SET n = n + 1 WHERE id = $1 "
+                                                    "RETURNING clock_timestamp()::text",
                                                 pgfast::params(1 + (i * 7919) % 400000));
         commit_times.emplace_back(r.get(0, 0));
       }

@@ -18,13 +18,13 @@ struct IndexSpec {
   std::optional<std::string> where;  // partial index predicate
   std::vector<std::string> include;  // covering columns
   bool unique = false;
-  std::optional<std::string> name;   // default: chosen like PostgreSQL (table_col_idx)
-  bool concurrently = false;         // queue a background CREATE INDEX CONCURRENTLY
+  std::optional<std::string> name;  // default: chosen like PostgreSQL (table_col_idx)
+  bool concurrently = false;        // queue a background CREATE INDEX CONCURRENTLY
 };
 
 struct FtsSearchRequest {
   std::string table;
-  std::string query;                 // web-search syntax: "quick brown" or fox -dog
+  std::string query;  // web-search syntax: "quick brown" or fox -dog
   int page_size = 20;
   std::optional<std::string> after;  // next_cursor of the previous page
   bool prefix = false;               // every word also matches as a prefix

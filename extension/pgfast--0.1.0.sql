@@ -283,3 +283,147 @@ END
 $fn$;
 COMMENT ON FUNCTION pgfast.stop_notify_changes(regclass) IS
   'Removes the triggers pgfast.notify_changes installed (no error when there are none)';
+-- Index management (docs/indexes.md)
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE pgfast.index_job (
+  job_id bigserial PRIMARY KEY,
+  relation oid NOT NULL,
+  index_name name NOT NULL,
+  definition text NOT NULL,
+  state text NOT NULL DEFAULT 'queued'
+    CHECK (state IN ('queued', 'running', 'done', 'failed')),
+  error text,
+  requested_by oid NOT NULL,
+  queued_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+  started_at timestamptz,
+  finished_at timestamptz);
+CREATE INDEX index_job_queued ON pgfast.index_job (job_id) WHERE state IN ('queued', 'running');
+REVOKE ALL ON pgfast.index_job FROM PUBLIC;
+REVOKE ALL ON SEQUENCE pgfast.index_job_job_id_seq FROM PUBLIC;
+COMMENT ON TABLE pgfast.index_job IS
+  'Background index builds; read through pgfast.index_jobs, written by pgfast only';
+
+CREATE VIEW pgfast.index_jobs AS
+  SELECT j.job_id, j.relation::pg_catalog.regclass AS relation, j.index_name, j.definition,
+         j.state, j.error, r.rolname AS requested_by, j.queued_at, j.started_at, j.finished_at
+    FROM pgfast.index_job j
+    LEFT JOIN pg_catalog.pg_roles r ON r.oid = j.requested_by
+   WHERE pg_catalog.pg_has_role(j.requested_by, 'MEMBER');
+GRANT SELECT ON pgfast.index_jobs TO PUBLIC;
+COMMENT ON VIEW pgfast.index_jobs IS
+  'Background index builds requested by the current role (or roles it is a member of)';
+
+CREATE FUNCTION pgfast.ensure_index(target regclass, columns text[], options jsonb DEFAULT '{}')
+  RETURNS text
+  AS 'MODULE_PATHNAME', 'pgfast_ensure_index'
+  LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgfast.ensure_index(regclass, text[], jsonb) IS
+  'Creates an index unless an equivalent one exists (by definition, under any name); returns its name';
+
+CREATE FUNCTION pgfast.wait_index_job(job_id bigint, timeout_ms int DEFAULT 600000)
+  RETURNS text
+  AS 'MODULE_PATHNAME', 'pgfast_wait_index_job'
+  LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgfast.wait_index_job(bigint, int) IS
+  'Waits until a background index build is done or failed (or the timeout passes); returns its state';
+
+-- Full-text search (docs/indexes.md)
+CREATE TABLE pgfast.fts_config (
+  relation regclass PRIMARY KEY,
+  index_name name NOT NULL,
+  config regconfig NOT NULL,
+  columns text[] NOT NULL,
+  weights "char"[],
+  document text NOT NULL,
+  generated_column name);
+REVOKE ALL ON pgfast.fts_config FROM PUBLIC;
+GRANT SELECT ON pgfast.fts_config TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('pgfast.fts_config', '');
+COMMENT ON TABLE pgfast.fts_config IS
+  'Full-text definition per table made by pgfast.fts_index; fts_search matches with document (or generated_column)';
+
+CREATE FUNCTION pgfast.fts_index(target regclass, columns text[], config regconfig DEFAULT 'english',
+                                 weights "char"[] DEFAULT NULL, options jsonb DEFAULT '{}')
+  RETURNS text
+  AS 'MODULE_PATHNAME', 'pgfast_fts_index'
+  LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgfast.fts_index(regclass, text[], regconfig, "char"[], jsonb) IS
+  'GIN full-text index over columns (expression or stored generated tsvector column); returns its name';
+
+CREATE FUNCTION pgfast.fts_search(target regclass, query text, page_size int DEFAULT 20,
+                                  after text DEFAULT NULL, options jsonb DEFAULT '{}')
+  RETURNS jsonb
+  AS 'MODULE_PATHNAME', 'pgfast_fts_search'
+  LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgfast.fts_search(regclass, text, int, text, jsonb) IS
+  'Web-search full-text query over the fts_index of target: ranked hits, headlines, cursor pages';
+
+-- Index report (docs/indexes.md)
+CREATE FUNCTION pgfast._index_duplicate_of(index regclass) RETURNS text
+  AS 'MODULE_PATHNAME', 'pgfast_index_duplicate_of'
+  LANGUAGE C STABLE STRICT;
+CREATE FUNCTION pgfast._gin_pending_pages(index regclass) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'pgfast_gin_pending_pages'
+  LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION pgfast.index_report(target regclass DEFAULT NULL)
+  RETURNS TABLE(table_name text, index_name text, method text, size_bytes bigint, scans bigint,
+                unused boolean, duplicate_of text, invalid boolean, gin_pending_pages bigint,
+                bloat_estimate_bytes bigint, suggestion text)
+  LANGUAGE sql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH idx AS (
+    SELECT i.indexrelid, i.indrelid, tc.oid::regclass::text AS table_name,
+           ic.relname::text AS index_name, am.amname::text AS method,
+           pg_relation_size(i.indexrelid) AS size_bytes,
+           COALESCE(s.idx_scan, 0) AS scans,
+           (i.indisunique OR i.indisprimary OR i.indisexclusion
+            OR EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)) AS enforces,
+           (NOT i.indisvalid OR ic.relname ~ '_cc(new|old)[0-9]*$') AS invalid,
+           ic.reltuples,
+           -- Average width of the key columns from pg_stats (NULL for expressions or no stats).
+           (SELECT CASE WHEN count(st.avg_width) = i.indnatts THEN sum(st.avg_width) END
+              FROM unnest(i.indkey::int2[]) AS k(attnum)
+              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+              LEFT JOIN pg_stats st ON st.schemaname = n.nspname AND st.tablename = tc.relname
+                                   AND st.attname = a.attname) AS key_width
+      FROM pg_index i
+      JOIN pg_class ic ON ic.oid = i.indexrelid
+      JOIN pg_class tc ON tc.oid = i.indrelid
+      JOIN pg_namespace n ON n.oid = tc.relnamespace
+      JOIN pg_am am ON am.oid = ic.relam
+      LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = i.indexrelid
+     WHERE CASE WHEN target IS NULL
+                THEN n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'pgfast')
+                     AND n.nspname !~ '^pg_(toast_)?temp_'
+                ELSE i.indrelid = target END
+  ), facts AS (
+    SELECT idx.*,
+           (NOT enforces AND NOT invalid AND scans = 0) AS unused,
+           CASE WHEN NOT invalid THEN pgfast._index_duplicate_of(indexrelid) END AS duplicate_of,
+           CASE WHEN method = 'gin' THEN pgfast._gin_pending_pages(indexrelid) END AS gin_pending_pages,
+           -- B-tree: what the live tuples would need at the default fillfactor (90%), 12 bytes of
+           -- tuple header and line pointer each, plus the metapage; the rest counts as bloat.
+           CASE WHEN method = 'btree' AND reltuples >= 0 AND key_width IS NOT NULL THEN
+             greatest(size_bytes - (ceil(reltuples * (key_width + 12)
+                                         / (current_setting('block_size')::int * 0.9 - 24)) + 1)
+                                   * current_setting('block_size')::int, 0)::bigint
+           END AS bloat_estimate_bytes
+      FROM idx
+  )
+  SELECT table_name, index_name, method, size_bytes, scans, unused, duplicate_of, invalid,
+         gin_pending_pages, bloat_estimate_bytes,
+         CASE
+           WHEN invalid THEN 'drop: invalid leftover of a failed or interrupted build (DROP INDEX CONCURRENTLY)'
+           WHEN duplicate_of IS NOT NULL THEN 'drop: same definition as ' || duplicate_of
+           WHEN gin_pending_pages > 0 THEN 'VACUUM the table (or gin_clean_pending_list) to merge ' || gin_pending_pages || ' pending pages'
+           WHEN unused THEN 'consider dropping: never scanned since statistics were reset'
+           WHEN bloat_estimate_bytes > greatest(size_bytes / 2, 1048576) THEN 'REINDEX CONCURRENTLY: about ' || pg_size_pretty(bloat_estimate_bytes) || ' of bloat'
+           ELSE 'ok'
+         END AS suggestion
+    FROM facts
+   ORDER BY table_name, index_name
+$$;
+COMMENT ON FUNCTION pgfast.index_report(regclass) IS
+  'Per index: size, scans, unused, duplicate of, invalid leftovers, GIN pending pages, bloat estimate, suggested action';

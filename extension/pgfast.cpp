@@ -1,5 +1,6 @@
 // The library's entry point: module magic and _PG_init (settings, hooks, shared memory; background
 // workers are registered here as the features arrive).
+#include "indexes/worker.hpp"
 #include "paging/settings.hpp"
 #include "pg/postgres.hpp"
 #include "slowlog/hooks.hpp"
@@ -16,9 +17,12 @@ void _PG_init(void);
 void _PG_init(void) {
   pgfast::slowlog::define_settings(process_shared_preload_libraries_in_progress);
   pgfast::paging::define_settings();
+  pgfast::indexes::define_settings();
   MarkGUCPrefixReserved("pgfast");
   // Hooks and shared memory only when preloaded: without it the slow-query views say how to
   // enable capture.
   if (process_shared_preload_libraries_in_progress) pgfast::slowlog::install_hooks();
+  // Background index builds: shared memory and the launcher worker, only when preloaded.
+  if (process_shared_preload_libraries_in_progress) pgfast::indexes::register_workers();
 }
 }

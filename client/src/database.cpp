@@ -63,6 +63,16 @@ OffsetPage Database::offset_page(const OffsetPageRequest& request) {
   return fetch_offset_page(*lease, request);
 }
 
+std::string Database::ensure_index(const IndexSpec& spec) {
+  Lease lease = acquire();
+  return pgfast::ensure_index(*lease, spec);
+}
+
+FtsPage Database::fts_search(const FtsSearchRequest& request) {
+  Lease lease = acquire();
+  return pgfast::fts_search(*lease, request);
+}
+
 PoolStats Database::stats() const {
   return pool_->stats();
 }

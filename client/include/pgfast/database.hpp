@@ -14,6 +14,7 @@
 
 #include "pgfast/connection.hpp"
 #include "pgfast/lease.hpp"
+#include "pgfast/indexes.hpp"
 #include "pgfast/paging.hpp"
 #include "pgfast/params.hpp"
 #include "pgfast/pool_stats.hpp"
@@ -71,6 +72,10 @@ class Database {
   // The extension's pagination on a borrowed connection (pgfast/paging.hpp).
   KeysetPage page(const PageRequest& request);
   OffsetPage offset_page(const OffsetPageRequest& request);
+
+  // The extension's index management and full-text search (pgfast/indexes.hpp).
+  std::string ensure_index(const IndexSpec& spec);
+  FtsPage fts_search(const FtsSearchRequest& request);
 
   // Borrows a connection, BEGINs, runs body(Connection&), COMMITs and returns what body returned.
   // If body throws, the transaction is rolled back and the exception propagates.

@@ -1,0 +1,176 @@
+// pgfast.fts_index(target, columns, config, weights, options): a GIN index over the tsvector
+// document of `columns` -- an expression index, or (option generated_column) a stored generated
+// tsvector column and a GIN index on it -- built through ensure_index (idempotent by definition,
+// optionally in the background), and recorded in pgfast.fts_config for fts_search.
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/fts_sql.hpp"
+#include "core/sql_text.hpp"
+#include "fts/fts_config.hpp"
+#include "indexes/definition.hpp"
+#include "indexes/ensure.hpp"
+#include "indexes/json_options.hpp"
+#include "pg/datum.hpp"
+#include "pg/guard.hpp"
+#include "pg/spi.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+}
+
+namespace pgfast::fts {
+
+namespace {
+
+std::vector<std::string> text_array(FunctionCallInfo fcinfo, int n) {
+  Datum* elements = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  pg::call([fcinfo, n, &elements, &nulls, &count] {
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(n), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls,
+                      &count);
+  });
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i]) throw Error(sqlstate::kNullValueNotAllowed, "columns must not contain NULL");
+    Datum d = elements[i];
+    out.emplace_back(pg::call([d] { return text_to_cstring(DatumGetTextPP(d)); }));
+  }
+  return out;
+}
+
+std::vector<char> char_array(FunctionCallInfo fcinfo, int n) {
+  Datum* elements = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  pg::call([fcinfo, n, &elements, &nulls, &count] {
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(n), CHAROID, 1, true, TYPALIGN_CHAR, &elements, &nulls,
+                      &count);
+  });
+  std::vector<char> out;
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i]) throw Error(sqlstate::kNullValueNotAllowed, "weights must not contain NULL");
+    out.push_back(DatumGetChar(elements[i]));
+  }
+  return out;
+}
+
+// The generation expression of `column` if it is a stored generated column, "" if it is another
+// column, nullopt if there is no such column.
+std::optional<std::string> generation_expression(pg::SpiSession& spi, Oid relation,
+                                                 const std::string& column) {
+  pg::SpiArgs args;
+  args.add(OIDOID, ObjectIdGetDatum(relation));
+  args.add_text(column);
+  spi.execute(
+      "SELECT a.atttypid = 'pg_catalog.tsvector'::pg_catalog.regtype AND a.attgenerated = 's', "
+      "pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attribute a "
+      "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+      "WHERE a.attrelid = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+      args, false);
+  if (spi.rows() == 0) return std::nullopt;
+  if (spi.text_not_null(0, 0) != "t") return std::string();
+  return spi.text_not_null(0, 1);
+}
+
+std::string fts_index_impl(FunctionCallInfo fcinfo) {
+  for (int i = 0; i < 3; ++i) {
+    if (PG_ARGISNULL(i)) {
+      throw Error(sqlstate::kNullValueNotAllowed, std::string(i == 0   ? "target"
+                                                              : i == 1 ? "columns"
+                                                                       : "config") +
+                                                      " must not be NULL");
+    }
+  }
+  FtsConfig config;
+  config.relation = PG_GETARG_OID(0);
+  config.columns = text_array(fcinfo, 1);
+  config.config = PG_GETARG_OID(2);
+  std::vector<char> weights;
+  if (!PG_ARGISNULL(3)) weights = char_array(fcinfo, 3);
+
+  pg::SpiSession spi;
+  indexes::IndexRequest request;
+  request.relation = config.relation;
+  request.method = "gin";
+  std::string name;
+  for (const indexes::JsonOption& o : indexes::read_options(spi, fcinfo, 4)) {
+    if (o.key == "concurrently") {
+      request.concurrently = indexes::option_bool(o);
+    } else if (o.key == "name") {
+      name = indexes::option_string(o);
+    } else if (o.key == "generated_column") {
+      config.generated_column = indexes::option_string(o);
+    } else {
+      indexes::unknown_option(o, "concurrently, name and generated_column");
+    }
+  }
+  indexes::lock_and_check_owner(config.relation);
+  Oid relation = config.relation;
+  for (const std::string& column : config.columns) {
+    const char* c = column.c_str();
+    pg::call([relation, c] {
+      if (get_attnum(relation, c) == InvalidAttrNumber) {
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                        errmsg("column \"%s\" does not exist in %s", c, get_rel_name(relation))));
+      }
+    });
+  }
+  Oid cfg = config.config;
+  std::string config_name = pg::call(
+      [cfg] { return DatumGetCString(DirectFunctionCall1(regconfigout, ObjectIdGetDatum(cfg))); });
+  config.document = fts_document_sql(config.columns, weights,
+                                     sql_literal(config_name) + "::pg_catalog.regconfig");
+
+  if (config.generated_column.empty()) {
+    request.elements = {"(" + config.document + ")"};
+    request.name_part = "fts";
+  } else {
+    std::optional<std::string> existing =
+        generation_expression(spi, relation, config.generated_column);
+    std::string add_column =
+        std::string("ALTER TABLE ") + pg::call([relation] {
+          return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relation)),
+                                            get_rel_name(relation));
+        });
+    if (!existing) {
+      // Adding a stored generated column rewrites the table (an ACCESS EXCLUSIVE lock for the
+      // duration); only the index build itself can be concurrent.
+      spi.execute(add_column + " ADD COLUMN " + quote_identifier(config.generated_column) +
+                      " pg_catalog.tsvector GENERATED ALWAYS AS (" + config.document + ") STORED",
+                  false);
+    } else {
+      bool same = !existing->empty() &&
+                  indexes::equivalent_statements(
+                      relation, "CREATE INDEX ON x USING gin ((" + config.document + "))",
+                      "CREATE INDEX ON x USING gin ((" + *existing + "))");
+      if (!same) {
+        throw Error("42701",
+                    "column \"" + config.generated_column +
+                        "\" exists and is not a stored tsvector generated from these columns",
+                    "", "Choose another generated_column name, or drop the column.");
+      }
+    }
+    request.elements = {quote_identifier(config.generated_column)};
+  }
+  config.index_name = indexes::ensure_index(spi, request, name);
+  save_config(spi, config, weights);
+  return config.index_name;
+}
+
+}  // namespace
+
+}  // namespace pgfast::fts
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgfast_fts_index);
+Datum pgfast_fts_index(PG_FUNCTION_ARGS) {
+  return pgfast::pg::sql_entry(
+      [&] { return pgfast::pg::text_datum(pgfast::fts::fts_index_impl(fcinfo)); });
+}
+}

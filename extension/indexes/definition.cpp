@@ -1,0 +1,383 @@
+#include "indexes/definition.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/sql_text.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_index.h"
+#include "commands/defrem.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_utilcmd.h"
+#include "parser/parser.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
+}
+
+namespace pgfast::indexes {
+
+namespace {
+
+// What pg_index (and pg_class.relam) says about an index, normalised as the relcache normalises
+// stored expressions. Plain C data in palloc'd memory.
+struct Shape {
+  Oid am;
+  bool unique;
+  bool nulls_not_distinct;
+  int natts;
+  int nkey;
+  AttrNumber attnums[INDEX_MAX_KEYS];
+  Oid opclass[INDEX_MAX_KEYS];
+  Oid collation[INDEX_MAX_KEYS];
+  int16 option[INDEX_MAX_KEYS];
+  List* exprs;
+  List* pred;
+};
+
+// The single IndexStmt `sql` parses to (PostgreSQL's grammar; its syntax errors as they are).
+IndexStmt* parse_index_statement(const char* sql) {
+  List* raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+  if (list_length(raw) != 1 || !IsA(linitial_node(RawStmt, raw)->stmt, IndexStmt)) {
+    ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("not a single index definition")));
+  }
+  return castNode(IndexStmt, linitial_node(RawStmt, raw)->stmt);
+}
+
+// True when the statement has nothing but what pgfast put there: `elements` key elements,
+// `include` INCLUDE columns, a predicate iff `has_where`.
+bool has_only(const IndexStmt* stmt, int elements, int include, bool has_where) {
+  return list_length(stmt->indexParams) == elements &&
+         list_length(stmt->indexIncludingParams) == include &&
+         (stmt->whereClause != nullptr) == has_where && stmt->options == NIL &&
+         stmt->tableSpace == nullptr && !stmt->nulls_not_distinct && !stmt->if_not_exists;
+}
+
+void reject_piece(const char* what, const char* text) {
+  ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
+                  errmsg("%s is not a single index element: %s", what, text),
+                  errhint("Write one column name or expression per array element, optionally "
+                          "followed by COLLATE, an operator class, ASC/DESC and NULLS "
+                          "FIRST/LAST.")));
+}
+
+Shape* describe(Oid relid, const char* sql) {
+  IndexStmt* stmt = parse_index_statement(sql);
+  stmt = transformIndexStmt(relid, stmt, sql);
+  auto* s = static_cast<Shape*>(palloc0(sizeof(Shape)));
+  s->am = get_index_am_oid(stmt->accessMethod, false);
+  IndexAmRoutine* am = GetIndexAmRoutineByAmId(s->am, false);
+  s->unique = stmt->unique;
+  s->nulls_not_distinct = stmt->nulls_not_distinct;
+  if (stmt->unique && !am->amcanunique) {
+    ereport(ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+             errmsg("access method \"%s\" does not support unique indexes", stmt->accessMethod)));
+  }
+  int nkey = list_length(stmt->indexParams);
+  int ninclude = list_length(stmt->indexIncludingParams);
+  if (ninclude > 0 && !am->amcaninclude) {
+    ereport(ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+             errmsg("access method \"%s\" does not support included columns", stmt->accessMethod)));
+  }
+  if (nkey + ninclude > INDEX_MAX_KEYS) {
+    ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
+                    errmsg("cannot use more than %d columns in an index", INDEX_MAX_KEYS)));
+  }
+  List* all = list_concat_copy(stmt->indexParams, stmt->indexIncludingParams);
+  int i = 0;
+  ListCell* lc;
+  foreach (lc, all) {
+    IndexElem* e = lfirst_node(IndexElem, lc);
+    Oid type;
+    Oid collation;
+    if (e->name != nullptr) {
+      HeapTuple tuple = SearchSysCacheAttName(relid, e->name);
+      if (!HeapTupleIsValid(tuple)) {
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_COLUMN),
+                 errmsg("column \"%s\" does not exist in %s", e->name, get_rel_name(relid))));
+      }
+      auto* att = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(tuple));
+      s->attnums[i] = att->attnum;
+      type = att->atttypid;
+      collation = att->attcollation;
+      ReleaseSysCache(tuple);
+    } else {
+      Node* expr = e->expr;
+      type = exprType(expr);
+      collation = exprCollation(expr);
+      while (IsA(expr, CollateExpr))
+        expr = reinterpret_cast<Node*>(castNode(CollateExpr, expr)->arg);
+      if (IsA(expr, Var) && castNode(Var, expr)->varattno != InvalidAttrNumber) {
+        s->attnums[i] = castNode(Var, expr)->varattno;  // "(column)" is the column
+      } else {
+        s->attnums[i] = 0;
+        s->exprs = lappend(s->exprs, expr);
+      }
+    }
+    if (i < nkey) {
+      if (e->collation != NIL) collation = get_collation_oid(e->collation, false);
+      s->collation[i] = type_is_collatable(type) ? collation : InvalidOid;
+      s->opclass[i] = ResolveOpClass(e->opclass, type, stmt->accessMethod, s->am);
+      int16 option = 0;
+      if (am->amcanorder) {
+        if (e->ordering == SORTBY_DESC) option |= INDOPTION_DESC;
+        if (e->nulls_ordering == SORTBY_NULLS_FIRST ||
+            (e->nulls_ordering == SORTBY_NULLS_DEFAULT && e->ordering == SORTBY_DESC)) {
+          option |= INDOPTION_NULLS_FIRST;
+        }
+      } else if (e->ordering != SORTBY_DEFAULT || e->nulls_ordering != SORTBY_NULLS_DEFAULT) {
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("access method \"%s\" does not support ASC/DESC/NULLS options",
+                               stmt->accessMethod)));
+      }
+      s->option[i] = option;
+    }
+    ++i;
+  }
+  s->natts = i;
+  s->nkey = nkey;
+  // The normalisation RelationGetIndexExpressions / RelationGetIndexPredicate apply.
+  if (s->exprs != NIL) {
+    s->exprs =
+        reinterpret_cast<List*>(eval_const_expressions(nullptr, reinterpret_cast<Node*>(s->exprs)));
+    fix_opfuncids(reinterpret_cast<Node*>(s->exprs));
+  }
+  if (stmt->whereClause != nullptr) {
+    Node* pred = eval_const_expressions(nullptr, stmt->whereClause);
+    pred = reinterpret_cast<Node*>(canonicalize_qual(reinterpret_cast<Expr*>(pred), false));
+    s->pred = make_ands_implicit(reinterpret_cast<Expr*>(pred));
+    fix_opfuncids(reinterpret_cast<Node*>(s->pred));
+  }
+  return s;
+}
+
+bool same_shape(const Shape* a, const Shape* b) {
+  if (a->am != b->am || a->unique != b->unique || a->nulls_not_distinct != b->nulls_not_distinct ||
+      a->natts != b->natts || a->nkey != b->nkey) {
+    return false;
+  }
+  for (int i = 0; i < a->natts; ++i) {
+    if (a->attnums[i] != b->attnums[i]) return false;
+  }
+  for (int i = 0; i < a->nkey; ++i) {
+    if (a->opclass[i] != b->opclass[i] || a->collation[i] != b->collation[i] ||
+        a->option[i] != b->option[i]) {
+      return false;
+    }
+  }
+  return equal(a->exprs, b->exprs) && equal(a->pred, b->pred);
+}
+
+// The shape of an existing index as pg_index and the relcache describe it.
+Shape* existing_shape(Relation index) {
+  auto* s = static_cast<Shape*>(palloc0(sizeof(Shape)));
+  Form_pg_index form = index->rd_index;
+  s->am = index->rd_rel->relam;
+  s->unique = form->indisunique;
+  s->nulls_not_distinct = form->indnullsnotdistinct;
+  s->natts = form->indnatts;
+  s->nkey = form->indnkeyatts;
+  bool is_null;
+  Datum classes =
+      SysCacheGetAttr(INDEXRELID, index->rd_indextuple, Anum_pg_index_indclass, &is_null);
+  auto* indclass = reinterpret_cast<oidvector*>(DatumGetPointer(classes));
+  for (int i = 0; i < s->natts; ++i) s->attnums[i] = form->indkey.values[i];
+  for (int i = 0; i < s->nkey; ++i) {
+    s->opclass[i] = indclass->values[i];
+    s->collation[i] = index->rd_indcollation[i];
+    s->option[i] = index->rd_indoption[i];
+  }
+  s->exprs = RelationGetIndexExpressions(index);
+  s->pred = RelationGetIndexPredicate(index);
+  return s;
+}
+
+// The name of a valid, ready index of `relid` with `wanted`'s shape, or nullptr.
+char* find_index(Oid relid, const Shape* wanted) {
+  Relation rel = table_open(relid, NoLock);
+  List* indexes = RelationGetIndexList(rel);
+  char* found = nullptr;
+  ListCell* lc;
+  foreach (lc, indexes) {
+    Relation index = index_open(lfirst_oid(lc), AccessShareLock);
+    Form_pg_index form = index->rd_index;
+    if (form->indisvalid && form->indisready && form->indislive &&
+        same_shape(existing_shape(index), wanted)) {
+      found = pstrdup(RelationGetRelationName(index));
+    }
+    index_close(index, AccessShareLock);
+    if (found != nullptr) break;
+  }
+  table_close(rel, NoLock);
+  return found;
+}
+
+// The older valid index of the same table with `index`'s shape, or nullptr.
+char* find_duplicate(Oid index_oid) {
+  Relation index = index_open(index_oid, AccessShareLock);
+  Oid table = index->rd_index->indrelid;
+  Shape* shape = existing_shape(index);
+  index_close(index, AccessShareLock);
+  Relation rel = table_open(table, AccessShareLock);
+  List* indexes = RelationGetIndexList(rel);
+  char* found = nullptr;
+  ListCell* lc;
+  foreach (lc, indexes) {
+    Oid other_oid = lfirst_oid(lc);
+    if (other_oid >= index_oid) continue;
+    Relation other = index_open(other_oid, AccessShareLock);
+    Form_pg_index form = other->rd_index;
+    if (form->indisvalid && form->indislive && same_shape(existing_shape(other), shape) &&
+        (found == nullptr)) {
+      found = pstrdup(RelationGetRelationName(other));
+    }
+    index_close(other, AccessShareLock);
+  }
+  table_close(rel, AccessShareLock);
+  return found;
+}
+
+// The part an element contributes to a default index name: the column, the function, or "expr".
+const char* element_name_part(const char* element) {
+  const char* sql = psprintf("CREATE INDEX ON x (%s)", element);
+  IndexElem* e = linitial_node(IndexElem, parse_index_statement(sql)->indexParams);
+  if (e->name != nullptr) return e->name;
+  if (e->expr != nullptr && IsA(e->expr, FuncCall)) {
+    return strVal(llast(castNode(FuncCall, e->expr)->funcname));
+  }
+  return "expr";
+}
+
+}  // namespace
+
+std::string build_statement(const IndexRequest& request, const std::string& name) {
+  if (request.elements.empty()) {
+    throw Error(sqlstate::kInvalidParameterValue,
+                "columns must name at least one column or expression");
+  }
+  for (const std::string& element : request.elements) {
+    std::string probe = "CREATE INDEX ON x (" + element + ")";
+    const char* text = element.c_str();
+    const char* sql = probe.c_str();
+    pg::call([sql, text] {
+      if (!has_only(parse_index_statement(sql), 1, 0, false)) reject_piece("column", text);
+    });
+  }
+  if (request.where) {
+    std::string probe = "CREATE INDEX ON x (y) WHERE (" + *request.where + ")";
+    const char* text = request.where->c_str();
+    const char* sql = probe.c_str();
+    pg::call([sql, text] {
+      if (!has_only(parse_index_statement(sql), 1, 0, true)) reject_piece("where", text);
+    });
+  }
+  Oid relid = request.relation;
+  for (const std::string& column : request.include) {
+    const char* c = column.c_str();
+    pg::call([relid, c] {
+      if (get_attnum(relid, c) == InvalidAttrNumber) {
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_COLUMN),
+                 errmsg("column \"%s\" of include does not exist in %s", c, get_rel_name(relid))));
+      }
+    });
+  }
+  const char* method = request.method.c_str();
+  pg::call([method] { return get_index_am_oid(method, false); });
+  char* schema = pg::call([relid] { return get_namespace_name(get_rel_namespace(relid)); });
+  char* table = pg::call([relid] { return get_rel_name(relid); });
+  if (schema == nullptr || table == nullptr) {
+    throw Error(sqlstate::kUndefinedTable, "relation " + std::to_string(relid) + " does not exist");
+  }
+
+  std::string sql = request.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+  if (request.concurrently) sql += "CONCURRENTLY ";
+  if (!name.empty()) sql += quote_identifier(name) + " ";
+  sql +=
+      "ON " + quote_qualified(schema, table) + " USING " + quote_identifier(request.method) + " (";
+  for (size_t i = 0; i < request.elements.size(); ++i) {
+    sql += (i ? ", " : "") + request.elements[i];
+  }
+  sql += ")";
+  if (!request.include.empty()) {
+    sql += " INCLUDE (";
+    for (size_t i = 0; i < request.include.size(); ++i) {
+      sql += (i ? ", " : "") + quote_identifier(request.include[i]);
+    }
+    sql += ")";
+  }
+  if (request.where) sql += " WHERE (" + *request.where + ")";
+
+  // Belt and braces: the whole statement has exactly the pieces it was built from.
+  const char* full = sql.c_str();
+  int elements = static_cast<int>(request.elements.size());
+  int include = static_cast<int>(request.include.size());
+  bool has_where = request.where.has_value();
+  bool ok = pg::call([full, elements, include, has_where] {
+    return has_only(parse_index_statement(full), elements, include, has_where);
+  });
+  if (!ok)
+    throw Error(sqlstate::kSyntaxError, "the index definition does not parse as built: " + sql);
+  return sql;
+}
+
+std::optional<std::string> find_equivalent_index(Oid relation, const std::string& statement) {
+  const char* sql = statement.c_str();
+  char* name = pg::call([relation, sql] { return find_index(relation, describe(relation, sql)); });
+  if (name == nullptr) return std::nullopt;
+  return std::string(name);
+}
+
+bool equivalent_statements(Oid relation, const std::string& a, const std::string& b) {
+  const char* sa = a.c_str();
+  const char* sb = b.c_str();
+  return pg::call(
+      [relation, sa, sb] { return same_shape(describe(relation, sa), describe(relation, sb)); });
+}
+
+std::string choose_index_name(Oid relation, const IndexRequest& request,
+                              const std::vector<std::string>& taken) {
+  std::string columns = request.name_part;
+  for (const std::string& element : request.elements) {
+    if (!request.name_part.empty()) break;
+    const char* text = element.c_str();
+    const char* part = pg::call([text] { return element_name_part(text); });
+    if (!columns.empty()) columns += "_";
+    columns += part;
+    if (columns.size() >= NAMEDATALEN) break;
+  }
+  const char* name2 = columns.c_str();
+  for (int attempt = 0;; ++attempt) {
+    std::string label = std::string(request.unique ? "key" : "idx") +
+                        (attempt ? std::to_string(attempt) : std::string());
+    const char* l = label.c_str();
+    char* chosen = pg::call([relation, name2, l] {
+      return ChooseRelationName(get_rel_name(relation), name2, l, get_rel_namespace(relation),
+                                false);
+    });
+    if (std::find(taken.begin(), taken.end(), std::string(chosen)) == taken.end()) return chosen;
+  }
+}
+
+std::optional<std::string> duplicate_of(Oid index) {
+  char* name = pg::call([index] { return find_duplicate(index); });
+  if (name == nullptr) return std::nullopt;
+  return std::string(name);
+}
+
+}  // namespace pgfast::indexes

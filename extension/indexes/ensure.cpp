@@ -1,0 +1,149 @@
+#include "indexes/ensure.hpp"
+
+#include <vector>
+
+#include "core/error.hpp"
+#include "indexes/worker.hpp"
+#include "pg/guard.hpp"
+#include "pg/run_as_owner.hpp"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+}
+
+namespace pgfast::indexes {
+
+namespace {
+
+struct PendingJob {
+  std::string index_name;
+  std::string definition;
+};
+
+// The job table is readable by no ordinary role: pgfast reads and writes it as its owner.
+std::vector<PendingJob> pending_jobs(pg::SpiSession& spi, Oid relation) {
+  pg::RunAsOwner owner;
+  pg::SpiArgs args;
+  args.add(OIDOID, ObjectIdGetDatum(relation));
+  spi.execute(
+      "SELECT index_name, definition FROM pgfast.index_job "
+      "WHERE relation = $1 AND state IN ('queued', 'running') ORDER BY job_id",
+      args, false);
+  std::vector<PendingJob> jobs;
+  for (uint64_t r = 0; r < spi.rows(); ++r) {
+    jobs.push_back({spi.text_not_null(r, 0), spi.text_not_null(r, 1)});
+  }
+  return jobs;
+}
+
+void enqueue(pg::SpiSession& spi, Oid relation, const std::string& name,
+             const std::string& definition) {
+  if (definition.size() >= kMaxJobDefinition) {
+    throw Error("54000", "the index definition is too long for a background build",
+                std::to_string(definition.size()) + " bytes; the limit is " +
+                    std::to_string(kMaxJobDefinition - 1) + ".");
+  }
+  Oid role = pg::call([] { return GetUserId(); });
+  bool can_login = pg::call([role] {
+    HeapTuple tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
+    bool login = HeapTupleIsValid(tuple) && ((Form_pg_authid)GETSTRUCT(tuple))->rolcanlogin;
+    if (HeapTupleIsValid(tuple)) ReleaseSysCache(tuple);
+    return login;
+  });
+  if (!can_login) {
+    throw Error(
+        "42501",
+        "a background index build runs as the role that asks for it, and this role cannot log in",
+        "", "Ask as a role with LOGIN that owns the table, or use concurrently: false.");
+  }
+  pg::RunAsOwner owner;
+  pg::SpiArgs args;
+  args.add(OIDOID, ObjectIdGetDatum(relation));
+  args.add_text(name);
+  args.add_text(definition);
+  args.add(OIDOID, ObjectIdGetDatum(role));
+  spi.execute(
+      "INSERT INTO pgfast.index_job (relation, index_name, definition, requested_by) "
+      "VALUES ($1, $2, $3, $4)",
+      args, false);
+  wake_launcher_at_commit();
+}
+
+}  // namespace
+
+void lock_and_check_owner(Oid relation) {
+  pg::call([relation] {
+    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relation))) {
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                      errmsg("relation with OID %u does not exist", relation)));
+    }
+    LockRelationOid(relation, ShareUpdateExclusiveLock);
+    char kind = get_rel_relkind(relation);
+    if (kind != RELKIND_RELATION && kind != RELKIND_MATVIEW && kind != RELKIND_PARTITIONED_TABLE) {
+      ereport(ERROR,
+              (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+               errmsg("\"%s\" is not a table or materialized view", get_rel_name(relation))));
+    }
+    if (!pg_class_ownercheck(relation, GetUserId())) {
+      aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(kind), get_rel_name(relation));
+    }
+  });
+}
+
+std::string ensure_index(pg::SpiSession& spi, IndexRequest request, const std::string& name) {
+  Oid relation = request.relation;
+  lock_and_check_owner(relation);
+  if (request.concurrently) {
+    if (pg::call([relation] { return get_rel_relkind(relation); }) == RELKIND_PARTITIONED_TABLE) {
+      throw Error(sqlstate::kFeatureNotSupported,
+                  "cannot build an index on a partitioned table concurrently", "",
+                  "Use concurrently: false, or build on each partition.");
+    }
+    if (!workers_available()) {
+      throw Error(sqlstate::kObjectNotInPrerequisiteState,
+                  "concurrent index builds need the pgfast background worker", "",
+                  "Add pgfast to shared_preload_libraries and restart the server.");
+    }
+  }
+  bool concurrently = request.concurrently;
+  request.concurrently = false;
+  std::string probe = build_statement(request, "");
+  if (auto existing = find_equivalent_index(relation, probe)) return *existing;
+  std::vector<PendingJob> jobs = pending_jobs(spi, relation);
+  std::vector<std::string> taken;
+  for (const PendingJob& job : jobs) {
+    if (equivalent_statements(relation, job.definition, probe)) return job.index_name;
+    taken.push_back(job.index_name);
+  }
+
+  std::string chosen = name;
+  if (chosen.empty()) {
+    chosen = choose_index_name(relation, request, taken);
+  } else {
+    const char* n = chosen.c_str();
+    bool exists = pg::call(
+        [relation, n] { return OidIsValid(get_relname_relid(n, get_rel_namespace(relation))); });
+    for (const std::string& t : taken) exists = exists || t == chosen;
+    if (exists) {
+      throw Error("42P07", "relation \"" + chosen + "\" already exists with another definition", "",
+                  "Choose another name, or leave name out to reuse an equivalent index.");
+    }
+  }
+  request.concurrently = concurrently;
+  std::string statement = build_statement(request, chosen);
+  if (concurrently) {
+    enqueue(spi, relation, chosen, statement);
+  } else {
+    spi.execute(statement, false);
+  }
+  return chosen;
+}
+
+}  // namespace pgfast::indexes

@@ -1,0 +1,28 @@
+// Reading a jsonb `options` argument: its keys with their JSON type and value, through SPI.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pg/postgres.hpp"
+#include "pg/spi.hpp"
+
+namespace pgfast::indexes {
+
+struct JsonOption {
+  std::string key;
+  std::string type;                 // jsonb_typeof: string, number, boolean, array, object, null
+  std::string text;                 // value #>> '{}' ("null" for JSON null)
+  std::vector<std::string> values;  // an array's elements as text
+};
+
+// The options object's entries, sorted by key. NULL: none. Errors 22023 unless a JSON object.
+std::vector<JsonOption> read_options(pg::SpiSession& spi, FunctionCallInfo fcinfo, int n);
+
+// Helpers that check one entry's type (22023 naming the option otherwise).
+bool option_bool(const JsonOption& option);
+std::string option_string(const JsonOption& option);
+std::vector<std::string> option_strings(const JsonOption& option);  // array of strings
+[[noreturn]] void unknown_option(const JsonOption& option, const char* known);
+
+}  // namespace pgfast::indexes

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Background index builds that need a server of their own: a queued job survives a restart, the
+# build worker checks privileges as the role that asked, and the launcher comes back after being
+# killed. Each case starts its own throwaway PostgreSQL through scripts/with-services.
+#
+#   tests/integration/index_worker_server_test.sh <case>
+#   cases: restart_keeps_queued_job worker_checks_role launcher_restarts
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+case_name=${1:?case name}
+
+fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected [$2], got [$1]"; }
+with_server() { PGFAST_PG_CONF="$1" "$root/scripts/with-services" "$0" "$case_name" --inside; }
+q() { psql -X -v ON_ERROR_STOP=1 -qAt "$@"; }
+# The server's pg_ctl (the private copy when with-services runs a staged pgfast).
+pg_ctl_bin() {
+  local private
+  private=$(ls "$PGFAST_SERVICES_DIR"/pg/usr/lib/postgresql/15/bin/pg_ctl 2>/dev/null || true)
+  echo "${private:-/usr/lib/postgresql/15/bin/pg_ctl}"
+}
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# Polls a query until it prints the expected value (server-side events on their own schedule).
+wait_for() {
+  local query=$1 expected=$2 what=$3
+  for _ in $(seq 1 300); do
+    [ "$(q -c "$query" 2>/dev/null || true)" = "$expected" ] && return 0
+    sleep 0.1
+  done
+  fail "$what: [$query] never returned [$expected] (last: $(q -c "$query" 2>&1 || true))"
+}
+
+inside=${2:-}
+
+case "$case_name" in
+restart_keeps_queued_job)
+  if [ -z "$inside" ]; then with_server "pgfast.index_worker_paused = on"; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE TABLE items AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 20000) g"
+  expect_eq "$(q -c "SELECT pgfast.ensure_index('items', '{h}', '{\"concurrently\": true}')")" \
+    "items_h_idx" "name returned at once"
+  # Paused: the job stays queued (wait_index_job with a timeout returns the current state).
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 500) FROM pgfast.index_jobs")" "queued" \
+    "queued while paused"
+  # Unpause in postgresql.auto.conf only, then restart: the job is a row and must survive.
+  q -c "ALTER SYSTEM SET pgfast.index_worker_paused = off"
+  as_postgres "$(pg_ctl_bin)" -D "$PGFAST_PG_DATA" -m fast -w stop >/dev/null
+  as_postgres "$(pg_ctl_bin)" -D "$PGFAST_PG_DATA" -l "$PGFAST_PG_LOG" -w -t 60 start >/dev/null
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "done" \
+    "the queued job ran after the restart"
+  expect_eq "$(q -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_h_idx'::regclass")" "t" \
+    "index valid"
+  expect_eq "$(q -c "SELECT count(*) FROM pgfast.index_jobs WHERE started_at IS NOT NULL AND finished_at >= started_at")" \
+    "1" "timings recorded"
+  ;;
+
+worker_checks_role)
+  if [ -z "$inside" ]; then with_server "pgfast.index_worker_paused = on"; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE ROLE builder LOGIN" -c "CREATE ROLE other_owner LOGIN" -c "GRANT CREATE ON SCHEMA public TO builder, other_owner"
+  q -c "SET ROLE builder" -c "CREATE TABLE t AS SELECT g AS id, g % 100 AS v FROM generate_series(1, 5000) g"
+  expect_eq "$(q -c "SET ROLE builder" -c "SELECT pgfast.ensure_index('t', '{v}', '{\"concurrently\": true}')")" \
+    "t_v_idx" "queued by the owner"
+  # Before the worker runs it, the table changes hands: the job runs as `builder`, who may no
+  # longer build on it, and PostgreSQL itself refuses.
+  q -c "ALTER TABLE t OWNER TO other_owner"
+  q -c "ALTER SYSTEM SET pgfast.index_worker_paused = off" -c "SELECT pg_reload_conf()" >/dev/null
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "failed" \
+    "the build as builder fails"
+  expect_eq "$(q -c "SELECT error, requested_by FROM pgfast.index_jobs")" "must be owner of table t|builder" \
+    "PostgreSQL's own privilege error, as the requesting role"
+  expect_eq "$(q -c "SELECT count(*) FROM pg_class WHERE relname = 't_v_idx'")" "0" "nothing built"
+  # The worker keeps running after the failure: the next job (by the new owner) is built.
+  q -c "SET ROLE other_owner" -c "SELECT pgfast.ensure_index('t', '{v}', '{\"concurrently\": true}')" >/dev/null
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(max(job_id), 60000) FROM pgfast.index_jobs")" "done" \
+    "next job done: $(q -c "SELECT error FROM pgfast.index_jobs ORDER BY job_id DESC LIMIT 1")"
+  ;;
+
+launcher_restarts)
+  if [ -z "$inside" ]; then with_server ""; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgfast index launcher'" "1" \
+    "launcher running"
+  old=$(q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pgfast index launcher'")
+  q -c "SELECT pg_terminate_backend($old)" >/dev/null
+  wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgfast index launcher' AND pid <> $old" \
+    "1" "launcher restarted by the postmaster (bgw_restart_time)"
+  q -c "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g"
+  q -c "SELECT pgfast.ensure_index('t', '{id}', '{\"concurrently\": true}')" >/dev/null
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "done" \
+    "jobs run after the launcher restart"
+  ;;
+
+*) fail "unknown case" ;;
+esac
+echo "ok [$case_name]"

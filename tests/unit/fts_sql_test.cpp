@@ -1,0 +1,57 @@
+#include "core/fts_sql.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+
+namespace {
+
+const std::string kEnglish = "'english'::pg_catalog.regconfig";
+
+TEST(FtsSql, OneColumnWithoutWeights) {
+  EXPECT_EQ(pgfast::fts_document_sql({"title"}, {}, kEnglish),
+            "pg_catalog.to_tsvector('english'::pg_catalog.regconfig, "
+            "COALESCE(\"title\"::pg_catalog.text, ''))");
+}
+
+TEST(FtsSql, WeightedColumnsAreConcatenatedInOrder) {
+  std::string sql = pgfast::fts_document_sql({"title", "Body"}, {'A', 'c'}, kEnglish);
+  EXPECT_EQ(sql,
+            "pg_catalog.setweight(pg_catalog.to_tsvector('english'::pg_catalog.regconfig, "
+            "COALESCE(\"title\"::pg_catalog.text, '')), 'A') OPERATOR(pg_catalog.||) "
+            "pg_catalog.setweight(pg_catalog.to_tsvector('english'::pg_catalog.regconfig, "
+            "COALESCE(\"Body\"::pg_catalog.text, '')), 'C')");
+}
+
+TEST(FtsSql, ColumnNamesAreQuoted) {
+  std::string sql = pgfast::fts_document_sql({"a\"b"}, {}, kEnglish);
+  EXPECT_NE(sql.find("\"a\"\"b\""), std::string::npos);
+}
+
+TEST(FtsSql, BadWeightsAreRejected) {
+  EXPECT_THROW(pgfast::fts_document_sql({"a", "b"}, {'A'}, kEnglish), pgfast::Error);
+  EXPECT_THROW(pgfast::fts_document_sql({"a"}, {'E'}, kEnglish), pgfast::Error);
+  EXPECT_THROW(pgfast::fts_document_sql({}, {}, kEnglish), pgfast::Error);
+  try {
+    pgfast::fts_document_sql({"a"}, {'x'}, kEnglish);
+    FAIL();
+  } catch (const pgfast::Error& e) {
+    EXPECT_EQ(e.sqlstate(), "22023");
+  }
+}
+
+TEST(FtsSql, QueryUsesParametersAndPrefixMarksLexemes) {
+  EXPECT_EQ(pgfast::fts_query_sql(1, 2, false),
+            "pg_catalog.websearch_to_tsquery($1::pg_catalog.regconfig, $2)");
+  std::string prefix = pgfast::fts_query_sql(3, 4, true);
+  EXPECT_NE(prefix.find("websearch_to_tsquery($3::pg_catalog.regconfig, $4)"), std::string::npos);
+  EXPECT_NE(prefix.find(":*"), std::string::npos);
+  EXPECT_NE(prefix.find("::pg_catalog.tsquery"), std::string::npos);
+}
+
+TEST(FtsSql, LiteralsDoubleQuotes) {
+  EXPECT_EQ(pgfast::sql_literal("o'brien"), "'o''brien'");
+  EXPECT_THROW(pgfast::sql_literal(std::string("a\0b", 3)), pgfast::Error);
+}
+
+}  // namespace

@@ -136,8 +136,8 @@ std::vector<ResultRow> Corpus::results(std::size_t query_index) const {
     r.url = url(chosen[i]);
     r.domain = domain_of(chosen[i]);
     std::string a = vocabulary_.word(topics_(rng)), b = vocabulary_.word(words_(rng));
-    r.title = capitalized(a) + " and " + b + ": what the " + vocabulary_.word(words_(rng)) +
-              " shows";
+    r.title =
+        capitalized(a) + " and " + b + ": what the " + vocabulary_.word(words_(rng)) + " shows";
     r.snippet = "New " + a + " figures on " + b + " from " + r.domain + " and the " +
                 vocabulary_.word(topics_(rng)) + " report.";
     r.rank = static_cast<int>(i) + 1;
@@ -161,8 +161,8 @@ PageRow Corpus::page(std::size_t index) const {
   std::vector<std::size_t> page_entities(3);
   for (auto& e : page_entities) e = entities_(rng);
 
-  p.title = capitalized(vocabulary_.word(topic[0])) + " and " + vocabulary_.word(topic[1]) + " in " +
-            vocabulary_.entity(page_entities[0]).text;
+  p.title = capitalized(vocabulary_.word(topic[0])) + " and " + vocabulary_.word(topic[1]) +
+            " in " + vocabulary_.entity(page_entities[0]).text;
   const auto& glue = vocabulary_.function_words();
   int sentences = uniform_int(rng, 8, 30);
   int words = 0;
@@ -176,7 +176,8 @@ PageRow Corpus::page(std::size_t index) const {
       if (roll < 38) {
         token = glue[rng() % glue.size()];
       } else if (roll < 41) {
-        Vocabulary::Entity e = vocabulary_.entity(rng() % 2 ? page_entities[rng() % 3] : entities_(rng));
+        Vocabulary::Entity e =
+            vocabulary_.entity(rng() % 2 ? page_entities[rng() % 3] : entities_(rng));
         token = e.text;
         p.mentioned.push_back(std::move(e));
       } else if (roll < 41 + static_cast<unsigned>(59 * kTopicShare)) {

@@ -1,5 +1,6 @@
 // Zipf-distributed ranks: P(rank k) ∝ 1 / k^s for k in [0, n). Natural-language word frequencies,
-// site popularity and entity mentions all follow it closely enough for a realistic benchmark corpus.
+// site popularity and entity mentions all follow it closely enough for a realistic benchmark
+// corpus.
 #pragma once
 
 #include <algorithm>

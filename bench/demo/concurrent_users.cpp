@@ -30,28 +30,31 @@ std::string load_search(pgfast::Database& db, const std::string& terms) {
 
 std::string ApiReads::session(std::int64_t session_id) {
   if (cache_ == nullptr) return load_session(db_, session_id);
-  return cache_->cached("session:{id}", {{"id", session_id}}, kTtl,
-                        [&] { return std::optional<std::string>(load_session(db_, session_id)); })
+  return cache_
+      ->cached("session:{id}", {{"id", session_id}}, kTtl,
+               [&] { return std::optional<std::string>(load_session(db_, session_id)); })
       .value_or("");
 }
 
 std::string ApiReads::results_page(std::int64_t query_id) {
   if (cache_ == nullptr) return pgfast_demo::results_page(db_, query_id);
-  return cache_->cached("search:results:{query_id}", {{"query_id", query_id}}, kTtl,
-                        [&] { return std::optional<std::string>(pgfast_demo::results_page(db_, query_id)); })
+  return cache_
+      ->cached("search:results:{query_id}", {{"query_id", query_id}}, kTtl,
+               [&] { return std::optional<std::string>(pgfast_demo::results_page(db_, query_id)); })
       .value_or("");
 }
 
 std::string ApiReads::content_search(const std::string& terms) {
   if (cache_ == nullptr) return load_search(db_, terms);
-  return cache_->cached("search:content:{terms}", {{"terms", terms}}, kTtl,
-                        [&] { return std::optional<std::string>(load_search(db_, terms)); })
+  return cache_
+      ->cached("search:content:{terms}", {{"terms", terms}}, kTtl,
+               [&] { return std::optional<std::string>(load_search(db_, terms)); })
       .value_or("");
 }
 
 UsersResult run_users(pgfast::Database& db, ApiReads& reads, pgfast::RateLimiter& limiter,
-                      const pgfast_bench::Corpus& corpus, int users,
-                      std::chrono::seconds duration, double think_ms, const std::string& label) {
+                      const pgfast_bench::Corpus& corpus, int users, std::chrono::seconds duration,
+                      double think_ms, const std::string& label) {
   const auto& size = corpus.size();
   UsersResult result;
   result.users = users;
@@ -68,17 +71,21 @@ UsersResult run_users(pgfast::Database& db, ApiReads& reads, pgfast::RateLimiter
       std::exponential_distribution<double> think(1.0 / think_ms);
       const std::int64_t user_id = static_cast<std::int64_t>(u % size.users) + 1;
       // The user's own sessions: ids user_id, user_id + users, ...
-      const std::int64_t sessions_of_user =
-          static_cast<std::int64_t>((size.sessions - static_cast<std::size_t>(user_id - 1) + size.users - 1) / size.users);
+      const std::int64_t sessions_of_user = static_cast<std::int64_t>(
+          (size.sessions - static_cast<std::size_t>(user_id - 1) + size.users - 1) / size.users);
       const std::string identity =
-          pgfast::rate_limit_identity(std::to_string(user_id), "10.0." + std::to_string(u / 250) + "." + std::to_string(u % 250));
+          pgfast::rate_limit_identity(std::to_string(user_id), "10.0." + std::to_string(u / 250) +
+                                                                   "." + std::to_string(u % 250));
       LatencyRecorder latency;
       std::string error;
       while (std::chrono::steady_clock::now() < deadline) {
-        std::int64_t session = user_id + static_cast<std::int64_t>(size.users) *
-                                             static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(std::max<std::int64_t>(sessions_of_user, 1)));
-        std::int64_t query = (session - 1) * static_cast<std::int64_t>(size.queries_per_session) + 1 +
-                             static_cast<std::int64_t>(rng() % size.queries_per_session);
+        std::int64_t session =
+            user_id +
+            static_cast<std::int64_t>(size.users) *
+                static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(
+                                                      std::max<std::int64_t>(sessions_of_user, 1)));
+        std::int64_t query = (session - 1) * static_cast<std::int64_t>(size.queries_per_session) +
+                             1 + static_cast<std::int64_t>(rng() % size.queries_per_session);
         unsigned action = static_cast<unsigned>(rng() % 100);
         auto begin = std::chrono::steady_clock::now();
         try {
@@ -95,12 +102,16 @@ UsersResult run_users(pgfast::Database& db, ApiReads& reads, pgfast::RateLimiter
               db.transaction([&](pgfast::Connection& c) {
                 c.execute("UPDATE search_sessions SET name = $2, updated_at = now() WHERE id = $1",
                           pgfast::params(session, "renamed by user " + std::to_string(user_id)));
-                c.execute("INSERT INTO search_queries (session_id, query_text, status) VALUES ($1, $2, 'pending')",
-                          pgfast::params(session, corpus.search_terms(rng())));
+                c.execute(
+                    "INSERT INTO search_queries (session_id, query_text, status) VALUES ($1, $2, "
+                    "'pending')",
+                    pgfast::params(session, corpus.search_terms(rng())));
               });
               ++writes;
             }
-            latency.add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count());
+            latency.add(
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+                    .count());
             ++served;
           }
         } catch (const std::exception& e) {

@@ -24,9 +24,11 @@ struct UsersResult {
   std::uint64_t denied = 0;  // 429s from the rate limiter
   std::uint64_t errors = 0;  // exceptions
   std::uint64_t writes = 0;
-  LatencyRecorder latency;   // served requests
+  LatencyRecorder latency;  // served requests
   std::string first_error;
-  double requests_per_second() const { return seconds > 0 ? static_cast<double>(served) / seconds : 0; }
+  double requests_per_second() const {
+    return seconds > 0 ? static_cast<double>(served) / seconds : 0;
+  }
 };
 
 // The reads the simulated users (and the API-latency phase) make, cached or not.
@@ -45,7 +47,7 @@ class ApiReads {
 };
 
 UsersResult run_users(pgfast::Database& db, ApiReads& reads, pgfast::RateLimiter& limiter,
-                      const pgfast_bench::Corpus& corpus, int users,
-                      std::chrono::seconds duration, double think_ms, const std::string& label);
+                      const pgfast_bench::Corpus& corpus, int users, std::chrono::seconds duration,
+                      double think_ms, const std::string& label);
 
 }  // namespace pgfast_demo

@@ -20,7 +20,8 @@ class LatencyRecorder {
   double percentile(double p) {
     if (samples_.empty()) return 0;
     std::sort(samples_.begin(), samples_.end());
-    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(samples_.size())));
+    auto rank =
+        static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(samples_.size())));
     return samples_[std::min(samples_.size(), std::max<std::size_t>(rank, 1)) - 1];
   }
 
@@ -32,8 +33,9 @@ class LatencyRecorder {
       LatencyRecorder* self;
       std::chrono::steady_clock::time_point start;
       ~Record() {
-        self->add(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                      .count());
+        self->add(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
       }
     } record{this, start};
     return f();

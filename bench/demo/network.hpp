@@ -12,7 +12,7 @@
 namespace pgfast_demo {
 
 struct NetworkNode {
-  std::string id;     // "site:<domain>" or "noun:<noun>"
+  std::string id;  // "site:<domain>" or "noun:<noun>"
   std::string label;
   std::string kind;   // "website" | "noun"
   double weight = 0;  // pages (websites) or summed TF-IDF (nouns)

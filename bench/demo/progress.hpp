@@ -1,6 +1,6 @@
-// Progress of a demo phase on stderr: "  scraping  12000/20000  60%  1480/s". On a terminal the line
-// is redrawn in place (at most 5 times a second); otherwise a line is printed every 2 seconds, so
-// logs stay short. A phase shorter than a second prints only its final line.
+// Progress of a demo phase on stderr: "  scraping  12000/20000  60%  1480/s". On a terminal the
+// line is redrawn in place (at most 5 times a second); otherwise a line is printed every 2 seconds,
+// so logs stay short. A phase shorter than a second prints only its final line.
 #pragma once
 
 #include <unistd.h>

@@ -51,9 +51,10 @@ pgfast::BulkWriterOptions insert_into(std::string table, std::vector<pgfast::Bul
 }
 
 void set_identity_after_load(pgfast::Database& db, const std::string& table) {
-  db.query("SELECT setval(pg_get_serial_sequence($1, 'id'), coalesce(max(id), 0) + 1, false) FROM " +
-               table,
-           pgfast::params(table));
+  db.query(
+      "SELECT setval(pg_get_serial_sequence($1, 'id'), coalesce(max(id), 0) + 1, false) FROM " +
+          table,
+      pgfast::params(table));
 }
 
 }  // namespace
@@ -61,7 +62,8 @@ void set_identity_after_load(pgfast::Database& db, const std::string& table) {
 SchemaResult create_reference_schema(pgfast::Database& db, const std::string& schema_dir) {
   SchemaResult r;
   auto lease = db.acquire();
-  for (const char* table : kTables) lease->execute(std::string("DROP TABLE IF EXISTS ") + table + " CASCADE");
+  for (const char* table : kTables)
+    lease->execute(std::string("DROP TABLE IF EXISTS ") + table + " CASCADE");
   lease->execute_script(read_file(schema_dir + "/reference_schema.sql"));
   std::string plan = read_file(schema_dir + "/index_plan.sql");
   for (std::size_t pos = 0; (pos = plan.find("SELECT pgfast.", pos)) != std::string::npos; ++pos) {
@@ -78,17 +80,19 @@ LoadResult load_sessions(pgfast::Database& db, const Corpus& corpus) {
   const auto& size = corpus.size();
   LoadResult result;
   auto start = std::chrono::steady_clock::now();
-  Progress progress("sessions, queries, results", size.sessions + size.queries() * (1 + size.results_per_query));
+  Progress progress("sessions, queries, results",
+                    size.sessions + size.queries() * (1 + size.results_per_query));
   auto lease = db.acquire();
   lease->execute("BEGIN");
   {
-    pgfast::BulkWriter w(*lease, insert_into("search_sessions", {{"id", BulkType::int64},
-                                                                 {"user_id", BulkType::int64},
-                                                                 {"name", BulkType::text},
-                                                                 {"description", BulkType::text},
-                                                                 {"status", BulkType::text},
-                                                                 {"created_at", BulkType::timestamptz},
-                                                                 {"updated_at", BulkType::timestamptz}}));
+    pgfast::BulkWriter w(*lease,
+                         insert_into("search_sessions", {{"id", BulkType::int64},
+                                                         {"user_id", BulkType::int64},
+                                                         {"name", BulkType::text},
+                                                         {"description", BulkType::text},
+                                                         {"status", BulkType::text},
+                                                         {"created_at", BulkType::timestamptz},
+                                                         {"updated_at", BulkType::timestamptz}}));
     for (std::size_t i = 0; i < size.sessions; ++i) {
       auto s = corpus.session(i);
       w.add_row({s.id, s.user_id, s.name, s.description, s.status, pgfast::Timestamp{s.created_at},
@@ -98,12 +102,13 @@ LoadResult load_sessions(pgfast::Database& db, const Corpus& corpus) {
     result.rows += w.finish().inserted;
   }
   {
-    pgfast::BulkWriter queries(*lease, insert_into("search_queries", {{"id", BulkType::int64},
-                                                                     {"session_id", BulkType::int64},
-                                                                     {"query_text", BulkType::text},
-                                                                     {"result_count", BulkType::int64},
-                                                                     {"created_at", BulkType::timestamptz},
-                                                                     {"completed_at", BulkType::timestamptz}}));
+    pgfast::BulkWriter queries(
+        *lease, insert_into("search_queries", {{"id", BulkType::int64},
+                                               {"session_id", BulkType::int64},
+                                               {"query_text", BulkType::text},
+                                               {"result_count", BulkType::int64},
+                                               {"created_at", BulkType::timestamptz},
+                                               {"completed_at", BulkType::timestamptz}}));
     for (std::size_t i = 0; i < size.queries(); ++i) {
       auto q = corpus.query(i);
       queries.add_row({q.id, q.session_id, q.query_text,
@@ -114,13 +119,14 @@ LoadResult load_sessions(pgfast::Database& db, const Corpus& corpus) {
     result.rows += queries.finish().inserted;
   }
   {
-    pgfast::BulkWriter results(*lease, insert_into("search_results", {{"query_id", BulkType::int64},
-                                                                      {"url", BulkType::text},
-                                                                      {"domain", BulkType::text},
-                                                                      {"title", BulkType::text},
-                                                                      {"snippet", BulkType::text},
-                                                                      {"rank", BulkType::int64},
-                                                                      {"is_scraped", BulkType::boolean}}));
+    pgfast::BulkWriter results(*lease,
+                               insert_into("search_results", {{"query_id", BulkType::int64},
+                                                              {"url", BulkType::text},
+                                                              {"domain", BulkType::text},
+                                                              {"title", BulkType::text},
+                                                              {"snippet", BulkType::text},
+                                                              {"rank", BulkType::int64},
+                                                              {"is_scraped", BulkType::boolean}}));
     for (std::size_t i = 0; i < size.queries(); ++i) {
       for (auto& r : corpus.results(i)) {
         results.add_row({r.query_id, r.url, r.domain, r.title, r.snippet,
@@ -175,9 +181,12 @@ LoadResult store_pages(pgfast::Database& db, const Corpus& corpus, int workers, 
           auto lease = db.acquire();
           pgfast::BulkWriterOptions o;
           o.target = "website_content";
-          o.columns = {{"url", BulkType::text},        {"domain", BulkType::text},
-                       {"title", BulkType::text},      {"content", BulkType::text},
-                       {"word_count", BulkType::int64}, {"status_code", BulkType::int64},
+          o.columns = {{"url", BulkType::text},
+                       {"domain", BulkType::text},
+                       {"title", BulkType::text},
+                       {"content", BulkType::text},
+                       {"word_count", BulkType::int64},
+                       {"status_code", BulkType::int64},
                        {"scraped_at", BulkType::timestamptz}};
           o.conflict_columns = {"url"};
           o.chunk_rows = batch;
@@ -211,7 +220,8 @@ LoadResult store_analysis(pgfast::Database& db, const Corpus& corpus) {
   {
     pgfast::Result ids = db.query("SELECT id, url FROM website_content");
     content_id.reserve(static_cast<std::size_t>(ids.rows()));
-    for (int i = 0; i < ids.rows(); ++i) content_id.emplace(std::string(ids.get(i, 1)), ids.as<std::int64_t>(i, 0));
+    for (int i = 0; i < ids.rows(); ++i)
+      content_id.emplace(std::string(ids.get(i, 1)), ids.as<std::int64_t>(i, 0));
   }
   // The analysis (tokenising, TF-IDF) happens before timing: the metric is the bulk insert.
   std::vector<pgfast_bench::PageAnalysis> analyses(pages);

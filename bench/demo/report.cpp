@@ -30,6 +30,12 @@ std::string number(double v) {
 
 }  // namespace
 
+std::string decimal(double value, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
+  return buf;
+}
+
 double Metric::ratio() const {
   if (original_achieved <= 0 || measured <= 0) return 0;
   return better == Better::higher ? measured / original_achieved : original_achieved / measured;
@@ -41,7 +47,8 @@ bool Metric::passes() const {
 }
 
 void Report::print() const {
-  std::printf("\n| metric | original target | original achieved | pgfast measured | ratio | result |\n");
+  std::printf(
+      "\n| metric | original target | original achieved | pgfast measured | ratio | result |\n");
   std::printf("|---|---|---|---|---|---|\n");
   for (const Metric& m : metrics_) {
     std::string target = m.original_target > 0
@@ -72,8 +79,9 @@ void Report::write_json(const std::string& path) const {
   out << "},\n  \"metrics\": [\n";
   for (std::size_t i = 0; i < metrics_.size(); ++i) {
     const Metric& m = metrics_[i];
-    out << "    {\"metric\": " << pgfast::json_quote(m.name) << ", \"unit\": " << pgfast::json_quote(m.unit)
-        << ", \"better\": \"" << (m.better == Better::lower ? "lower" : "higher") << "\""
+    out << "    {\"metric\": " << pgfast::json_quote(m.name)
+        << ", \"unit\": " << pgfast::json_quote(m.unit) << ", \"better\": \""
+        << (m.better == Better::lower ? "lower" : "higher") << "\""
         << ", \"original_target\": " << number(m.original_target)
         << ", \"original_achieved\": " << number(m.original_achieved)
         << ", \"measured\": " << number(m.measured) << ", \"ratio\": " << number(m.ratio())

@@ -10,9 +10,12 @@ namespace pgfast_demo {
 
 enum class Better { lower, higher };
 
+// `value` with `digits` digits after the point ("0.44").
+std::string decimal(double value, int digits);
+
 struct Metric {
   std::string name;
-  std::string unit;        // "ms", "pages/s", ...
+  std::string unit;  // "ms", "pages/s", ...
   Better better = Better::higher;
   double original_target = 0;    // 0: the original had no target for it
   double original_achieved = 0;  // 0: no original figure

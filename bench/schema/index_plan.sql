@@ -29,7 +29,8 @@ SELECT pgfast.fts_index('search_results', ARRAY['title', 'snippet'], 'english', 
 
 -- website_content
 SELECT pgfast.ensure_index('website_content', ARRAY['domain', 'scraped_at DESC']);
-SELECT pgfast.fts_index('website_content', ARRAY['title', 'content'], 'english', ARRAY['A', 'B']::"char"[]);
+SELECT pgfast.fts_index('website_content', ARRAY['title', 'content'], 'english', ARRAY['A', 'B']::"char"[],
+                        '{"generated_column": "search_vector"}');
 SELECT pgfast.ensure_index('website_content', ARRAY['scraped_at'],
                            '{"where": "scraped_at >= ''2026-06-01''", "include": ["domain"]}');
 SELECT pgfast.ensure_index('website_content', ARRAY['created_at'], '{"method": "brin"}');

@@ -14,7 +14,9 @@ namespace {
 using pgfast_bench::Corpus;
 using pgfast_bench::CorpusSize;
 
-CorpusSize small() { return CorpusSize::scaled(0.05); }
+CorpusSize small() {
+  return CorpusSize::scaled(0.05);
+}
 
 TEST(Corpus, SameSeedSameRowsInAnyOrder) {
   Corpus a(7, small()), b(7, small());

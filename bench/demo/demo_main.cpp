@@ -19,6 +19,7 @@
 #include <random>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api_reads.hpp"
 #include "concurrent_users.hpp"
@@ -135,8 +136,8 @@ int main(int argc, char** argv) {
     // Redis: one pool shared by the cache and the rate limiter; the database tells the cache
     // when a session changes.
     auto redis = std::make_shared<pgfast::Redis>(settings);
-    redis->command({"FLUSHDB"});
     pgfast::Cache cache(redis, pgfast::CacheOptions::from_settings(settings));
+    cache.delete_pattern("*");  // this run's namespace only (io:*), never the whole Redis database
     db.query("SELECT pgfast.notify_changes('search_sessions')");
     pgfast::InvalidatorOptions invalidator_options;
     invalidator_options.database_url = settings.database_url;
@@ -213,7 +214,7 @@ int main(int argc, char** argv) {
 
     phase("100 concurrent users (pool 20 + 10 overflow, rate-limited per user)");
     pgfast::RateLimiterOptions per_user = pgfast::RateLimiterOptions::from_settings(settings);
-    per_user.scope = "demo-user";
+    per_user.scope = "demo-user-" + std::to_string(::getpid());  // a fresh budget per run
     // The simulated users click every ~20 ms, far faster than people: their limit is scaled to
     // that pace so the phase measures the stack, while the bot below meets the real limits.
     per_user.limits = "6000/minute;50/second";

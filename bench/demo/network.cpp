@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "report.hpp"
+
 namespace pgfast_demo {
 namespace {
 
@@ -63,12 +65,6 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
 }  // namespace
 
 Network build_network(pgfast::Database& db, int sites, int nouns) {
@@ -104,14 +100,14 @@ std::string to_gexf(const Network& network, const std::string& description) {
   for (const auto& node : network.nodes) {
     x += "      <node id=\"" + xml_escape(node.id) + "\" label=\"" + xml_escape(node.label) +
          "\"><attvalues><attvalue for=\"kind\" value=\"" + node.kind +
-         "\"/><attvalue for=\"weight\" value=\"" + number(node.weight) +
+         "\"/><attvalue for=\"weight\" value=\"" + significant(node.weight) +
          "\"/></attvalues></node>\n";
   }
   x += "    </nodes>\n    <edges>\n";
   std::size_t id = 0;
   for (const auto& edge : network.edges) {
     x += "      <edge id=\"" + std::to_string(id++) + "\" source=\"" + xml_escape(edge.source) +
-         "\" target=\"" + xml_escape(edge.target) + "\" weight=\"" + number(edge.weight) +
+         "\" target=\"" + xml_escape(edge.target) + "\" weight=\"" + significant(edge.weight) +
          "\"><attvalues><attvalue for=\"pages\" value=\"" + std::to_string(edge.pages) +
          "\"/></attvalues></edge>\n";
   }

@@ -22,13 +22,13 @@ std::string figure(double v, const std::string& unit) {
   return buf;
 }
 
-std::string number(double v) {
+}  // namespace
+
+std::string significant(double value) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
+  std::snprintf(buf, sizeof buf, "%.6g", value);
   return buf;
 }
-
-}  // namespace
 
 std::string decimal(double value, int digits) {
   char buf[64];
@@ -82,9 +82,10 @@ void Report::write_json(const std::string& path) const {
     out << "    {\"metric\": " << pgfast::json_quote(m.name)
         << ", \"unit\": " << pgfast::json_quote(m.unit) << ", \"better\": \""
         << (m.better == Better::lower ? "lower" : "higher") << "\""
-        << ", \"original_target\": " << number(m.original_target)
-        << ", \"original_achieved\": " << number(m.original_achieved)
-        << ", \"measured\": " << number(m.measured) << ", \"ratio\": " << number(m.ratio())
+        << ", \"original_target\": " << significant(m.original_target)
+        << ", \"original_achieved\": " << significant(m.original_achieved)
+        << ", \"measured\": " << significant(m.measured)
+        << ", \"ratio\": " << significant(m.ratio())
         << ", \"pass\": " << (m.passes() ? "true" : "false")
         << ", \"detail\": " << pgfast::json_quote(m.detail) << "}"
         << (i + 1 < metrics_.size() ? ",\n" : "\n");

@@ -12,6 +12,8 @@ enum class Better { lower, higher };
 
 // `value` with `digits` digits after the point ("0.44").
 std::string decimal(double value, int digits);
+// `value` in at most 6 significant digits ("1.23457e+06", "0.5"), for files read by programs.
+std::string significant(double value);
 
 struct Metric {
   std::string name;

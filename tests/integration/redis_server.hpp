@@ -91,8 +91,12 @@ class RedisServer {
       launch();
       if (!await_ready()) stop();
     }
-    if (pid_ <= 0)
-      throw std::runtime_error("RedisServer: redis-server did not start (" + dir_ + ")");
+    if (pid_ <= 0) {
+      // The destructor will not run: remove the temp dir here.
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+      throw std::runtime_error("RedisServer: redis-server did not start (log was in " + dir_ + ")");
+    }
   }
 
   ~RedisServer() {

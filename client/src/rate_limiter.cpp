@@ -75,10 +75,17 @@ std::int64_t system_now_us() {
       .count();
 }
 
+std::int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 RateLimiterOptions validated(RateLimiterOptions o) {
   if (o.scope.empty()) throw ConfigurationError("pgfast::RateLimiter: scope must not be empty");
-  if (o.closed_retry_after.count() < 0) {
-    throw ConfigurationError("pgfast::RateLimiter: closed_retry_after must not be negative");
+  if (o.closed_retry_after.count() < 0 || o.redis_retry_after.count() < 0) {
+    throw ConfigurationError(
+        "pgfast::RateLimiter: closed_retry_after and redis_retry_after must not be negative");
   }
   return o;
 }
@@ -185,6 +192,11 @@ Decision RateLimiter::decide(const std::string& identity, long long cost, bool c
     return count(std::move(d));
   }
   const std::string k = key(identity);
+  const bool retry_later = options_.redis_retry_after.count() > 0;
+  if (retry_later && steady_now_ns() < redis_down_until_.load(std::memory_order_relaxed)) {
+    counters_.redis_skipped.fetch_add(1, std::memory_order_relaxed);
+    return count(fallback(k, cost, consume));
+  }
   try {
     return count(from_redis(k, cost, consume));
   } catch (const RedisUnavailable&) {
@@ -192,6 +204,12 @@ Decision RateLimiter::decide(const std::string& identity, long long cost, bool c
     if (!transient(e.code())) throw;
   }
   counters_.redis_failures.fetch_add(1, std::memory_order_relaxed);
+  if (retry_later) {
+    redis_down_until_.store(steady_now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  options_.redis_retry_after)
+                                                  .count(),
+                            std::memory_order_relaxed);
+  }
   return count(fallback(k, cost, consume));
 }
 
@@ -273,6 +291,7 @@ RateLimiterStats RateLimiter::stats() const {
   s.denied = counters_.denied.load(std::memory_order_relaxed);
   s.redis_failures = counters_.redis_failures.load(std::memory_order_relaxed);
   s.script_reloads = counters_.script_reloads.load(std::memory_order_relaxed);
+  s.redis_skipped = counters_.redis_skipped.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -36,6 +36,10 @@ struct RateLimiterOptions {
   FailureMode failure_mode = FailureMode::local;
   // Retry-After of a fail_closed decision.
   std::chrono::milliseconds closed_retry_after{1000};
+  // After a call finds Redis unreachable, the next calls decide in the failure mode without trying
+  // Redis for this long, so an outage (above all a hung server, which costs a whole command
+  // timeout per try) does not add latency to every request. 0: try Redis on every call.
+  std::chrono::milliseconds redis_retry_after{0};
   bool enabled = true;  // false: every check is allowed (DecisionSource::disabled), no Redis
   std::string key_prefix = "rl:";
 
@@ -57,6 +61,7 @@ struct RateLimiterStats {
   std::uint64_t allowed = 0;
   std::uint64_t denied = 0;
   std::uint64_t redis_failures = 0;  // calls that found Redis unreachable
+  std::uint64_t redis_skipped = 0;   // calls that did not try Redis (within redis_retry_after)
   std::uint64_t script_reloads = 0;  // NOSCRIPT answered by EVAL (script cache flushed/restart)
 };
 
@@ -105,9 +110,12 @@ class RateLimiter {
     std::atomic<std::uint64_t> allowed{0};
     std::atomic<std::uint64_t> denied{0};
     std::atomic<std::uint64_t> redis_failures{0};
+    std::atomic<std::uint64_t> redis_skipped{0};
     std::atomic<std::uint64_t> script_reloads{0};
   };
   mutable Counters counters_;
+  // steady_clock time (ns since its epoch) before which Redis is not tried (redis_retry_after).
+  std::atomic<std::int64_t> redis_down_until_{0};
 };
 
 }  // namespace pgfast

@@ -79,7 +79,12 @@ def slowlog_instructions(data):
     return out
 
 
-EXTRACTORS = {"bulk.json": bulk, "paging.json": paging, "slowlog_overhead.json": slowlog_overhead,
+def limiter(data):
+    return [row("limiter", "RateLimiter::check vs redis-benchmark EVALSHA, c=50 (decisions/s)",
+                data["limiter_per_s"], data["ceiling_per_s"], "ops/s", data["ratio"], data.get("goal", 0.8))]
+
+
+EXTRACTORS = {"limiter.json": limiter, "bulk.json": bulk, "paging.json": paging, "slowlog_overhead.json": slowlog_overhead,
               "slowlog_instructions.json": slowlog_instructions}
 SKIP = {"bench.json", "demo.json"}
 

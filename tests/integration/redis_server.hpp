@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -91,8 +93,15 @@ class RedisServer {
       launch();
       if (!await_ready()) stop();
     }
-    if (pid_ <= 0)
-      throw std::runtime_error("RedisServer: redis-server did not start (" + dir_ + ")");
+    if (pid_ <= 0) {
+      // The destructor will not run: keep the log's end for the message, remove the temp dir.
+      std::ifstream log(dir_ + "/redis.log");
+      std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+      throw std::runtime_error("RedisServer: redis-server did not start; its log ends:\n" +
+                               text.substr(text.size() > 800 ? text.size() - 800 : 0));
+    }
   }
 
   ~RedisServer() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pgfast/redis.hpp"
+#include "pgfast/redis_script.hpp"
 #include "pgfast/settings.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
@@ -317,4 +318,42 @@ TEST(Redis, FromSettings) {
   Redis redis(s);
   EXPECT_EQ(redis.options().max_connections, 3);
   EXPECT_TRUE(redis.ping());
+}
+
+TEST(RedisScript, RunsWithEvalshaAndSurvivesAScriptFlushAndARestart) {
+  RedisServer server;
+  Redis redis(redis_options(server.url()));
+  pgfast::RedisScript script(
+      "redis.call('SET', KEYS[1], ARGV[1]); return {redis.call('GET', KEYS[1]), #KEYS, #ARGV}");
+  EXPECT_TRUE(script.sha().empty());
+  auto r = script.run(redis, {"k"}, {std::string("v\0w", 3)});
+  EXPECT_EQ(r[0].str(), std::string("v\0w", 3));
+  EXPECT_EQ(r[1].integer(), 1);
+  EXPECT_EQ(r[2].integer(), 1);
+  EXPECT_EQ(script.sha().size(), 40u);
+  EXPECT_EQ(redis.command({"SCRIPT", "EXISTS", script.sha()})[0].integer(), 1);
+  EXPECT_EQ(script.reloads(), 0u);
+
+  redis.command({"SCRIPT", "FLUSH"});
+  bool reloaded = false;
+  EXPECT_EQ(script.run(redis, {"k"}, {"x"}, &reloaded)[0].str(), "x");
+  EXPECT_TRUE(reloaded);
+  EXPECT_EQ(script.reloads(), 1u);
+  script.run(redis, {"k"}, {"x"}, &reloaded);
+  EXPECT_FALSE(reloaded);
+  EXPECT_EQ(redis.command({"SCRIPT", "EXISTS", script.sha()})[0].integer(), 1);  // cached again
+
+  ASSERT_TRUE(server.restart());
+  EXPECT_EQ(script.run(redis, {"k"}, {"y"})[0].str(), "y");
+  EXPECT_EQ(script.reloads(), 2u);
+  EXPECT_EQ(script.run(redis, {"k"}, {"z"})[0].str(), "z");
+  EXPECT_EQ(script.reloads(), 2u);
+
+  pgfast::RedisScript failing("return redis.error_reply('MYERR custom failure')");
+  try {
+    failing.run(redis, {}, {});
+    FAIL() << "no error";
+  } catch (const RedisCommandError& e) {
+    EXPECT_EQ(e.code(), "MYERR");
+  }
 }

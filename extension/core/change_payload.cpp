@@ -51,7 +51,9 @@ void append_key_json(std::string& out, const std::vector<std::string>& names,
 ChangePayloads::ChangePayloads(std::string_view table, std::string_view op)
     : head_("{\"table\":" + json_quote(table) + ",\"op\":" + json_quote(op)) {}
 
-std::string ChangePayloads::all() const { return head_ + ",\"all\":true}"; }
+std::string ChangePayloads::all() const {
+  return head_ + ",\"all\":true}";
+}
 
 std::vector<std::string> ChangePayloads::batches(const std::vector<std::string>& keys) const {
   std::vector<std::string> out;

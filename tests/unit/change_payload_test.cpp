@@ -20,11 +20,12 @@ std::string key(const std::vector<std::string>& names, const std::vector<JsonKin
 }
 
 TEST(ChangePayload, JsonNumbers) {
-  for (const char* yes : {"0", "-1", "42", "3.25", "-0.5", "1e10", "2.5E-3", "12345678901234567890"}) {
+  for (const char* yes :
+       {"0", "-1", "42", "3.25", "-0.5", "1e10", "2.5E-3", "12345678901234567890"}) {
     EXPECT_TRUE(pgfast::is_json_number(yes)) << yes;
   }
-  for (const char* no : {"", "-", "01", "1.", ".5", "+1", "NaN", "Infinity", "-Infinity", "1e",
-                         "0x10", "1 "}) {
+  for (const char* no :
+       {"", "-", "01", "1.", ".5", "+1", "NaN", "Infinity", "-Infinity", "1e", "0x10", "1 "}) {
     EXPECT_FALSE(pgfast::is_json_number(no)) << no;
   }
 }
@@ -43,7 +44,8 @@ TEST(ChangePayload, WholeTableAndSmallBatch) {
   EXPECT_EQ(p.all(), R"({"table":"\"My Schema\".\"T\"","op":"TRUNCATE","all":true})");
   ChangePayloads u("public.items", "UPDATE");
   EXPECT_EQ(u.batches({R"({"id": 1})", R"({"id": 2})"}),
-            std::vector<std::string>{R"({"table":"public.items","op":"UPDATE","keys":[{"id": 1},{"id": 2}]})"});
+            std::vector<std::string>{
+                R"({"table":"public.items","op":"UPDATE","keys":[{"id": 1},{"id": 2}]})"});
   EXPECT_TRUE(u.batches({}).empty());
 }
 

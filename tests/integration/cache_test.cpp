@@ -226,7 +226,7 @@ TEST(Cache, ConditionalCaching) {
 
 TEST(Cache, NegativeCaching) {
   auto options = cache_options(redis_url());
-  options.negative_ttl = milliseconds(200);
+  options.negative_ttl = milliseconds(500);
   Cache cache(options);
   int calls = 0;
   auto not_found = [&]() -> std::optional<std::string> {
@@ -239,7 +239,7 @@ TEST(Cache, NegativeCaching) {
   EXPECT_EQ(cache.stats().negative_hits, 1u);
   EXPECT_TRUE(cache.exists("user:404"));
   EXPECT_FALSE(cache.get("user:404").has_value());  // "not found" reads as absent
-  EXPECT_LE(cache.ttl("user:404").count(), 200);
+  EXPECT_LE(cache.ttl("user:404").count(), 500);
   // Its own TTL: after it the loader is asked again.
   EXPECT_TRUE(pgfast_test::eventually([&] { return !cache.exists("user:404"); }));
   EXPECT_FALSE(cache.cached("user:{id}", {{"id", 404}}, milliseconds(60000), not_found));
@@ -499,7 +499,7 @@ TEST(Cache, StaleWhileRevalidateServesStaleAndRefreshesInTheBackground) {
 TEST(Cache, EarlyRefreshReloadsBeforeExpiry) {
   Cache cache(cache_options(redis_url()));
   CachedOptions early;
-  early.early_refresh = milliseconds(59900);  // refresh due after 100 ms of a 60 s TTL
+  early.early_refresh = milliseconds(59500);  // refresh due after 500 ms of a 60 s TTL
   auto version = std::make_shared<std::atomic<int>>(1);
   auto loader = [version]() -> std::optional<std::string> {
     return "v" + std::to_string(version->load());
@@ -507,7 +507,8 @@ TEST(Cache, EarlyRefreshReloadsBeforeExpiry) {
   EXPECT_EQ(cache.cached_key("e", milliseconds(60000), loader, early), "v1");
   version->store(2);
   EXPECT_EQ(cache.cached_key("e", milliseconds(60000), loader, early), "v1");  // not due yet
-  std::this_thread::sleep_for(milliseconds(120));
+  EXPECT_EQ(cache.stats().refreshes, 0u);
+  std::this_thread::sleep_for(milliseconds(520));
   EXPECT_EQ(cache.cached_key("e", milliseconds(60000), loader, early), "v1");
   cache.wait_for_refreshes();
   EXPECT_EQ(cache.get("e"), "v2");

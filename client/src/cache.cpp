@@ -85,6 +85,9 @@ CacheOptions CacheOptions::from_settings(const Settings& settings) {
   o.redis.connect_timeout = std::chrono::milliseconds(500);
   o.redis.command_timeout = std::chrono::milliseconds(500);
   o.redis.down_backoff = std::chrono::milliseconds(1000);
+  // A busy cache pool skips the per-command liveness probe; after a Redis restart a pooled
+  // connection fails once (the call falls through to the loader) and is replaced.
+  o.redis.probe_idle_after = std::chrono::milliseconds(1000);
   o.enabled = settings.cache_enabled;
   o.default_ttl = settings.cache_default_ttl;
   return o;

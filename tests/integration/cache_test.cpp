@@ -551,6 +551,7 @@ TEST(CacheFaults, RedisStoppedLoadersServeRestartedCacheWorksAgain) {
   auto options = cache_options(server.url());
   options.redis.connect_timeout = milliseconds(200);
   options.redis.command_timeout = milliseconds(200);
+  options.redis.probe_idle_after = milliseconds(1000);  // as CacheOptions::from_settings
   Cache cache(options);
   CountingLoader loader;
   EXPECT_EQ(cache.cached_key("k", milliseconds(60000), loader.fn()), "loaded");

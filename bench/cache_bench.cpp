@@ -156,10 +156,15 @@ int main() {
   cache.redis().command({"DEL", "key:__rand_int__"});
 
   const double ratio = hits_median / ceiling_median;
+  // Each round pairs the two measurements under the same background load.
+  std::vector<double> round_ratios;
+  for (size_t i = 0; i < hits.size(); ++i) round_ratios.push_back(hits[i] / ceiling[i]);
+  const double round_ratio = median(round_ratios);
   std::printf("\n%-44s %14s\n", "concurrency 50, GET of a 128-byte value", "ops/s (median)");
   std::printf("%-44s %14.0f\n", "redis-benchmark -c 50 -t get (ceiling)", ceiling_median);
   std::printf("%-44s %14.0f\n", "Cache hit path, 50 threads, pool 50", hits_median);
-  std::printf("%-44s %14.2fx   (goal >= 0.80x)\n", "ratio", ratio);
+  std::printf("%-44s %14.2fx   (goal >= 0.80x)\n", "ratio of the medians", ratio);
+  std::printf("%-44s %14.2fx\n", "median of the per-round ratios", round_ratio);
   std::printf("\n%-44s %9s %9s\n", "one thread, 50-row results page", "p50 us", "p99 us");
   std::printf("%-44s %9.1f %9.1f\n", "Cache hit (zstd-compressed envelope)",
               percentile(hit_us, 0.5), percentile(hit_us, 0.99));
@@ -181,7 +186,8 @@ int main() {
   for (size_t i = 0; i < hits.size(); ++i) json << (i ? ", " : "") << hits[i];
   json << "], \"redis_benchmark_get_ops_median\": " << ceiling_median
        << ", \"cache_hit_ops_median\": " << hits_median << ", \"ratio\": " << ratio
-       << ", \"page_bytes\": " << page.size() << ", \"hit_p50_us\": " << percentile(hit_us, 0.5)
+       << ", \"median_round_ratio\": " << round_ratio << ", \"page_bytes\": " << page.size()
+       << ", \"hit_p50_us\": " << percentile(hit_us, 0.5)
        << ", \"hit_p99_us\": " << percentile(hit_us, 0.99)
        << ", \"db_p50_us\": " << percentile(db_us, 0.5)
        << ", \"db_p99_us\": " << percentile(db_us, 0.99) << "}\n";

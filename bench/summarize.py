@@ -84,7 +84,14 @@ def limiter(data):
                 data["limiter_per_s"], data["ceiling_per_s"], "ops/s", data["ratio"], data.get("goal", 0.8))]
 
 
-EXTRACTORS = {"limiter.json": limiter, "bulk.json": bulk, "paging.json": paging, "slowlog_overhead.json": slowlog_overhead,
+def cache(data):
+    return [row("cache", "Cache hit path vs redis-benchmark GET, c=50 (ops/s)", data["cache_hit_ops_median"],
+                data["redis_benchmark_get_ops_median"], "ops/s", data["ratio"], 0.8),
+            row("cache", "cache hit vs the SQL query it replaces (p50 us)", data["hit_p50_us"],
+                data["db_p50_us"], "us", data["db_p50_us"] / data["hit_p50_us"], None, "lower")]
+
+
+EXTRACTORS = {"cache.json": cache, "limiter.json": limiter, "bulk.json": bulk, "paging.json": paging, "slowlog_overhead.json": slowlog_overhead,
               "slowlog_instructions.json": slowlog_instructions}
 SKIP = {"bench.json", "demo.json"}
 

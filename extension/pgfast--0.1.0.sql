@@ -139,77 +139,15 @@ CREATE FUNCTION pgfast.bulk_delete(target regclass, keys jsonb, key_columns text
 
 -- ---------------------------------------------------------------------------------------------
 -- Cache invalidation from the database (DESIGN 4.5, docs/cache.md)
--- Written in PL/pgSQL: the work per statement is one catalog lookup and one query over the
--- transition table, which SQL does as fast as C++ would, and the trigger needs no SPI code of
--- its own.
+-- The trigger function is C++ (extension/notify): it reads the key columns straight from the
+-- transition tables, with no query to plan per statement. notify_changes / stop_notify_changes
+-- only run DDL, so they are PL/pgSQL.
 -- ---------------------------------------------------------------------------------------------
 -- Statement-level trigger. TG_ARGV: channel, max_keys. NOTIFY is transactional: the messages
 -- are delivered at commit, and not at all on rollback.
 CREATE FUNCTION pgfast._notify_changes_trigger() RETURNS trigger
-  LANGUAGE plpgsql AS $fn$
-DECLARE
-  channel text := TG_ARGV[0];
-  max_keys bigint := TG_ARGV[1]::bigint;
-  head text := '{"table":' || to_json(format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME))::text
-               || ',"op":"' || TG_OP || '"';
-  key_args text;
-  keys_query text;
-  changed bigint;
-  budget int;
-  key text;
-  batch text := '';
-BEGIN
-  IF TG_OP = 'TRUNCATE' THEN
-    PERFORM pg_notify(channel, head || ',"all":true}');
-    RETURN NULL;
-  END IF;
-  IF TG_OP = 'DELETE' THEN
-    SELECT count(*) INTO changed FROM pgfast_old_rows;
-  ELSE
-    SELECT count(*) INTO changed FROM pgfast_new_rows;
-  END IF;
-  IF changed = 0 THEN
-    RETURN NULL;
-  END IF;
-  -- The primary key as it is now (columns may have been renamed since notify_changes).
-  SELECT string_agg(format('%L, %I', a.attname, a.attname), ', ' ORDER BY k.ord) INTO key_args
-    FROM pg_index i
-    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-   WHERE i.indrelid = TG_RELID AND i.indisprimary;
-  IF key_args IS NULL OR changed > max_keys THEN
-    PERFORM pg_notify(channel, head || ',"all":true}');
-    RETURN NULL;
-  END IF;
-  keys_query := CASE TG_OP
-    WHEN 'INSERT' THEN format('SELECT DISTINCT jsonb_build_object(%s)::text FROM pgfast_new_rows',
-                              key_args)
-    WHEN 'DELETE' THEN format('SELECT DISTINCT jsonb_build_object(%s)::text FROM pgfast_old_rows',
-                              key_args)
-    -- An UPDATE that changes a key invalidates the old and the new one.
-    ELSE format('SELECT jsonb_build_object(%1$s)::text FROM pgfast_old_rows UNION '
-                'SELECT jsonb_build_object(%1$s)::text FROM pgfast_new_rows', key_args)
-  END;
-  head := head || ',"keys":[';
-  -- A NOTIFY payload must be shorter than 8000 bytes: head + keys + "]}" <= 7999.
-  budget := 7999 - octet_length(head) - 2;
-  FOR key IN EXECUTE keys_query LOOP
-    IF octet_length(key) > budget THEN  -- one key alone does not fit: the whole table
-      PERFORM pg_notify(channel, replace(head, ',"keys":[', ',"all":true}'));
-      RETURN NULL;
-    END IF;
-    IF batch <> '' AND octet_length(batch) + 1 + octet_length(key) > budget THEN
-      PERFORM pg_notify(channel, head || batch || ']}');
-      batch := '';
-    END IF;
-    batch := CASE WHEN batch = '' THEN key ELSE batch || ',' || key END;
-  END LOOP;
-  IF batch <> '' THEN
-    PERFORM pg_notify(channel, head || batch || ']}');
-  END IF;
-  RETURN NULL;
-END
-$fn$;
+  AS 'MODULE_PATHNAME', 'pgfast_notify_changes_trigger'
+  LANGUAGE C VOLATILE;
 
 CREATE FUNCTION pgfast.notify_changes(target regclass, channel text DEFAULT 'pgfast_changes',
                                       max_keys integer DEFAULT 1000)

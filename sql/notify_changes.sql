@@ -12,7 +12,7 @@ SELECT dblink_exec('listener', 'LISTEN other_channel');
 -- What the listener has received once the server delivered everything committed so far (a round
 -- trip on the listener's connection flushes notifications sent before it).
 CREATE FUNCTION received() RETURNS TABLE(channel text, payload text) LANGUAGE sql AS $$
-  SELECT x FROM dblink('listener', 'SELECT 1') AS t(x int) WHERE false;
+  SELECT count(*) FROM dblink('listener', 'SELECT 1') AS t(x int);
   SELECT notify_name, extra FROM dblink_get_notify('listener');
 $$;
 
@@ -116,7 +116,34 @@ ALTER TABLE dropped_key DROP CONSTRAINT dropped_key_pkey;
 INSERT INTO dropped_key VALUES (1);
 SELECT * FROM received();
 
+-- 8. Key types (domain over int, numeric, bool, uuid), a renamed key column, a partitioned table,
+-- and another trigger reading the same transition table.
+CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
+CREATE TABLE typed (a positive_int, b numeric, c bool, d uuid, PRIMARY KEY (a, b, c, d));
+SELECT pgfast.notify_changes('typed');
+INSERT INTO typed VALUES (1, 2.50, true, '00000000-0000-0000-0000-000000000001');
+ALTER TABLE typed RENAME COLUMN a TO renamed;
+DELETE FROM typed;
+SELECT * FROM received();
+CREATE TABLE parted (id int PRIMARY KEY, v text) PARTITION BY RANGE (id);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (100);
+CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (100) TO (200);
+SELECT pgfast.notify_changes('parted');
+CREATE TABLE seen_by_other (n bigint);
+CREATE FUNCTION count_new_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO seen_by_other SELECT count(*) FROM pgfast_new_rows; RETURN NULL; END $$;
+CREATE TRIGGER zz_other AFTER INSERT ON parted REFERENCING NEW TABLE AS pgfast_new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION count_new_rows();
+INSERT INTO parted VALUES (5, 'a'), (150, 'b');
+SELECT * FROM received();
+SELECT n AS rows_seen_by_the_other_trigger FROM seen_by_other;
+-- The trigger function is for triggers only.
+SELECT pgfast._notify_changes_trigger();
+
 SELECT dblink_disconnect('listener');
+DROP TABLE typed, parted, seen_by_other;
+DROP FUNCTION count_new_rows();
+DROP DOMAIN positive_int;
 DROP TABLE items, no_pk, dropped_key, long_keys, "My Schema"."Order Lines" CASCADE;
 DROP SCHEMA "My Schema";
 DROP FUNCTION received();

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "pgfast/cache_envelope.hpp"
+#include "pgfast/redis_script.hpp"
 #include "pgfast/settings.hpp"
 #include "pgfast/single_flight.hpp"
 
@@ -67,11 +68,14 @@ std::optional<std::int64_t> parse_generation(const RedisReply& reply) {
 const char* const kReleaseLease =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
     "return 0";
-// Bumps a tag's generation only when the tag exists: a tag nobody stored under has nothing to
-// invalidate, and INCR would create a key without expiry.
-const char* const kBumpTag =
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end "
-    "return 0";
+// Bumps the generation of every tag given that exists (a tag nobody stored under has nothing to
+// invalidate, and INCR would create a key without expiry): one command for any number of tags.
+const char* const kBumpTags =
+    "local n = 0 "
+    "for _, key in ipairs(KEYS) do "
+    "  if redis.call('EXISTS', key) == 1 then redis.call('INCR', key) n = n + 1 end "
+    "end "
+    "return n";
 
 }  // namespace
 
@@ -81,6 +85,9 @@ CacheOptions CacheOptions::from_settings(const Settings& settings) {
   o.redis.connect_timeout = std::chrono::milliseconds(500);
   o.redis.command_timeout = std::chrono::milliseconds(500);
   o.redis.down_backoff = std::chrono::milliseconds(1000);
+  // A busy cache pool skips the per-command liveness probe; after a Redis restart a pooled
+  // connection fails once (the call falls through to the loader) and is replaced.
+  o.redis.probe_idle_after = std::chrono::milliseconds(1000);
   o.enabled = settings.cache_enabled;
   o.default_ttl = settings.cache_default_ttl;
   return o;
@@ -270,7 +277,7 @@ class Cache::Impl {
 
   void release_lease(const std::string& lease, const std::string& token) noexcept {
     try {
-      redis_.command({"EVAL", kReleaseLease, "1", lease, token});
+      release_script_.run(redis_, {lease}, {token});
     } catch (const RedisError&) {
       c.errors.fetch_add(1, std::memory_order_relaxed);  // the lease expires by itself
     }
@@ -453,6 +460,8 @@ class Cache::Impl {
   const CacheOptions& o_;
   Redis& redis_;
   SingleFlight<std::optional<std::string>> flights_;
+  RedisScript release_script_{kReleaseLease};
+  RedisScript bump_tags_script_{kBumpTags};
 
   std::mutex worker_mutex_;
   std::condition_variable worker_cv_, idle_cv_;
@@ -635,15 +644,12 @@ void Cache::invalidate_tag(const std::string& tag) {
 
 void Cache::invalidate_tags(const std::vector<std::string>& tags) {
   if (tags.empty()) return;
+  std::vector<std::string> keys;
+  keys.reserve(tags.size());
+  for (const auto& t : tags) keys.push_back(tag_key(t));
   impl_->guarded(
       [&] {
-        if (tags.size() == 1) {
-          redis_->command({"EVAL", kBumpTag, "1", tag_key(tags[0])});
-        } else {
-          std::vector<Argv> commands;
-          for (const auto& t : tags) commands.push_back({"EVAL", kBumpTag, "1", tag_key(t)});
-          for (const auto& r : redis_->pipeline(commands)) r.throw_if_error();
-        }
+        impl_->bump_tags_script_.run(*redis_, keys, {});
         impl_->c.invalidations.fetch_add(tags.size(), std::memory_order_relaxed);
         return true;
       },

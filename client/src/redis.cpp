@@ -19,7 +19,7 @@ RedisOptions validated(RedisOptions o) {
                              std::to_string(o.max_connections));
   }
   if (o.connect_timeout.count() < 0 || o.command_timeout.count() < 0 ||
-      o.pool_timeout.count() < 0 || o.down_backoff.count() < 0) {
+      o.pool_timeout.count() < 0 || o.down_backoff.count() < 0 || o.probe_idle_after.count() < 0) {
     throw ConfigurationError("pgfast::Redis: timeouts must not be negative");
   }
   return o;
@@ -58,7 +58,10 @@ class Redis::Impl {
         idle_.pop_back();
         ++in_use_;
         lock.unlock();
-        if (!conn->closed_by_peer()) return Lease(*this, std::move(conn));
+        const bool recently_used =
+            options_.probe_idle_after.count() > 0 &&
+            std::chrono::steady_clock::now() - conn->idle_since() < options_.probe_idle_after;
+        if (recently_used || !conn->closed_by_peer()) return Lease(*this, std::move(conn));
         // Closed while idle (server restarted, idle timeout, CLIENT KILL): drop it, try again.
         conn.reset();
         lock.lock();
@@ -129,6 +132,7 @@ class Redis::Impl {
         --open_;
         doomed = std::move(conn);
       } else {
+        conn->mark_idle();
         idle_.push_back(std::move(conn));
       }
     }

@@ -37,6 +37,10 @@ class RedisConnection {
   // idle: one non-blocking peek, no round trip.
   bool closed_by_peer() const noexcept;
 
+  // When the connection was last given back to the pool.
+  void mark_idle() noexcept { idle_since_ = std::chrono::steady_clock::now(); }
+  std::chrono::steady_clock::time_point idle_since() const noexcept { return idle_since_; }
+
  private:
   [[noreturn]] void fail(const std::string& doing);
   void append(const std::vector<std::string>& argv);
@@ -46,6 +50,7 @@ class RedisConnection {
   std::string where_;  // "host:port" for messages
   std::chrono::milliseconds command_timeout_;
   bool broken_ = false;
+  std::chrono::steady_clock::time_point idle_since_{};
 };
 
 }  // namespace pgfast::detail

@@ -48,6 +48,14 @@ double wall_ms(F&& f) {
       .count();
 }
 
+pgfast::FtsSearchRequest search(const std::string& term) {
+  pgfast::FtsSearchRequest request;
+  request.table = "bench_fts";
+  request.query = term;
+  request.page_size = kPageSize;
+  return request;
+}
+
 struct BuildResult {
   double build_s = 0;
   double writes_per_s = 0;
@@ -141,7 +149,7 @@ int main() {
                        "websearch_to_tsquery('english', $1)",
                        pgfast::params(term))
                      .as<long>(0, 0);
-    pgfast::FtsSearchRequest request{"bench_fts", term, kPageSize};
+    pgfast::FtsSearchRequest request = search(term);
     for (long p = 0; p < deep_pages; ++p) {
       pgfast::FtsPage page = db.fts_search(request);
       if (!page.has_next) break;
@@ -154,7 +162,7 @@ int main() {
   std::map<std::string, std::vector<double>> samples;
   for (int r = 0; r < rounds; ++r) {
     for (const std::string& term : terms) {
-      pgfast::FtsSearchRequest first{"bench_fts", term, kPageSize};
+      pgfast::FtsSearchRequest first = search(term);
       samples[term + " first page"].push_back(wall_ms([&] { db.fts_search(first); }));
       if (deep_cursor[term]) {
         pgfast::FtsSearchRequest deep = first;

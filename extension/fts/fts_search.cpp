@@ -17,7 +17,7 @@
 #include "core/seek_predicate.hpp"
 #include "core/sql_text.hpp"
 #include "fts/fts_config.hpp"
-#include "indexes/json_options.hpp"
+#include "pg/json_options.hpp"
 #include "paging/cursor_secret.hpp"
 #include "paging/settings.hpp"
 #include "pg/datum.hpp"
@@ -46,11 +46,11 @@ struct SearchOptions {
 
 SearchOptions parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
   SearchOptions out;
-  for (const indexes::JsonOption& o : indexes::read_options(spi, fcinfo, 4)) {
+  for (const pg::JsonOption& o : pg::read_options(spi, fcinfo, 4)) {
     if (o.key == "prefix") {
-      out.prefix = indexes::option_bool(o);
+      out.prefix = pg::option_bool(o);
     } else if (o.key == "rank") {
-      std::string v = indexes::option_string(o);
+      std::string v = pg::option_string(o);
       if (v != "ts_rank" && v != "ts_rank_cd") {
         throw Error(sqlstate::kInvalidParameterValue,
                     "option \"rank\" must be \"ts_rank\" or \"ts_rank_cd\", got " + o.text);
@@ -65,11 +65,11 @@ SearchOptions parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
       }
       out.normalization = std::stoi(o.text);
     } else if (o.key == "headline") {
-      out.headline = indexes::option_bool(o);
+      out.headline = pg::option_bool(o);
     } else if (o.key == "headline_options") {
-      out.headline_options = indexes::option_string(o);
+      out.headline_options = pg::option_string(o);
     } else {
-      indexes::unknown_option(o, "prefix, rank, normalization, headline and headline_options");
+      pg::unknown_option(o, "prefix, rank, normalization, headline and headline_options");
     }
   }
   return out;

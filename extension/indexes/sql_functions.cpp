@@ -87,6 +87,10 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo) {
   int timeout_ms = PG_ARGISNULL(1) ? 600000 : PG_GETARG_INT32(1);
   if (timeout_ms < 0)
     throw Error(sqlstate::kInvalidParameterValue, "timeout_ms must not be negative");
+  if (pg::call([] { return IsolationUsesXactSnapshot(); })) {
+    throw Error(sqlstate::kFeatureNotSupported, "pgfast.wait_index_job needs READ COMMITTED",
+                "Under REPEATABLE READ or SERIALIZABLE the transaction never sees the job finish.");
+  }
   Oid caller = pg::call([] { return GetUserId(); });
   TimestampTz deadline = GetCurrentTimestamp() + static_cast<TimestampTz>(timeout_ms) * 1000;
   pg::SpiSession spi;

@@ -103,6 +103,9 @@ SELECT pgfast.ensure_index('docs', '{b, created_at}', '{"concurrently": true}');
 SELECT pgfast.wait_index_job(job_id) FROM pgfast.index_jobs WHERE index_name = 'docs_b_created_at_idx';
 ROLLBACK;
 SELECT count(*) FROM pgfast.index_jobs WHERE index_name = 'docs_b_created_at_idx';
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pgfast.wait_index_job(1);
+ROLLBACK;
 SELECT pgfast.wait_index_job(-1);
 SELECT pgfast.wait_index_job(NULL);
 -- Jobs are visible to the role that asked only; the table itself to nobody.

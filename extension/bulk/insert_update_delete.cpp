@@ -72,7 +72,7 @@ Datum bulk_update(FunctionCallInfo fcinfo) {
   pg::SpiSession spi;
   pg::RelationInfo target = read_target(spi, fcinfo);
   Datum rows = require_arg(fcinfo, 1, "rows");
-  auto key_columns = text_array_arg(fcinfo, 2, "key_columns");
+  auto key_columns = pg::text_array_arg(fcinfo, 2, "key_columns");
   Options options = parse_options(spi, fcinfo, 3);
   std::vector<std::string> keys = resolve_keys(target, key_columns, "key_columns", true);
   Stage stage = stage_json(spi, target, rows, "rows");
@@ -108,7 +108,7 @@ Datum bulk_delete(FunctionCallInfo fcinfo) {
   pg::SpiSession spi;
   pg::RelationInfo target = read_target(spi, fcinfo);
   Datum keys_json = require_arg(fcinfo, 1, "keys");
-  auto key_columns = text_array_arg(fcinfo, 2, "key_columns");
+  auto key_columns = pg::text_array_arg(fcinfo, 2, "key_columns");
   std::vector<std::string> keys = resolve_keys(target, key_columns, "key_columns", false);
   Stage stage = stage_json(spi, target, keys_json, "keys");
   int64_t deleted = 0;

@@ -15,27 +15,6 @@ extern "C" {
 
 namespace pgfast::bulk {
 
-std::optional<std::vector<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n,
-                                                       const char* argument) {
-  if (PG_ARGISNULL(n)) return std::nullopt;
-  Datum* elements = nullptr;
-  bool* nulls = nullptr;
-  int count = 0;
-  pg::call([fcinfo, n, &elements, &nulls, &count] {
-    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
-    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
-  });
-  std::vector<std::string> out;
-  for (int i = 0; i < count; ++i) {
-    if (nulls[i]) {
-      throw Error(sqlstate::kNullValueNotAllowed, std::string(argument) + " must not contain NULL");
-    }
-    text* t = reinterpret_cast<text*>(DatumGetPointer(elements[i]));
-    out.emplace_back(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-  }
-  return out;
-}
-
 std::vector<std::string> resolve_keys(const pg::RelationInfo& target,
                                       const std::optional<std::vector<std::string>>& requested,
                                       const char* argument, bool need_unique_index) {

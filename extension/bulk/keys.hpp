@@ -13,10 +13,6 @@
 
 namespace pgfast::bulk {
 
-// The `text[]` argument `n` (NULL: nullopt); NULL elements are an error naming `argument`.
-std::optional<std::vector<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n,
-                                                       const char* argument);
-
 // `requested` (validated) or the primary key's columns. With `need_unique_index`, a unique index
 // on exactly these columns must exist (what ON CONFLICT needs).
 std::vector<std::string> resolve_keys(const pg::RelationInfo& target,

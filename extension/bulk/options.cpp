@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "pg/json_options.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -12,22 +13,10 @@ namespace pgfast::bulk {
 
 Options parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo, int n) {
   Options out;
-  if (PG_ARGISNULL(n)) return out;
-  Datum options = PG_GETARG_DATUM(n);
-  pg::SpiArgs args;
-  args.add(JSONBOID, options);
-  spi.execute("SELECT pg_catalog.jsonb_typeof($1)", args, true);
-  if (spi.text(0, 0) != std::optional<std::string>("object")) {
-    throw Error(sqlstate::kInvalidParameterValue, "options must be a JSON object");
-  }
-  spi.execute(
-      "SELECT key, pg_catalog.jsonb_typeof(value), value #>> '{}' FROM "
-      "pg_catalog.jsonb_each($1) ORDER BY key",
-      args, true);
-  for (uint64_t r = 0; r < spi.rows(); ++r) {
-    std::string key = spi.text_not_null(r, 0);
-    std::string type = spi.text_not_null(r, 1);
-    std::string value = spi.text(r, 2).value_or("null");
+  for (const pg::JsonOption& option : pg::read_options(spi, fcinfo, n)) {
+    const std::string& key = option.key;
+    const std::string& type = option.type;
+    const std::string& value = option.text;
     auto bad = [&](const std::string& expected) {
       return Error(sqlstate::kInvalidParameterValue,
                    "option \"" + key + "\" must be " + expected + ", got " + value);

@@ -179,8 +179,8 @@ Call read_call(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
   Call call;
   call.target = pg::load_relation(spi, PG_GETARG_OID(0));
   require_table(call.target);
-  call.conflict_columns = text_array_arg(fcinfo, 2, "conflict_columns");
-  call.update_columns = text_array_arg(fcinfo, 3, "update_columns");
+  call.conflict_columns = pg::text_array_arg(fcinfo, 2, "conflict_columns");
+  call.update_columns = pg::text_array_arg(fcinfo, 3, "update_columns");
   call.options = parse_options(spi, fcinfo, 4);
   return call;
 }

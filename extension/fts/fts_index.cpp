@@ -11,7 +11,7 @@
 #include "fts/fts_config.hpp"
 #include "indexes/definition.hpp"
 #include "indexes/ensure.hpp"
-#include "indexes/json_options.hpp"
+#include "pg/json_options.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
@@ -26,23 +26,6 @@ extern "C" {
 namespace pgfast::fts {
 
 namespace {
-
-std::vector<std::string> text_array(FunctionCallInfo fcinfo, int n) {
-  Datum* elements = nullptr;
-  bool* nulls = nullptr;
-  int count = 0;
-  pg::call([fcinfo, n, &elements, &nulls, &count] {
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(n), TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls,
-                      &count);
-  });
-  std::vector<std::string> out;
-  for (int i = 0; i < count; ++i) {
-    if (nulls[i]) throw Error(sqlstate::kNullValueNotAllowed, "columns must not contain NULL");
-    Datum d = elements[i];
-    out.emplace_back(pg::call([d] { return text_to_cstring(DatumGetTextPP(d)); }));
-  }
-  return out;
-}
 
 std::vector<char> char_array(FunctionCallInfo fcinfo, int n) {
   Datum* elements = nullptr;
@@ -89,7 +72,7 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
   }
   FtsConfig config;
   config.relation = PG_GETARG_OID(0);
-  config.columns = text_array(fcinfo, 1);
+  config.columns = *pg::text_array_arg(fcinfo, 1, "columns");
   config.config = PG_GETARG_OID(2);
   std::vector<char> weights;
   if (!PG_ARGISNULL(3)) weights = char_array(fcinfo, 3);
@@ -99,15 +82,15 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
   request.relation = config.relation;
   request.method = "gin";
   std::string name;
-  for (const indexes::JsonOption& o : indexes::read_options(spi, fcinfo, 4)) {
+  for (const pg::JsonOption& o : pg::read_options(spi, fcinfo, 4)) {
     if (o.key == "concurrently") {
-      request.concurrently = indexes::option_bool(o);
+      request.concurrently = pg::option_bool(o);
     } else if (o.key == "name") {
-      name = indexes::option_string(o);
+      name = pg::option_string(o);
     } else if (o.key == "generated_column") {
-      config.generated_column = indexes::option_string(o);
+      config.generated_column = pg::option_string(o);
     } else {
-      indexes::unknown_option(o, "concurrently, name and generated_column");
+      pg::unknown_option(o, "concurrently, name and generated_column");
     }
   }
   indexes::lock_and_check_owner(config.relation);

@@ -17,7 +17,7 @@
 #include "core/seek_predicate.hpp"
 #include "core/sql_text.hpp"
 #include "fts/fts_config.hpp"
-#include "indexes/json_options.hpp"
+#include "pg/json_options.hpp"
 #include "paging/cursor_secret.hpp"
 #include "paging/settings.hpp"
 #include "pg/datum.hpp"
@@ -46,11 +46,11 @@ struct SearchOptions {
 
 SearchOptions parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
   SearchOptions out;
-  for (const indexes::JsonOption& o : indexes::read_options(spi, fcinfo, 4)) {
+  for (const pg::JsonOption& o : pg::read_options(spi, fcinfo, 4)) {
     if (o.key == "prefix") {
-      out.prefix = indexes::option_bool(o);
+      out.prefix = pg::option_bool(o);
     } else if (o.key == "rank") {
-      std::string v = indexes::option_string(o);
+      std::string v = pg::option_string(o);
       if (v != "ts_rank" && v != "ts_rank_cd") {
         throw Error(sqlstate::kInvalidParameterValue,
                     "option \"rank\" must be \"ts_rank\" or \"ts_rank_cd\", got " + o.text);
@@ -65,11 +65,11 @@ SearchOptions parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
       }
       out.normalization = std::stoi(o.text);
     } else if (o.key == "headline") {
-      out.headline = indexes::option_bool(o);
+      out.headline = pg::option_bool(o);
     } else if (o.key == "headline_options") {
-      out.headline_options = indexes::option_string(o);
+      out.headline_options = pg::option_string(o);
     } else {
-      indexes::unknown_option(o, "prefix, rank, normalization, headline and headline_options");
+      pg::unknown_option(o, "prefix, rank, normalization, headline and headline_options");
     }
   }
   return out;
@@ -151,45 +151,50 @@ std::string search_json(FunctionCallInfo fcinfo) {
     seek_sql = " WHERE " + seek_predicate(seek, "h");
   }
 
+  // Innermost: keys and rank of every hit (OFFSET 0 keeps it a subquery, so the rank is computed
+  // once per hit); then the seek, ORDER BY, LIMIT page_size + 1; then row numbers; only then,
+  // for those rows, the row JSON and the headline, joined back by primary key.
   std::string key_list;
   std::string order = " ORDER BY h." + quote_identifier(kRank) + " DESC";
+  std::string window_order = " ORDER BY q." + quote_identifier(kRank) + " DESC";
+  std::string select_keys = "p." + quote_identifier(kRank);
+  std::string join_on;
   for (const std::string& column : key->columns) {
-    key_list += "t." + quote_identifier(column) + ", ";
-    order += ", h." + quote_identifier(column);
+    std::string c = quote_identifier(column);
+    key_list += "t." + c + ", ";
+    order += ", h." + c;
+    window_order += ", q." + c;
+    select_keys += ", p." + c;
+    join_on += std::string(join_on.empty() ? "" : " AND ") + "r." + c + " = p." + c;
   }
   std::string text_source = "pg_catalog.concat_ws(' '";
   for (const std::string& column : config->columns) {
-    text_source += ", t." + quote_identifier(column) + "::pg_catalog.text";
+    text_source += ", r." + quote_identifier(column) + "::pg_catalog.text";
   }
   text_source += ")";
   std::string headline = "NULL::pg_catalog.text";
   if (options.headline) {
     int opts = args.add_text(options.headline_options);
     headline = "CASE WHEN p.__pgfast_n <= " + std::to_string(page_size) +
-               " THEN pg_catalog.ts_headline($1::pg_catalog.regconfig, p.__pgfast_text, " +
+               " THEN pg_catalog.ts_headline($1::pg_catalog.regconfig, " + text_source + ", " +
                tsquery + ", $" + std::to_string(opts) + ") END";
   }
-  // Key columns first (cursor), then the item as JSON text.
-  std::string select_keys = "p." + quote_identifier(kRank);
-  for (const std::string& column : key->columns) select_keys += ", p." + quote_identifier(column);
   // The row as JSON, without the generated tsvector (large, and not the caller's data).
-  std::string row_json = "pg_catalog.to_jsonb(t.*)";
+  std::string row_json = "pg_catalog.to_jsonb(r.*)";
   if (!config->generated_column.empty()) {
     int column = args.add_text(config->generated_column);
     row_json = "(" + row_json + " OPERATOR(pg_catalog.-) $" + std::to_string(column) + ")";
   }
-  std::string window_order = " ORDER BY q." + quote_identifier(kRank) + " DESC";
-  for (const std::string& column : key->columns) window_order += ", q." + quote_identifier(column);
-  std::string sql = "SELECT " + select_keys +
-                    ", pg_catalog.jsonb_build_object('row', p.__pgfast_row, 'rank', p." +
-                    quote_identifier(kRank) + ", 'headline', " + headline +
+  std::string hits_sql = "SELECT " + key_list + rank + " AS " + quote_identifier(kRank) + " FROM " +
+                         info.qualified_name + " t WHERE " + match + " OPERATOR(pg_catalog.@@) " +
+                         tsquery + " OFFSET 0";
+  std::string page_sql = "SELECT h.* FROM (" + hits_sql + ") h" + seek_sql + order + " LIMIT " +
+                         std::to_string(page_size + 1L);
+  std::string sql = "SELECT " + select_keys + ", pg_catalog.jsonb_build_object('row', " + row_json +
+                    ", 'rank', p." + quote_identifier(kRank) + ", 'headline', " + headline +
                     ")::pg_catalog.text FROM (SELECT q.*, pg_catalog.row_number() OVER (" +
-                    window_order + ") AS __pgfast_n FROM (SELECT h.* FROM (SELECT " + key_list +
-                    row_json + " AS __pgfast_row, " + text_source + " AS __pgfast_text, " + rank +
-                    " AS " + quote_identifier(kRank) + " FROM " + info.qualified_name +
-                    " t WHERE " + match + " OPERATOR(pg_catalog.@@) " + tsquery + ") h" + seek_sql +
-                    order + " LIMIT " + std::to_string(page_size + 1L) +
-                    ") q) p ORDER BY p.__pgfast_n";
+                    window_order + ") AS __pgfast_n FROM (" + page_sql + ") q) p JOIN " +
+                    info.qualified_name + " r ON " + join_on + " ORDER BY p.__pgfast_n";
   // The match references the table's columns unqualified; inside "t" they resolve to it.
   spi.execute(sql, args, true);
 

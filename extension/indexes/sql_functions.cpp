@@ -4,7 +4,7 @@
 
 #include "core/error.hpp"
 #include "indexes/ensure.hpp"
-#include "indexes/json_options.hpp"
+#include "pg/json_options.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
 #include "pg/run_as_owner.hpp"
@@ -28,50 +28,29 @@ namespace pgfast::indexes {
 
 namespace {
 
-// The text[] argument `n` (no NULL elements).
-std::vector<std::string> text_array_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-  if (PG_ARGISNULL(n))
-    throw Error(sqlstate::kNullValueNotAllowed, std::string(what) + " must not be NULL");
-  Datum* elements = nullptr;
-  bool* nulls = nullptr;
-  int count = 0;
-  pg::call([fcinfo, n, &elements, &nulls, &count] {
-    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
-    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
-  });
-  std::vector<std::string> out;
-  for (int i = 0; i < count; ++i) {
-    if (nulls[i])
-      throw Error(sqlstate::kNullValueNotAllowed, std::string(what) + " must not contain NULL");
-    Datum d = elements[i];
-    char* value = pg::call([d] { return text_to_cstring(DatumGetTextPP(d)); });
-    out.emplace_back(value);
-  }
-  return out;
-}
-
 std::string ensure_index_impl(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "target must not be NULL");
   IndexRequest request;
   request.relation = PG_GETARG_OID(0);
-  request.elements = text_array_arg(fcinfo, 1, "columns");
+  if (PG_ARGISNULL(1)) throw Error(sqlstate::kNullValueNotAllowed, "columns must not be NULL");
+  request.elements = *pg::text_array_arg(fcinfo, 1, "columns");
   pg::SpiSession spi;
   std::string name;
-  for (const JsonOption& o : read_options(spi, fcinfo, 2)) {
+  for (const pg::JsonOption& o : pg::read_options(spi, fcinfo, 2)) {
     if (o.key == "method") {
-      request.method = option_string(o);
+      request.method = pg::option_string(o);
     } else if (o.key == "where") {
-      request.where = option_string(o);
+      request.where = pg::option_string(o);
     } else if (o.key == "include") {
-      request.include = option_strings(o);
+      request.include = pg::option_strings(o);
     } else if (o.key == "unique") {
-      request.unique = option_bool(o);
+      request.unique = pg::option_bool(o);
     } else if (o.key == "name") {
-      name = option_string(o);
+      name = pg::option_string(o);
     } else if (o.key == "concurrently") {
-      request.concurrently = option_bool(o);
+      request.concurrently = pg::option_bool(o);
     } else {
-      unknown_option(o, "method, where, include, unique, name and concurrently");
+      pg::unknown_option(o, "method, where, include, unique, name and concurrently");
     }
   }
   return ensure_index(spi, request, name);
@@ -108,6 +87,10 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo) {
   int timeout_ms = PG_ARGISNULL(1) ? 600000 : PG_GETARG_INT32(1);
   if (timeout_ms < 0)
     throw Error(sqlstate::kInvalidParameterValue, "timeout_ms must not be negative");
+  if (pg::call([] { return IsolationUsesXactSnapshot(); })) {
+    throw Error(sqlstate::kFeatureNotSupported, "pgfast.wait_index_job needs READ COMMITTED",
+                "Under REPEATABLE READ or SERIALIZABLE the transaction never sees the job finish.");
+  }
   Oid caller = pg::call([] { return GetUserId(); });
   TimestampTz deadline = GetCurrentTimestamp() + static_cast<TimestampTz>(timeout_ms) * 1000;
   pg::SpiSession spi;

@@ -396,8 +396,21 @@ std::string run_job(const Job& job) {
   return message + drop_invalid_index(job.schema, job.index_name);
 }
 
+// One database worker per database, even when a restarted launcher has lost track of one still
+// running: a session-level advisory lock, held until this worker exits.
+bool sole_database_worker() {
+  bool locked = false;
+  in_transaction([&](pg::SpiSession& spi) {
+    spi.execute("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext('pgfast index jobs'))",
+                false);
+    locked = spi.text_not_null(0, 0) == "t";
+  });
+  return locked;
+}
+
 void database_loop() {
   if (!has_job_table()) return;
+  if (!sole_database_worker()) return;
   pg::call([] { pgstat_report_appname("pgfast index jobs"); });
   fail_interrupted_jobs();
   for (;;) {

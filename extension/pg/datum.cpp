@@ -1,9 +1,12 @@
 #include "pg/datum.hpp"
 
+#include "core/error.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -14,6 +17,27 @@ namespace pgfast::pg {
 std::string text_arg(FunctionCallInfo fcinfo, int n) {
   text* value = call([fcinfo, n] { return PG_GETARG_TEXT_PP(n); });
   return std::string(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+}
+
+std::optional<std::vector<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n,
+                                                       const char* argument) {
+  if (PG_ARGISNULL(n)) return std::nullopt;
+  Datum* elements = nullptr;
+  bool* nulls = nullptr;
+  int count = 0;
+  pg::call([fcinfo, n, &elements, &nulls, &count] {
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
+  });
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i]) {
+      throw Error(sqlstate::kNullValueNotAllowed, std::string(argument) + " must not contain NULL");
+    }
+    text* t = reinterpret_cast<text*>(DatumGetPointer(elements[i]));
+    out.emplace_back(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+  }
+  return out;
 }
 
 Datum text_datum(std::string_view value) {

@@ -2,8 +2,10 @@
 // type I/O can ereport).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pg/postgres.hpp"
 
@@ -11,6 +13,10 @@ namespace pgfast::pg {
 
 // The text argument `n` of the current call as a std::string (argument must not be NULL).
 std::string text_arg(FunctionCallInfo fcinfo, int n);
+
+// The `text[]` argument `n` (NULL: nullopt); NULL elements are an error naming `argument`.
+std::optional<std::vector<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n,
+                                                       const char* argument);
 
 // A text Datum palloc'd in the current memory context.
 Datum text_datum(std::string_view value);

@@ -4,7 +4,7 @@
 # killed. Each case starts its own throwaway PostgreSQL through scripts/with-services.
 #
 #   tests/integration/index_worker_server_test.sh <case>
-#   cases: restart_keeps_queued_job worker_checks_role launcher_restarts
+#   cases: restart_keeps_queued_job worker_checks_role launcher_restarts killed_build
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 case_name=${1:?case name}
@@ -89,6 +89,25 @@ launcher_restarts)
   q -c "SELECT pgfast.ensure_index('t', '{id}', '{\"concurrently\": true}')" >/dev/null
   expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "done" \
     "jobs run after the launcher restart"
+  ;;
+
+killed_build)
+  if [ -z "$inside" ]; then with_server ""; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 3)::text) AS h FROM generate_series(1, 600000) g"
+  q -c "SELECT pgfast.ensure_index('big', '{h}', '{\"concurrently\": true}')" >/dev/null
+  wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgfast index build'" "1" \
+    "build worker running"
+  q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'pgfast index build'" >/dev/null
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "failed" \
+    "a killed build is failed"
+  q -c "SELECT error FROM pgfast.index_jobs" | grep -q "exited before finishing" ||
+    fail "error: $(q -c "SELECT error FROM pgfast.index_jobs")"
+  expect_eq "$(q -c "SELECT count(*) FROM pg_index WHERE indrelid = 'big'::regclass")" "0" \
+    "the INVALID index it left was dropped"
+  q -c "SELECT pgfast.ensure_index('big', '{id}', '{\"concurrently\": true}')" >/dev/null
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(max(job_id), 60000) FROM pgfast.index_jobs")" "done" \
+    "the next job runs"
   ;;
 
 *) fail "unknown case" ;;

@@ -1,4 +1,4 @@
-#include "indexes/json_options.hpp"
+#include "pg/json_options.hpp"
 
 #include "core/error.hpp"
 
@@ -6,12 +6,12 @@ extern "C" {
 #include "catalog/pg_type.h"
 }
 
-namespace pgfast::indexes {
+namespace pgfast::pg {
 
-std::vector<JsonOption> read_options(pg::SpiSession& spi, FunctionCallInfo fcinfo, int n) {
+std::vector<JsonOption> read_options(SpiSession& spi, FunctionCallInfo fcinfo, int n) {
   std::vector<JsonOption> out;
   if (PG_ARGISNULL(n)) return out;
-  pg::SpiArgs args;
+  SpiArgs args;
   args.add(JSONBOID, PG_GETARG_DATUM(n));
   spi.execute("SELECT pg_catalog.jsonb_typeof($1)", args, true);
   if (spi.text(0, 0) != std::optional<std::string>("object")) {
@@ -30,18 +30,15 @@ std::vector<JsonOption> read_options(pg::SpiSession& spi, FunctionCallInfo fcinf
   }
   for (JsonOption& o : out) {
     if (o.type != "array") continue;
-    pg::SpiArgs element_args = args;
+    SpiArgs element_args = args;
     element_args.add_text(o.key);
     spi.execute(
         "SELECT pg_catalog.jsonb_typeof(e), e #>> '{}' FROM "
         "pg_catalog.jsonb_array_elements($1 -> $2) e",
         element_args, true);
     for (uint64_t r = 0; r < spi.rows(); ++r) {
-      if (spi.text_not_null(r, 0) != "string") {
-        throw Error(sqlstate::kInvalidParameterValue,
-                    "option \"" + o.key + "\" must be an array of strings");
-      }
-      o.values.push_back(spi.text_not_null(r, 1));
+      o.all_strings = o.all_strings && spi.text_not_null(r, 0) == "string";
+      o.values.push_back(spi.text(r, 1).value_or("null"));
     }
   }
   return out;
@@ -64,7 +61,7 @@ std::string option_string(const JsonOption& option) {
 }
 
 std::vector<std::string> option_strings(const JsonOption& option) {
-  if (option.type != "array") {
+  if (option.type != "array" || !option.all_strings) {
     throw Error(sqlstate::kInvalidParameterValue,
                 "option \"" + option.key + "\" must be an array of strings, got " + option.text);
   }
@@ -76,4 +73,4 @@ void unknown_option(const JsonOption& option, const char* known) {
               std::string("Options are ") + known + ".");
 }
 
-}  // namespace pgfast::indexes
+}  // namespace pgfast::pg

@@ -1,4 +1,5 @@
-// Reading a jsonb `options` argument: its keys with their JSON type and value, through SPI.
+// Reading a jsonb `options` argument (every pgfast function takes one): its keys with their JSON
+// type and value, through SPI.
 #pragma once
 
 #include <string>
@@ -7,17 +8,18 @@
 #include "pg/postgres.hpp"
 #include "pg/spi.hpp"
 
-namespace pgfast::indexes {
+namespace pgfast::pg {
 
 struct JsonOption {
   std::string key;
   std::string type;                 // jsonb_typeof: string, number, boolean, array, object, null
   std::string text;                 // value #>> '{}' ("null" for JSON null)
   std::vector<std::string> values;  // an array's elements as text
+  bool all_strings = true;          // every element of the array is a JSON string
 };
 
 // The options object's entries, sorted by key. NULL: none. Errors 22023 unless a JSON object.
-std::vector<JsonOption> read_options(pg::SpiSession& spi, FunctionCallInfo fcinfo, int n);
+std::vector<JsonOption> read_options(SpiSession& spi, FunctionCallInfo fcinfo, int n);
 
 // Helpers that check one entry's type (22023 naming the option otherwise).
 bool option_bool(const JsonOption& option);
@@ -25,4 +27,4 @@ std::string option_string(const JsonOption& option);
 std::vector<std::string> option_strings(const JsonOption& option);  // array of strings
 [[noreturn]] void unknown_option(const JsonOption& option, const char* known);
 
-}  // namespace pgfast::indexes
+}  // namespace pgfast::pg

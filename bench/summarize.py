@@ -91,7 +91,27 @@ def cache(data):
                 data["db_p50_us"], "us", data["db_p50_us"] / data["hit_p50_us"], None, "lower")]
 
 
-EXTRACTORS = {"cache.json": cache, "limiter.json": limiter, "bulk.json": bulk, "paging.json": paging, "slowlog_overhead.json": slowlog_overhead,
+def fts(data):
+    lat = data["latency_ms"]
+    out = []
+    for term in ("zebrafish", "common"):
+        base = lat.get(f"{term}, seq scan baseline")
+        label = "rare term" if term == "zebrafish" else "common term"
+        for mode in ("expression", "generated column"):
+            for page in ("first page", "deep page"):
+                v = lat.get(f"{term}, {mode}, {page}")
+                if v and base:
+                    out.append(row("fts", f"fts_search {label}, {mode}, {page} vs sequential @@ (ms)",
+                                   v, base, "ms", base / v, None, "lower"))
+    b = data.get("build", {})
+    if "blocking" in b and "concurrent" in b and b["blocking"]["writes_per_s"] > 0:
+        out.append(row("fts", "writes/s during FTS index build: concurrent vs blocking",
+                       b["concurrent"]["writes_per_s"], b["blocking"]["writes_per_s"], "writes/s",
+                       b["concurrent"]["writes_per_s"] / b["blocking"]["writes_per_s"]))
+    return out
+
+
+EXTRACTORS = {"fts.json": fts, "cache.json": cache, "limiter.json": limiter, "bulk.json": bulk, "paging.json": paging, "slowlog_overhead.json": slowlog_overhead,
               "slowlog_instructions.json": slowlog_instructions}
 SKIP = {"bench.json", "demo.json"}
 

@@ -60,8 +60,11 @@ void save_config(pg::SpiSession& spi, const FtsConfig& config, const std::vector
   spi.execute(
       "INSERT INTO pgfast.fts_config AS f (relation, index_name, config, columns, weights, "
       "document, generated_column) VALUES ($1::pg_catalog.regclass, $2, "
-      "$3::pg_catalog.regconfig, $4::text[], NULLIF(pg_catalog.regexp_split_to_array($5, ''), "
-      "'{}')::\"char\"[], $6, NULLIF($7, '')) ON CONFLICT (relation) DO UPDATE SET "
+      "$3::pg_catalog.regconfig, $4::pg_catalog.text[], "
+      "CASE WHEN $5 OPERATOR(pg_catalog.=) ''::pg_catalog.text THEN NULL "
+      "ELSE pg_catalog.regexp_split_to_array($5, '')::pg_catalog.\"char\"[] END, $6, "
+      "CASE WHEN $7 OPERATOR(pg_catalog.=) ''::pg_catalog.text THEN NULL ELSE $7 END) "
+      "ON CONFLICT (relation) DO UPDATE SET "
       "index_name = EXCLUDED.index_name, config = EXCLUDED.config, columns = EXCLUDED.columns, "
       "weights = EXCLUDED.weights, document = EXCLUDED.document, "
       "generated_column = EXCLUDED.generated_column",

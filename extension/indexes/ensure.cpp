@@ -34,7 +34,9 @@ std::vector<PendingJob> pending_jobs(pg::SpiSession& spi, Oid relation) {
   args.add(OIDOID, ObjectIdGetDatum(relation));
   spi.execute(
       "SELECT index_name, definition FROM pgfast.index_job "
-      "WHERE relation = $1 AND state IN ('queued', 'running') ORDER BY job_id",
+      "WHERE relation OPERATOR(pg_catalog.=) $1 "
+      "AND state OPERATOR(pg_catalog.=) ANY ('{queued,running}'::pg_catalog.text[]) "
+      "ORDER BY job_id",
       args, false);
   std::vector<PendingJob> jobs;
   for (uint64_t r = 0; r < spi.rows(); ++r) {

@@ -104,7 +104,7 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo) {
       args.add(OIDOID, ObjectIdGetDatum(caller));
       spi.execute(
           "SELECT state, xmin, pg_catalog.pg_has_role($2, requested_by, 'MEMBER') "
-          "FROM pgfast.index_job WHERE job_id = $1",
+          "FROM pgfast.index_job WHERE job_id OPERATOR(pg_catalog.=) $1",
           args, false);
       if (spi.rows() == 0) {
         throw Error(sqlstate::kInvalidParameterValue,

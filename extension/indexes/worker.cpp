@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/sql_text.hpp"
 #include "pg/guard.hpp"
+#include "pg/run_as_owner.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {
@@ -214,9 +215,11 @@ std::string drop_invalid_index(const std::string& schema, const std::string& nam
     args.add_text(schema);
     args.add_text(name);
     spi.execute(
-        "SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = $1 AND c.relname = $2 AND NOT i.indisvalid",
+        "SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c "
+        "ON c.oid OPERATOR(pg_catalog.=) i.indexrelid JOIN pg_catalog.pg_namespace n "
+        "ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+        "WHERE n.nspname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
+        "AND c.relname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND NOT i.indisvalid",
         args, true);
     invalid = spi.rows() > 0;
   });
@@ -281,8 +284,9 @@ void finish_job(int64_t id, bool done, const std::string& error) {
     args.add_text(done ? "done" : "failed");
     args.add_text(error);
     spi.execute(
-        "UPDATE pgfast.index_job SET state = $2, error = NULLIF($3, ''), "
-        "finished_at = pg_catalog.clock_timestamp() WHERE job_id = $1",
+        "UPDATE pgfast.index_job SET state = $2, error = CASE WHEN $3 OPERATOR(pg_catalog.=) "
+        "''::pg_catalog.text THEN NULL ELSE $3 END, finished_at = pg_catalog.clock_timestamp() "
+        "WHERE job_id OPERATOR(pg_catalog.=) $1",
         args, false);
   });
 }
@@ -293,9 +297,9 @@ void fail_interrupted_jobs() {
   in_transaction([&](pg::SpiSession& spi) {
     spi.execute(
         "SELECT j.job_id, n.nspname, j.index_name FROM pgfast.index_job j "
-        "LEFT JOIN pg_catalog.pg_class c ON c.oid = j.relation "
-        "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE j.state = 'running'",
+        "LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) j.relation "
+        "LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+        "WHERE j.state OPERATOR(pg_catalog.=) 'running'::pg_catalog.text",
         false);
     for (uint64_t r = 0; r < spi.rows(); ++r) {
       Job job;
@@ -318,9 +322,11 @@ bool claim_next_job(Job& job) {
     spi.execute(
         "UPDATE pgfast.index_job j SET state = 'running', started_at = "
         "pg_catalog.clock_timestamp() "
-        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.oid = j.relation AND j.job_id = (SELECT job_id FROM pgfast.index_job "
-        "WHERE state = 'queued' ORDER BY job_id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+        "WHERE c.oid OPERATOR(pg_catalog.=) j.relation AND j.job_id OPERATOR(pg_catalog.=) "
+        "(SELECT job_id FROM pgfast.index_job WHERE state OPERATOR(pg_catalog.=) "
+        "'queued'::pg_catalog.text ORDER BY job_id LIMIT 1 FOR UPDATE SKIP LOCKED) "
         "RETURNING j.job_id, j.requested_by, j.definition, n.nspname, j.index_name",
         false);
     if (spi.rows() == 0) return;
@@ -336,8 +342,9 @@ bool claim_next_job(Job& job) {
     in_transaction([&](pg::SpiSession& spi) {
       spi.execute(
           "UPDATE pgfast.index_job j SET state = 'failed', error = 'the table no longer exists', "
-          "finished_at = pg_catalog.clock_timestamp() WHERE state = 'queued' AND NOT EXISTS "
-          "(SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = j.relation)",
+          "finished_at = pg_catalog.clock_timestamp() WHERE state OPERATOR(pg_catalog.=) "
+          "'queued'::pg_catalog.text AND NOT EXISTS "
+          "(SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) j.relation)",
           false);
     });
   }
@@ -409,6 +416,10 @@ bool sole_database_worker() {
 }
 
 void database_loop() {
+  // This worker is the bootstrap superuser: no name in its SQL may resolve through a search_path
+  // someone else chose (ALTER DATABASE/ROLE ... SET search_path), which would run their operator
+  // `=` as superuser. PGC_S_OVERRIDE wins over every per-database and per-role setting.
+  pg::call([] { SetConfigOption("search_path", pg::kSafeSearchPath, PGC_SUSET, PGC_S_OVERRIDE); });
   if (!has_job_table()) return;
   if (!sole_database_worker()) return;
   pg::call([] { pgstat_report_appname("pgfast index jobs"); });

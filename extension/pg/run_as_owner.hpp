@@ -1,12 +1,21 @@
-// Runs a scope as the bootstrap superuser (SECURITY_LOCAL_USERID_CHANGE, as SECURITY DEFINER
-// functions and foreign-key checks do), for pgfast's own tables that no ordinary role may touch.
-// The caller's user and security context come back on scope exit; if an error aborts the
-// transaction first, the transaction abort restores them as well.
+// Runs a scope as the bootstrap superuser, for pgfast's own tables that no ordinary role may touch,
+// the way PostgreSQL runs index expressions and maintenance commands as a table's owner:
+//  * SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION (no SET ROLE, no temp objects,
+//    nothing that outlives the scope);
+//  * a GUC nest level with search_path = 'pg_catalog, pg_temp', so no name in the SQL run inside
+//    the scope resolves through the caller's search_path (a caller's operator `=` would otherwise
+//    run as superuser). SQL run here must still qualify every function, operator and type.
+// On scope exit (also while an exception unwinds) the GUC level is rolled back and the caller's
+// user and security context come back; if an error aborts the transaction first, the transaction
+// abort restores them as well.
 #pragma once
 
 #include "pg/postgres.hpp"
 
 namespace pgfast::pg {
+
+// The search_path every elevated or background statement of pgfast runs with.
+inline constexpr const char* kSafeSearchPath = "pg_catalog, pg_temp";
 
 class RunAsOwner {
  public:
@@ -16,8 +25,11 @@ class RunAsOwner {
   RunAsOwner& operator=(const RunAsOwner&) = delete;
 
  private:
+  void restore() noexcept;
+
   Oid saved_user_;
   int saved_context_;
+  int nest_level_;
 };
 
 }  // namespace pgfast::pg

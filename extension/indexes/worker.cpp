@@ -15,7 +15,9 @@ extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -25,6 +27,8 @@ extern "C" {
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "storage/procarray.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -36,6 +40,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/portal.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 PGDLLEXPORT void pgfast_index_launcher_main(Datum arg);
 PGDLLEXPORT void pgfast_index_database_main(Datum arg);
@@ -54,17 +59,28 @@ enum SlotState : int { kSlotPending = 0, kSlotDone = 1, kSlotFailed = 2 };
 // One build handed from a database worker to its build worker.
 struct BuildSlot {
   bool in_use;
+  pid_t owner_pid;    // the database worker that claimed it
+  uint64 generation;  // bumped at each claim: a build worker orphaned by its database worker
+                      // never writes into the slot's next use
   Oid database;
   Oid role;
+  Oid relation;
   int state;
   char definition[kMaxJobDefinition];
-  char schema[NAMEDATALEN];
   char index_name[NAMEDATALEN];
   char error[2048];
 };
 
+// The database worker of a database (one at a time per database), freed when it exits.
+struct DatabaseWorker {
+  Oid database;
+  pid_t pid;
+};
+
 struct Shared {
   slock_t mutex;
+  uint64 generation;
+  DatabaseWorker database_workers[kSlots];
   Latch* launcher_latch;
   bool check_all;
   int wanted_count;
@@ -206,40 +222,85 @@ void in_transaction(Body&& body) {
   });
 }
 
-// Drops `schema.name` if it is an INVALID index (what a failed concurrent build leaves).
-// Returns an error text when that fails, else empty.
-std::string drop_invalid_index(const std::string& schema, const std::string& name) {
-  bool invalid = false;
-  in_transaction([&](pg::SpiSession& spi) {
-    pg::SpiArgs args;
-    args.add_text(schema);
-    args.add_text(name);
-    spi.execute(
-        "SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c "
-        "ON c.oid OPERATOR(pg_catalog.=) i.indexrelid JOIN pg_catalog.pg_namespace n "
-        "ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
-        "WHERE n.nspname OPERATOR(pg_catalog.=) $1::pg_catalog.name "
-        "AND c.relname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND NOT i.indisvalid",
-        args, true);
-    invalid = spi.rows() > 0;
+// Plain PostgreSQL calls (pg::call). Drops the index `name` of `relation` if it is INVALID (what a
+// failed concurrent build leaves), checked and dropped in one transaction, by OID. The table's
+// SHARE UPDATE EXCLUSIVE lock comes first: a CREATE INDEX CONCURRENTLY still running on the table
+// holds it until it ends, so an index being built is never taken for a leftover. Returns whether
+// it dropped one and whether the index is there and valid.
+struct LeftoverCheck {
+  bool dropped;
+  bool valid;
+};
+
+// `work` outlives the transactions index_drop commits internally; the caller deletes it.
+LeftoverCheck drop_leftover_in_transaction(Oid relation, const char* name, MemoryContext work) {
+  LeftoverCheck result{false, false};
+  SetCurrentStatementStartTimestamp();
+  StartTransactionCommand();
+  PushActiveSnapshot(GetTransactionSnapshot());
+  if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relation))) {
+    LockRelationOid(relation, ShareUpdateExclusiveLock);
+    Oid namespace_oid = get_rel_namespace(relation);
+    Oid index = OidIsValid(namespace_oid) ? get_relname_relid(name, namespace_oid) : InvalidOid;
+    if (OidIsValid(index)) {
+      LockRelationOid(index, ShareUpdateExclusiveLock);
+      HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+      bool leftover = false;
+      if (HeapTupleIsValid(tuple)) {
+        auto* form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
+        leftover = form->indrelid == relation && !form->indisvalid;
+        result.valid = form->indrelid == relation && form->indisvalid;
+        ReleaseSysCache(tuple);
+      }
+      if (leftover) {
+        // DROP INDEX CONCURRENTLY's own path: index_drop commits internally (and pops the
+        // active snapshot).
+        // performMultipleDeletions, not performDeletion: only it passes the flag on to the
+        // deletion lock (SHARE UPDATE EXCLUSIVE; ACCESS EXCLUSIVE would assign an xid).
+        ObjectAddress object;
+        ObjectAddressSet(object, RelationRelationId, index);
+        (void)MemoryContextSwitchTo(work);  // the current one is freed by index_drop's commit
+        ObjectAddresses* objects = new_object_addresses();
+        add_exact_object_address(&object, objects);
+        performMultipleDeletions(objects, DROP_RESTRICT, PERFORM_DELETION_CONCURRENTLY);
+        MemoryContextSwitchTo(CurTransactionContext);
+        result.dropped = true;
+      }
+    }
+  }
+  if (ActiveSnapshotSet()) PopActiveSnapshot();
+  CommitTransactionCommand();
+  return result;
+}
+
+// Drops the INVALID index `name` of `relation` if there is one. Returns an error text when that
+// fails, else empty.
+std::string drop_invalid_index(Oid relation, const std::string& name, bool* valid = nullptr) {
+  const char* n = name.c_str();
+  MemoryContext work = pg::call([] {
+    return AllocSetContextCreate(TopMemoryContext, "pgfast drop leftover", ALLOCSET_SMALL_SIZES);
   });
-  if (!invalid) return {};
-  std::string sql = "DROP INDEX CONCURRENTLY IF EXISTS " + quote_qualified(schema, name);
-  const char* text = sql.c_str();
+  std::string error;
   try {
-    pg::call([text] { execute_top_level(text); });
+    LeftoverCheck check =
+        pg::call([relation, n, work] { return drop_leftover_in_transaction(relation, n, work); });
+    if (valid != nullptr) *valid = check.valid;
   } catch (const Error& e) {
     abort_transaction();
-    return "; dropping the invalid index failed: " + error_text(e);
+    error = "; dropping the invalid index failed: " + error_text(e);
   }
-  return {};
+  pg::call([work] { MemoryContextDelete(work); });
+  return error;
 }
 
 // ---- build worker ------------------------------------------------------------------------------
 
 void run_build(BuildSlot* slot) {
+  SpinLockAcquire(&shared->mutex);
+  uint64 generation = slot->generation;
+  SpinLockRelease(&shared->mutex);
   std::string definition(slot->definition);
-  std::string schema(slot->schema);
+  Oid relation = slot->relation;
   std::string name(slot->index_name);
   pg::call([] { pgstat_report_appname("pgfast index build"); });
   const char* sql = definition.c_str();
@@ -249,11 +310,15 @@ void run_build(BuildSlot* slot) {
   } catch (const Error& e) {
     error = error_text(e);
     abort_transaction();
-    error += drop_invalid_index(schema, name);
+    error += drop_invalid_index(relation, name);
   }
+  char copy[sizeof(slot->error)];
+  snprintf(copy, sizeof(copy), "%s", error.c_str());
   SpinLockAcquire(&shared->mutex);
-  snprintf(slot->error, sizeof(slot->error), "%s", error.c_str());
-  slot->state = error.empty() ? kSlotDone : kSlotFailed;
+  if (slot->in_use && slot->generation == generation) {
+    memcpy(slot->error, copy, sizeof(copy));
+    slot->state = error.empty() ? kSlotDone : kSlotFailed;
+  }
   SpinLockRelease(&shared->mutex);
 }
 
@@ -262,8 +327,9 @@ void run_build(BuildSlot* slot) {
 struct Job {
   int64_t id = 0;
   Oid role = InvalidOid;
+  Oid relation = InvalidOid;
+  int worker_pid = 0;
   std::string definition;
-  std::string schema;
   std::string index_name;
 };
 
@@ -291,64 +357,98 @@ void finish_job(int64_t id, bool done, const std::string& error) {
   });
 }
 
-// Jobs a previous server run left `running`: their worker is gone.
+// Whether `pid` is a live backend of this database (a build worker an earlier database worker
+// started, still running after that database worker was terminated).
+bool backend_alive(int pid) {
+  if (pid <= 0) return false;
+  return pg::call([pid] {
+    PGPROC* proc = BackendPidGetProc(pid);
+    return proc != nullptr && proc->databaseId == MyDatabaseId;
+  });
+}
+
+// Jobs an earlier database worker left `running` (server restart, worker terminated): a build
+// worker still running is waited for first (its result is lost with the worker that started it),
+// then the job is failed and an INVALID leftover dropped.
 void fail_interrupted_jobs() {
   std::vector<Job> jobs;
   in_transaction([&](pg::SpiSession& spi) {
     spi.execute(
-        "SELECT j.job_id, n.nspname, j.index_name FROM pgfast.index_job j "
-        "LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) j.relation "
-        "LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
-        "WHERE j.state OPERATOR(pg_catalog.=) 'running'::pg_catalog.text",
+        "SELECT job_id, relation, index_name, COALESCE(worker_pid, 0) FROM pgfast.index_job "
+        "WHERE state OPERATOR(pg_catalog.=) 'running'::pg_catalog.text",
         false);
     for (uint64_t r = 0; r < spi.rows(); ++r) {
       Job job;
       job.id = std::stoll(spi.text_not_null(r, 0));
-      job.schema = spi.text(r, 1).value_or("");
+      job.relation = static_cast<Oid>(std::stoul(spi.text_not_null(r, 1)));
       job.index_name = spi.text_not_null(r, 2);
+      job.worker_pid = std::stoi(spi.text_not_null(r, 3));
       jobs.push_back(job);
     }
   });
   for (const Job& job : jobs) {
+    while (backend_alive(job.worker_pid)) {
+      pg::call([] {
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 200L,
+                        PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+      });
+    }
     std::string error = "the build was interrupted (server restart or worker exit)";
-    if (!job.schema.empty()) error += drop_invalid_index(job.schema, job.index_name);
+    bool valid = false;
+    error += drop_invalid_index(job.relation, job.index_name, &valid);
+    if (valid) error += "; the index exists and is valid";
     finish_job(job.id, false, error);
   }
 }
 
 bool claim_next_job(Job& job) {
-  bool found = false;
-  in_transaction([&](pg::SpiSession& spi) {
-    spi.execute(
-        "UPDATE pgfast.index_job j SET state = 'running', started_at = "
-        "pg_catalog.clock_timestamp() "
-        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-        "ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
-        "WHERE c.oid OPERATOR(pg_catalog.=) j.relation AND j.job_id OPERATOR(pg_catalog.=) "
-        "(SELECT job_id FROM pgfast.index_job WHERE state OPERATOR(pg_catalog.=) "
-        "'queued'::pg_catalog.text ORDER BY job_id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-        "RETURNING j.job_id, j.requested_by, j.definition, n.nspname, j.index_name",
-        false);
-    if (spi.rows() == 0) return;
-    found = true;
-    job.id = std::stoll(spi.text_not_null(0, 0));
-    job.role = static_cast<Oid>(std::stoul(spi.text_not_null(0, 1)));
-    job.definition = spi.text_not_null(0, 2);
-    job.schema = spi.text_not_null(0, 3);
-    job.index_name = spi.text_not_null(0, 4);
-  });
-  if (!found) {
-    // A queued job whose table was dropped: nothing to build.
+  for (;;) {
+    bool found = false;
     in_transaction([&](pg::SpiSession& spi) {
       spi.execute(
+          "UPDATE pgfast.index_job j SET state = 'running', started_at = "
+          "pg_catalog.clock_timestamp() "
+          "FROM pg_catalog.pg_class c "
+          "WHERE c.oid OPERATOR(pg_catalog.=) j.relation AND j.job_id OPERATOR(pg_catalog.=) "
+          "(SELECT job_id FROM pgfast.index_job WHERE state OPERATOR(pg_catalog.=) "
+          "'queued'::pg_catalog.text ORDER BY job_id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+          "RETURNING j.job_id, j.requested_by, j.definition, j.relation, j.index_name",
+          false);
+      if (spi.rows() == 0) return;
+      found = true;
+      job.id = std::stoll(spi.text_not_null(0, 0));
+      job.role = static_cast<Oid>(std::stoul(spi.text_not_null(0, 1)));
+      job.definition = spi.text_not_null(0, 2);
+      job.relation = static_cast<Oid>(std::stoul(spi.text_not_null(0, 3)));
+      job.index_name = spi.text_not_null(0, 4);
+    });
+    if (found) return true;
+    // The oldest queued job's table was dropped: fail such jobs, then look again (later jobs
+    // must not be stranded behind it).
+    uint64_t failed = 0;
+    in_transaction([&](pg::SpiSession& spi) {
+      failed = spi.execute(
           "UPDATE pgfast.index_job j SET state = 'failed', error = 'the table no longer exists', "
           "finished_at = pg_catalog.clock_timestamp() WHERE state OPERATOR(pg_catalog.=) "
           "'queued'::pg_catalog.text AND NOT EXISTS "
           "(SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) j.relation)",
           false);
     });
+    if (failed == 0) return false;
   }
-  return found;
+}
+
+void record_worker_pid(int64_t id, pid_t pid) {
+  in_transaction([&](pg::SpiSession& spi) {
+    pg::SpiArgs args;
+    args.add(INT8OID, Int64GetDatum(id));
+    args.add(INT4OID, Int32GetDatum(pid));
+    spi.execute(
+        "UPDATE pgfast.index_job SET worker_pid = $2 WHERE job_id OPERATOR(pg_catalog.=) $1", args,
+        false);
+  });
 }
 
 int claim_slot(const Job& job) {
@@ -359,11 +459,13 @@ int claim_slot(const Job& job) {
       chosen = i;
       BuildSlot* s = &shared->slots[i];
       s->in_use = true;
+      s->owner_pid = MyProcPid;
+      s->generation = ++shared->generation;
       s->database = MyDatabaseId;
       s->role = job.role;
+      s->relation = job.relation;
       s->state = kSlotPending;
       snprintf(s->definition, sizeof(s->definition), "%s", job.definition.c_str());
-      snprintf(s->schema, sizeof(s->schema), "%s", job.schema.c_str());
       snprintf(s->index_name, sizeof(s->index_name), "%s", job.index_name.c_str());
       s->error[0] = '\0';
     }
@@ -381,18 +483,25 @@ std::string run_job(const Job& job) {
   fill_worker(worker, "pgfast_index_build_main", "pgfast index build", Int32GetDatum(slot));
   worker.bgw_notify_pid = MyProcPid;
   BackgroundWorkerHandle* handle = nullptr;
-  bool started = pg::call([&worker, &handle] {
+  pid_t pid = 0;
+  bool started = pg::call([&worker, &handle, &pid] {
     if (!RegisterDynamicBackgroundWorker(&worker, &handle)) return false;
-    pid_t pid;
     return WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED;
   });
-  if (started) pg::call([handle] { (void)WaitForBackgroundWorkerShutdown(handle); });
+  if (started) {
+    record_worker_pid(job.id, pid);
+    pg::call([handle] { (void)WaitForBackgroundWorkerShutdown(handle); });
+  }
+  // No allocation under the spinlock: the error is copied into a fixed buffer first.
+  char error_copy[sizeof(BuildSlot::error)];
   SpinLockAcquire(&shared->mutex);
   BuildSlot* s = &shared->slots[slot];
   int state = s->state;
-  std::string error = s->error;
+  memcpy(error_copy, s->error, sizeof(error_copy));
   s->in_use = false;
   SpinLockRelease(&shared->mutex);
+  error_copy[sizeof(error_copy) - 1] = '\0';
+  std::string error = error_copy;
   if (state == kSlotDone) return {};
   if (state == kSlotFailed) return error.empty() ? "failed" : error;
   // The build worker never ran the job (could not start, or could not connect as the role).
@@ -400,19 +509,49 @@ std::string run_job(const Job& job) {
       started ? "the build worker exited before finishing (could the role connect? see the server "
                 "log)"
               : "could not start a build worker (max_worker_processes?)";
-  return message + drop_invalid_index(job.schema, job.index_name);
+  return message + drop_invalid_index(job.relation, job.index_name);
+}
+
+// Plain C: runs at this database worker's exit (normal, error or SIGTERM), so neither its build
+// slots nor its database's entry stay taken.
+void release_shared_entries(int, Datum) {
+  if (shared == nullptr) return;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kSlots; ++i) {
+    if (shared->slots[i].in_use && shared->slots[i].owner_pid == MyProcPid) {
+      shared->slots[i].in_use = false;
+    }
+    if (shared->database_workers[i].pid == MyProcPid) {
+      shared->database_workers[i].pid = 0;
+      shared->database_workers[i].database = InvalidOid;
+    }
+  }
+  SpinLockRelease(&shared->mutex);
 }
 
 // One database worker per database, even when a restarted launcher has lost track of one still
-// running: a session-level advisory lock, held until this worker exits.
+// running: an entry in shared memory, freed when the worker exits (no advisory lock, which any
+// role could take first to stop the builds).
 bool sole_database_worker() {
-  bool locked = false;
-  in_transaction([&](pg::SpiSession& spi) {
-    spi.execute("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext('pgfast index jobs'))",
-                false);
-    locked = spi.text_not_null(0, 0) == "t";
-  });
-  return locked;
+  pg::call([] { before_shmem_exit(release_shared_entries, 0); });
+  bool claimed = false;
+  SpinLockAcquire(&shared->mutex);
+  int free_entry = -1;
+  bool taken = false;
+  for (int i = 0; i < kSlots; ++i) {
+    if (shared->database_workers[i].pid == 0) {
+      if (free_entry < 0) free_entry = i;
+    } else if (shared->database_workers[i].database == MyDatabaseId) {
+      taken = true;
+    }
+  }
+  if (!taken && free_entry >= 0) {
+    shared->database_workers[free_entry].database = MyDatabaseId;
+    shared->database_workers[free_entry].pid = MyProcPid;
+    claimed = true;
+  }
+  SpinLockRelease(&shared->mutex);
+  return claimed;
 }
 
 void database_loop() {

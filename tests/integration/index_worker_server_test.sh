@@ -5,6 +5,7 @@
 #
 #   tests/integration/index_worker_server_test.sh <case>
 #   cases: restart_keeps_queued_job worker_checks_role launcher_restarts killed_build
+#          orphaned_build leaked_slots stranded_jobs
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 case_name=${1:?case name}
@@ -108,6 +109,79 @@ killed_build)
   q -c "SELECT pgfast.ensure_index('big', '{id}', '{\"concurrently\": true}')" >/dev/null
   expect_eq "$(q -c "SELECT pgfast.wait_index_job(max(job_id), 60000) FROM pgfast.index_jobs")" "done" \
     "the next job runs"
+  ;;
+
+orphaned_build)
+  # The database worker is terminated while its build worker builds: the next database worker
+  # waits for that build instead of dropping the index it is building, and frees the build slot.
+  if [ -z "$inside" ]; then with_server ""; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 3)::text) AS h FROM generate_series(1, 600000) g"
+  q -c "CREATE TABLE small AS SELECT g AS id FROM generate_series(1, 100) g"
+  q -c "SELECT pgfast.ensure_index('big', '{h}', '{\"concurrently\": true}')" >/dev/null
+  wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgfast index build'" "1" \
+    "build worker running"
+  q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'pgfast index jobs'" >/dev/null
+  q -c "SELECT pgfast.ensure_index('small', '{id}', '{\"concurrently\": true}')" >/dev/null
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(max(job_id), 120000) FROM pgfast.index_jobs")" "done" \
+    "the next job runs"
+  expect_eq "$(q -c "SELECT state FROM pgfast.index_jobs WHERE index_name = 'big_h_idx'")" "failed" \
+    "the orphaned job is failed"
+  expect_eq "$(q -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_h_idx'::regclass")" "t" \
+    "the index the orphaned build finished is kept"
+  expect_eq "$(q -c "SELECT error FROM pgfast.index_jobs WHERE index_name = 'big_h_idx'")" \
+    "the build was interrupted (server restart or worker exit); the index exists and is valid" \
+    "no drop attempted on the index being built"
+  ;;
+
+leaked_slots)
+  # Nine database workers terminated mid-build: no build slot stays taken (there are eight).
+  if [ -z "$inside" ]; then with_server ""; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 3)::text) AS h FROM generate_series(1, 600000) g"
+  q -c "CREATE TABLE small AS SELECT g AS id FROM generate_series(1, 100) g"
+  for i in 1 2 3 4 5 6 7 8 9; do
+    q -c "SELECT pgfast.ensure_index('big', '{\"(h || ''$i'')\"}', '{\"concurrently\": true}')" >/dev/null
+    wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgfast index build'" "1" \
+      "build worker $i running"
+    q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'pgfast index jobs'" >/dev/null
+    q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'pgfast index build'" >/dev/null
+    wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'pgfast index %' AND backend_type <> 'pgfast index launcher'" "0" \
+      "workers $i gone"
+  done
+  q -c "SELECT pgfast.ensure_index('small', '{id}', '{\"concurrently\": true}')" >/dev/null
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(max(job_id), 60000) FROM pgfast.index_jobs")" "done" \
+    "a build slot is free: $(q -c "SELECT error FROM pgfast.index_jobs ORDER BY job_id DESC LIMIT 1")"
+  expect_eq "$(q -c "SELECT count(*) FROM pg_index WHERE indrelid = 'big'::regclass")" "0" \
+    "the INVALID leftovers were dropped: $(q -c "SELECT job_id, state, error FROM pgfast.index_jobs")"
+  ;;
+
+stranded_jobs)
+  # A queued job whose table was dropped does not strand the jobs after it, and a role holding
+  # the old well-known advisory lock key does not stop the builds.
+  if [ -z "$inside" ]; then with_server "pgfast.index_worker_paused = on"; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE TABLE gone AS SELECT g AS id FROM generate_series(1, 100) g"
+  q -c "CREATE TABLE kept AS SELECT g AS id FROM generate_series(1, 100) g"
+  q -c "SELECT pgfast.ensure_index('gone', '{id}', '{\"concurrently\": true}')" >/dev/null
+  q -c "SELECT pgfast.ensure_index('kept', '{id}', '{\"concurrently\": true}')" >/dev/null
+  q -c "DROP TABLE gone"
+  q -c "CREATE ROLE squatter LOGIN"
+  # An idle session (no snapshot, which the concurrent build would wait for) holding the lock.
+  fifo="$PGFAST_SERVICES_DIR/squatter.fifo"
+  mkfifo "$fifo"
+  psql -X -qAt -U squatter <"$fifo" >/dev/null 2>&1 &
+  squatter=$!
+  exec 9>"$fifo"
+  echo "SELECT pg_advisory_lock(hashtext('pgfast index jobs'));" >&9
+  wait_for "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" "1" "lock held"
+  q -c "ALTER SYSTEM SET pgfast.index_worker_paused = off" -c "SELECT pg_reload_conf()" >/dev/null
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs WHERE index_name = 'kept_id_idx'")" \
+    "done" "the job after the dropped table's job runs"
+  expect_eq "$(q -c "SELECT error FROM pgfast.index_job WHERE index_name = 'gone_id_idx'")" \
+    "the table no longer exists" "the dropped table's job is failed"
+  exec 9>&-  # end of input: the squatter's psql exits
+  wait "$squatter" || true
   ;;
 
 *) fail "unknown case" ;;

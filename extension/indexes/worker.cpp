@@ -237,9 +237,13 @@ LeftoverCheck drop_leftover_in_transaction(Oid relation, const char* name, Memor
   LeftoverCheck result{false, false};
   SetCurrentStatementStartTimestamp();
   StartTransactionCommand();
+  bool exists = SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relation));
+  // No snapshot (not even the catalog's) while waiting for the lock: the build holding it waits
+  // for older snapshots, which would be a deadlock.
+  InvalidateCatalogSnapshot();
+  if (exists) LockRelationOid(relation, ShareUpdateExclusiveLock);
   PushActiveSnapshot(GetTransactionSnapshot());
-  if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relation))) {
-    LockRelationOid(relation, ShareUpdateExclusiveLock);
+  if (exists && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relation))) {
     Oid namespace_oid = get_rel_namespace(relation);
     Oid index = OidIsValid(namespace_oid) ? get_relname_relid(name, namespace_oid) : InvalidOid;
     if (OidIsValid(index)) {

@@ -341,7 +341,7 @@ AS $$
     SELECT idx.*,
            (NOT enforces AND NOT invalid AND scans = 0) AS unused,
            CASE WHEN NOT invalid THEN pgfast._index_duplicate_of(indexrelid) END AS duplicate_of,
-           CASE WHEN method = 'gin' THEN pgfast._gin_pending_pages(indexrelid) END AS gin_pending_pages,
+           CASE WHEN method = 'gin' AND NOT invalid THEN pgfast._gin_pending_pages(indexrelid) END AS gin_pending_pages,
            -- B-tree: what the live tuples would need at the default fillfactor (90%), 12 bytes of
            -- tuple header and line pointer each, plus the metapage; the rest counts as bloat.
            CASE WHEN method = 'btree' AND reltuples >= 0 AND key_width IS NOT NULL THEN

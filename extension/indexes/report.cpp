@@ -35,11 +35,12 @@ bool readable_index(Oid index) {
   });
 }
 
-// -1 when `index` is not a GIN index. Plain PostgreSQL calls.
+// -1 when `index` is not a GIN index, or has no metapage yet (CREATE INDEX CONCURRENTLY creates
+// the index empty and builds it later). Plain PostgreSQL calls.
 int64 pending_pages(Oid index_oid) {
   Relation index = relation_open(index_oid, AccessShareLock);
   int64 pages = -1;
-  if (index->rd_rel->relam == GIN_AM_OID) {
+  if (index->rd_rel->relam == GIN_AM_OID && RelationGetNumberOfBlocks(index) > 0) {
     Buffer buffer = ReadBuffer(index, GIN_METAPAGE_BLKNO);
     LockBuffer(buffer, BUFFER_LOCK_SHARE);
     pages = GinPageGetMeta(BufferGetPage(buffer))->nPendingPages;

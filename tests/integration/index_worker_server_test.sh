@@ -5,7 +5,7 @@
 #
 #   tests/integration/index_worker_server_test.sh <case>
 #   cases: restart_keeps_queued_job worker_checks_role launcher_restarts killed_build
-#          orphaned_build leaked_slots stranded_jobs
+#          orphaned_build leaked_slots stranded_jobs gin_report_during_build
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 case_name=${1:?case name}
@@ -182,6 +182,32 @@ stranded_jobs)
     "the table no longer exists" "the dropped table's job is failed"
   exec 9>&-  # end of input: the squatter's psql exits
   wait "$squatter" || true
+  ;;
+
+gin_report_during_build)
+  # index_report while a concurrent GIN build waits for writers: its index has no block yet.
+  if [ -z "$inside" ]; then with_server ""; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE TABLE docs AS SELECT g AS id, 'word' || g AS body FROM generate_series(1, 1000) g"
+  fifo="$PGFAST_SERVICES_DIR/writer.fifo"
+  mkfifo "$fifo"
+  psql -X -qAt <"$fifo" >/dev/null 2>&1 &
+  writer=$!
+  exec 9>"$fifo"
+  echo "BEGIN; INSERT INTO docs VALUES (0, 'open');" >&9   # a writer the build must wait for
+  wait_for "SELECT count(*) FROM pg_locks WHERE relation = 'docs'::regclass AND mode = 'RowExclusiveLock' AND granted" \
+    "1" "writer holds its lock"
+  q -c "SELECT pgfast.ensure_index('docs', '{\"to_tsvector(''simple''::regconfig, body)\"}', '{\"method\": \"gin\", \"concurrently\": true}')" >/dev/null
+  wait_for "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'docs'::regclass AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin')" \
+    "1" "the build created its (empty, invalid) index"
+  expect_eq "$(q -c "SELECT invalid, gin_pending_pages IS NULL FROM pgfast.index_report('docs') WHERE method = 'gin'")" \
+    "t|t" "the report works and shows no pending pages for the index being built"
+  echo "COMMIT;" >&9
+  exec 9>&-
+  wait "$writer" || true
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "done" "build done"
+  expect_eq "$(q -c "SELECT invalid, gin_pending_pages FROM pgfast.index_report('docs') WHERE method = 'gin'")" \
+    "f|0" "the built index is reported"
   ;;
 
 *) fail "unknown case" ;;

@@ -265,6 +265,11 @@ CREATE FUNCTION pgfast.wait_index_job(job_id bigint, timeout_ms int DEFAULT 6000
   LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION pgfast.wait_index_job(bigint, int) IS
   'Waits until a background index build is done or failed (or the timeout passes); returns its state';
+CREATE PROCEDURE pgfast.wait_index_job(job_id bigint, timeout_ms int, INOUT state text)
+  AS 'MODULE_PATHNAME', 'pgfast_wait_index_job_procedure'
+  LANGUAGE C;
+COMMENT ON PROCEDURE pgfast.wait_index_job(bigint, int, text) IS
+  'CALL form of wait_index_job: commits between polls (holds no snapshot); state: done, failed or the current state';
 
 -- Full-text search (docs/indexes.md)
 CREATE TABLE pgfast.fts_config (

@@ -115,7 +115,8 @@ SELECT pgfast.fts_index('notes', '{subject, content}', 'simple', NULL, '{"genera
 CREATE TABLE posts (id int PRIMARY KEY, body text);
 INSERT INTO posts SELECT g, 'post about topic ' || g FROM generate_series(1, 1000) g;
 SELECT pgfast.fts_index('posts', '{body}', options => '{"concurrently": true}');
-SELECT pgfast.wait_index_job(job_id) FROM pgfast.index_jobs WHERE index_name = 'posts_fts_idx';
+SELECT job_id AS job FROM pgfast.index_jobs WHERE index_name = 'posts_fts_idx' \gset
+SELECT pgfast.wait_index_job(:job);
 SELECT jsonb_array_length(pgfast.fts_search('posts', 'topic', 7) -> 'items') AS hits;
 
 -- 11. Bad input.

@@ -45,10 +45,12 @@ SELECT count(*) FROM evil.docs WHERE id = 7::int8;
 SELECT pgfast.ensure_index('evil.docs', '{title}');
 SELECT pgfast.ensure_index('evil.docs', '{body}', '{"concurrently": true}');
 SELECT pgfast.ensure_index('evil.docs', '{body}', '{"concurrently": true}');   -- pending: reused
-SELECT pgfast.wait_index_job(job_id) FROM pgfast.index_jobs WHERE index_name = 'docs_body_idx';
+SELECT job_id AS job FROM pgfast.index_jobs WHERE index_name = 'docs_body_idx' \gset
+SELECT pgfast.wait_index_job(:job);
 SELECT pgfast.fts_index('evil.docs', '{title, body}', 'english', '{A,B}');
 SELECT pgfast.fts_index('evil.docs', '{title, body}', 'simple', '{A,B}', '{"concurrently": true}');
-SELECT pgfast.wait_index_job(job_id) FROM pgfast.index_jobs WHERE index_name = 'docs_fts_idx1';
+SELECT job_id AS job FROM pgfast.index_jobs WHERE index_name = 'docs_fts_idx1' \gset
+SELECT pgfast.wait_index_job(:job);
 SELECT jsonb_array_length(pgfast.fts_search('evil.docs', 'fox', 5) -> 'items') AS hits;
 SELECT index_name, invalid FROM pgfast.index_report('evil.docs') ORDER BY 1;
 RESET search_path;

@@ -85,7 +85,8 @@ SELECT pgfast.ensure_index('docs', '{b, a}', '{"concurrently": true}');
 -- Asking again while it is queued names the same pending index.
 SELECT pgfast.ensure_index('docs', '{b, a}', '{"concurrently": true}');
 SELECT index_name, definition, state, error, requested_by FROM pgfast.index_jobs ORDER BY job_id;
-SELECT pgfast.wait_index_job(job_id) FROM pgfast.index_jobs WHERE index_name = 'docs_b_a_idx';
+SELECT job_id AS job FROM pgfast.index_jobs WHERE index_name = 'docs_b_a_idx' \gset
+SELECT pgfast.wait_index_job(:job);
 SELECT index_name, state, error IS NULL AS no_error, started_at >= queued_at AS started_after_queued,
        finished_at >= started_at AS finished_after_start
   FROM pgfast.index_jobs WHERE index_name = 'docs_b_a_idx';
@@ -93,14 +94,16 @@ SELECT index_name, valid FROM docs_indexes WHERE index_name = 'docs_b_a_idx';
 SELECT pgfast.ensure_index('docs', '{b, a}', '{"concurrently": true}');   -- now it exists
 -- A unique build that fails on duplicates: failed with the error, no INVALID index left.
 SELECT pgfast.ensure_index('docs', '{a}', '{"unique": true, "concurrently": true, "name": "docs_a_unique"}');
-SELECT pgfast.wait_index_job(job_id) FROM pgfast.index_jobs WHERE index_name = 'docs_a_unique';
+SELECT job_id AS job FROM pgfast.index_jobs WHERE index_name = 'docs_a_unique' \gset
+SELECT pgfast.wait_index_job(:job);
 SELECT state, error LIKE 'could not create unique index "docs_a_unique" (Key (a)=(%) is duplicated.)' AS error_says_why
   FROM pgfast.index_jobs WHERE index_name = 'docs_a_unique';
 SELECT count(*) AS leftovers FROM docs_indexes WHERE index_name = 'docs_a_unique' OR NOT valid;
 -- Waiting in the transaction that queued the job is an error (the build starts at commit).
 BEGIN;
 SELECT pgfast.ensure_index('docs', '{b, created_at}', '{"concurrently": true}');
-SELECT pgfast.wait_index_job(job_id) FROM pgfast.index_jobs WHERE index_name = 'docs_b_created_at_idx';
+SELECT job_id AS job FROM pgfast.index_jobs WHERE index_name = 'docs_b_created_at_idx' \gset
+SELECT pgfast.wait_index_job(:job);
 ROLLBACK;
 SELECT count(*) FROM pgfast.index_jobs WHERE index_name = 'docs_b_created_at_idx';
 BEGIN ISOLATION LEVEL REPEATABLE READ;

@@ -25,9 +25,11 @@ int SpiArgs::add_text(const std::string& value) {
   return add(TEXTOID, d);
 }
 
-SpiSession::SpiSession()
+SpiSession::SpiSession() : SpiSession(false) {}
+
+SpiSession::SpiSession(bool nonatomic)
     : uncaught_at_start_(std::uncaught_exceptions()), caller_context_(CurrentMemoryContext) {
-  int rc = call([] { return SPI_connect(); });
+  int rc = call([nonatomic] { return SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0); });
   if (rc != SPI_OK_CONNECT) {
     throw Error(sqlstate::kInternalError,
                 "SPI_connect failed: " + std::string(SPI_result_code_string(rc)));

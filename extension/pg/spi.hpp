@@ -41,6 +41,9 @@ class SpiArgs {
 class SpiSession {
  public:
   SpiSession();
+  // nonatomic: SPI_OPT_NONATOMIC, for procedures called by a top-level CALL that commit
+  // (SPI_commit) between statements.
+  explicit SpiSession(bool nonatomic);
   // Finishes SPI on the normal path. While an exception unwinds, SPI is left to the transaction
   // abort that follows (AtEOXact_SPI), as calling into it is unsafe then; only the caller's memory
   // context is put back (SPI_connect had switched to SPI's own).

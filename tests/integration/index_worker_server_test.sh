@@ -5,7 +5,7 @@
 #
 #   tests/integration/index_worker_server_test.sh <case>
 #   cases: restart_keeps_queued_job worker_checks_role launcher_restarts killed_build
-#          orphaned_build leaked_slots stranded_jobs gin_report_during_build
+#          orphaned_build leaked_slots stranded_jobs gin_report_during_build wait_forms
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 case_name=${1:?case name}
@@ -31,6 +31,9 @@ wait_for() {
   fail "$what: [$query] never returned [$expected] (last: $(q -c "$query" 2>&1 || true))"
 }
 
+# Waits for the job the query names (the call alone in its statement, as wait_index_job requires).
+wait_job() { q -c "SELECT pgfast.wait_index_job($(q -c "$1"), ${2:-60000})"; }
+
 inside=${2:-}
 
 case "$case_name" in
@@ -41,13 +44,13 @@ restart_keeps_queued_job)
   expect_eq "$(q -c "SELECT pgfast.ensure_index('items', '{h}', '{\"concurrently\": true}')")" \
     "items_h_idx" "name returned at once"
   # Paused: the job stays queued (wait_index_job with a timeout returns the current state).
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 500) FROM pgfast.index_jobs")" "queued" \
+  expect_eq "$(wait_job "SELECT job_id FROM pgfast.index_jobs" 500)" "queued" \
     "queued while paused"
   # Unpause in postgresql.auto.conf only, then restart: the job is a row and must survive.
   q -c "ALTER SYSTEM SET pgfast.index_worker_paused = off"
   as_postgres "$(pg_ctl_bin)" -D "$PGFAST_PG_DATA" -m fast -w stop >/dev/null
   as_postgres "$(pg_ctl_bin)" -D "$PGFAST_PG_DATA" -l "$PGFAST_PG_LOG" -w -t 60 start >/dev/null
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "done" \
+  expect_eq "$(wait_job "SELECT job_id FROM pgfast.index_jobs" 60000)" "done" \
     "the queued job ran after the restart"
   expect_eq "$(q -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_h_idx'::regclass")" "t" \
     "index valid"
@@ -66,14 +69,14 @@ worker_checks_role)
   # longer build on it, and PostgreSQL itself refuses.
   q -c "ALTER TABLE t OWNER TO other_owner"
   q -c "ALTER SYSTEM SET pgfast.index_worker_paused = off" -c "SELECT pg_reload_conf()" >/dev/null
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "failed" \
+  expect_eq "$(wait_job "SELECT job_id FROM pgfast.index_jobs" 60000)" "failed" \
     "the build as builder fails"
   expect_eq "$(q -c "SELECT error, requested_by FROM pgfast.index_jobs")" "must be owner of table t|builder" \
     "PostgreSQL's own privilege error, as the requesting role"
   expect_eq "$(q -c "SELECT count(*) FROM pg_class WHERE relname = 't_v_idx'")" "0" "nothing built"
   # The worker keeps running after the failure: the next job (by the new owner) is built.
   q -c "SET ROLE other_owner" -c "SELECT pgfast.ensure_index('t', '{v}', '{\"concurrently\": true}')" >/dev/null
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(max(job_id), 60000) FROM pgfast.index_jobs")" "done" \
+  expect_eq "$(wait_job "SELECT max(job_id) FROM pgfast.index_jobs" 60000)" "done" \
     "next job done: $(q -c "SELECT error FROM pgfast.index_jobs ORDER BY job_id DESC LIMIT 1")"
   ;;
 
@@ -88,7 +91,7 @@ launcher_restarts)
     "1" "launcher restarted by the postmaster (bgw_restart_time)"
   q -c "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g"
   q -c "SELECT pgfast.ensure_index('t', '{id}', '{\"concurrently\": true}')" >/dev/null
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "done" \
+  expect_eq "$(wait_job "SELECT job_id FROM pgfast.index_jobs" 60000)" "done" \
     "jobs run after the launcher restart"
   ;;
 
@@ -100,14 +103,14 @@ killed_build)
   wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgfast index build'" "1" \
     "build worker running"
   q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'pgfast index build'" >/dev/null
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "failed" \
+  expect_eq "$(wait_job "SELECT job_id FROM pgfast.index_jobs" 60000)" "failed" \
     "a killed build is failed"
   q -c "SELECT error FROM pgfast.index_jobs" | grep -q "exited before finishing" ||
     fail "error: $(q -c "SELECT error FROM pgfast.index_jobs")"
   expect_eq "$(q -c "SELECT count(*) FROM pg_index WHERE indrelid = 'big'::regclass")" "0" \
     "the INVALID index it left was dropped"
   q -c "SELECT pgfast.ensure_index('big', '{id}', '{\"concurrently\": true}')" >/dev/null
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(max(job_id), 60000) FROM pgfast.index_jobs")" "done" \
+  expect_eq "$(wait_job "SELECT max(job_id) FROM pgfast.index_jobs" 60000)" "done" \
     "the next job runs"
   ;;
 
@@ -123,7 +126,7 @@ orphaned_build)
     "build worker running"
   q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'pgfast index jobs'" >/dev/null
   q -c "SELECT pgfast.ensure_index('small', '{id}', '{\"concurrently\": true}')" >/dev/null
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(max(job_id), 120000) FROM pgfast.index_jobs")" "done" \
+  expect_eq "$(wait_job "SELECT max(job_id) FROM pgfast.index_jobs" 120000)" "done" \
     "the next job runs"
   expect_eq "$(q -c "SELECT state FROM pgfast.index_jobs WHERE index_name = 'big_h_idx'")" "failed" \
     "the orphaned job is failed"
@@ -150,7 +153,7 @@ leaked_slots)
       "workers $i gone"
   done
   q -c "SELECT pgfast.ensure_index('small', '{id}', '{\"concurrently\": true}')" >/dev/null
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(max(job_id), 60000) FROM pgfast.index_jobs")" "done" \
+  expect_eq "$(wait_job "SELECT max(job_id) FROM pgfast.index_jobs" 60000)" "done" \
     "a build slot is free: $(q -c "SELECT error FROM pgfast.index_jobs ORDER BY job_id DESC LIMIT 1")"
   expect_eq "$(q -c "SELECT count(*) FROM pg_index WHERE indrelid = 'big'::regclass")" "0" \
     "the INVALID leftovers were dropped: $(q -c "SELECT job_id, state, error FROM pgfast.index_jobs")"
@@ -176,7 +179,7 @@ stranded_jobs)
   echo "SELECT pg_advisory_lock(hashtext('pgfast index jobs'));" >&9
   wait_for "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" "1" "lock held"
   q -c "ALTER SYSTEM SET pgfast.index_worker_paused = off" -c "SELECT pg_reload_conf()" >/dev/null
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs WHERE index_name = 'kept_id_idx'")" \
+  expect_eq "$(wait_job "SELECT job_id FROM pgfast.index_jobs WHERE index_name = 'kept_id_idx'" 60000)" \
     "done" "the job after the dropped table's job runs"
   expect_eq "$(q -c "SELECT error FROM pgfast.index_job WHERE index_name = 'gone_id_idx'")" \
     "the table no longer exists" "the dropped table's job is failed"
@@ -205,9 +208,38 @@ gin_report_during_build)
   echo "COMMIT;" >&9
   exec 9>&-
   wait "$writer" || true
-  expect_eq "$(q -c "SELECT pgfast.wait_index_job(job_id, 60000) FROM pgfast.index_jobs")" "done" "build done"
+  expect_eq "$(wait_job "SELECT job_id FROM pgfast.index_jobs" 60000)" "done" "build done"
   expect_eq "$(q -c "SELECT invalid, gin_pending_pages FROM pgfast.index_report('docs') WHERE method = 'gin'")" \
     "f|0" "the built index is reported"
+  ;;
+
+wait_forms)
+  # wait_index_job never waits holding what the build waits for (DESIGN's function form alone in
+  # its statement, or the CALL form, which commits between polls).
+  if [ -z "$inside" ]; then with_server "pgfast.index_worker_paused = on"; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g"
+  q -c "SELECT pgfast.ensure_index('t', '{id}', '{\"concurrently\": true}')" >/dev/null
+  job=$(q -c "SELECT job_id FROM pgfast.index_jobs")
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job($job, 200)")" "queued" "the call alone may wait"
+  expect_eq "$(q -c "CALL pgfast.wait_index_job($job, 200, NULL)")" "queued" "CALL may wait"
+  refused() {  # $1: SQL; $2: expected message part
+    local out
+    out=$(psql -X -qAt -c "$1" 2>&1) && fail "not refused: $1 -> $out"
+    echo "$out" | grep -q "$2" || fail "refused with another error: $1 -> $out"
+  }
+  refused "SELECT pgfast.wait_index_job(job_id, 200) FROM pgfast.index_jobs" "would hold a snapshot"
+  refused "SELECT pgfast.wait_index_job($job, 200), (SELECT count(*) FROM t)" "would hold a snapshot"
+  refused "BEGIN; SELECT pgfast.wait_index_job($job, 200); COMMIT" "would hold a snapshot"
+  refused "DO \$\$ BEGIN PERFORM pgfast.wait_index_job($job, 200); END \$\$" "would hold a snapshot"
+  refused "BEGIN; LOCK TABLE t IN ROW EXCLUSIVE MODE; SELECT pgfast.wait_index_job($job, 200); COMMIT" \
+    "while holding a lock on its table"
+  refused "BEGIN; CALL pgfast.wait_index_job($job, 200, NULL); COMMIT" "inside a transaction block"
+  # A finished job is reported in any shape.
+  q -c "ALTER SYSTEM SET pgfast.index_worker_paused = off" -c "SELECT pg_reload_conf()" >/dev/null
+  expect_eq "$(q -c "CALL pgfast.wait_index_job($job, 60000, NULL)")" "done" "CALL waits for the build"
+  expect_eq "$(q -c "BEGIN" -c "SELECT pgfast.wait_index_job(job_id) FROM pgfast.index_jobs" -c "COMMIT")" \
+    "done" "finished: no wait, any shape"
   ;;
 
 *) fail "unknown case" ;;

@@ -50,6 +50,8 @@ std::string ensure_index(Connection& connection, const IndexSpec& spec);
 // The id of the newest background build job of the index named `index_name` (nullopt: none).
 std::optional<std::int64_t> index_job_id(Connection& connection, const std::string& index_name);
 // Waits for a background build; returns its state (done, failed; queued/running on timeout).
+// The connection must not be inside a transaction: the server refuses to wait while holding a
+// snapshot or lock the build waits for (55000), unless the job has already finished.
 std::string wait_index_job(Connection& connection, std::int64_t job_id, int timeout_ms = 600000);
 FtsPage fts_search(Connection& connection, const FtsSearchRequest& request);
 

@@ -235,7 +235,8 @@ CREATE TABLE pgfast.index_job (
   queued_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
   started_at timestamptz,
   finished_at timestamptz,
-  worker_pid int);  -- the build worker's pid while it runs (an orphaned build is waited for)
+  worker_pid int,  -- the build worker's pid while it runs (an orphaned build is waited for)
+  search_path text);  -- the requesting session's, for the names in the definition's expressions
 CREATE INDEX index_job_queued ON pgfast.index_job (job_id) WHERE state IN ('queued', 'running');
 REVOKE ALL ON pgfast.index_job FROM PUBLIC;
 REVOKE ALL ON SEQUENCE pgfast.index_job_job_id_seq FROM PUBLIC;

@@ -61,6 +61,34 @@ ALTER DATABASE :"DBNAME" RESET search_path;
 SELECT * FROM public.sec_superuser_calls;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'pgfast_sec_evil';
 
+-- The build worker resolves names as the session that queued the job did: its search_path
+-- (a function only on that path) and the table as it is called now (renamed before the build).
+CREATE SCHEMA names8;
+CREATE FUNCTION names8.norm(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(t) $$;
+CREATE TABLE names8.items (id int, body text);
+SET search_path = names8, public;
+BEGIN;
+SELECT pgfast.ensure_index('items', '{"norm(body)"}', '{"concurrently": true}');
+ALTER TABLE items RENAME TO items_renamed;
+COMMIT;
+RESET search_path;
+SELECT job_id AS job FROM pgfast.index_jobs WHERE index_name = 'items_norm_idx' \gset
+SELECT pgfast.wait_index_job(:job);
+SELECT error FROM pgfast.index_jobs WHERE job_id = :job;
+SELECT indexrelid::regclass, indrelid::regclass FROM pg_index WHERE indrelid = 'names8.items_renamed'::regclass;
+
+-- A text search configuration whose name needs quoting, with standard_conforming_strings off.
+CREATE TEXT SEARCH CONFIGURATION names8."we'i\rd" (COPY = pg_catalog.english);
+CREATE TABLE names8.notes (id int PRIMARY KEY, body text);
+INSERT INTO names8.notes VALUES (1, 'foxes jumped'), (2, 'nothing');
+SET standard_conforming_strings = off;
+SELECT pgfast.fts_index('names8.notes', '{body}', 'names8."we''i\\rd"');
+RESET standard_conforming_strings;
+SELECT config FROM pgfast.fts_config WHERE relation = 'names8.notes'::regclass;
+SELECT pgfast.fts_search('names8.notes', 'fox', 5, options => '{"headline": false}') -> 'items' -> 0 -> 'row' AS hit;
+DELETE FROM pgfast.fts_config WHERE relation = 'names8.notes'::regclass;
+DROP SCHEMA names8 CASCADE;
+
 DELETE FROM pgfast.fts_config WHERE relation = 'evil.docs'::regclass;
 DROP TABLE public.sec_superuser_calls;
 DROP SCHEMA evil CASCADE;

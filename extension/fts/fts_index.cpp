@@ -20,7 +20,9 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "catalog/pg_ts_config.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 }
 
 namespace pgfast::fts {
@@ -104,11 +106,24 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
       }
     });
   }
+  // The configuration schema-qualified (the document is evaluated later under other search_paths:
+  // the build worker's, fts_search's caller's), quoted by PostgreSQL (an E'' literal when needed,
+  // right whatever standard_conforming_strings is).
   Oid cfg = config.config;
-  std::string config_name = pg::call(
-      [cfg] { return DatumGetCString(DirectFunctionCall1(regconfigout, ObjectIdGetDatum(cfg))); });
-  config.document = fts_document_sql(config.columns, weights,
-                                     sql_literal(config_name) + "::pg_catalog.regconfig");
+  std::string config_literal = pg::call([cfg] {
+    HeapTuple tuple = SearchSysCache1(TSCONFIGOID, ObjectIdGetDatum(cfg));
+    if (!HeapTupleIsValid(tuple)) {
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                      errmsg("text search configuration with OID %u does not exist", cfg)));
+    }
+    auto* form = reinterpret_cast<Form_pg_ts_config>(GETSTRUCT(tuple));
+    char* qualified =
+        quote_qualified_identifier(get_namespace_name(form->cfgnamespace), NameStr(form->cfgname));
+    ReleaseSysCache(tuple);
+    return quote_literal_cstr(qualified);
+  });
+  config.document =
+      fts_document_sql(config.columns, weights, config_literal + "::pg_catalog.regconfig");
 
   if (config.generated_column.empty()) {
     request.elements = {"(" + config.document + ")"};

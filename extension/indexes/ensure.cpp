@@ -14,6 +14,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 }
@@ -65,15 +66,20 @@ void enqueue(pg::SpiSession& spi, Oid relation, const std::string& name,
         "a background index build runs as the role that asks for it, and this role cannot log in",
         "", "Ask as a role with LOGIN that owns the table, or use concurrently: false.");
   }
+  // The build runs as this role in another session: with this session's search_path, names in
+  // the definition's expressions resolve there as they did here.
+  std::string search_path = pg::call([] { return GetConfigOption("search_path", false, false); });
+  if (search_path.size() >= 1024) search_path.clear();  // the role's default, then
   pg::RunAsOwner owner;
   pg::SpiArgs args;
   args.add(OIDOID, ObjectIdGetDatum(relation));
   args.add_text(name);
   args.add_text(definition);
   args.add(OIDOID, ObjectIdGetDatum(role));
+  args.add_text(search_path);
   spi.execute(
-      "INSERT INTO pgfast.index_job (relation, index_name, definition, requested_by) "
-      "VALUES ($1, $2, $3, $4)",
+      "INSERT INTO pgfast.index_job (relation, index_name, definition, requested_by, search_path) "
+      "VALUES ($1, $2, $3, $4, $5)",
       args, false);
   wake_launcher_at_commit();
 }

@@ -21,6 +21,7 @@ extern "C" {
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
+#include "nodes/makefuncs.h"
 #include "parser/analyze.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -68,6 +69,7 @@ struct BuildSlot {
   int state;
   char definition[kMaxJobDefinition];
   char index_name[NAMEDATALEN];
+  char search_path[1024];  // the caller's, when the job was queued
   char error[2048];
 };
 
@@ -150,19 +152,27 @@ void fill_worker(BackgroundWorker& worker, const char* function, const char* nam
 
 // ---- running a statement as a client would (top level, its own transactions) -----------------
 
-// Plain PostgreSQL calls: run inside pg::call. The parse/plan memory outlives the transactions
-// the statement may commit internally (CREATE INDEX CONCURRENTLY commits three times).
-void execute_top_level(const char* sql) {
+// Plain PostgreSQL calls: run inside pg::call. The parse/plan memory (`parse_context`, made and
+// deleted by the caller, also when this fails) outlives the transactions the statement may commit
+// internally (CREATE INDEX CONCURRENTLY commits three times). For a CREATE INDEX, the table is
+// named from `relation` as it is called now (renamed or moved since the job was queued).
+void execute_top_level(const char* sql, MemoryContext parse_context, Oid relation) {
   SetCurrentStatementStartTimestamp();
   debug_query_string = sql;
   pgstat_report_activity(STATE_RUNNING, sql);
   StartTransactionCommand();
-  MemoryContext parse_context =
-      AllocSetContextCreate(TopMemoryContext, "pgfast index build", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(parse_context);
   List* raw = pg_parse_query(sql);
   if (list_length(raw) != 1) elog(ERROR, "pgfast: one statement expected");
   RawStmt* parsed = linitial_node(RawStmt, raw);
+  if (OidIsValid(relation) && IsA(parsed->stmt, IndexStmt)) {
+    char* name = get_rel_name(relation);
+    char* schema = get_namespace_name(get_rel_namespace(relation));
+    if (name == nullptr || schema == nullptr) {
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("the table no longer exists")));
+    }
+    castNode(IndexStmt, parsed->stmt)->relation = makeRangeVar(schema, name, -1);
+  }
   CommandTag tag = CreateCommandTag(parsed->stmt);
   bool snapshot = analyze_requires_snapshot(parsed);
   if (snapshot) PushActiveSnapshot(GetTransactionSnapshot());
@@ -180,7 +190,6 @@ void execute_top_level(const char* sql) {
   receiver->rDestroy(receiver);
   PortalDrop(portal, false);
   CommitTransactionCommand();
-  MemoryContextDelete(parse_context);
   pgstat_report_activity(STATE_IDLE, nullptr);
   debug_query_string = nullptr;
 }
@@ -308,14 +317,25 @@ void run_build(BuildSlot* slot) {
   std::string name(slot->index_name);
   pg::call([] { pgstat_report_appname("pgfast index build"); });
   const char* sql = definition.c_str();
+  const char* search_path = slot->search_path;
   std::string error;
+  MemoryContext parse_context = pg::call([] {
+    return AllocSetContextCreate(TopMemoryContext, "pgfast index build", ALLOCSET_DEFAULT_SIZES);
+  });
   try {
-    pg::call([sql] { execute_top_level(sql); });
+    // Names in the definition's expressions resolve as they did for the caller who queued it.
+    if (search_path[0] != '\0') {
+      pg::call([search_path] {
+        SetConfigOption("search_path", search_path, PGC_USERSET, PGC_S_SESSION);
+      });
+    }
+    pg::call([sql, parse_context, relation] { execute_top_level(sql, parse_context, relation); });
   } catch (const Error& e) {
     error = error_text(e);
     abort_transaction();
     error += drop_invalid_index(relation, name);
   }
+  pg::call([parse_context] { MemoryContextDelete(parse_context); });
   char copy[sizeof(slot->error)];
   snprintf(copy, sizeof(copy), "%s", error.c_str());
   SpinLockAcquire(&shared->mutex);
@@ -334,6 +354,7 @@ struct Job {
   Oid relation = InvalidOid;
   int worker_pid = 0;
   std::string definition;
+  std::string search_path;
   std::string index_name;
 };
 
@@ -418,7 +439,8 @@ bool claim_next_job(Job& job) {
           "WHERE c.oid OPERATOR(pg_catalog.=) j.relation AND j.job_id OPERATOR(pg_catalog.=) "
           "(SELECT job_id FROM pgfast.index_job WHERE state OPERATOR(pg_catalog.=) "
           "'queued'::pg_catalog.text ORDER BY job_id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-          "RETURNING j.job_id, j.requested_by, j.definition, j.relation, j.index_name",
+          "RETURNING j.job_id, j.requested_by, j.definition, j.relation, j.index_name, "
+          "COALESCE(j.search_path, '')",
           false);
       if (spi.rows() == 0) return;
       found = true;
@@ -427,6 +449,7 @@ bool claim_next_job(Job& job) {
       job.definition = spi.text_not_null(0, 2);
       job.relation = static_cast<Oid>(std::stoul(spi.text_not_null(0, 3)));
       job.index_name = spi.text_not_null(0, 4);
+      job.search_path = spi.text_not_null(0, 5);
     });
     if (found) return true;
     // The oldest queued job's table was dropped: fail such jobs, then look again (later jobs
@@ -471,6 +494,7 @@ int claim_slot(const Job& job) {
       s->state = kSlotPending;
       snprintf(s->definition, sizeof(s->definition), "%s", job.definition.c_str());
       snprintf(s->index_name, sizeof(s->index_name), "%s", job.index_name.c_str());
+      snprintf(s->search_path, sizeof(s->search_path), "%s", job.search_path.c_str());
       s->error[0] = '\0';
     }
   }

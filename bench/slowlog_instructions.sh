@@ -16,6 +16,16 @@ n1=${BENCH_N1:-1000}
 n2=${BENCH_N2:-4000}
 bin=$(/usr/lib/postgresql/15/bin/pg_config --bindir)
 dir=$(mktemp -d /tmp/pgfast-callgrind.XXXXXX)
+chmod 755 "$dir"
+# pgfast from this checkout's stage (scripts/stage-install) when there is one, as with-services does.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=scripts/private-postgres.sh
+. "$here/scripts/private-postgres.sh"
+stage=$(default_stage "$here")
+if [ -n "$stage" ]; then
+  private_postgres "$stage" "$dir/pg"
+  bin=$PRIVATE_PG_BIN
+fi
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
   [ -f "$dir/data/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1
@@ -37,7 +47,14 @@ instructions() {  # config-name n settings...
   local name=$1 n=$2; shift 2
   as_pg valgrind --tool=callgrind --callgrind-out-file="$dir/cg.$name.$n" "$bin/postgres" --single \
     -D "$dir/data" -j "$@" postgres <"$dir/stmts.$n" >/dev/null 2>"$dir/err.$name.$n" || true
-  sed -n 's/^summary: *//p; s/^totals: *//p' "$dir/cg.$name.$n" | head -1 | awk '{print $1}'
+  local count
+  count=$(sed -n 's/^summary: *//p; s/^totals: *//p' "$dir/cg.$name.$n" 2>/dev/null | head -1 | awk '{print $1}')
+  if [ -z "$count" ] || [ "$count" -eq 0 ] || grep -q 'FATAL\|ERROR' "$dir/err.$name.$n"; then
+    echo "slowlog_instructions: the $name run failed:" >&2
+    tail -5 "$dir/err.$name.$n" >&2
+    exit 1
+  fi
+  echo "$count"
 }
 declare -A settings=(
   [none]="-c shared_preload_libraries="

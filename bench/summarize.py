@@ -73,7 +73,7 @@ def slowlog_instructions(data):
     base = data.get("none")
     out = []
     for name, v in data.items():
-        if name != "none" and base:
+        if name != "none" and base and v:
             out.append(row("slowlog", f"instructions/statement: none / {name}", v, base, "instr",
                            base / v, None, "lower"))
     return out

@@ -4,6 +4,7 @@
 #include <deque>
 #include <mutex>
 #include <random>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 
@@ -314,7 +315,12 @@ class Cache::Impl {
           release_lease(lease, token);
           throw;
         }
-        store_loaded(full_key, value, ttl, options, generations);
+        try {
+          store_loaded(full_key, value, ttl, options, generations);
+        } catch (...) {  // a throwing cache_if, or a failed write in strict mode
+          release_lease(lease, token);
+          throw;
+        }
         release_lease(lease, token);
         return value;
       }
@@ -383,8 +389,19 @@ class Cache::Impl {
   void schedule_refresh(RefreshTask task) {
     std::lock_guard<std::mutex> lock(worker_mutex_);
     if (stopping_ || !pending_.insert(task.key).second) return;
+    const std::string key = task.key;
     queue_.push_back(std::move(task));
-    if (!worker_.joinable()) worker_ = std::thread([this] { worker_loop(); });
+    if (!worker_.joinable()) {
+      try {
+        worker_ = std::thread([this] { worker_loop(); });
+      } catch (const std::system_error&) {
+        // No thread for background refreshes: skip this one (the value is still served, and
+        // reloaded when it expires) rather than leave it pending for wait_for_refreshes().
+        queue_.pop_back();
+        pending_.erase(key);
+        return;
+      }
+    }
     worker_cv_.notify_all();
   }
 

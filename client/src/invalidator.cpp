@@ -9,6 +9,7 @@
 
 #include "pgfast/connection.hpp"
 #include "pgfast/errors.hpp"
+#include "pgfast/redis_errors.hpp"
 
 namespace pgfast {
 
@@ -16,6 +17,18 @@ namespace {
 
 int kind_index(InvalidationEvent::Kind kind) {
   return static_cast<int>(kind);
+}
+
+// The listener waits for notifications without a timeout, so a peer that vanished without closing
+// the TCP connection (a crashed host, a dropped NAT entry) would look like a quiet channel for
+// hours: TCP keepalives make the kernel report it within ~1 minute. Settings in the URL win.
+std::string with_keepalives(const std::string& url) {
+  if (url.find("keepalives") != std::string::npos) return url;
+  if (url.find("://") == std::string::npos) {
+    return url + " keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3";
+  }
+  return url + (url.find('?') == std::string::npos ? "?" : "&") +
+         "keepalives=1&keepalives_idle=30&keepalives_interval=10&keepalives_count=3";
 }
 
 }  // namespace
@@ -135,11 +148,16 @@ InvalidationEvent Invalidator::apply(const ChangeNotification& n) {
     std::lock_guard<std::mutex> lock(mutex_);
     rules = rules_;
   }
+  bool redis_failed = false;  // a strict-mode Cache throws instead of counting the error
   for (const auto& rule : rules) {
     if (rule.table != n.table) continue;
     event.matched = true;
     if (n.all) {
-      invalidate_rule_all(rule, event);
+      try {
+        invalidate_rule_all(rule, event);
+      } catch (const RedisError&) {
+        redis_failed = true;
+      }
       continue;
     }
     std::vector<std::string> exact;
@@ -158,11 +176,15 @@ InvalidationEvent Invalidator::apply(const ChangeNotification& n) {
         event.error = e.what();
       }
     }
-    event.deleted += cache_.del(exact);
-    cache_.invalidate_tags(tags);
-    event.tags += tags.size();
+    try {
+      event.deleted += cache_.del(exact);
+      cache_.invalidate_tags(tags);
+      event.tags += tags.size();
+    } catch (const RedisError&) {
+      redis_failed = true;
+    }
   }
-  if (cache_.stats().errors != errors_before) {
+  if (redis_failed || cache_.stats().errors != errors_before) {
     event.error =
         "Redis error during invalidation; everything covered is invalidated again once "
         "Redis answers";
@@ -197,11 +219,16 @@ InvalidationEvent Invalidator::invalidate_all() {
     std::lock_guard<std::mutex> lock(mutex_);
     rules = rules_;
   }
+  bool redis_failed = false;
   for (const auto& rule : rules) {
     event.matched = true;
-    invalidate_rule_all(rule, event);
+    try {
+      invalidate_rule_all(rule, event);
+    } catch (const RedisError&) {  // strict mode
+      redis_failed = true;
+    }
   }
-  const bool failed = cache_.stats().errors != errors_before;
+  const bool failed = redis_failed || cache_.stats().errors != errors_before;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     resync_pending_ = failed;
@@ -264,7 +291,7 @@ void Invalidator::run() {
     const bool resync = !first_attempt || options_.invalidate_on_start;
     first_attempt = false;
     try {
-      Connection conn(options_.database_url);
+      Connection conn(with_keepalives(options_.database_url));
       pg_conn* raw = conn.native_handle();
       char* channel = PQescapeIdentifier(raw, options_.channel.c_str(), options_.channel.size());
       if (channel == nullptr) conn.throw_error(nullptr);
@@ -287,6 +314,13 @@ void Invalidator::run() {
       publish(ready);
       delay = options_.reconnect_min;
       while (true) {
+        // Notifications can arrive together with a command's reply (the LISTEN's, or with the
+        // data poll() reported last time): libpq has buffered them, so drain before waiting.
+        while (PGnotify* n = PQnotifies(raw)) {
+          const std::string payload = n->extra;
+          PQfreemem(n);
+          handle(payload);
+        }
         bool pending;
         {
           std::lock_guard<std::mutex> lock(mutex_);
@@ -310,11 +344,6 @@ void Invalidator::run() {
         if (PQconsumeInput(raw) == 0 || PQstatus(raw) == CONNECTION_BAD) {
           throw ConnectionException(kSqlstateConnectionFailure,
                                     std::string("LISTEN connection lost: ") + PQerrorMessage(raw));
-        }
-        while (PGnotify* n = PQnotifies(raw)) {
-          const std::string payload = n->extra;
-          PQfreemem(n);
-          handle(payload);
         }
       }
     } catch (const std::exception& e) {

@@ -135,8 +135,13 @@ RedisReply RedisConnection::read_reply(const char* doing) {
 
 RedisReply RedisConnection::command(const std::vector<std::string>& argv) {
   if (broken_) throw RedisUnavailable("Redis " + where_ + ": connection is broken");
-  append(argv);
-  return read_reply(argv.front().c_str());
+  try {
+    append(argv);
+    return read_reply(argv.front().c_str());
+  } catch (...) {
+    broken_ = true;  // whatever failed mid-command (even bad_alloc) left replies unread
+    throw;
+  }
 }
 
 std::vector<RedisReply> RedisConnection::pipeline(
@@ -146,11 +151,16 @@ std::vector<RedisReply> RedisConnection::pipeline(
   for (const auto& argv : commands) {
     if (argv.empty()) throw RedisError("Redis: empty command in a pipeline");
   }
-  for (const auto& argv : commands) append(argv);
-  std::vector<RedisReply> replies;
-  replies.reserve(commands.size());
-  for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(read_reply("pipeline"));
-  return replies;
+  try {
+    for (const auto& argv : commands) append(argv);
+    std::vector<RedisReply> replies;
+    replies.reserve(commands.size());
+    for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(read_reply("pipeline"));
+    return replies;
+  } catch (...) {
+    broken_ = true;  // replies of the commands sent would be read by the connection's next user
+    throw;
+  }
 }
 
 bool RedisConnection::closed_by_peer() const noexcept {

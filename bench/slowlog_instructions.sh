@@ -33,6 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 chown postgres: "$dir"
+cd "$dir"  # the postgres user may not be able to enter the caller's directory (CI: under /root)
 as_pg "$bin/initdb" -D "$dir/data" -A trust >/dev/null
 as_pg "$bin/pg_ctl" -D "$dir/data" -o "-p 54999 -k $dir -c listen_addresses=''" -w start >/dev/null
 as_pg "$bin/psql" -h "$dir" -p 54999 -qX -c "CREATE TABLE acc (aid int PRIMARY KEY, abalance int)" \
@@ -75,8 +76,8 @@ for name in "${order[@]}"; do
   echo "  measured $name" >&2
 done
 base=${per_statement[none]}
-mkdir -p "$(dirname "$0")/results"
-out="$(dirname "$0")/results/slowlog_instructions.json"
+mkdir -p "$here/bench/results"
+out="$here/bench/results/slowlog_instructions.json"
 printf '%-22s %22s %10s\n' configuration "instructions/statement" "vs none"
 echo "{" >"$out"
 first=1

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "pgfast/binary_copy.hpp"
 #include "pgfast/bulk_writer.hpp"
 #include "pgfast/database.hpp"
@@ -29,18 +30,10 @@
 
 namespace {
 
+using pgfast_bench::env_long;
+using pgfast_bench::median;
+
 using Row = std::vector<pgfast::BulkValue>;
-
-long env_long(const char* name, long fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtol(v, nullptr, 10) : fallback;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
-}
 
 Row make_row(std::int64_t key, char version) {
   return {key, "title " + std::to_string(key) + " " + version,

@@ -19,29 +19,22 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "pgfast/cache.hpp"
 #include "pgfast/database.hpp"
 #include "pgfast/settings.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using pgfast_bench::env_long;
+using pgfast_bench::median;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
-}
+using Clock = std::chrono::steady_clock;
 
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   if (v.empty()) return 0;
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
-
-long env_long(const char* name, long fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtol(v, nullptr, 10) : fallback;
 }
 
 // requests/s reported by redis-benchmark (its --csv line: "GET","41152.26",...).

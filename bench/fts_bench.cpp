@@ -21,32 +21,18 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "pgfast/database.hpp"
 #include "pgfast/indexes.hpp"
 #include "pgfast/settings.hpp"
 
 namespace {
 
+using pgfast_bench::env_long;
+using pgfast_bench::median;
+using pgfast_bench::wall_ms;
+
 constexpr int kPageSize = 20;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
-}
-
-long env_long(const char* name, long fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtol(v, nullptr, 10) : fallback;
-}
-
-template <class F>
-double wall_ms(F&& f) {
-  auto start = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
-}
 
 pgfast::FtsSearchRequest search(const std::string& term) {
   pgfast::FtsSearchRequest request;

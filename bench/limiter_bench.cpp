@@ -17,18 +17,17 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "pgfast/rate_limiter.hpp"
 #include "pgfast/redis.hpp"
 
 namespace {
 
+using pgfast_bench::env_long;
+using pgfast_bench::median;
+
 constexpr int kConcurrency = 50;
 constexpr char kLimit[] = "1000000/second burst 1000000";
-
-long env_long(const char* name, long fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtol(v, nullptr, 10) : fallback;
-}
 
 std::string env_required(const char* name) {
   const char* v = std::getenv(name);
@@ -36,12 +35,6 @@ std::string env_required(const char* name) {
     throw std::runtime_error(std::string(name) + " is not set: run through scripts/with-services");
   }
   return v;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
 }
 
 // Runs a command, returns its standard output.

@@ -15,38 +15,24 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "pgfast/database.hpp"
 #include "pgfast/settings.hpp"
 
 namespace {
 
+using pgfast_bench::env_long;
+using pgfast_bench::median;
+using pgfast_bench::wall_ms;
+
 constexpr int kPageSize = 50;
 constexpr char kOrder[] = "created_at DESC";
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
-}
-
-long env_long(const char* name, long fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtol(v, nullptr, 10) : fallback;
-}
 
 double execution_ms(pgfast::Database& db, const std::string& sql, const pgfast::Params& params) {
   pgfast::Result r = db.query("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql, params);
   std::string json(r.get(0, 0));
   auto pos = json.find("\"Execution Time\": ");
   return pos == std::string::npos ? -1 : std::stod(json.substr(pos + 18));
-}
-
-template <class F>
-double wall_ms(F&& f) {
-  auto start = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
 }
 
 }  // namespace

@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
     LoadResult sessions = load_sessions(db, corpus);
 
     phase("scraping: pages stored with bulk upsert into FTS-indexed website_content");
-    LoadResult pages = store_pages(db, corpus, 2, 200);
+    std::vector<pgfast_bench::PageRow> generated = generate_pages(corpus);
+    LoadResult pages = store_pages(db, generated, 2, 200);
     report.add(
         {"scraping rate", "pages/s", Better::higher, 10, 15, pages.rate(),
          std::to_string(pages.rows) + " pages (avg " +
@@ -126,7 +127,9 @@ int main(int argc, char** argv) {
              " bytes) by 2 scrapers in batches of 200, GIN full-text index maintained"});
 
     phase("text analysis: nouns + entities (BulkWriter insert)");
-    LoadResult analysis = store_analysis(db, corpus);
+    LoadResult analysis = store_analysis(db, corpus, generated);
+    generated.clear();
+    generated.shrink_to_fit();
     report.add({"bulk insert", "records/s", Better::higher, 1000, 2000, analysis.rate(),
                 std::to_string(analysis.rows) + " nouns + entities, 2 streams; also " +
                     std::to_string(sessions.rows) + " sessions/queries/results at " +

@@ -144,25 +144,27 @@ LoadResult load_sessions(pgfast::Database& db, const Corpus& corpus) {
   return result;
 }
 
-LoadResult store_pages(pgfast::Database& db, const Corpus& corpus, int workers, std::size_t batch) {
+std::vector<pgfast_bench::PageRow> generate_pages(const Corpus& corpus) {
   const std::size_t pages = corpus.size().pages;
   std::vector<pgfast_bench::PageRow> rows(pages);
-  {
-    // Generating 20k documents is the scrapers' download + parse, not storage: done before timing.
-    Progress progress("generating pages", pages);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 2; ++t) {
-      threads.emplace_back([&, t] {
-        for (std::size_t i = static_cast<std::size_t>(t); i < pages; i += 2) {
-          rows[i] = corpus.page(i);
-          progress.advance();
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    progress.finish();
+  Progress progress("generating pages", pages);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::size_t i = static_cast<std::size_t>(t); i < pages; i += 2) {
+        rows[i] = corpus.page(i);
+        progress.advance();
+      }
+    });
   }
+  for (auto& t : threads) t.join();
+  progress.finish();
+  return rows;
+}
 
+LoadResult store_pages(pgfast::Database& db, const std::vector<pgfast_bench::PageRow>& rows,
+                       int workers, std::size_t batch) {
+  const std::size_t pages = rows.size();
   LoadResult result;
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> stored{0};
@@ -214,14 +216,16 @@ LoadResult store_pages(pgfast::Database& db, const Corpus& corpus, int workers, 
   return result;
 }
 
-LoadResult store_analysis(pgfast::Database& db, const Corpus& corpus) {
-  const std::size_t pages = corpus.size().pages;
+LoadResult store_analysis(pgfast::Database& db, const Corpus& corpus,
+                          const std::vector<pgfast_bench::PageRow>& rows) {
+  const std::size_t pages = rows.size();
   std::unordered_map<std::string, std::int64_t> content_id;
   {
     pgfast::Result ids = db.query("SELECT id, url FROM website_content");
     content_id.reserve(static_cast<std::size_t>(ids.rows()));
-    for (int i = 0; i < ids.rows(); ++i)
+    for (int i = 0; i < ids.rows(); ++i) {
       content_id.emplace(std::string(ids.get(i, 1)), ids.as<std::int64_t>(i, 0));
+    }
   }
   // The analysis (tokenising, TF-IDF) happens before timing: the metric is the bulk insert.
   std::vector<pgfast_bench::PageAnalysis> analyses(pages);
@@ -232,9 +236,8 @@ LoadResult store_analysis(pgfast::Database& db, const Corpus& corpus) {
     for (int t = 0; t < 2; ++t) {
       threads.emplace_back([&, t] {
         for (std::size_t i = static_cast<std::size_t>(t); i < pages; i += 2) {
-          auto page = corpus.page(i);
-          ids[i] = content_id.at(page.url);
-          analyses[i] = corpus.analyse(page);
+          ids[i] = content_id.at(rows[i].url);
+          analyses[i] = corpus.analyse(rows[i]);
           progress.advance();
         }
       });

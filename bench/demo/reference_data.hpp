@@ -31,12 +31,17 @@ struct LoadResult {
 // Sessions, queries and their ranked results (BulkWriter, insert mode).
 LoadResult load_sessions(pgfast::Database& db, const pgfast_bench::Corpus& corpus);
 
-// The scraping phase: `workers` scrapers each store batches of pages with a BulkWriter upsert on
-// url (website_content has its full-text GIN index already). Pages are generated before timing.
-LoadResult store_pages(pgfast::Database& db, const pgfast_bench::Corpus& corpus, int workers,
-                       std::size_t batch);
+// Every page of the corpus, generated on 2 threads: the scrapers' download + parse, done once
+// and before any timing (the scraping and analysis phases both read them).
+std::vector<pgfast_bench::PageRow> generate_pages(const pgfast_bench::Corpus& corpus);
+
+// The scraping phase: `workers` scrapers each store batches of `pages` with a BulkWriter upsert
+// on url (website_content has its full-text GIN index already).
+LoadResult store_pages(pgfast::Database& db, const std::vector<pgfast_bench::PageRow>& pages,
+                       int workers, std::size_t batch);
 
 // The analysis phase: nouns (TF-IDF) and entities of every page, one BulkWriter insert stream each.
-LoadResult store_analysis(pgfast::Database& db, const pgfast_bench::Corpus& corpus);
+LoadResult store_analysis(pgfast::Database& db, const pgfast_bench::Corpus& corpus,
+                          const std::vector<pgfast_bench::PageRow>& pages);
 
 }  // namespace pgfast_demo

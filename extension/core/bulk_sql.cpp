@@ -39,6 +39,10 @@ std::string row_json(const std::vector<std::string>& columns, const char* alias)
   return "(SELECT pg_catalog.to_jsonb(\"k\") FROM (SELECT " + list(columns, alias) + ") AS \"k\")";
 }
 
+std::string and_filter(const std::string& filter) {
+  return filter.empty() ? std::string() : " AND " + filter;
+}
+
 }  // namespace
 
 std::string key_join(const std::vector<std::string>& keys) {
@@ -82,41 +86,43 @@ std::string remove_duplicates(const Tables& t, const std::vector<std::string>& k
          (keep_last ? "<" : ">") + " \"b\".ord" + join + " RETURNING \"a\".ord";
 }
 
-std::string lock_existing(const Tables& t, const std::vector<std::string>& keys) {
+std::string lock_existing(const Tables& t, const std::vector<std::string>& keys,
+                          const std::string& filter) {
   return "SELECT \"s\".ord FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
-         key_join(keys) + " ORDER BY " + list(keys, "t") + " FOR UPDATE OF \"t\"";
+         key_join(keys) + and_filter(filter) + " ORDER BY " + list(keys, "t") +
+         " FOR UPDATE OF \"t\"";
 }
 
-std::string count_matches(const Tables& t, const std::vector<std::string>& keys,
-                          const std::vector<std::string>& compare_columns) {
-  std::string differing = compare_columns.empty() ? std::string("0")
-                                                  : "count(*) FILTER (WHERE " +
-                                                        changed(compare_columns, "t", "s") + ")";
-  return "SELECT count(*), " + differing + " FROM " + t.target + " \"t\" JOIN " + t.stage +
-         " \"s\" ON " + key_join(keys);
+std::string mark_matched(const Tables& t, const std::vector<std::string>& keys) {
+  return "UPDATE " + t.stage + " \"s\" SET ord = -\"s\".ord FROM " + t.target + " \"t\" WHERE " +
+         key_join(keys);
 }
 
 std::string lock_differing(const Tables& t, const std::vector<std::string>& keys,
-                           const std::vector<std::string>& compare_columns) {
+                           const std::vector<std::string>& compare_columns,
+                           const std::string& filter) {
   return "SELECT \"s\".ord FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
-         key_join(keys) + " AND " + changed(compare_columns, "t", "s") + " ORDER BY " +
-         list(keys, "t") + " FOR UPDATE OF \"t\"";
+         key_join(keys) + and_filter(filter) + " AND " + changed(compare_columns, "t", "s") +
+         " ORDER BY " + list(keys, "t") + " FOR UPDATE OF \"t\"";
 }
 
 std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
-                              const std::vector<std::string>& set_columns, bool only_changed) {
+                              const std::vector<std::string>& set_columns, bool only_changed,
+                              const std::string& filter, const std::string& returning) {
   std::string sql = "UPDATE " + t.target + " \"t\" SET " + set_list(set_columns, "s") + " FROM " +
-                    t.stage + " \"s\" WHERE " + key_join(keys);
+                    t.stage + " \"s\" WHERE " + key_join(keys) + and_filter(filter);
   if (only_changed) sql += " AND " + changed(set_columns, "t", "s");
-  return sql + " RETURNING \"s\".ord";
+  return returning.empty() ? sql : sql + " RETURNING " + returning;
 }
 
 std::string insert_missing(const Tables& t, const std::vector<std::string>& keys,
                            const std::vector<std::string>& columns,
                            const std::vector<std::string>& set_columns, bool only_changed,
-                           bool tell_conflicts, bool with_ords) {
+                           bool on_conflict, bool tell_conflicts, bool with_ords) {
   std::string conflict;
-  if (set_columns.empty()) {
+  if (!on_conflict) {
+    tell_conflicts = false;
+  } else if (set_columns.empty()) {
     conflict = " DO NOTHING";
   } else {
     conflict = " DO UPDATE SET ";
@@ -138,9 +144,9 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
              quote_identifier("k" + std::to_string(i)) + " = " + col("s", keys[i]);
   }
   return "WITH \"i\" AS (INSERT INTO " + t.target + " AS \"t\" (" + list(columns, nullptr) +
-         ") SELECT " + list(columns, "s") + " FROM " + t.stage +
-         " \"s\" WHERE NOT EXISTS (SELECT 1 FROM " + t.target + " \"t\" WHERE " + key_join(keys) +
-         ") ORDER BY " + list(keys, "s") + " ON CONFLICT (" + list(keys, nullptr) + ")" + conflict +
+         ") SELECT " + list(columns, "s") + " FROM " + t.stage + " \"s\" WHERE " + kNewRows +
+         " ORDER BY " + list(keys, "s") +
+         (on_conflict ? " ON CONFLICT (" + list(keys, nullptr) + ")" + conflict : std::string()) +
          " RETURNING " + (tell_conflicts ? "(\"t\".xmax = 0)" : "true") + " AS inserted" +
          returned_keys + ")" +
          (with_ords ? " SELECT \"s\".ord, \"i\".inserted FROM \"i\" JOIN " + t.stage +

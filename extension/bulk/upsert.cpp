@@ -1,13 +1,13 @@
 // pgfast.bulk_upsert, pgfast.bulk_upsert_from, pgfast.bulk_upsert_rows.
 //
 // Set-based on a staging table: keys checked (present, non-NULL, unique per on_duplicate); the
-// staged rows whose key exists in the target marked, in one statement (one snapshot decides
-// update versus insert); the marked rows that differ updated with row locks taken in key order
-// (update_when = changed: an unchanged row is not locked, gets no new version and writes no WAL);
-// then the unmarked rows inserted in key order. Only those reach the INSERT, so sequences are not
-// consumed by rows that end up as updates. The INSERT is plain (no speculative insertion); a key
-// another transaction inserted after the marking makes it fail with a unique violation, and the
-// rows then go through ON CONFLICT instead. One call is one statement's worth of work in the
+// ords of the staged rows whose key exists in the target collected in one statement (one snapshot
+// decides update versus insert); the matched rows that differ updated with row locks taken in key
+// order (update_when = changed: an unchanged row is not locked, gets no new version and writes no
+// WAL); then the other rows inserted in key order. Only those reach the INSERT, so sequences are
+// not consumed by rows that end up as updates. The INSERT is plain (no speculative insertion); a
+// key another transaction inserted after the collection makes it fail with a unique violation, and
+// the rows then go through ON CONFLICT instead. One call is one statement's worth of work in the
 // caller's transaction: any error undoes all of it.
 #include <algorithm>
 #include <map>
@@ -92,18 +92,17 @@ int64_t target_rows_estimate(pg::SpiSession& spi, Oid target) {
   return std::stoll(spi.text_not_null(0, 0));
 }
 
-// Updates the marked (matched) rows whose values differ (all of them with update_when = always),
-// taking row locks in key order so calls with overlapping keys cannot deadlock: either a locking
-// pass (SELECT ... ORDER BY key FOR UPDATE) then the UPDATE, or, for large calls, one UPDATE
-// planned as a merge join (hash and nested-loop joins off for it), which reads both sides in key
-// order and so updates, and locks, in key order. Returns the updated ords when `ords` is given.
+// Updates the matched rows whose values differ (all of them with update_when = always), taking row
+// locks in key order so calls with overlapping keys cannot deadlock: either a locking pass
+// (SELECT ... ORDER BY key FOR UPDATE) then the UPDATE, or, for large calls, one UPDATE planned as
+// a merge join (hash and nested-loop joins off for it), which reads both sides in key order and so
+// updates, and locks, in key order. Returns the updated ords when `ords` is given.
 int64_t update_matched(pg::SpiSession& spi, const pg::RelationInfo& target,
                        const bulk_sql::Tables& t, const std::vector<std::string>& keys,
                        const std::vector<std::string>& set_columns, bool only_changed,
                        int64_t matched, std::vector<int64_t>* ords) {
-  const std::string returning = ords ? "-\"s\".ord" : "";
-  const std::string update = bulk_sql::update_from_stage(t, keys, set_columns, only_changed,
-                                                         bulk_sql::kMatchedRows, returning);
+  const std::string update =
+      bulk_sql::update_from_stage(t, keys, set_columns, only_changed, ords ? "\"s\".ord" : "");
   const int64_t estimate = target_rows_estimate(spi, target.oid);
   uint64_t updated;
   // reltuples is -1 for a table never vacuumed or analyzed: then the call's size decides.
@@ -113,9 +112,8 @@ int64_t update_matched(pg::SpiSession& spi, const pg::RelationInfo& target,
     merge_join_only.set("enable_nestloop", "off");
     updated = spi.execute(update, false);
   } else {
-    spi.execute(only_changed
-                    ? bulk_sql::lock_differing(t, keys, set_columns, bulk_sql::kMatchedRows)
-                    : bulk_sql::lock_existing(t, keys, bulk_sql::kMatchedRows),
+    spi.execute(only_changed ? bulk_sql::lock_differing(t, keys, set_columns)
+                             : bulk_sql::lock_existing(t, keys),
                 false);
     if (spi.rows() == 0) return 0;
     updated = spi.execute(update, false);
@@ -146,19 +144,19 @@ void read_inserted(pg::SpiSession& spi, bool with_ords, Inserted& out) {
   out.conflict_updated = static_cast<int64_t>(out.conflict_ords.size());
 }
 
-// Inserts the new (unmarked) rows in key order: a plain INSERT first, in a subtransaction; if
-// another transaction inserted one of the keys since they were marked (a unique violation), that
-// attempt is rolled back and the rows go through INSERT ... ON CONFLICT instead.
+// Inserts the staged rows not in `matched` in key order: a plain INSERT first, in a
+// subtransaction; if another transaction inserted one of the keys since they were collected (a
+// unique violation), that attempt is rolled back and the rows go through INSERT ... ON CONFLICT.
 Inserted insert_new(pg::SpiSession& spi, const pg::RelationInfo& target, const bulk_sql::Tables& t,
                     const Stage& stage, const std::vector<std::string>& keys,
-                    const std::vector<std::string>& set_columns, const Options& options,
+                    const std::vector<std::string>& set_columns, const std::string& matched,
                     bool with_ords) {
   const bool tell_conflicts = target.kind != RELKIND_PARTITIONED_TABLE;
   Inserted out;
   try {
     pg::Subtransaction sub;
-    spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, options.only_changed,
-                                         false, tell_conflicts, with_ords),
+    spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, matched, false,
+                                         tell_conflicts, with_ords),
                 false);
     read_inserted(spi, with_ords, out);
     sub.commit();
@@ -167,15 +165,15 @@ Inserted insert_new(pg::SpiSession& spi, const pg::RelationInfo& target, const b
     if (e.sqlstate() != "23505") throw;
   }
   out = Inserted{};
-  spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, options.only_changed,
-                                       true, tell_conflicts, with_ords),
+  spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, matched, true,
+                                       tell_conflicts, with_ords),
               false);
   read_inserted(spi, with_ords, out);
   return out;
 }
 
-// Marks which staged rows exist in the target (one snapshot), updates those that differ, inserts
-// the rest.
+// Collects which staged rows exist in the target (one snapshot), updates those that differ,
+// inserts the rest.
 Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const Stage& stage,
                    const std::optional<std::vector<std::string>>& conflict_columns,
                    const std::optional<std::vector<std::string>>& update_columns,
@@ -198,7 +196,9 @@ Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const St
       resolve_duplicates(spi, target, stage, keys, options.on_duplicate, argument);
   const int64_t applied = stage.rows - static_cast<int64_t>(removed.size());
 
-  const auto matched = static_cast<int64_t>(spi.execute(bulk_sql::mark_matched(t, keys), false));
+  const std::string matched_table = temp_table_name("pgfast_matched_");
+  const auto matched =
+      static_cast<int64_t>(spi.execute(bulk_sql::collect_matched(t, keys, matched_table), false));
   std::vector<int64_t> updated;
   int64_t updated_count = 0;
   if (!set_columns.empty() && matched > 0) {
@@ -207,8 +207,10 @@ Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const St
   }
   Inserted inserted;
   if (applied > matched) {
-    inserted = insert_new(spi, target, t, stage, keys, set_columns, options, with_rows);
+    inserted = insert_new(spi, target, t, stage, keys, set_columns,
+                          matched > 0 ? matched_table : std::string(), with_rows);
   }
+  spi.execute("DROP TABLE " + matched_table, false);
   out.inserted = inserted.inserted;
   out.updated = updated_count + inserted.conflict_updated;
   out.unchanged = applied - out.inserted - out.updated;

@@ -39,10 +39,6 @@ std::string row_json(const std::vector<std::string>& columns, const char* alias)
   return "(SELECT pg_catalog.to_jsonb(\"k\") FROM (SELECT " + list(columns, alias) + ") AS \"k\")";
 }
 
-std::string and_filter(const std::string& filter) {
-  return filter.empty() ? std::string() : " AND " + filter;
-}
-
 }  // namespace
 
 std::string key_join(const std::vector<std::string>& keys) {
@@ -86,38 +82,36 @@ std::string remove_duplicates(const Tables& t, const std::vector<std::string>& k
          (keep_last ? "<" : ">") + " \"b\".ord" + join + " RETURNING \"a\".ord";
 }
 
-std::string lock_existing(const Tables& t, const std::vector<std::string>& keys,
-                          const std::string& filter) {
+std::string lock_existing(const Tables& t, const std::vector<std::string>& keys) {
   return "SELECT \"s\".ord FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
-         key_join(keys) + and_filter(filter) + " ORDER BY " + list(keys, "t") +
-         " FOR UPDATE OF \"t\"";
+         key_join(keys) + " ORDER BY " + list(keys, "t") + " FOR UPDATE OF \"t\"";
 }
 
-std::string mark_matched(const Tables& t, const std::vector<std::string>& keys) {
-  return "UPDATE " + t.stage + " \"s\" SET ord = -\"s\".ord FROM " + t.target + " \"t\" WHERE " +
-         key_join(keys);
+std::string collect_matched(const Tables& t, const std::vector<std::string>& keys,
+                            const std::string& matched) {
+  return "CREATE TEMPORARY TABLE " + matched + " ON COMMIT DROP AS SELECT \"s\".ord FROM " +
+         t.stage + " \"s\" JOIN " + t.target + " \"t\" ON " + key_join(keys);
 }
 
 std::string lock_differing(const Tables& t, const std::vector<std::string>& keys,
-                           const std::vector<std::string>& compare_columns,
-                           const std::string& filter) {
+                           const std::vector<std::string>& compare_columns) {
   return "SELECT \"s\".ord FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
-         key_join(keys) + and_filter(filter) + " AND " + changed(compare_columns, "t", "s") +
-         " ORDER BY " + list(keys, "t") + " FOR UPDATE OF \"t\"";
+         key_join(keys) + " AND " + changed(compare_columns, "t", "s") + " ORDER BY " +
+         list(keys, "t") + " FOR UPDATE OF \"t\"";
 }
 
 std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
                               const std::vector<std::string>& set_columns, bool only_changed,
-                              const std::string& filter, const std::string& returning) {
+                              const std::string& returning) {
   std::string sql = "UPDATE " + t.target + " \"t\" SET " + set_list(set_columns, "s") + " FROM " +
-                    t.stage + " \"s\" WHERE " + key_join(keys) + and_filter(filter);
+                    t.stage + " \"s\" WHERE " + key_join(keys);
   if (only_changed) sql += " AND " + changed(set_columns, "t", "s");
   return returning.empty() ? sql : sql + " RETURNING " + returning;
 }
 
 std::string insert_missing(const Tables& t, const std::vector<std::string>& keys,
                            const std::vector<std::string>& columns,
-                           const std::vector<std::string>& set_columns, bool only_changed,
+                           const std::vector<std::string>& set_columns, const std::string& matched,
                            bool on_conflict, bool tell_conflicts, bool with_ords) {
   std::string conflict;
   if (!on_conflict) {
@@ -131,7 +125,8 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
       conflict +=
           quote_identifier(set_columns[i]) + " = \"excluded\"." + quote_identifier(set_columns[i]);
     }
-    if (only_changed) conflict += " WHERE " + changed(set_columns, "t", "excluded");
+    // Always only where changed: the UPDATE before the insert may have written the row already.
+    conflict += " WHERE " + changed(set_columns, "t", "excluded");
   }
   // The key columns identify the returned row in the stage again (keys are unique there).
   std::string returned_keys;
@@ -144,7 +139,10 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
              quote_identifier("k" + std::to_string(i)) + " = " + col("s", keys[i]);
   }
   return "WITH \"i\" AS (INSERT INTO " + t.target + " AS \"t\" (" + list(columns, nullptr) +
-         ") SELECT " + list(columns, "s") + " FROM " + t.stage + " \"s\" WHERE " + kNewRows +
+         ") SELECT " + list(columns, "s") + " FROM " + t.stage + " \"s\"" +
+         (matched.empty() ? std::string()
+                          : " WHERE NOT EXISTS (SELECT 1 FROM " + matched +
+                                " \"m\" WHERE \"m\".ord = \"s\".ord)") +
          " ORDER BY " + list(keys, "s") +
          (on_conflict ? " ON CONFLICT (" + list(keys, nullptr) + ")" + conflict : std::string()) +
          " RETURNING " + (tell_conflicts ? "(\"t\".xmax = 0)" : "true") + " AS inserted" +

@@ -13,11 +13,6 @@ struct Tables {
   std::string stage;   // quoted, qualified
 };
 
-// Stage rows by mark_matched: those whose key was found in the target (ord negated, so a returned
-// ord is -"s".ord) and the rest, the new rows.
-inline constexpr char kMatchedRows[] = "\"s\".ord < 0";
-inline constexpr char kNewRows[] = "\"s\".ord > 0";
-
 // "t"."k1" = "s"."k1" AND ...
 std::string key_join(const std::vector<std::string>& keys);
 
@@ -39,38 +34,36 @@ std::string remove_duplicates(const Tables& t, const std::vector<std::string>& k
 
 // Locks the target rows that match staged keys, in key order (so concurrent calls with
 // overlapping keys take their locks in the same order and cannot deadlock); returns their ords.
-// A `filter` (e.g. kMatchedRows) restricts the stage rows.
-std::string lock_existing(const Tables& t, const std::vector<std::string>& keys,
-                          const std::string& filter = "");
+std::string lock_existing(const Tables& t, const std::vector<std::string>& keys);
 
-// Marks the staged rows whose key is in the target (negates their ord; keys must be unique in the
-// stage): one snapshot decides which rows are updates and which are new.
-std::string mark_matched(const Tables& t, const std::vector<std::string>& keys);
+// Creates the temporary table `matched` (quoted, qualified) of the ords of the staged rows whose
+// key is in the target: one statement, one snapshot decides which rows are new. Cheaper than
+// marking the stage's own rows, which would rewrite every matched row.
+std::string collect_matched(const Tables& t, const std::vector<std::string>& keys,
+                            const std::string& matched);
 
 // lock_existing restricted to matched rows where any of `compare_columns` differs: the rows an
 // update will write, locked in key order; unchanged rows are neither locked nor written.
 std::string lock_differing(const Tables& t, const std::vector<std::string>& keys,
-                           const std::vector<std::string>& compare_columns,
-                           const std::string& filter = "");
+                           const std::vector<std::string>& compare_columns);
 
 // Updates matched rows from the stage; with only_changed, rows whose `set_columns` already hold
-// the staged values are left alone (no new row version). RETURNING `returning` (none if empty);
-// `filter` restricts the stage rows.
+// the staged values are left alone (no new row version). RETURNING `returning` (none if empty).
 std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
                               const std::vector<std::string>& set_columns, bool only_changed,
-                              const std::string& filter = "",
                               const std::string& returning = "\"s\".ord");
 
-// Inserts the new staged rows (kNewRows, after mark_matched) in key order. With `on_conflict`, a
-// row another transaction inserted meanwhile is updated instead (ON CONFLICT), or skipped when
-// `set_columns` is empty; without, such a row is a unique violation (the plain INSERT is about
+// Inserts the staged rows whose ord is not in the table `matched` (see collect_matched; all rows
+// when it is empty), in key order. With `on_conflict`, a row another transaction inserted
+// meanwhile is updated instead if it differs (ON CONFLICT DO UPDATE ... WHERE changed), or skipped
+// when `set_columns` is empty; without, such a row is a unique violation (the plain INSERT is about
 // twice as fast: no speculative insertion). Returns (ord, inserted) with inserted = false for
 // conflict updates; without `tell_conflicts` (partitioned targets, where RETURNING cannot read
 // xmax) every returned row counts as inserted. Without `with_ords` one row (inserted count,
 // conflict-updated count), with no join back to the stage.
 std::string insert_missing(const Tables& t, const std::vector<std::string>& keys,
                            const std::vector<std::string>& columns,
-                           const std::vector<std::string>& set_columns, bool only_changed,
+                           const std::vector<std::string>& set_columns, const std::string& matched,
                            bool on_conflict = true, bool tell_conflicts = true,
                            bool with_ords = true);
 

@@ -79,11 +79,11 @@ std::vector<std::string> resolve_set_columns(
   return out;
 }
 
-// A merge join against the target's key index, instead of locking first, once the matched rows are
-// at least this many and a tenth of the target: then a full ordered scan of the index costs less
-// than the separate lock pass, which writes every row twice.
-constexpr int64_t kMergeUpdateMinRows = 10000;
+// From this many rows on, a call picks its joins itself (below); smaller calls leave them to the
+// planner and take their row locks in a locking pass first (which writes every locked row twice).
+constexpr int64_t kLargeCallRows = 10000;
 
+// reltuples: -1 for a table never vacuumed or analyzed.
 int64_t target_rows_estimate(pg::SpiSession& spi, Oid target) {
   pg::SpiArgs args;
   args.add(OIDOID, ObjectIdGetDatum(target));
@@ -92,31 +92,50 @@ int64_t target_rows_estimate(pg::SpiSession& spi, Oid target) {
   return std::stoll(spi.text_not_null(0, 0));
 }
 
+// The join of a large call's stage with the target that reads the stage in key order: a merge
+// join when the call covers half the target or more (or the target's size is unknown), both
+// sides in key order, the target by its key index; else a nested loop over the stage, probing the
+// key index, which touches only the call's rows where a hash join would read the whole target.
+// With the target estimated at over twice the call, the planner will not put the target on the
+// outer side of that loop, which would cost (target rows x call rows).
+enum class StageJoin { kMerge, kIndexProbes };
+
+StageJoin stage_join(int64_t rows, int64_t target_estimate) {
+  return target_estimate < 0 || rows * 2 >= target_estimate ? StageJoin::kMerge
+                                                            : StageJoin::kIndexProbes;
+}
+
+void force_join(pg::LocalSettings& settings, StageJoin join) {
+  settings.set("enable_hashjoin", "off");
+  settings.set(join == StageJoin::kMerge ? "enable_nestloop" : "enable_mergejoin", "off");
+}
+
 // Updates the matched rows whose values differ (all of them with update_when = always), taking row
-// locks in key order so calls with overlapping keys cannot deadlock: either a locking pass
-// (SELECT ... ORDER BY key FOR UPDATE) then the UPDATE, or, for large calls, one UPDATE planned as
-// a merge join (hash and nested-loop joins off for it), which reads both sides in key order and so
-// updates, and locks, in key order. Returns the updated ords when `ords` is given.
-int64_t update_matched(pg::SpiSession& spi, const pg::RelationInfo& target,
-                       const bulk_sql::Tables& t, const std::vector<std::string>& keys,
+// locks in key order so calls with overlapping keys cannot deadlock: small calls lock in a
+// locking pass (SELECT ... ORDER BY key FOR UPDATE) first; a large call runs one UPDATE whose join
+// reads the stage in key order (stage_join, with the stage sorted for the nested loop), so it
+// updates, and locks, in key order. Returns the number of rows updated, and their ords when
+// `ords` is given.
+int64_t update_matched(pg::SpiSession& spi, const bulk_sql::Tables& t,
+                       const std::vector<std::string>& keys,
                        const std::vector<std::string>& set_columns, bool only_changed,
-                       int64_t matched, std::vector<int64_t>* ords) {
-  const std::string update =
-      bulk_sql::update_from_stage(t, keys, set_columns, only_changed, ords ? "\"s\".ord" : "");
-  const int64_t estimate = target_rows_estimate(spi, target.oid);
+                       int64_t matched, int64_t target_estimate, std::vector<int64_t>* ords) {
+  const std::string returning = ords ? "\"s\".ord" : "";
   uint64_t updated;
-  // reltuples is -1 for a table never vacuumed or analyzed: then the call's size decides.
-  if (matched >= kMergeUpdateMinRows && matched * 10 >= estimate) {
-    pg::LocalSettings merge_join_only;
-    merge_join_only.set("enable_hashjoin", "off");
-    merge_join_only.set("enable_nestloop", "off");
-    updated = spi.execute(update, false);
+  if (matched >= kLargeCallRows) {
+    const StageJoin join = stage_join(matched, target_estimate);
+    pg::LocalSettings settings;
+    force_join(settings, join);
+    updated = spi.execute(bulk_sql::update_from_stage(t, keys, set_columns, only_changed, returning,
+                                                      join == StageJoin::kIndexProbes),
+                          false);
   } else {
     spi.execute(only_changed ? bulk_sql::lock_differing(t, keys, set_columns)
                              : bulk_sql::lock_existing(t, keys),
                 false);
     if (spi.rows() == 0) return 0;
-    updated = spi.execute(update, false);
+    updated = spi.execute(
+        bulk_sql::update_from_stage(t, keys, set_columns, only_changed, returning), false);
   }
   if (ords) *ords = ords_of_result(spi);
   return static_cast<int64_t>(updated);
@@ -196,14 +215,34 @@ Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const St
       resolve_duplicates(spi, target, stage, keys, options.on_duplicate, argument);
   const int64_t applied = stage.rows - static_cast<int64_t>(removed.size());
 
+  const int64_t target_estimate =
+      applied >= kLargeCallRows ? target_rows_estimate(spi, target.oid) : -1;
   const std::string matched_table = temp_table_name("pgfast_matched_");
-  const auto matched =
-      static_cast<int64_t>(spi.execute(bulk_sql::collect_matched(t, keys, matched_table), false));
+  int64_t matched;
+  {
+    // A large call that is small next to its target probes the key index for its rows, where the
+    // planner tends to hash the whole target (every compared column of every row).
+    pg::LocalSettings settings;
+    if (applied >= kLargeCallRows &&
+        stage_join(applied, target_estimate) == StageJoin::kIndexProbes) {
+      force_join(settings, StageJoin::kIndexProbes);
+    }
+    matched = static_cast<int64_t>(
+        spi.execute(bulk_sql::collect_matched(t, keys, set_columns, matched_table), false));
+  }
   std::vector<int64_t> updated;
   int64_t updated_count = 0;
   if (!set_columns.empty() && matched > 0) {
-    updated_count = update_matched(spi, target, t, keys, set_columns, options.only_changed, matched,
-                                   with_rows ? &updated : nullptr);
+    // With update_when = changed, an all-unchanged call stops at the read above.
+    int64_t to_update = matched;
+    if (options.only_changed) {
+      spi.execute(bulk_sql::count_differing(matched_table), false);
+      to_update = std::stoll(spi.text_not_null(0, 0));
+    }
+    if (to_update > 0) {
+      updated_count = update_matched(spi, t, keys, set_columns, options.only_changed, to_update,
+                                     target_estimate, with_rows ? &updated : nullptr);
+    }
   }
   Inserted inserted;
   if (applied > matched) {

@@ -88,9 +88,16 @@ std::string lock_existing(const Tables& t, const std::vector<std::string>& keys)
 }
 
 std::string collect_matched(const Tables& t, const std::vector<std::string>& keys,
+                            const std::vector<std::string>& compare_columns,
                             const std::string& matched) {
-  return "CREATE TEMPORARY TABLE " + matched + " ON COMMIT DROP AS SELECT \"s\".ord FROM " +
-         t.stage + " \"s\" JOIN " + t.target + " \"t\" ON " + key_join(keys);
+  std::string differs =
+      compare_columns.empty() ? std::string("false") : changed(compare_columns, "t", "s");
+  return "CREATE TEMPORARY TABLE " + matched + " ON COMMIT DROP AS SELECT \"s\".ord, " + differs +
+         " AS differs FROM " + t.stage + " \"s\" JOIN " + t.target + " \"t\" ON " + key_join(keys);
+}
+
+std::string count_differing(const std::string& matched) {
+  return "SELECT count(*) FROM " + matched + " WHERE differs";
 }
 
 std::string lock_differing(const Tables& t, const std::vector<std::string>& keys,
@@ -102,9 +109,13 @@ std::string lock_differing(const Tables& t, const std::vector<std::string>& keys
 
 std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
                               const std::vector<std::string>& set_columns, bool only_changed,
-                              const std::string& returning) {
+                              const std::string& returning, bool sorted_stage) {
+  // A subquery with ORDER BY is not flattened: its Sort stays below the join.
+  std::string stage = sorted_stage
+                          ? "(SELECT * FROM " + t.stage + " ORDER BY " + list(keys, nullptr) + ")"
+                          : t.stage;
   std::string sql = "UPDATE " + t.target + " \"t\" SET " + set_list(set_columns, "s") + " FROM " +
-                    t.stage + " \"s\" WHERE " + key_join(keys);
+                    stage + " \"s\" WHERE " + key_join(keys);
   if (only_changed) sql += " AND " + changed(set_columns, "t", "s");
   return returning.empty() ? sql : sql + " RETURNING " + returning;
 }

@@ -36,11 +36,16 @@ std::string remove_duplicates(const Tables& t, const std::vector<std::string>& k
 // overlapping keys take their locks in the same order and cannot deadlock); returns their ords.
 std::string lock_existing(const Tables& t, const std::vector<std::string>& keys);
 
-// Creates the temporary table `matched` (quoted, qualified) of the ords of the staged rows whose
-// key is in the target: one statement, one snapshot decides which rows are new. Cheaper than
-// marking the stage's own rows, which would rewrite every matched row.
+// Creates the temporary table `matched` (quoted, qualified) of the staged rows whose key is in the
+// target: (ord, differs), differs = any of `compare_columns` differs from the target row. One
+// statement, one snapshot decides which rows are new; cheaper than marking the stage's own rows,
+// which would rewrite every matched row.
 std::string collect_matched(const Tables& t, const std::vector<std::string>& keys,
+                            const std::vector<std::string>& compare_columns,
                             const std::string& matched);
+
+// One row: how many rows of the `matched` table differ.
+std::string count_differing(const std::string& matched);
 
 // lock_existing restricted to matched rows where any of `compare_columns` differs: the rows an
 // update will write, locked in key order; unchanged rows are neither locked nor written.
@@ -49,9 +54,12 @@ std::string lock_differing(const Tables& t, const std::vector<std::string>& keys
 
 // Updates matched rows from the stage; with only_changed, rows whose `set_columns` already hold
 // the staged values are left alone (no new row version). RETURNING `returning` (none if empty).
+// With `sorted_stage` the stage is read sorted by key (the outer side of a nested loop then
+// drives the update in key order).
 std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
                               const std::vector<std::string>& set_columns, bool only_changed,
-                              const std::string& returning = "\"s\".ord");
+                              const std::string& returning = "\"s\".ord",
+                              bool sorted_stage = false);
 
 // Inserts the staged rows whose ord is not in the table `matched` (see collect_matched; all rows
 // when it is empty), in key order. With `on_conflict`, a row another transaction inserted

@@ -64,10 +64,13 @@ TEST(BulkSql, InsertMissingOnlyNewKeysInKeyOrder) {
 
 TEST(BulkSql, MatchedOrdsCollectedOnceAndExcludedFromTheInsert) {
   const std::string m = "pg_temp.\"pgfast_matched_1\"";
-  EXPECT_EQ(collect_matched(kTables, {"id"}, m),
+  EXPECT_EQ(collect_matched(kTables, {"id"}, {"name"}, m),
             "CREATE TEMPORARY TABLE pg_temp.\"pgfast_matched_1\" ON COMMIT DROP AS SELECT "
-            "\"s\".ord FROM pg_temp.\"pgfast_stage_1\" \"s\" JOIN \"public\".\"items\" \"t\" ON "
-            "\"t\".\"id\" = \"s\".\"id\"");
+            "\"s\".ord, ROW(\"t\".\"name\") IS DISTINCT FROM ROW(\"s\".\"name\") AS differs FROM "
+            "pg_temp.\"pgfast_stage_1\" \"s\" JOIN \"public\".\"items\" \"t\" ON \"t\".\"id\" = "
+            "\"s\".\"id\"");
+  EXPECT_NE(collect_matched(kTables, {"id"}, {}, m).find("SELECT \"s\".ord, false AS differs"),
+            std::string::npos);
   std::string insert = insert_missing(kTables, {"id"}, {"id", "name"}, {"name"}, m, false);
   EXPECT_NE(insert.find("FROM pg_temp.\"pgfast_stage_1\" \"s\" WHERE NOT EXISTS (SELECT 1 FROM "
                         "pg_temp.\"pgfast_matched_1\" \"m\" WHERE \"m\".ord = \"s\".ord) ORDER BY"),

@@ -156,6 +156,16 @@ BulkWriter::BulkWriter(Connection& connection, BulkWriterOptions options)
     connection_.execute("BEGIN");
     own_transaction_ = true;
   }
+  try {
+    choose_path();
+  } catch (...) {
+    // No destructor runs for a constructor that throws: end the transaction begun above here.
+    if (own_transaction_ && !connection_.broken()) PQclear(PQexec(conn, "ROLLBACK"));
+    throw;
+  }
+}
+
+void BulkWriter::choose_path() {
   direct_ = direct_path_allowed();
   if (!direct_ || options_.mode == BulkMode::upsert) create_stage();
   if (direct_ && options_.mode == BulkMode::upsert) {

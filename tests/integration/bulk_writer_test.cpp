@@ -391,6 +391,45 @@ TEST_F(BulkWriterTest, InsertModeDirectPathAlsoTakesTablesWithTriggers) {
   db_->query("DROP FUNCTION " + fired + "_fn()");
 }
 
+TEST_F(BulkWriterTest, NotifyChangesTriggerKeepsTheDirectPath) {
+  // pgfast's own trigger only NOTIFYs, which a rolled-back attempt undoes.
+  db_->query("SELECT pgfast.notify_changes($1::regclass)", pgfast::params(table_));
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns.resize(2);
+  o.chunk_rows = 5;
+  pgfast::BulkWriter writer(*lease, o);
+  for (std::int64_t i = 1; i <= 10; ++i) writer.add_row({i, title("x")});
+  EXPECT_EQ(writer.finish().inserted, 10);
+  EXPECT_EQ(writer.progress().chunks_direct, 2u);
+}
+
+TEST_F(BulkWriterTest, PartitionedTargetUpsertsDirectThenThroughTheStage) {
+  const std::string t = pgfast_test::unique_name("bw_parts");
+  db_->query("CREATE TABLE " + t + " (id bigint PRIMARY KEY, title text) PARTITION BY RANGE (id)");
+  db_->query("CREATE TABLE " + t + "_low PARTITION OF " + t + " FOR VALUES FROM (0) TO (100)");
+  db_->query("CREATE TABLE " + t + "_high PARTITION OF " + t + " FOR VALUES FROM (100) TO (1000)");
+  db_->query("INSERT INTO " + t + " VALUES (150, 'old')");
+  {
+    pgfast::Database::Lease lease = db_->acquire();
+    pgfast::BulkWriterOptions o;
+    o.target = t;
+    o.columns = {{"id", pgfast::BulkType::int64}, {"title", pgfast::BulkType::text}};
+    o.chunk_rows = 10;
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 95; i <= 104; ++i) writer.add_row({i, title("new")});   // direct
+    for (std::int64_t i = 145; i <= 154; ++i) writer.add_row({i, title("new")});  // meets 150
+    pgfast::BulkResult r = writer.finish();
+    EXPECT_EQ(r.inserted, 19);
+    EXPECT_EQ(r.updated, 1);
+    EXPECT_EQ(writer.progress().chunks_direct, 1u);
+  }
+  EXPECT_EQ(db_->query("SELECT count(*) FROM " + t + "_high WHERE title = 'new'").as<long>(0, 0),
+            15);
+  EXPECT_EQ(db_->query("SELECT count(*) FROM " + t + "_low").as<long>(0, 0), 5);
+  db_->query("DROP TABLE " + t);
+}
+
 TEST_F(BulkWriterTest, RowLevelSecurityKeepsTheStagedPath) {
   db_->query("ALTER TABLE " + table_ + " ENABLE ROW LEVEL SECURITY");
   pgfast::Database::Lease lease = db_->acquire();

@@ -98,7 +98,8 @@ class BulkWriter {
  private:
   void flush_chunk();
   void begin_copy();
-  // Decides at construction whether chunks may be COPYed straight into the target.
+  // At construction: the stage, and whether chunks may be COPYed straight into the target.
+  void choose_path();
   bool direct_path_allowed();
   void create_stage();
   void rollback_chunk_savepoint();

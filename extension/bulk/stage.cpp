@@ -17,11 +17,6 @@ namespace {
 
 constexpr char kWritableError[] = "428C9";  // generated_always
 
-std::string next_stage_name() {
-  static uint64_t counter = 0;
-  return "pg_temp." + quote_identifier("pgfast_stage_" + std::to_string(++counter));
-}
-
 std::string column_list(const std::vector<std::string>& columns, const char* alias) {
   std::string out;
   for (const std::string& c : columns) {
@@ -124,6 +119,11 @@ bool conversion_fails(pg::SpiSession& spi, const std::string& sql, Datum rows, i
 
 }  // namespace
 
+std::string temp_table_name(const char* prefix) {
+  static uint64_t counter = 0;
+  return "pg_temp." + quote_identifier(prefix + std::to_string(++counter));
+}
+
 void require_table(const pg::RelationInfo& target) {
   if (target.kind != RELKIND_RELATION && target.kind != RELKIND_PARTITIONED_TABLE) {
     throw Error("42809", target.qualified_name + " is not a table");
@@ -133,7 +133,7 @@ void require_table(const pg::RelationInfo& target) {
 Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows,
                  const char* argument) {
   Stage stage;
-  stage.name = next_stage_name();
+  stage.name = temp_table_name("pgfast_stage_");
   pg::SpiArgs args;
   args.add(JSONBOID, rows);
   spi.execute(
@@ -197,7 +197,7 @@ Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows
 Stage stage_relation(pg::SpiSession& spi, const pg::RelationInfo& target, Oid source) {
   pg::RelationInfo from = pg::load_relation(spi, source);
   Stage stage;
-  stage.name = next_stage_name();
+  stage.name = temp_table_name("pgfast_stage_");
   std::set<std::string> named;
   for (const pg::ColumnInfo& c : from.columns) {
     const pg::ColumnInfo* t = target.column(c.name);

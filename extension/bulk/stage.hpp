@@ -31,6 +31,9 @@ Stage stage_relation(pg::SpiSession& spi, const pg::RelationInfo& target, Oid so
 
 void drop_stage(pg::SpiSession& spi, const Stage& stage);
 
+// A new name for a temporary table of this backend: pg_temp."<prefix><n>".
+std::string temp_table_name(const char* prefix);
+
 // Errors 42809 unless `target` is a table or partitioned table.
 void require_table(const pg::RelationInfo& target);
 

@@ -1,12 +1,14 @@
 // pgfast.bulk_upsert, pgfast.bulk_upsert_from, pgfast.bulk_upsert_rows.
 //
-// Set-based on a staging table: keys checked (present, non-NULL, unique per on_duplicate); matched
-// rows counted; the rows to update locked in key order and updated (only where a value differs,
-// with update_when = changed: an unchanged row is not locked, gets no new version and writes no
-// WAL); then the missing rows inserted in key order. New rows are inserted by an INSERT that only
-// sees rows without a match, so sequences are not consumed by rows that end up as updates; ON
-// CONFLICT covers rows another transaction inserted meanwhile. One call is one statement's worth of
-// work in the caller's transaction: any error undoes all of it.
+// Set-based on a staging table: keys checked (present, non-NULL, unique per on_duplicate); the
+// ords of the staged rows whose key exists in the target collected in one statement (one snapshot
+// decides update versus insert); the matched rows that differ updated with row locks taken in key
+// order (update_when = changed: an unchanged row is not locked, gets no new version and writes no
+// WAL); then the other rows inserted in key order. Only those reach the INSERT, so sequences are
+// not consumed by rows that end up as updates. The INSERT is plain (no speculative insertion); a
+// key another transaction inserted after the collection makes it fail with a unique violation, and
+// the rows then go through ON CONFLICT instead. One call is one statement's worth of work in the
+// caller's transaction: any error undoes all of it.
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -20,9 +22,11 @@
 #include "core/error.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
+#include "pg/local_settings.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/spi.hpp"
 #include "pg/srf.hpp"
+#include "pg/subtransaction.hpp"
 
 extern "C" {
 #include "catalog/pg_class.h"
@@ -75,6 +79,101 @@ std::vector<std::string> resolve_set_columns(
   return out;
 }
 
+// A merge join against the target's key index, instead of locking first, once the matched rows are
+// at least this many and a tenth of the target: then a full ordered scan of the index costs less
+// than the separate lock pass, which writes every row twice.
+constexpr int64_t kMergeUpdateMinRows = 10000;
+
+int64_t target_rows_estimate(pg::SpiSession& spi, Oid target) {
+  pg::SpiArgs args;
+  args.add(OIDOID, ObjectIdGetDatum(target));
+  spi.execute_cached("SELECT reltuples::bigint FROM pg_catalog.pg_class WHERE oid = $1", args,
+                     true);
+  return std::stoll(spi.text_not_null(0, 0));
+}
+
+// Updates the matched rows whose values differ (all of them with update_when = always), taking row
+// locks in key order so calls with overlapping keys cannot deadlock: either a locking pass
+// (SELECT ... ORDER BY key FOR UPDATE) then the UPDATE, or, for large calls, one UPDATE planned as
+// a merge join (hash and nested-loop joins off for it), which reads both sides in key order and so
+// updates, and locks, in key order. Returns the updated ords when `ords` is given.
+int64_t update_matched(pg::SpiSession& spi, const pg::RelationInfo& target,
+                       const bulk_sql::Tables& t, const std::vector<std::string>& keys,
+                       const std::vector<std::string>& set_columns, bool only_changed,
+                       int64_t matched, std::vector<int64_t>* ords) {
+  const std::string update =
+      bulk_sql::update_from_stage(t, keys, set_columns, only_changed, ords ? "\"s\".ord" : "");
+  const int64_t estimate = target_rows_estimate(spi, target.oid);
+  uint64_t updated;
+  // reltuples is -1 for a table never vacuumed or analyzed: then the call's size decides.
+  if (matched >= kMergeUpdateMinRows && matched * 10 >= estimate) {
+    pg::LocalSettings merge_join_only;
+    merge_join_only.set("enable_hashjoin", "off");
+    merge_join_only.set("enable_nestloop", "off");
+    updated = spi.execute(update, false);
+  } else {
+    spi.execute(only_changed ? bulk_sql::lock_differing(t, keys, set_columns)
+                             : bulk_sql::lock_existing(t, keys),
+                false);
+    if (spi.rows() == 0) return 0;
+    updated = spi.execute(update, false);
+  }
+  if (ords) *ords = ords_of_result(spi);
+  return static_cast<int64_t>(updated);
+}
+
+struct Inserted {
+  int64_t inserted = 0;
+  int64_t conflict_updated = 0;
+  std::vector<int64_t> inserted_ords;  // with ords only
+  std::vector<int64_t> conflict_ords;
+};
+
+void read_inserted(pg::SpiSession& spi, bool with_ords, Inserted& out) {
+  if (!with_ords) {
+    out.inserted = std::stoll(spi.text_not_null(0, 0));
+    out.conflict_updated = std::stoll(spi.text_not_null(0, 1));
+    return;
+  }
+  for (uint64_t r = 0; r < spi.rows(); ++r) {
+    bool is_insert = spi.text_not_null(r, 1) == "t";
+    (is_insert ? out.inserted_ords : out.conflict_ords)
+        .push_back(std::stoll(spi.text_not_null(r, 0)));
+  }
+  out.inserted = static_cast<int64_t>(out.inserted_ords.size());
+  out.conflict_updated = static_cast<int64_t>(out.conflict_ords.size());
+}
+
+// Inserts the staged rows not in `matched` in key order: a plain INSERT first, in a
+// subtransaction; if another transaction inserted one of the keys since they were collected (a
+// unique violation), that attempt is rolled back and the rows go through INSERT ... ON CONFLICT.
+Inserted insert_new(pg::SpiSession& spi, const pg::RelationInfo& target, const bulk_sql::Tables& t,
+                    const Stage& stage, const std::vector<std::string>& keys,
+                    const std::vector<std::string>& set_columns, const std::string& matched,
+                    bool with_ords) {
+  const bool tell_conflicts = target.kind != RELKIND_PARTITIONED_TABLE;
+  Inserted out;
+  try {
+    pg::Subtransaction sub;
+    spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, matched, false,
+                                         tell_conflicts, with_ords),
+                false);
+    read_inserted(spi, with_ords, out);
+    sub.commit();
+    return out;
+  } catch (const Error& e) {
+    if (e.sqlstate() != "23505") throw;
+  }
+  out = Inserted{};
+  spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, matched, true,
+                                       tell_conflicts, with_ords),
+              false);
+  read_inserted(spi, with_ords, out);
+  return out;
+}
+
+// Collects which staged rows exist in the target (one snapshot), updates those that differ,
+// inserts the rest.
 Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const Stage& stage,
                    const std::optional<std::vector<std::string>>& conflict_columns,
                    const std::optional<std::vector<std::string>>& update_columns,
@@ -95,50 +194,32 @@ Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const St
   }
   std::vector<int64_t> removed =
       resolve_duplicates(spi, target, stage, keys, options.on_duplicate, argument);
+  const int64_t applied = stage.rows - static_cast<int64_t>(removed.size());
 
-  // Count matched and differing rows without locking: unchanged rows then cost a read, no lock
-  // and no write. Rows to update are locked in key order first (no deadlock between calls with
-  // overlapping keys), then updated.
-  spi.execute(bulk_sql::count_matches(t, keys, set_columns), false);
-  const int64_t existing = std::stoll(spi.text_not_null(0, 0));
-  const int64_t differing = std::stoll(spi.text_not_null(0, 1));
+  const std::string matched_table = temp_table_name("pgfast_matched_");
+  const auto matched =
+      static_cast<int64_t>(spi.execute(bulk_sql::collect_matched(t, keys, matched_table), false));
   std::vector<int64_t> updated;
-  if (!set_columns.empty() && (options.only_changed ? differing > 0 : existing > 0)) {
-    spi.execute(options.only_changed ? bulk_sql::lock_differing(t, keys, set_columns)
-                                     : bulk_sql::lock_existing(t, keys),
-                false);
-    spi.execute(bulk_sql::update_from_stage(t, keys, set_columns, options.only_changed), false);
-    updated = ords_of_result(spi);
+  int64_t updated_count = 0;
+  if (!set_columns.empty() && matched > 0) {
+    updated_count = update_matched(spi, target, t, keys, set_columns, options.only_changed, matched,
+                                   with_rows ? &updated : nullptr);
   }
-  const bool new_rows = existing < stage.rows - static_cast<int64_t>(removed.size());
-  if (new_rows) {
-    spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, options.only_changed,
-                                         target.kind != RELKIND_PARTITIONED_TABLE, with_rows),
-                false);
+  Inserted inserted;
+  if (applied > matched) {
+    inserted = insert_new(spi, target, t, stage, keys, set_columns,
+                          matched > 0 ? matched_table : std::string(), with_rows);
   }
-  std::vector<int64_t> inserted;
-  std::vector<int64_t> conflict_updated;
-  int64_t inserted_count = 0;
-  int64_t conflict_count = 0;
-  if (new_rows && !with_rows) {
-    inserted_count = std::stoll(spi.text_not_null(0, 0));
-    conflict_count = std::stoll(spi.text_not_null(0, 1));
-  }
-  for (uint64_t r = 0; new_rows && with_rows && r < spi.rows(); ++r) {
-    bool is_insert = spi.text_not_null(r, 1) == "t";
-    int64_t ord = std::stoll(spi.text_not_null(r, 0));
-    (is_insert ? inserted_count : conflict_count) += 1;
-    (is_insert ? inserted : conflict_updated).push_back(ord);
-  }
-  out.inserted = inserted_count;
-  out.updated = static_cast<int64_t>(updated.size()) + conflict_count;
-  out.unchanged = stage.rows - static_cast<int64_t>(removed.size()) - out.inserted - out.updated;
+  spi.execute("DROP TABLE " + matched_table, false);
+  out.inserted = inserted.inserted;
+  out.updated = updated_count + inserted.conflict_updated;
+  out.unchanged = applied - out.inserted - out.updated;
   if (with_rows) {
     for (const auto& [ord, key] : out.keys) out.actions[ord] = Action::kUnchanged;
     for (int64_t ord : removed) out.actions[ord] = Action::kDuplicate;
     for (int64_t ord : updated) out.actions[ord] = Action::kUpdated;
-    for (int64_t ord : conflict_updated) out.actions[ord] = Action::kUpdated;
-    for (int64_t ord : inserted) out.actions[ord] = Action::kInserted;
+    for (int64_t ord : inserted.conflict_ords) out.actions[ord] = Action::kUpdated;
+    for (int64_t ord : inserted.inserted_ords) out.actions[ord] = Action::kInserted;
   }
   return out;
 }

@@ -87,13 +87,10 @@ std::string lock_existing(const Tables& t, const std::vector<std::string>& keys)
          key_join(keys) + " ORDER BY " + list(keys, "t") + " FOR UPDATE OF \"t\"";
 }
 
-std::string count_matches(const Tables& t, const std::vector<std::string>& keys,
-                          const std::vector<std::string>& compare_columns) {
-  std::string differing = compare_columns.empty() ? std::string("0")
-                                                  : "count(*) FILTER (WHERE " +
-                                                        changed(compare_columns, "t", "s") + ")";
-  return "SELECT count(*), " + differing + " FROM " + t.target + " \"t\" JOIN " + t.stage +
-         " \"s\" ON " + key_join(keys);
+std::string collect_matched(const Tables& t, const std::vector<std::string>& keys,
+                            const std::string& matched) {
+  return "CREATE TEMPORARY TABLE " + matched + " ON COMMIT DROP AS SELECT \"s\".ord FROM " +
+         t.stage + " \"s\" JOIN " + t.target + " \"t\" ON " + key_join(keys);
 }
 
 std::string lock_differing(const Tables& t, const std::vector<std::string>& keys,
@@ -104,19 +101,22 @@ std::string lock_differing(const Tables& t, const std::vector<std::string>& keys
 }
 
 std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
-                              const std::vector<std::string>& set_columns, bool only_changed) {
+                              const std::vector<std::string>& set_columns, bool only_changed,
+                              const std::string& returning) {
   std::string sql = "UPDATE " + t.target + " \"t\" SET " + set_list(set_columns, "s") + " FROM " +
                     t.stage + " \"s\" WHERE " + key_join(keys);
   if (only_changed) sql += " AND " + changed(set_columns, "t", "s");
-  return sql + " RETURNING \"s\".ord";
+  return returning.empty() ? sql : sql + " RETURNING " + returning;
 }
 
 std::string insert_missing(const Tables& t, const std::vector<std::string>& keys,
                            const std::vector<std::string>& columns,
-                           const std::vector<std::string>& set_columns, bool only_changed,
-                           bool tell_conflicts, bool with_ords) {
+                           const std::vector<std::string>& set_columns, const std::string& matched,
+                           bool on_conflict, bool tell_conflicts, bool with_ords) {
   std::string conflict;
-  if (set_columns.empty()) {
+  if (!on_conflict) {
+    tell_conflicts = false;
+  } else if (set_columns.empty()) {
     conflict = " DO NOTHING";
   } else {
     conflict = " DO UPDATE SET ";
@@ -125,7 +125,8 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
       conflict +=
           quote_identifier(set_columns[i]) + " = \"excluded\"." + quote_identifier(set_columns[i]);
     }
-    if (only_changed) conflict += " WHERE " + changed(set_columns, "t", "excluded");
+    // Always only where changed: the UPDATE before the insert may have written the row already.
+    conflict += " WHERE " + changed(set_columns, "t", "excluded");
   }
   // The key columns identify the returned row in the stage again (keys are unique there).
   std::string returned_keys;
@@ -138,9 +139,12 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
              quote_identifier("k" + std::to_string(i)) + " = " + col("s", keys[i]);
   }
   return "WITH \"i\" AS (INSERT INTO " + t.target + " AS \"t\" (" + list(columns, nullptr) +
-         ") SELECT " + list(columns, "s") + " FROM " + t.stage +
-         " \"s\" WHERE NOT EXISTS (SELECT 1 FROM " + t.target + " \"t\" WHERE " + key_join(keys) +
-         ") ORDER BY " + list(keys, "s") + " ON CONFLICT (" + list(keys, nullptr) + ")" + conflict +
+         ") SELECT " + list(columns, "s") + " FROM " + t.stage + " \"s\"" +
+         (matched.empty() ? std::string()
+                          : " WHERE NOT EXISTS (SELECT 1 FROM " + matched +
+                                " \"m\" WHERE \"m\".ord = \"s\".ord)") +
+         " ORDER BY " + list(keys, "s") +
+         (on_conflict ? " ON CONFLICT (" + list(keys, nullptr) + ")" + conflict : std::string()) +
          " RETURNING " + (tell_conflicts ? "(\"t\".xmax = 0)" : "true") + " AS inserted" +
          returned_keys + ")" +
          (with_ords ? " SELECT \"s\".ord, \"i\".inserted FROM \"i\" JOIN " + t.stage +

@@ -36,10 +36,11 @@ std::string remove_duplicates(const Tables& t, const std::vector<std::string>& k
 // overlapping keys take their locks in the same order and cannot deadlock); returns their ords.
 std::string lock_existing(const Tables& t, const std::vector<std::string>& keys);
 
-// Counts, without locking anything, the staged rows that match a target row and those of them
-// where any of `compare_columns` differs: one row (matched, differing).
-std::string count_matches(const Tables& t, const std::vector<std::string>& keys,
-                          const std::vector<std::string>& compare_columns);
+// Creates the temporary table `matched` (quoted, qualified) of the ords of the staged rows whose
+// key is in the target: one statement, one snapshot decides which rows are new. Cheaper than
+// marking the stage's own rows, which would rewrite every matched row.
+std::string collect_matched(const Tables& t, const std::vector<std::string>& keys,
+                            const std::string& matched);
 
 // lock_existing restricted to matched rows where any of `compare_columns` differs: the rows an
 // update will write, locked in key order; unchanged rows are neither locked nor written.
@@ -47,20 +48,24 @@ std::string lock_differing(const Tables& t, const std::vector<std::string>& keys
                            const std::vector<std::string>& compare_columns);
 
 // Updates matched rows from the stage; with only_changed, rows whose `set_columns` already hold
-// the staged values are left alone (no new row version). Returns the updated ords.
+// the staged values are left alone (no new row version). RETURNING `returning` (none if empty).
 std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
-                              const std::vector<std::string>& set_columns, bool only_changed);
+                              const std::vector<std::string>& set_columns, bool only_changed,
+                              const std::string& returning = "\"s\".ord");
 
-// Inserts staged rows whose key is not in the target, in key order; a row inserted meanwhile by
-// another transaction is updated instead (ON CONFLICT), or skipped when `set_columns` is empty.
-// Returns (ord, inserted) with inserted = false for such conflict updates; without
-// `tell_conflicts` (partitioned targets, where RETURNING cannot read xmax) every returned row
-// counts as inserted. Without `with_ords` one row (inserted count, conflict-updated count), with
-// no join back to the stage.
+// Inserts the staged rows whose ord is not in the table `matched` (see collect_matched; all rows
+// when it is empty), in key order. With `on_conflict`, a row another transaction inserted
+// meanwhile is updated instead if it differs (ON CONFLICT DO UPDATE ... WHERE changed), or skipped
+// when `set_columns` is empty; without, such a row is a unique violation (the plain INSERT is about
+// twice as fast: no speculative insertion). Returns (ord, inserted) with inserted = false for
+// conflict updates; without `tell_conflicts` (partitioned targets, where RETURNING cannot read
+// xmax) every returned row counts as inserted. Without `with_ords` one row (inserted count,
+// conflict-updated count), with no join back to the stage.
 std::string insert_missing(const Tables& t, const std::vector<std::string>& keys,
                            const std::vector<std::string>& columns,
-                           const std::vector<std::string>& set_columns, bool only_changed,
-                           bool tell_conflicts = true, bool with_ords = true);
+                           const std::vector<std::string>& set_columns, const std::string& matched,
+                           bool on_conflict = true, bool tell_conflicts = true,
+                           bool with_ords = true);
 
 // Inserts every staged row in ord order; returns ord and the target's `returning` columns as a
 // jsonb object (NULL when `returning` is empty).

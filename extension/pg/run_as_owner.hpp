@@ -10,6 +10,7 @@
 // abort restores them as well.
 #pragma once
 
+#include "pg/local_settings.hpp"
 #include "pg/postgres.hpp"
 
 namespace pgfast::pg {
@@ -29,7 +30,7 @@ class RunAsOwner {
 
   Oid saved_user_;
   int saved_context_;
-  int nest_level_;
+  LocalSettings settings_;
 };
 
 }  // namespace pgfast::pg

@@ -1,6 +1,7 @@
 // pgfast.bulk_upsert under concurrency: 4 writers upsert overlapping key sets, each in its own
-// random order, for 20 rounds. Keys are applied in sorted order inside the extension, so no
-// deadlock may occur, and after each round the table must equal the serial result.
+// random order, for 20 rounds of small calls and 4 rounds of large ones. Keys are applied in sorted
+// order inside the extension, so no deadlock may occur, and after each round the table must equal
+// the serial result.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -41,11 +42,9 @@ class RoundBarrier {
   int generation_ = 0;
 };
 
-TEST(BulkConcurrency, OverlappingUpsertsNeverDeadlockAndMatchSerialResult) {
+// kWriters threads upsert kKeysPerCall of kKeys keys per call, each round in a new random order.
+void run_overlapping_upserts(int kRounds, int kKeys, int kKeysPerCall) {
   constexpr int kWriters = 4;
-  constexpr int kRounds = 20;
-  constexpr int kKeys = 300;
-  constexpr int kKeysPerCall = 200;
   pgfast::Database db(pgfast_test::pool_options(pgfast_test::unique_name("bulkconc"), kWriters, 0));
   const std::string table = pgfast_test::unique_name("bulk_conc");
   db.query("CREATE EXTENSION IF NOT EXISTS pgfast");
@@ -102,6 +101,16 @@ TEST(BulkConcurrency, OverlappingUpsertsNeverDeadlockAndMatchSerialResult) {
   EXPECT_LE(count.as<long>(0, 0), kKeys);
   EXPECT_GE(count.as<long>(0, 0), kKeysPerCall);
   db.query("DROP TABLE " + table);
+}
+
+TEST(BulkConcurrency, OverlappingUpsertsNeverDeadlockAndMatchSerialResult) {
+  run_overlapping_upserts(20, 300, 200);
+}
+
+// Calls large enough (>= 10,000 existing rows) for the update to run as one merge-join UPDATE
+// instead of a locking pass first.
+TEST(BulkConcurrency, LargeOverlappingUpsertsNeverDeadlock) {
+  run_overlapping_upserts(4, 24000, 16000);
 }
 
 }  // namespace

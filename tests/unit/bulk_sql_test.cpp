@@ -43,23 +43,38 @@ TEST(BulkSql, UpdateOnlyChangedRows) {
 }
 
 TEST(BulkSql, InsertMissingOnlyNewKeysInKeyOrder) {
-  std::string sql = insert_missing(kTables, {"id"}, {"id", "name"}, {"name"}, true);
-  EXPECT_NE(sql.find("WHERE NOT EXISTS (SELECT 1 FROM \"public\".\"items\" \"t\" WHERE "
-                     "\"t\".\"id\" = \"s\".\"id\")"),
-            std::string::npos)
-      << sql;
+  std::string sql = insert_missing(kTables, {"id"}, {"id", "name"}, {"name"}, "");
+  EXPECT_NE(sql.find("FROM pg_temp.\"pgfast_stage_1\" \"s\" ORDER BY"), std::string::npos) << sql;
   EXPECT_NE(sql.find("ORDER BY \"s\".\"id\" ON CONFLICT (\"id\") DO UPDATE SET \"name\" = "
                      "\"excluded\".\"name\" WHERE ROW(\"t\".\"name\") IS DISTINCT FROM "
                      "ROW(\"excluded\".\"name\")"),
             std::string::npos)
       << sql;
   std::string counted =
-      insert_missing(kTables, {"id"}, {"id", "name"}, {"name"}, true, true, false);
+      insert_missing(kTables, {"id"}, {"id", "name"}, {"name"}, "", true, true, false);
   EXPECT_NE(counted.find("SELECT count(*) FILTER (WHERE \"i\".inserted)"), std::string::npos)
       << counted;
   EXPECT_EQ(counted.find("JOIN pg_temp"), std::string::npos) << counted;
-  std::string nothing = insert_missing(kTables, {"id"}, {"id"}, {}, true);
+  std::string plain = insert_missing(kTables, {"id"}, {"id", "name"}, {"name"}, "", false);
+  EXPECT_EQ(plain.find("ON CONFLICT"), std::string::npos) << plain;
+  EXPECT_NE(plain.find("RETURNING true AS inserted"), std::string::npos) << plain;
+  std::string nothing = insert_missing(kTables, {"id"}, {"id"}, {}, "");
   EXPECT_NE(nothing.find("ON CONFLICT (\"id\") DO NOTHING"), std::string::npos) << nothing;
+}
+
+TEST(BulkSql, MatchedOrdsCollectedOnceAndExcludedFromTheInsert) {
+  const std::string m = "pg_temp.\"pgfast_matched_1\"";
+  EXPECT_EQ(collect_matched(kTables, {"id"}, m),
+            "CREATE TEMPORARY TABLE pg_temp.\"pgfast_matched_1\" ON COMMIT DROP AS SELECT "
+            "\"s\".ord FROM pg_temp.\"pgfast_stage_1\" \"s\" JOIN \"public\".\"items\" \"t\" ON "
+            "\"t\".\"id\" = \"s\".\"id\"");
+  std::string insert = insert_missing(kTables, {"id"}, {"id", "name"}, {"name"}, m, false);
+  EXPECT_NE(insert.find("FROM pg_temp.\"pgfast_stage_1\" \"s\" WHERE NOT EXISTS (SELECT 1 FROM "
+                        "pg_temp.\"pgfast_matched_1\" \"m\" WHERE \"m\".ord = \"s\".ord) ORDER BY"),
+            std::string::npos)
+      << insert;
+  EXPECT_EQ(update_from_stage(kTables, {"id"}, {"name"}, true, "").find("RETURNING"),
+            std::string::npos);
 }
 
 TEST(BulkSql, DuplicatesKeepLastOrFirst) {

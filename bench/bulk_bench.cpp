@@ -3,6 +3,7 @@
 // timestamptz, jsonb). Modes, interleaved in each of BENCH_ROUNDS rounds (default 5), medians:
 //   copy       binary COPY into the empty table (the baseline)
 //   insert     BulkWriter upsert into the empty table (every row new)
+//   insert_mode  BulkWriter with BulkMode::insert into the empty table
 //   update     every row exists with other values
 //   unchanged  every row exists with the same values
 //   half       half the keys exist (with other values), half are new
@@ -73,9 +74,11 @@ void copy_rows(pgfast::Connection& c, const std::string& table, const std::vecto
 }
 
 pgfast::BulkResult bulk_write(pgfast::Connection& c, const std::string& table,
-                              const std::vector<Row>& rows) {
+                              const std::vector<Row>& rows,
+                              pgfast::BulkMode mode = pgfast::BulkMode::upsert) {
   pgfast::BulkWriterOptions o;
   o.target = table;
+  o.mode = mode;
   o.columns = kColumns;
   o.chunk_rows = 100000;
   pgfast::BulkWriter writer(c, o);
@@ -151,11 +154,12 @@ int main() {
   auto table_size = [&] {
     return c.execute("SELECT pg_table_size($1::regclass)", pgfast::params(table)).as<double>(0, 0);
   };
-  const std::vector<std::string> modes = {"copy", "insert", "update", "unchanged", "half", "naive"};
+  const std::vector<std::string> modes = {"copy",      "insert", "insert_mode", "update",
+                                          "unchanged", "half",   "naive"};
   std::map<std::string, Measure> results;
   for (int round = 1; round <= rounds; ++round) {
     for (const std::string& mode : modes) {
-      if (mode == "copy" || mode == "insert") state(nullptr);
+      if (mode == "copy" || mode == "insert" || mode == "insert_mode") state(nullptr);
       if (mode == "update") state(&rows_a);
       if (mode == "unchanged" || mode == "naive") state(&rows_b);
       if (mode == "half") state(&half_a);
@@ -166,6 +170,8 @@ int main() {
         copy_rows(c, table, rows_b);
       } else if (mode == "naive") {
         naive_upsert(c, table, rows_b);
+      } else if (mode == "insert_mode") {
+        bulk_write(c, table, rows_b, pgfast::BulkMode::insert);
       } else {
         bulk_write(c, table, rows_b);
       }
@@ -176,19 +182,19 @@ int main() {
           c.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)", pgfast::params(lsn))
               .as<double>(0, 0));
       m.growth_bytes.push_back(table_size() - size_before);
-      std::fprintf(stderr, "\rround %d/%d %-9s %.2f s      ", round, rounds, mode.c_str(), secs);
+      std::fprintf(stderr, "\rround %d/%d %-11s %.2f s      ", round, rounds, mode.c_str(), secs);
     }
   }
   std::fprintf(stderr, "\n");
   const double copy_rate = n / median(results["copy"].seconds);
-  std::printf("%-10s %12s %10s %14s %16s\n", "mode", "rows/s", "vs COPY", "WAL MB",
+  std::printf("%-11s %12s %10s %14s %16s\n", "mode", "rows/s", "vs COPY", "WAL MB",
               "table growth MB");
   std::ofstream json("bench/results/bulk.json");
   json << "{\"rows\": " << n << ", \"rounds\": " << rounds << ", \"modes\": [";
   for (size_t i = 0; i < modes.size(); ++i) {
     const Measure& m = results[modes[i]];
     double rate = n / median(m.seconds);
-    std::printf("%-10s %12.0f %10.2f %14.1f %16.1f\n", modes[i].c_str(), rate, rate / copy_rate,
+    std::printf("%-11s %12.0f %10.2f %14.1f %16.1f\n", modes[i].c_str(), rate, rate / copy_rate,
                 median(m.wal_bytes) / 1e6, median(m.growth_bytes) / 1e6);
     json << (i ? ", " : "") << "{\"mode\": \"" << modes[i] << "\", \"rows_per_s\": " << rate
          << ", \"vs_copy\": " << rate / copy_rate << ", \"wal_bytes\": " << median(m.wal_bytes)

@@ -40,6 +40,9 @@ def bulk(data):
         if mode in modes:
             out.append(row("bulk", f"upsert {mode} vs binary COPY (rows/s)", modes[mode]["rows_per_s"],
                            copy, "rows/s", modes[mode]["vs_copy"], 0.8 if mode == "insert" else None))
+    if "insert_mode" in modes:
+        out.append(row("bulk", "insert mode vs binary COPY (rows/s)", modes["insert_mode"]["rows_per_s"],
+                       copy, "rows/s", modes["insert_mode"]["vs_copy"], 0.8))
     if "unchanged" in modes and "naive" in modes:
         u, n = modes["unchanged"]["rows_per_s"], modes["naive"]["rows_per_s"]
         out.append(row("bulk", "upsert unchanged vs naive ON CONFLICT", u, n, "rows/s", u / n, 1.5))

@@ -2,8 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstring>
 #include <regex>
+#include <set>
 
 #include "pgfast/connection.hpp"
 #include "pgfast/params.hpp"
@@ -60,6 +62,79 @@ std::string quote_identifier(pg_conn* conn, const std::string& name) {
   return out;
 }
 
+// The type OIDs (fixed in pg_type.dat) whose binary input is exactly what a BulkType sends.
+bool takes_binary(BulkType t, unsigned type_oid) {
+  switch (t) {
+    case BulkType::int64:
+      return type_oid == 20;  // int8
+    case BulkType::float64:
+      return type_oid == 701;  // float8
+    case BulkType::boolean:
+      return type_oid == 16;  // bool
+    case BulkType::text:
+      return type_oid == 25 || type_oid == 1043;  // text, varchar (COPY applies the typmod)
+    case BulkType::timestamptz:
+      return type_oid == 1184;
+    case BulkType::jsonb:
+      return type_oid == 3802;
+  }
+  return false;
+}
+
+constexpr char kChunkSavepoint[] = "pgfast_bulk_writer_chunk";
+
+// The relation, per column of it: what decides whether a plain COPY into it behaves as the merge.
+// $1 target, $2 conflict columns (NULL: the primary key).
+constexpr char kDirectPathCatalogSql[] = R"SQL(
+SELECT c.oid::regclass::text, c.relname, c.relkind IN ('r', 'p') AND NOT c.relrowsecurity
+         AND NOT c.relhasrules,
+       NOT EXISTS (
+         SELECT FROM pg_catalog.pg_trigger t
+         WHERE (t.tgrelid = c.oid
+                OR t.tgrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree(c.oid)))
+           AND NOT t.tgisinternal
+           AND t.tgfoid NOT IN (
+             SELECT p.oid FROM pg_catalog.pg_proc p
+             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = 'pgfast' AND p.proname = '_notify_changes_trigger')),
+       pg_catalog.has_table_privilege(c.oid, 'UPDATE'),
+       EXISTS (
+         SELECT FROM pg_catalog.pg_index i
+         WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid AND i.indimmediate
+           AND i.indpred IS NULL AND i.indexprs IS NULL
+           AND (SELECT bool_and(a.attnotnull) AND CASE WHEN $2::text[] IS NULL THEN i.indisprimary
+                       ELSE array_agg(a.attname::text ORDER BY a.attname::text) =
+                            (SELECT array_agg(k ORDER BY k) FROM unnest($2::text[]) k) END
+                FROM unnest(i.indkey) WITH ORDINALITY AS key(attnum, ord)
+                JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = key.attnum
+                WHERE key.ord <= i.indnkeyatts)),
+       a.attname, a.atttypid::oid, a.atthasdef OR a.attidentity <> '', a.attidentity,
+       a.attgenerated
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.oid = pg_catalog.to_regclass($1)
+)SQL";
+
+// COPY names the failing tuple in its error context as "COPY <relname>, line N[, column c]";
+// N counts the tuples of that COPY from 1.
+std::optional<std::uint64_t> copy_line(const std::string& context, const std::string& relname) {
+  static const std::regex kLine(R"(^COPY .*?, line (\d+))");
+  std::size_t start = 0;
+  while (start <= context.size()) {
+    std::size_t end = context.find('\n', start);
+    if (end == std::string::npos) end = context.size();
+    const std::string line = context.substr(start, end - start);
+    const std::string exact = "COPY " + relname + ", line ";
+    if (line.compare(0, exact.size(), exact) == 0) {
+      return std::stoull(line.substr(exact.size()));
+    }
+    std::smatch m;
+    if (std::regex_search(line, m, kLine)) return std::stoull(m[1].str());
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
 std::string message_with_row(const DatabaseError& cause, std::optional<std::uint64_t> row) {
   return row ? "row " + std::to_string(*row) + ": " + cause.what() : std::string(cause.what());
 }
@@ -81,12 +156,113 @@ BulkWriter::BulkWriter(Connection& connection, BulkWriterOptions options)
     connection_.execute("BEGIN");
     own_transaction_ = true;
   }
+  try {
+    choose_path();
+  } catch (...) {
+    // No destructor runs for a constructor that throws: end the transaction begun above here.
+    if (own_transaction_ && !connection_.broken()) PQclear(PQexec(conn, "ROLLBACK"));
+    throw;
+  }
+}
+
+void BulkWriter::choose_path() {
+  direct_ = direct_path_allowed();
+  if (!direct_ || options_.mode == BulkMode::upsert) create_stage();
+  if (direct_ && options_.mode == BulkMode::upsert) {
+    // The merge validates its arguments (options, update_columns, ...) even for no rows; a chunk
+    // that a plain COPY takes without error must not skip that check.
+    connection_.execute(std::string("SAVEPOINT ") + kChunkSavepoint);
+    savepoint_open_ = true;
+    try {
+      run_upsert();
+      connection_.execute(std::string("RELEASE SAVEPOINT ") + kChunkSavepoint);
+      savepoint_open_ = false;
+    } catch (const DatabaseError&) {
+      rollback_chunk_savepoint();
+      direct_ = false;
+    }
+  }
+}
+
+Result BulkWriter::run_upsert() {
+  std::optional<std::string> conflict;
+  if (!options_.conflict_columns.empty()) conflict = array_literal(options_.conflict_columns);
+  std::optional<std::string> update;
+  if (options_.update_columns) update = array_literal(*options_.update_columns);
+  return connection_.execute(
+      "SELECT inserted, updated, unchanged FROM pgfast.bulk_upsert_from($1::regclass, "
+      "$2::regclass, $3::text[], $4::text[], $5::jsonb)",
+      params(options_.target, stage_, conflict, update, options_.options_json));
+}
+
+bool BulkWriter::direct_path_allowed() {
+  std::optional<std::string> conflict;
+  if (!options_.conflict_columns.empty()) conflict = array_literal(options_.conflict_columns);
+  Result catalog = connection_.execute(kDirectPathCatalogSql, params(options_.target, conflict));
+  if (catalog.rows() == 0) return false;  // no such relation: the staged path reports it
+  const bool upsert = options_.mode == BulkMode::upsert;
+  if (catalog.get(0, 2) != "t") return false;  // not a table, row level security, rules
+  if (upsert &&
+      (catalog.get(0, 3) != "t" || catalog.get(0, 4) != "t" || catalog.get(0, 5) != "t")) {
+    return false;  // user triggers, no UPDATE privilege, no immediate NOT NULL conflict index
+  }
+  std::set<std::string> sent;
+  for (const BulkColumn& col : options_.columns) {
+    if (!sent.insert(col.name).second) return false;
+    bool found = false;
+    for (int r = 0; r < catalog.rows(); ++r) {
+      if (catalog.get(r, 6) != col.name) continue;
+      found = true;
+      // Identity ALWAYS: INSERT refuses a value, COPY takes it; generated: both refuse.
+      if (!takes_binary(col.type, static_cast<unsigned>(catalog.as<long long>(r, 7))) ||
+          catalog.get(r, 9) == "a" || !catalog.get(r, 10).empty()) {
+        return false;
+      }
+    }
+    if (!found) return false;
+  }
+  if (upsert) {
+    // A failed attempt would consume the sequences of omitted columns (and default expressions
+    // may have other side effects): the merge evaluates them for new rows only.
+    for (int r = 0; r < catalog.rows(); ++r) {
+      if (sent.count(std::string(catalog.get(r, 6))) == 0 && catalog.get(r, 8) == "t") {
+        return false;
+      }
+    }
+    for (const std::string& key : options_.conflict_columns) {
+      if (sent.count(key) == 0) return false;
+    }
+    if (options_.update_columns) {
+      for (const std::string& u : *options_.update_columns) {
+        if (sent.count(u) == 0) return false;
+      }
+    }
+  }
+  pg_conn* conn = connection_.native_handle();
+  direct_target_ = std::string(catalog.get(0, 0));
+  direct_relname_ = std::string(catalog.get(0, 1));
+  for (const BulkColumn& col : options_.columns) {
+    direct_columns_ += (direct_columns_.empty() ? "" : ", ") + quote_identifier(conn, col.name);
+  }
+  return true;
+}
+
+void BulkWriter::create_stage() {
+  if (stage_created_) return;
+  pg_conn* conn = connection_.native_handle();
   std::string columns;
   for (const BulkColumn& c : options_.columns) {
     columns +=
         (columns.empty() ? "" : ", ") + quote_identifier(conn, c.name) + " " + sql_type(c.type);
   }
   connection_.execute("CREATE TEMPORARY TABLE " + stage_ + " (" + columns + ") ON COMMIT DROP");
+  stage_created_ = true;
+}
+
+void BulkWriter::rollback_chunk_savepoint() {
+  savepoint_open_ = false;
+  connection_.execute(std::string("ROLLBACK TO SAVEPOINT ") + kChunkSavepoint);
+  connection_.execute(std::string("RELEASE SAVEPOINT ") + kChunkSavepoint);
 }
 
 BulkWriter::~BulkWriter() {
@@ -99,8 +275,12 @@ BulkWriter::~BulkWriter() {
   try {
     if (own_transaction_) {
       connection_.execute("ROLLBACK");
-    } else if (connection_.transaction_status() == TransactionStatus::in_transaction) {
-      connection_.execute("DROP TABLE IF EXISTS " + stage_);
+    } else {
+      // An abandoned direct chunk: undo it, which also leaves the caller's transaction usable.
+      if (savepoint_open_) rollback_chunk_savepoint();
+      if (stage_created_ && connection_.transaction_status() == TransactionStatus::in_transaction) {
+        connection_.execute("DROP TABLE IF EXISTS " + stage_);
+      }
     }
   } catch (const std::exception&) {
     // The connection is broken or the caller's transaction failed: nothing left to clean here.
@@ -109,12 +289,40 @@ BulkWriter::~BulkWriter() {
 
 void BulkWriter::begin_copy() {
   pg_conn* conn = connection_.native_handle();
-  PGresult* r = PQexec(conn, ("COPY " + stage_ + " FROM STDIN (FORMAT binary)").c_str());
-  if (r == nullptr || PQresultStatus(r) != PGRES_COPY_IN) connection_.throw_error(r);
+  chunk_direct_ = direct_;
+  const bool keep = chunk_direct_ && options_.mode == BulkMode::upsert;
+  if (keep) {
+    connection_.execute(std::string("SAVEPOINT ") + kChunkSavepoint);
+    savepoint_open_ = true;
+  }
+  const std::string sql = chunk_direct_ ? "COPY " + direct_target_ + " (" + direct_columns_ +
+                                              ") FROM STDIN (FORMAT binary)"
+                                        : "COPY " + stage_ + " FROM STDIN (FORMAT binary)";
+  PGresult* r = PQexec(conn, sql.c_str());
+  if (r == nullptr || PQresultStatus(r) != PGRES_COPY_IN) {
+    if (keep && r != nullptr && !connection_.broken()) {
+      // The target refused the COPY itself: the staged path decides.
+      PQclear(r);
+      rollback_chunk_savepoint();
+      direct_ = false;
+      begin_copy();
+      return;
+    }
+    if (chunk_direct_) {
+      try {
+        connection_.throw_error(r);
+      } catch (const DatabaseError& e) {
+        throw BulkWriteError(e, std::nullopt);
+      }
+    }
+    connection_.throw_error(r);
+  }
   PQclear(r);
   copying_ = true;
   buffer_.clear();
   BinaryCopyEncoder::header(buffer_);
+  kept_.clear();
+  if (keep) kept_ = buffer_;
 }
 
 void BulkWriter::add_row(const std::vector<BulkValue>& row) {
@@ -136,6 +344,7 @@ void BulkWriter::add_row(const std::vector<BulkValue>& row) {
   const std::size_t before = buffer_.size();
   BinaryCopyEncoder::row(buffer_, row);
   bytes_in_chunk_ += buffer_.size() - before;
+  if (savepoint_open_) kept_.append(buffer_, before, std::string::npos);
   ++rows_added_;
   ++rows_in_chunk_;
   if (buffer_.size() >= kSendThreshold) {
@@ -163,20 +372,80 @@ void BulkWriter::flush_chunk() {
   buffer_.clear();
   copying_ = false;
   PGresult* r = PQgetResult(conn);
-  if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) connection_.throw_error(r);
-  PQclear(r);
+  const bool copied = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
   while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
 
+  if (!chunk_direct_) {
+    if (!copied) connection_.throw_error(r);
+    PQclear(r);
+    merge_stage();
+  } else if (copied) {
+    PQclear(r);
+    if (savepoint_open_) {
+      savepoint_open_ = false;
+      connection_.execute(std::string("RELEASE SAVEPOINT ") + kChunkSavepoint);
+    }
+    result_.inserted += static_cast<std::int64_t>(rows_in_chunk_);
+    ++progress_.chunks_direct;
+  } else if (options_.mode == BulkMode::insert || r == nullptr || connection_.broken()) {
+    // Insert mode: the COPY's error is the answer; COPY names the tuple within this chunk.
+    std::optional<std::uint64_t> row;
+    const char* context = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_CONTEXT);
+    if (context != nullptr) {
+      if (std::optional<std::uint64_t> line = copy_line(context, direct_relname_)) {
+        row = chunk_first_row_ + *line - 1;
+      }
+    }
+    try {
+      connection_.throw_error(r);
+    } catch (const DatabaseError& e) {
+      throw BulkWriteError(e, row);
+    }
+  } else {
+    // Upsert: some row was not simply new (an existing key, a duplicate within the input) or
+    // failed otherwise. Undo the attempt; from now on the stage and the merge decide.
+    PQclear(r);
+    rollback_chunk_savepoint();
+    direct_ = false;
+    create_stage();
+    copy_kept_into_stage();
+    merge_stage();
+  }
+  kept_.clear();
+  result_.rows += rows_in_chunk_;
+  chunk_first_row_ += rows_in_chunk_;
+  rows_in_chunk_ = 0;
+  bytes_in_chunk_ = 0;
+  ++progress_.chunks_merged;
+  progress_.rows_sent = rows_added_;
+  if (options_.on_progress) options_.on_progress(progress_);
+}
+
+void BulkWriter::copy_kept_into_stage() {
+  pg_conn* conn = connection_.native_handle();
+  PGresult* r = PQexec(conn, ("COPY " + stage_ + " FROM STDIN (FORMAT binary)").c_str());
+  if (r == nullptr || PQresultStatus(r) != PGRES_COPY_IN) connection_.throw_error(r);
+  PQclear(r);
+  BinaryCopyEncoder::trailer(kept_);
+  for (std::size_t at = 0; at < kept_.size(); at += kSendThreshold) {
+    const std::size_t n = std::min(kSendThreshold, kept_.size() - at);
+    if (PQputCopyData(conn, kept_.data() + at, static_cast<int>(n)) != 1) {
+      connection_.throw_error(nullptr);
+    }
+  }
+  if (PQputCopyEnd(conn, nullptr) != 1) connection_.throw_error(nullptr);
+  r = PQgetResult(conn);
+  const bool copied = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
+  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
+  if (!copied) connection_.throw_error(r);
+  PQclear(r);
+  kept_.clear();
+}
+
+void BulkWriter::merge_stage() {
   try {
     if (options_.mode == BulkMode::upsert) {
-      std::optional<std::string> conflict;
-      if (!options_.conflict_columns.empty()) conflict = array_literal(options_.conflict_columns);
-      std::optional<std::string> update;
-      if (options_.update_columns) update = array_literal(*options_.update_columns);
-      Result counts = connection_.execute(
-          "SELECT inserted, updated, unchanged FROM pgfast.bulk_upsert_from($1::regclass, "
-          "$2::regclass, $3::text[], $4::text[], $5::jsonb)",
-          params(options_.target, stage_, conflict, update, options_.options_json));
+      Result counts = run_upsert();
       result_.inserted += counts.as<std::int64_t>(0, 0);
       result_.updated += counts.as<std::int64_t>(0, 1);
       result_.unchanged += counts.as<std::int64_t>(0, 2);
@@ -218,19 +487,12 @@ void BulkWriter::flush_chunk() {
     throw BulkWriteError(e, row);
   }
   connection_.execute("TRUNCATE " + stage_);
-  result_.rows += rows_in_chunk_;
-  chunk_first_row_ += rows_in_chunk_;
-  rows_in_chunk_ = 0;
-  bytes_in_chunk_ = 0;
-  ++progress_.chunks_merged;
-  progress_.rows_sent = rows_added_;
-  if (options_.on_progress) options_.on_progress(progress_);
 }
 
 BulkResult BulkWriter::finish() {
   if (finished_) throw ClientError("pgfast: BulkWriter already finished");
   flush_chunk();
-  connection_.execute("DROP TABLE " + stage_);
+  if (stage_created_) connection_.execute("DROP TABLE " + stage_);
   if (own_transaction_) connection_.execute("COMMIT");
   finished_ = true;
   return result_;

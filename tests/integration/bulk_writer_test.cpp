@@ -1,5 +1,6 @@
 // BulkWriter against the real server: binary COPY into a staging table, merged with
-// pgfast.bulk_upsert_from in chunks.
+// pgfast.bulk_upsert_from in chunks, or straight into the target where that is safe (the direct
+// path, observable as BulkProgress::chunks_direct).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -35,9 +36,17 @@ class BulkWriterTest : public ::testing::Test {
     return o;
   }
 
+  long count(const std::string& table) {
+    return db_->query("SELECT count(*) FROM " + table).as<long>(0, 0);
+  }
+
   std::unique_ptr<pgfast::Database> db_;
   std::string table_;
 };
+
+pgfast::BulkValue title(const std::string& t) {
+  return pgfast::BulkValue{t};
+}
 
 TEST_F(BulkWriterTest, RoundTripsEveryTypeInChunksWithProgress) {
   pgfast::Database::Lease lease = db_->acquire();
@@ -57,6 +66,8 @@ TEST_F(BulkWriterTest, RoundTripsEveryTypeInChunksWithProgress) {
   EXPECT_EQ(r.inserted, 2501);
   EXPECT_EQ(r.rows, 2501u);
   EXPECT_EQ(progress, (std::vector<std::uint64_t>{1000, 2000, 2501}));
+  // n is int, the writer sends bigint: every chunk went through the stage and a cast.
+  EXPECT_EQ(writer.progress().chunks_direct, 0u);
   pgfast::Result check = db_->query(
       "SELECT title, n, seen = to_timestamp(1700000000) + interval '42 microseconds', "
       "meta ->> 'i', score, ok FROM " +
@@ -141,6 +152,321 @@ TEST_F(BulkWriterTest, InsertModeAndMillionRows) {
   pgfast::Result check = db_->query("SELECT count(*), sum(n) FROM " + table_);
   EXPECT_EQ(check.as<long>(0, 0), 1000000);
   EXPECT_EQ(check.as<long>(0, 1), 499500000L);
+}
+
+TEST_F(BulkWriterTest, DirectInsertModeRoundTripsEveryType) {
+  pgfast::Database::Lease lease = db_->acquire();
+  db_->query("ALTER TABLE " + table_ + " ALTER COLUMN title TYPE varchar(20), " +
+             "ALTER COLUMN n TYPE bigint");
+  pgfast::BulkWriterOptions o = options();
+  o.mode = pgfast::BulkMode::insert;
+  o.chunk_rows = 100;
+  pgfast::BulkWriter writer(*lease, o);
+  for (std::int64_t i = 1; i <= 250; ++i) {
+    writer.add_row({i, std::string("t") + std::to_string(i), i * 3, pgfast::Timestamp{i},
+                    pgfast::Json{"[" + std::to_string(i) + "]"}, i * 0.5, i % 3 == 0});
+  }
+  pgfast::BulkResult r = writer.finish();
+  EXPECT_EQ(r.inserted, 250);
+  EXPECT_EQ(r.rows, 250u);
+  EXPECT_EQ(writer.progress().chunks_merged, 3u);
+  EXPECT_EQ(writer.progress().chunks_direct, 3u);
+  pgfast::Result check = db_->query(
+      "SELECT count(*), sum(n), count(*) FILTER (WHERE ok), sum(score), "
+      "bool_and(title = 't' || id AND meta = jsonb_build_array(id) AND "
+      "seen = to_timestamp(0) + id * interval '1 microsecond') FROM " +
+      table_);
+  EXPECT_EQ(check.as<long>(0, 0), 250);
+  EXPECT_EQ(check.as<long>(0, 1), 3 * 250 * 251 / 2);
+  EXPECT_EQ(check.as<long>(0, 2), 83);
+  EXPECT_DOUBLE_EQ(check.as<double>(0, 3), 0.5 * 250 * 251 / 2);
+  EXPECT_TRUE(check.as<bool>(0, 4));
+}
+
+TEST_F(BulkWriterTest, NonMatchingTargetTypeTakesTheStagedPath) {
+  // n is int here: the writer sends int8, so the values go through the stage and a cast.
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns.resize(3);
+  o.mode = pgfast::BulkMode::insert;
+  o.chunk_rows = 10;
+  pgfast::BulkWriter writer(*lease, o);
+  for (std::int64_t i = 1; i <= 25; ++i) writer.add_row({i, title("x"), i});
+  EXPECT_EQ(writer.finish().inserted, 25);
+  EXPECT_EQ(writer.progress().chunks_merged, 3u);
+  EXPECT_EQ(writer.progress().chunks_direct, 0u);
+  EXPECT_EQ(db_->query("SELECT sum(n) FROM " + table_).as<long>(0, 0), 25 * 26 / 2);
+}
+
+TEST_F(BulkWriterTest, DirectInsertModeErrorNamesTheInputRow) {
+  db_->query("ALTER TABLE " + table_ + " ADD CONSTRAINT positive_score CHECK (score > 0)");
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.mode = pgfast::BulkMode::insert;
+  o.columns = {{"id", pgfast::BulkType::int64}, {"score", pgfast::BulkType::float64}};
+  o.chunk_rows = 5;
+  std::uint64_t direct_before_error = 0;
+  o.on_progress = [&](const pgfast::BulkProgress& p) { direct_before_error = p.chunks_direct; };
+  try {
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 20; ++i) writer.add_row({i, i == 17 ? -1.0 : 1.0});
+    writer.finish();
+    FAIL() << "the CHECK violation was accepted";
+  } catch (const pgfast::BulkWriteError& e) {
+    ASSERT_TRUE(e.row().has_value()) << e.what();
+    EXPECT_EQ(*e.row(), 17u) << e.what();  // tuple 2 of the fourth COPY
+    EXPECT_EQ(e.sqlstate(), "23514");
+    EXPECT_NE(std::string(e.what()).find("row 17: "), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(direct_before_error, 3u);
+  EXPECT_EQ(count(table_), 0);  // the writer's own transaction was rolled back
+}
+
+TEST_F(BulkWriterTest, DirectInsertModeNullViolationNamesTheRowInALargerChunk) {
+  db_->query("ALTER TABLE " + table_ + " ALTER COLUMN title SET NOT NULL");
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.mode = pgfast::BulkMode::insert;
+  o.columns.resize(2);
+  o.chunk_rows = 10;
+  try {
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 30; ++i) {
+      writer.add_row({i, i == 27 ? pgfast::BulkValue{} : title("x")});
+    }
+    writer.finish();
+    FAIL() << "a NULL title was accepted";
+  } catch (const pgfast::BulkWriteError& e) {
+    ASSERT_TRUE(e.row().has_value()) << e.what();
+    EXPECT_EQ(*e.row(), 27u) << e.what();
+    EXPECT_EQ(e.sqlstate(), "23502");
+  }
+  EXPECT_EQ(count(table_), 0);
+}
+
+TEST_F(BulkWriterTest, UpsertGoesDirectUntilAChunkMeetsExistingKeys) {
+  db_->query("ALTER TABLE " + table_ + " ALTER COLUMN n TYPE bigint");
+  db_->query("INSERT INTO " + table_ +
+             " (id, title, n) SELECT g, 'old', g FROM generate_series(1001, 1010) g");
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns.resize(3);
+  o.chunk_rows = 10;
+  pgfast::BulkWriter writer(*lease, o);
+  for (std::int64_t i = 1; i <= 20; ++i) writer.add_row({i, title("new"), i});  // chunks 1, 2
+  for (std::int64_t i = 1001; i <= 1010; ++i) {                                 // chunk 3
+    writer.add_row({i, title("old"), i <= 1005 ? i + 1 : i});  // 5 changed, 5 unchanged
+  }
+  for (std::int64_t i = 21; i <= 30; ++i) writer.add_row({i, title("new"), i});  // chunk 4
+  pgfast::BulkResult r = writer.finish();
+  EXPECT_EQ(r.inserted, 30);
+  EXPECT_EQ(r.updated, 5);
+  EXPECT_EQ(r.unchanged, 5);
+  EXPECT_EQ(r.rows, 40u);
+  EXPECT_EQ(writer.progress().chunks_merged, 4u);
+  // Chunks 1 and 2 went straight in; chunk 3 fell back to the merge, and so did the rest.
+  EXPECT_EQ(writer.progress().chunks_direct, 2u);
+  pgfast::Result check = db_->query(
+      "SELECT count(*), count(*) FILTER (WHERE title = 'new' AND n = id AND id <= 30), "
+      "count(*) FILTER (WHERE title = 'old' AND n = id + 1 AND id BETWEEN 1001 AND 1005), "
+      "count(*) FILTER (WHERE title = 'old' AND n = id AND id BETWEEN 1006 AND 1010) FROM " +
+      table_);
+  EXPECT_EQ(check.as<long>(0, 0), 40);
+  EXPECT_EQ(check.as<long>(0, 1), 30);
+  EXPECT_EQ(check.as<long>(0, 2), 5);
+  EXPECT_EQ(check.as<long>(0, 3), 5);
+}
+
+TEST_F(BulkWriterTest, DuplicateKeyInsideAChunkFallsBackAndLastWins) {
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns.resize(2);
+  o.options_json = R"({"on_duplicate": "last"})";
+  o.chunk_rows = 4;
+  pgfast::BulkWriter writer(*lease, o);
+  for (std::int64_t i = 1; i <= 4; ++i) writer.add_row({i, title("first")});  // direct
+  writer.add_row({std::int64_t{5}, title("a")});
+  writer.add_row({std::int64_t{6}, title("b")});
+  writer.add_row({std::int64_t{5}, title("c")});
+  pgfast::BulkResult r = writer.finish();
+  EXPECT_EQ(r.inserted, 6);
+  EXPECT_EQ(r.updated, 0);
+  EXPECT_EQ(writer.progress().chunks_direct, 1u);
+  EXPECT_EQ(db_->query("SELECT title FROM " + table_ + " WHERE id = 5").get(0, 0), "c");
+  EXPECT_EQ(count(table_), 6);
+}
+
+TEST_F(BulkWriterTest, InvalidMergeOptionsFailEvenWhenEveryRowIsNew) {
+  // Every row would go straight in, but the merge's own checks still apply.
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns.resize(2);
+  o.options_json = R"({"on_duplicate": "sometimes"})";
+  try {
+    pgfast::BulkWriter writer(*lease, o);
+    writer.add_row({std::int64_t{1}, title("x")});
+    writer.finish();
+    FAIL() << "an invalid on_duplicate was accepted";
+  } catch (const pgfast::BulkWriteError& e) {
+    EXPECT_NE(std::string(e.what()).find("on_duplicate"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count(table_), 0);
+}
+
+TEST_F(BulkWriterTest, OmittedSerialColumnKeepsUpsertOffTheDirectPathAndSequenceUnused) {
+  const std::string t = pgfast_test::unique_name("bw_serial");
+  db_->query("CREATE TABLE " + t + " (id bigint PRIMARY KEY, title text, serial_no bigserial)");
+  db_->query("INSERT INTO " + t + " (id, title) SELECT g, 'old' FROM generate_series(1, 5) g");
+  const std::string last_value =
+      "SELECT last_value FROM " + std::string(db_->query("SELECT pg_get_serial_sequence($1, "
+                                                         "'serial_no')",
+                                                         pgfast::params(t))
+                                                  .get(0, 0));
+  const long before = db_->query(last_value).as<long>(0, 0);
+  {
+    pgfast::Database::Lease lease = db_->acquire();
+    pgfast::BulkWriterOptions o;
+    o.target = t;
+    o.columns = {{"id", pgfast::BulkType::int64}, {"title", pgfast::BulkType::text}};
+    o.chunk_rows = 2;
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 5; ++i) writer.add_row({i, title("new")});
+    pgfast::BulkResult r = writer.finish();
+    EXPECT_EQ(r.updated, 5);
+    EXPECT_EQ(r.inserted, 0);
+    EXPECT_EQ(writer.progress().chunks_direct, 0u);
+  }
+  EXPECT_EQ(db_->query(last_value).as<long>(0, 0), before);
+  EXPECT_EQ(db_->query("SELECT count(*) FROM " + t + " WHERE title = 'new'").as<long>(0, 0), 5);
+  db_->query("DROP TABLE " + t);
+}
+
+TEST_F(BulkWriterTest, UserTriggerKeepsUpsertOnTheStagedPathAndFiresOncePerRow) {
+  const std::string fired = pgfast_test::unique_name("bw_fired");
+  db_->query("CREATE TABLE " + fired + " (id bigint)");
+  db_->query("CREATE FUNCTION " + fired + "_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN " +
+             "INSERT INTO " + fired + " VALUES (NEW.id); RETURN NEW; END$$");
+  db_->query("CREATE TRIGGER count_rows AFTER INSERT OR UPDATE ON " + table_ +
+             " FOR EACH ROW EXECUTE FUNCTION " + fired + "_fn()");
+  {
+    pgfast::Database::Lease lease = db_->acquire();
+    pgfast::BulkWriterOptions o = options();
+    o.columns.resize(2);
+    o.chunk_rows = 5;
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 12; ++i) writer.add_row({i, title("x")});
+    EXPECT_EQ(writer.finish().inserted, 12);
+    EXPECT_EQ(writer.progress().chunks_merged, 3u);
+    EXPECT_EQ(writer.progress().chunks_direct, 0u);
+  }
+  EXPECT_EQ(count(fired), 12);
+  EXPECT_EQ(db_->query("SELECT count(DISTINCT id) FROM " + fired).as<long>(0, 0), 12);
+  db_->query("DROP TABLE " + table_);
+  db_->query("DROP TABLE " + fired);
+  db_->query("DROP FUNCTION " + fired + "_fn()");
+}
+
+TEST_F(BulkWriterTest, InsertModeDirectPathAlsoTakesTablesWithTriggers) {
+  // Insert mode has nothing to retry: a trigger fires as it would for the INSERT.
+  const std::string fired = pgfast_test::unique_name("bw_fired");
+  db_->query("CREATE TABLE " + fired + " (id bigint)");
+  db_->query("CREATE FUNCTION " + fired + "_fn() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN " +
+             "INSERT INTO " + fired + " VALUES (NEW.id); RETURN NEW; END$$");
+  db_->query("CREATE TRIGGER count_rows AFTER INSERT ON " + table_ + " FOR EACH ROW EXECUTE " +
+             "FUNCTION " + fired + "_fn()");
+  {
+    pgfast::Database::Lease lease = db_->acquire();
+    pgfast::BulkWriterOptions o = options();
+    o.columns.resize(2);
+    o.mode = pgfast::BulkMode::insert;
+    o.chunk_rows = 5;
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 12; ++i) writer.add_row({i, title("x")});
+    EXPECT_EQ(writer.finish().inserted, 12);
+    EXPECT_EQ(writer.progress().chunks_direct, 3u);
+  }
+  EXPECT_EQ(count(fired), 12);
+  db_->query("DROP TABLE " + table_);
+  db_->query("DROP TABLE " + fired);
+  db_->query("DROP FUNCTION " + fired + "_fn()");
+}
+
+TEST_F(BulkWriterTest, NotifyChangesTriggerKeepsTheDirectPath) {
+  // pgfast's own trigger only NOTIFYs, which a rolled-back attempt undoes.
+  db_->query("SELECT pgfast.notify_changes($1::regclass)", pgfast::params(table_));
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns.resize(2);
+  o.chunk_rows = 5;
+  pgfast::BulkWriter writer(*lease, o);
+  for (std::int64_t i = 1; i <= 10; ++i) writer.add_row({i, title("x")});
+  EXPECT_EQ(writer.finish().inserted, 10);
+  EXPECT_EQ(writer.progress().chunks_direct, 2u);
+}
+
+TEST_F(BulkWriterTest, PartitionedTargetUpsertsDirectThenThroughTheStage) {
+  const std::string t = pgfast_test::unique_name("bw_parts");
+  db_->query("CREATE TABLE " + t + " (id bigint PRIMARY KEY, title text) PARTITION BY RANGE (id)");
+  db_->query("CREATE TABLE " + t + "_low PARTITION OF " + t + " FOR VALUES FROM (0) TO (100)");
+  db_->query("CREATE TABLE " + t + "_high PARTITION OF " + t + " FOR VALUES FROM (100) TO (1000)");
+  db_->query("INSERT INTO " + t + " VALUES (150, 'old')");
+  {
+    pgfast::Database::Lease lease = db_->acquire();
+    pgfast::BulkWriterOptions o;
+    o.target = t;
+    o.columns = {{"id", pgfast::BulkType::int64}, {"title", pgfast::BulkType::text}};
+    o.chunk_rows = 10;
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 95; i <= 104; ++i) writer.add_row({i, title("new")});   // direct
+    for (std::int64_t i = 145; i <= 154; ++i) writer.add_row({i, title("new")});  // meets 150
+    pgfast::BulkResult r = writer.finish();
+    EXPECT_EQ(r.inserted, 19);
+    EXPECT_EQ(r.updated, 1);
+    EXPECT_EQ(writer.progress().chunks_direct, 1u);
+  }
+  EXPECT_EQ(db_->query("SELECT count(*) FROM " + t + "_high WHERE title = 'new'").as<long>(0, 0),
+            15);
+  EXPECT_EQ(db_->query("SELECT count(*) FROM " + t + "_low").as<long>(0, 0), 5);
+  db_->query("DROP TABLE " + t);
+}
+
+TEST_F(BulkWriterTest, RowLevelSecurityKeepsTheStagedPath) {
+  db_->query("ALTER TABLE " + table_ + " ENABLE ROW LEVEL SECURITY");
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns.resize(2);
+  o.mode = pgfast::BulkMode::insert;
+  pgfast::BulkWriter writer(*lease, o);
+  for (std::int64_t i = 1; i <= 3; ++i) writer.add_row({i, title("x")});
+  EXPECT_EQ(writer.finish().inserted, 3);
+  EXPECT_EQ(writer.progress().chunks_direct, 0u);
+}
+
+TEST_F(BulkWriterTest, AbandonedDirectChunkLeavesTheCallersTransactionUsable) {
+  pgfast::Database::Lease lease = db_->acquire();
+  lease->execute("BEGIN");
+  {
+    pgfast::BulkWriterOptions o = options();
+    o.columns.resize(2);
+    o.chunk_rows = 10;
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 15; ++i) writer.add_row({i, title("x")});
+    EXPECT_EQ(writer.progress().chunks_direct, 1u);
+  }  // dropped with 5 rows of chunk 2 sent
+  ASSERT_EQ(lease->transaction_status(), pgfast::TransactionStatus::in_transaction);
+  EXPECT_EQ(lease->execute("SELECT count(*) FROM " + table_).as<long>(0, 0), 10);
+  {
+    // The caller's transaction goes on; a second writer's upsert lands in it too.
+    pgfast::BulkWriterOptions o = options();
+    o.columns.resize(2);
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 5; i <= 20; ++i) writer.add_row({i, title("y")});
+    pgfast::BulkResult r = writer.finish();
+    EXPECT_EQ(r.inserted, 10);
+    EXPECT_EQ(r.updated, 6);
+  }
+  lease->execute("COMMIT");
+  EXPECT_EQ(count(table_), 20);
 }
 
 }  // namespace

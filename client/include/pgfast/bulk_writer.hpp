@@ -1,7 +1,11 @@
 // pgfast::BulkWriter: streams typed rows with binary COPY into a temporary staging table, chunk by
 // chunk (by rows and by bytes), and merges each chunk into the target with the extension's
-// pgfast.bulk_upsert_from (or a plain INSERT ... SELECT in insert mode). All chunks run in one
-// transaction: the one open on the connection, or one the writer begins and commits in finish().
+// pgfast.bulk_upsert_from (or a plain INSERT ... SELECT in insert mode). When the target takes the
+// binary values as they are and a plain COPY cannot differ from the merge (docs/bulk.md, "Direct
+// path"), chunks are COPYed straight into the target instead: always in insert mode, optimistically
+// (inside a savepoint, falling back to the stage on any error) in upsert mode. All chunks run in
+// one transaction: the one open on the connection, or one the writer begins and commits in
+// finish().
 //
 //   pgfast::BulkWriter w(*lease, {"website_content",
 //                                 {{"url", pgfast::BulkType::text}, {"body",
@@ -21,6 +25,7 @@
 
 #include "pgfast/binary_copy.hpp"
 #include "pgfast/errors.hpp"
+#include "pgfast/result.hpp"
 
 namespace pgfast {
 
@@ -40,7 +45,8 @@ enum class BulkMode { upsert, insert };
 struct BulkProgress {
   std::uint64_t rows_sent = 0;
   std::uint64_t bytes_sent = 0;
-  std::uint64_t chunks_merged = 0;
+  std::uint64_t chunks_merged = 0;  // every chunk written, by either path
+  std::uint64_t chunks_direct = 0;  // of those, the chunks COPYed straight into the target
 };
 
 struct BulkWriterOptions {
@@ -92,11 +98,31 @@ class BulkWriter {
  private:
   void flush_chunk();
   void begin_copy();
+  // At construction: the stage, and whether chunks may be COPYed straight into the target.
+  void choose_path();
+  bool direct_path_allowed();
+  void create_stage();
+  void rollback_chunk_savepoint();
+  // The kept bytes of a failed direct chunk, COPYed into the stage.
+  void copy_kept_into_stage();
+  // Merges the staged chunk into the target (upsert or INSERT ... SELECT) and empties the stage.
+  void merge_stage();
+  Result run_upsert();
 
   Connection& connection_;
   BulkWriterOptions options_;
   std::string stage_;
+  bool stage_created_ = false;
   std::string buffer_;  // binary COPY data not yet sent
+  // Direct path: the target as regclass text, its relname (for COPY's error context) and the
+  // quoted column list.
+  std::string direct_target_;
+  std::string direct_relname_;
+  std::string direct_columns_;
+  bool direct_ = false;        // the next chunk goes straight into the target
+  bool chunk_direct_ = false;  // the chunk being copied goes straight into the target
+  bool savepoint_open_ = false;
+  std::string kept_;  // upsert, direct chunk: its encoded rows, for the fallback to the stage
   std::size_t rows_in_chunk_ = 0;
   std::size_t bytes_in_chunk_ = 0;
   std::uint64_t rows_added_ = 0;

@@ -109,7 +109,11 @@ SELECT c.oid::regclass::text, c.relname, c.relkind IN ('r', 'p') AND NOT c.relro
                 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = key.attnum
                 WHERE key.ord <= i.indnkeyatts)),
        a.attname, a.atttypid::oid, a.atthasdef OR a.attidentity <> '', a.attidentity,
-       a.attgenerated
+       a.attgenerated,
+       EXISTS (SELECT FROM pg_catalog.pg_index i
+               CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS key(attnum, ord)
+               WHERE i.indrelid = c.oid AND i.indisprimary AND key.attnum = a.attnum
+                 AND key.ord <= i.indnkeyatts)
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 WHERE c.oid = pg_catalog.to_regclass($1)
@@ -238,6 +242,7 @@ bool BulkWriter::direct_path_allowed() {
       }
     }
   }
+  if (upsert) choose_probe_keys(catalog);
   pg_conn* conn = connection_.native_handle();
   direct_target_ = std::string(catalog.get(0, 0));
   direct_relname_ = std::string(catalog.get(0, 1));
@@ -245,6 +250,54 @@ bool BulkWriter::direct_path_allowed() {
     direct_columns_ += (direct_columns_.empty() ? "" : ", ") + quote_identifier(conn, col.name);
   }
   return true;
+}
+
+// The conflict columns (else the primary key's), as positions in the writer's columns, when all are
+// bigint or text: the ones the first-row probe can look up. Otherwise no probe.
+void BulkWriter::choose_probe_keys(const Result& catalog) {
+  std::vector<std::string> keys = options_.conflict_columns;
+  if (keys.empty()) {
+    for (int r = 0; r < catalog.rows(); ++r) {
+      if (catalog.get(r, 11) == "t") keys.emplace_back(catalog.get(r, 6));
+    }
+  }
+  probe_keys_.clear();
+  for (const std::string& key : keys) {
+    for (std::size_t i = 0; i < options_.columns.size(); ++i) {
+      if (options_.columns[i].name != key) continue;
+      if (options_.columns[i].type != BulkType::int64 &&
+          options_.columns[i].type != BulkType::text) {
+        probe_keys_.clear();
+        return;
+      }
+      probe_keys_.push_back(i);
+    }
+  }
+  if (probe_keys_.size() != keys.size()) probe_keys_.clear();
+}
+
+// Whether the target already holds the key of `row` (the writer's first). Then the load is
+// mostly updates or unchanged rows: a direct attempt would fail at once and leave one COPY batch
+// of dead tuples behind, so the writer stages from the start.
+bool BulkWriter::first_key_exists(const std::vector<BulkValue>& row) {
+  if (probe_keys_.empty()) return false;
+  pg_conn* conn = connection_.native_handle();
+  std::string where;
+  Params values;
+  for (std::size_t n = 0; n < probe_keys_.size(); ++n) {
+    const std::size_t i = probe_keys_[n];
+    if (row[i].index() == 0) return false;  // a NULL key: the merge reports it
+    where += (n ? " AND " : "") + quote_identifier(conn, options_.columns[i].name) + " = $" +
+             std::to_string(n + 1) + "::" + sql_type(options_.columns[i].type);
+    if (options_.columns[i].type == BulkType::int64) {
+      values.add(std::get<std::int64_t>(row[i]));
+    } else {
+      values.add(std::get<std::string>(row[i]));
+    }
+  }
+  Result found = connection_.execute(
+      "SELECT EXISTS (SELECT FROM " + direct_target_ + " WHERE " + where + ")", values);
+  return found.get(0, 0) == "t";
 }
 
 void BulkWriter::create_stage() {
@@ -340,7 +393,12 @@ void BulkWriter::add_row(const std::vector<BulkValue>& row) {
                         sql_type(options_.columns[i].type) + " type");
     }
   }
-  if (!copying_) begin_copy();
+  if (!copying_) {
+    if (direct_ && options_.mode == BulkMode::upsert && rows_added_ == 0 && first_key_exists(row)) {
+      direct_ = false;
+    }
+    begin_copy();
+  }
   const std::size_t before = buffer_.size();
   BinaryCopyEncoder::row(buffer_, row);
   bytes_in_chunk_ += buffer_.size() - before;

@@ -277,6 +277,29 @@ TEST_F(BulkWriterTest, UpsertGoesDirectUntilAChunkMeetsExistingKeys) {
   EXPECT_EQ(check.as<long>(0, 3), 5);
 }
 
+TEST_F(BulkWriterTest, ReloadWhoseFirstKeyExistsIsStagedAndGrowsNothing) {
+  db_->query("ALTER TABLE " + table_ + " ALTER COLUMN n TYPE bigint");
+  db_->query("INSERT INTO " + table_ +
+             " (id, title, n) SELECT g, 'same', g FROM generate_series(1, 3000) g");
+  db_->query("VACUUM " + table_);
+  const long size_before =
+      db_->query("SELECT pg_relation_size($1::regclass)", pgfast::params(table_)).as<long>(0, 0);
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns.resize(3);
+  o.chunk_rows = 1000;
+  pgfast::BulkWriter writer(*lease, o);
+  // The first row's key exists: a direct attempt would write a COPY batch of dead tuples.
+  for (std::int64_t i = 1; i <= 3000; ++i) writer.add_row({i, title("same"), i});
+  pgfast::BulkResult r = writer.finish();
+  EXPECT_EQ(r.unchanged, 3000);
+  EXPECT_EQ(r.inserted + r.updated, 0);
+  EXPECT_EQ(writer.progress().chunks_direct, 0u);
+  EXPECT_EQ(
+      db_->query("SELECT pg_relation_size($1::regclass)", pgfast::params(table_)).as<long>(0, 0),
+      size_before);
+}
+
 TEST_F(BulkWriterTest, DuplicateKeyInsideAChunkFallsBackAndLastWins) {
   pgfast::Database::Lease lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();

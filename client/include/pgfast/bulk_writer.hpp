@@ -101,6 +101,8 @@ class BulkWriter {
   // At construction: the stage, and whether chunks may be COPYed straight into the target.
   void choose_path();
   bool direct_path_allowed();
+  void choose_probe_keys(const Result& catalog);
+  bool first_key_exists(const std::vector<BulkValue>& row);
   void create_stage();
   void rollback_chunk_savepoint();
   // The kept bytes of a failed direct chunk, COPYed into the stage.
@@ -123,6 +125,8 @@ class BulkWriter {
   bool chunk_direct_ = false;  // the chunk being copied goes straight into the target
   bool savepoint_open_ = false;
   std::string kept_;  // upsert, direct chunk: its encoded rows, for the fallback to the stage
+  // Upsert, direct path: positions of the key columns the first row is looked up by.
+  std::vector<std::size_t> probe_keys_;
   std::size_t rows_in_chunk_ = 0;
   std::size_t bytes_in_chunk_ = 0;
   std::uint64_t rows_added_ = 0;

@@ -132,6 +132,25 @@ SELECT * FROM pgfast.bulk_upsert('measures',
 SELECT tableoid::regclass AS partition, * FROM measures ORDER BY day;
 SELECT op, count(*) FROM audit GROUP BY op ORDER BY op;
 
+-- 10b. Large calls (>= 10,000 rows to update) update in key order through their own join instead
+--      of a locking pass: a merge join when the call covers half the target (estimated over the
+--      partitions), index probes when the target is much larger. Row g: day 2024-01-01 + g % 700,
+--      sensor 10 + g / 700.
+SELECT * FROM pgfast.bulk_upsert('measures', (SELECT jsonb_agg(jsonb_build_object(
+  'day', date '2024-01-01' + g % 700, 'sensor', 10 + g / 700, 'value', g))
+  FROM generate_series(0, 29999) g));
+ANALYZE measures;
+SELECT * FROM pgfast.bulk_upsert('measures', (SELECT jsonb_agg(jsonb_build_object(
+  'day', date '2024-01-01' + g % 700, 'sensor', 10 + g / 700, 'value', g + 0.5))
+  FROM generate_series(0, 19999) g));
+SELECT * FROM pgfast.bulk_upsert('measures', (SELECT jsonb_agg(jsonb_build_object(
+  'day', date '2024-01-01' + g % 700, 'sensor', 10 + g / 700, 'value', g + 0.5))
+  FROM generate_series(20000, 30009) g));
+SELECT count(*) FILTER (WHERE value = (sensor - 10) * 700 + (day - date '2024-01-01') + 0.5) AS right_value,
+       count(*) AS total
+FROM measures WHERE sensor >= 10;
+SELECT op, count(*) FROM audit GROUP BY op ORDER BY op;
+
 -- 11. Privileges: SECURITY INVOKER. An upsert needs UPDATE (as INSERT ... ON CONFLICT DO UPDATE
 --     does); bulk_insert needs only INSERT.
 CREATE ROLE pgfast_writer;

@@ -83,13 +83,17 @@ std::vector<std::string> resolve_set_columns(
 // planner and take their row locks in a locking pass first (which writes every locked row twice).
 constexpr int64_t kLargeCallRows = 10000;
 
-// reltuples: -1 for a table never vacuumed or analyzed.
+// The planner's row count of the target (summed over the partitions of a partitioned table); -1
+// when some table was never vacuumed or analyzed (reltuples -1).
 int64_t target_rows_estimate(pg::SpiSession& spi, Oid target) {
   pg::SpiArgs args;
   args.add(OIDOID, ObjectIdGetDatum(target));
-  spi.execute_cached("SELECT reltuples::bigint FROM pg_catalog.pg_class WHERE oid = $1", args,
-                     true);
-  return std::stoll(spi.text_not_null(0, 0));
+  spi.execute_cached(
+      "SELECT CASE WHEN pg_catalog.bool_or(c.reltuples < 0) THEN -1 ELSE "
+      "pg_catalog.sum(c.reltuples) END::bigint FROM pg_catalog.pg_partition_tree($1) p JOIN "
+      "pg_catalog.pg_class c ON c.oid = p.relid WHERE p.isleaf",
+      args, true);
+  return spi.text(0, 0) ? std::stoll(*spi.text(0, 0)) : -1;
 }
 
 // The join of a large call's stage with the target that reads the stage in key order: a merge

@@ -322,7 +322,15 @@ BulkWriter::~BulkWriter() {
   if (finished_) return;
   pg_conn* conn = connection_.native_handle();
   if (copying_) {
-    PQputCopyEnd(conn, "pgfast: BulkWriter abandoned");
+    if (!chunk_direct_ && !own_transaction_) {
+      // A staged chunk only ever reaches the stage: ending its COPY normally (the buffer holds
+      // whole rows) keeps the caller's transaction usable; the stage is dropped below.
+      BinaryCopyEncoder::trailer(buffer_);
+      PQputCopyData(conn, buffer_.data(), static_cast<int>(buffer_.size()));
+      PQputCopyEnd(conn, nullptr);
+    } else {
+      PQputCopyEnd(conn, "pgfast: BulkWriter abandoned");
+    }
     while (PGresult* r = PQgetResult(conn)) PQclear(r);
   }
   try {

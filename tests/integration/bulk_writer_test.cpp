@@ -492,4 +492,22 @@ TEST_F(BulkWriterTest, AbandonedDirectChunkLeavesTheCallersTransactionUsable) {
   EXPECT_EQ(count(table_), 20);
 }
 
+TEST_F(BulkWriterTest, AbandonedStagedChunkLeavesTheCallersTransactionUsable) {
+  pgfast::Database::Lease lease = db_->acquire();
+  lease->execute("BEGIN");
+  {
+    pgfast::BulkWriterOptions o = options();
+    o.columns = {{"id", pgfast::BulkType::int64}, {"n", pgfast::BulkType::int64}};  // n is int
+    o.chunk_rows = 10;
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 15; ++i) writer.add_row({i, i});
+    EXPECT_EQ(writer.progress().chunks_merged, 1u);
+    EXPECT_EQ(writer.progress().chunks_direct, 0u);
+  }  // dropped with 5 rows of chunk 2 in the stage's COPY
+  ASSERT_EQ(lease->transaction_status(), pgfast::TransactionStatus::in_transaction);
+  EXPECT_EQ(lease->execute("SELECT count(*) FROM " + table_).as<long>(0, 0), 10);
+  lease->execute("COMMIT");
+  EXPECT_EQ(count(table_), 10);
+}
+
 }  // namespace

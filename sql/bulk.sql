@@ -92,6 +92,13 @@ SELECT * FROM pgfast.bulk_update('items',
 SELECT id, qty FROM items WHERE id IN (1, 2) ORDER BY id;
 SELECT * FROM pgfast.bulk_update('tags', '[{"code": "a", "hits": 50}]', key_columns => '{code}');
 SELECT hits FROM tags WHERE code = 'a';
+-- An unchanged row is neither rewritten nor locked (its xmax stays 0: no WAL for it).
+CREATE TABLE upd (id int PRIMARY KEY, v int);
+INSERT INTO upd VALUES (1, 1), (2, 2);
+SELECT * FROM pgfast.bulk_update('upd', '[{"id": 1, "v": 10}, {"id": 2, "v": 2}]');
+SELECT id, v FROM upd ORDER BY id;
+SELECT xmax::text = '0' AS not_locked FROM upd WHERE id = 2;
+DROP TABLE upd;
 
 -- 7. bulk_delete.
 SELECT pgfast.bulk_delete('items', '[{"id": 6}, {"id": 7}, {"id": 12345}]');

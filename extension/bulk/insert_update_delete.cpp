@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bulk/keys.hpp"
+#include "bulk/matched_update.hpp"
 #include "bulk/options.hpp"
 #include "bulk/stage.hpp"
 #include "core/bulk_sql.hpp"
@@ -86,14 +87,13 @@ Datum bulk_update(FunctionCallInfo fcinfo) {
     for (const std::string& c : stage.columns) {
       if (std::find(keys.begin(), keys.end(), c) == keys.end()) set_columns.push_back(c);
     }
-    spi.execute(bulk_sql::lock_existing(t, keys), false);
-    int64_t existing = static_cast<int64_t>(spi.rows());
-    if (!set_columns.empty() && existing > 0) {
-      spi.execute(bulk_sql::update_from_stage(t, keys, set_columns, options.only_changed), false);
-      updated = static_cast<int64_t>(spi.rows());
-    }
-    unchanged = existing - updated;
-    missing = stage.rows - static_cast<int64_t>(removed.size()) - existing;
+    const int64_t applied = stage.rows - static_cast<int64_t>(removed.size());
+    MatchedUpdate m = update_matched_rows(spi, target, t, keys, set_columns, options.only_changed,
+                                          applied, false);
+    spi.execute("DROP TABLE " + m.matched_table, false);
+    updated = m.updated;
+    unchanged = m.matched - m.updated;
+    missing = applied - m.matched;
   }
   drop_stage(spi, stage);
   pg::MaterializedResult result(fcinfo);

@@ -53,9 +53,9 @@ void force_join(pg::LocalSettings& settings, StageJoin join) {
 // updates, and locks, in key order. Returns the number of rows updated, and their ords when
 // `ords` is given.
 int64_t update_in_key_order(pg::SpiSession& spi, const bulk_sql::Tables& t,
-                       const std::vector<std::string>& keys,
-                       const std::vector<std::string>& set_columns, bool only_changed,
-                       int64_t matched, int64_t target_estimate, std::vector<int64_t>* ords) {
+                            const std::vector<std::string>& keys,
+                            const std::vector<std::string>& set_columns, bool only_changed,
+                            int64_t matched, int64_t target_estimate, std::vector<int64_t>* ords) {
   const std::string returning = ords ? "\"s\".ord" : "";
   uint64_t updated;
   if (matched >= kLargeCallRows) {

@@ -188,9 +188,14 @@ void BulkWriter::choose_path() {
   }
 }
 
+// The conflict_columns argument of the SQL calls: NULL (the primary key) when none are named.
+std::optional<std::string> BulkWriter::conflict_columns_param() const {
+  if (options_.conflict_columns.empty()) return std::nullopt;
+  return array_literal(options_.conflict_columns);
+}
+
 Result BulkWriter::run_upsert() {
-  std::optional<std::string> conflict;
-  if (!options_.conflict_columns.empty()) conflict = array_literal(options_.conflict_columns);
+  std::optional<std::string> conflict = conflict_columns_param();
   std::optional<std::string> update;
   if (options_.update_columns) update = array_literal(*options_.update_columns);
   return connection_.execute(
@@ -200,9 +205,8 @@ Result BulkWriter::run_upsert() {
 }
 
 bool BulkWriter::direct_path_allowed() {
-  std::optional<std::string> conflict;
-  if (!options_.conflict_columns.empty()) conflict = array_literal(options_.conflict_columns);
-  Result catalog = connection_.execute(kDirectPathCatalogSql, params(options_.target, conflict));
+  Result catalog =
+      connection_.execute(kDirectPathCatalogSql, params(options_.target, conflict_columns_param()));
   if (catalog.rows() == 0) return false;  // no such relation: the staged path reports it
   const bool upsert = options_.mode == BulkMode::upsert;
   if (catalog.get(0, 2) != "t") return false;  // not a table, row level security, rules

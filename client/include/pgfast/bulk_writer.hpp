@@ -110,6 +110,7 @@ class BulkWriter {
   // Merges the staged chunk into the target (upsert or INSERT ... SELECT) and empties the stage.
   void merge_stage();
   Result run_upsert();
+  std::optional<std::string> conflict_columns_param() const;
 
   Connection& connection_;
   BulkWriterOptions options_;

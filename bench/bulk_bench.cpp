@@ -9,6 +9,10 @@
 //   half       half the keys exist (with other values), half are new
 //   naive      INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE without a WHERE, on
 //              unchanged data (what ORMs do)
+//   bare_update  the floor of any SQL update path: one UPDATE ... FROM a temp table already
+//              holding the new values (filled and analyzed before the clock starts), as in update
+// BENCH_BULK_MODES (comma-separated) runs a subset, e.g. "copy,unchanged" for profiling; copy is
+// always kept as the baseline.
 // Reports rows/s, ratio to COPY, WAL bytes and table growth; writes bench/results/bulk.json.
 #include <libpq-fe.h>
 
@@ -154,13 +158,27 @@ int main() {
   auto table_size = [&] {
     return c.execute("SELECT pg_table_size($1::regclass)", pgfast::params(table)).as<double>(0, 0);
   };
-  const std::vector<std::string> modes = {"copy",      "insert", "insert_mode", "update",
-                                          "unchanged", "half",   "naive"};
+  std::vector<std::string> modes = {"copy",      "insert", "insert_mode", "update",
+                                    "unchanged", "half",   "naive",       "bare_update"};
+  if (const char* only = std::getenv("BENCH_BULK_MODES"); only && *only) {
+    const std::string wanted = std::string(",") + only + ",";
+    modes.erase(std::remove_if(modes.begin() + 1, modes.end(),
+                               [&](const std::string& m) {
+                                 return wanted.find("," + m + ",") == std::string::npos;
+                               }),
+                modes.end());
+  }
   std::map<std::string, Measure> results;
   for (int round = 1; round <= rounds; ++round) {
     for (const std::string& mode : modes) {
       if (mode == "copy" || mode == "insert" || mode == "insert_mode") state(nullptr);
-      if (mode == "update") state(&rows_a);
+      if (mode == "update" || mode == "bare_update") state(&rows_a);
+      if (mode == "bare_update") {
+        c.execute("BEGIN");
+        c.execute("CREATE TEMPORARY TABLE bench_bulk_new (LIKE " + table + ") ON COMMIT DROP");
+        copy_rows(c, "bench_bulk_new", rows_b);
+        c.execute("ANALYZE bench_bulk_new");
+      }
       if (mode == "unchanged" || mode == "naive") state(&rows_b);
       if (mode == "half") state(&half_a);
       std::string lsn = wal_lsn();
@@ -170,6 +188,11 @@ int main() {
         copy_rows(c, table, rows_b);
       } else if (mode == "naive") {
         naive_upsert(c, table, rows_b);
+      } else if (mode == "bare_update") {
+        c.execute("UPDATE " + table +
+                  " t SET title = s.title, n = s.n, seen = s.seen, meta = s.meta FROM "
+                  "bench_bulk_new s WHERE t.id = s.id");
+        c.execute("COMMIT");
       } else if (mode == "insert_mode") {
         bulk_write(c, table, rows_b, pgfast::BulkMode::insert);
       } else {
@@ -201,10 +224,16 @@ int main() {
          << ", \"table_growth_bytes\": " << median(m.growth_bytes) << "}";
   }
   json << "]}\n";
+  // Speed of mode `a` relative to mode `b` (0 when either did not run).
+  auto ratio = [&](const char* a, const char* b) {
+    return results.count(a) && results.count(b)
+               ? median(results[b].seconds) / median(results[a].seconds)
+               : 0.0;
+  };
   std::printf(
-      "medians of %d interleaved rounds, %ld rows; unchanged vs naive: %.2fx; "
-      "bench/results/bulk.json\n",
-      rounds, n, median(results["naive"].seconds) / median(results["unchanged"].seconds));
+      "medians of %d interleaved rounds, %ld rows; unchanged vs naive: %.2fx; update vs bare "
+      "UPDATE: %.2fx; bench/results/bulk.json\n",
+      rounds, n, ratio("unchanged", "naive"), ratio("update", "bare_update"));
   c.execute("DROP TABLE " + table);
   return 0;
 }

@@ -153,6 +153,7 @@ BulkWriter::BulkWriter(Connection& connection, BulkWriterOptions options)
     : connection_(connection), options_(std::move(options)) {
   if (options_.columns.empty()) throw ClientError("pgfast: BulkWriter needs at least one column");
   if (options_.chunk_rows == 0) throw ClientError("pgfast: BulkWriter chunk_rows must be >= 1");
+  if (options_.merge_rows == 0) throw ClientError("pgfast: BulkWriter merge_rows must be >= 1");
   static std::uint64_t counter = 0;
   pg_conn* conn = connection_.native_handle();
   stage_ = "pg_temp." + quote_identifier(conn, "pgfast_bulk_writer_" + std::to_string(++counter));
@@ -448,7 +449,7 @@ void BulkWriter::flush_chunk() {
   if (!chunk_direct_) {
     if (!copied) connection_.throw_error(r);
     PQclear(r);
-    merge_stage();
+    staged_chunk();
   } else if (copied) {
     PQclear(r);
     if (savepoint_open_) {
@@ -479,7 +480,7 @@ void BulkWriter::flush_chunk() {
     direct_ = false;
     create_stage();
     copy_kept_into_stage();
-    merge_stage();
+    staged_chunk();
   }
   kept_.clear();
   result_.rows += rows_in_chunk_;
@@ -510,6 +511,13 @@ void BulkWriter::copy_kept_into_stage() {
   if (!copied) connection_.throw_error(r);
   PQclear(r);
   kept_.clear();
+}
+
+void BulkWriter::staged_chunk() {
+  if (staged_rows_ == 0) stage_first_row_ = chunk_first_row_;
+  staged_rows_ += rows_in_chunk_;
+  staged_bytes_ += bytes_in_chunk_;
+  if (staged_rows_ >= options_.merge_rows || staged_bytes_ >= options_.merge_bytes) merge_stage();
 }
 
 void BulkWriter::merge_stage() {
@@ -552,16 +560,20 @@ void BulkWriter::merge_stage() {
     static const std::regex kSourceRow(R"(source\[(\d+)\])");
     std::cmatch m;
     if (std::regex_search(e.what(), m, kSourceRow)) {
-      row = chunk_first_row_ + std::stoull(m[1].str()) - 1;
+      row = stage_first_row_ + std::stoull(m[1].str()) - 1;
     }
     throw BulkWriteError(e, row);
   }
   connection_.execute("TRUNCATE " + stage_);
+  staged_rows_ = 0;
+  staged_bytes_ = 0;
+  ++progress_.merges;
 }
 
 BulkResult BulkWriter::finish() {
   if (finished_) throw ClientError("pgfast: BulkWriter already finished");
   flush_chunk();
+  if (staged_rows_ > 0) merge_stage();
   if (stage_created_) connection_.execute("DROP TABLE " + stage_);
   if (own_transaction_) connection_.execute("COMMIT");
   finished_ = true;

@@ -81,11 +81,34 @@ std::vector<int64_t> ords_of_result(pg::SpiSession& spi) {
   return ords;
 }
 
+namespace {
+
+// Key types whose sort is cheap: fixed width, no collation (text sorts by strcoll() in most
+// databases, where hashing is cheaper).
+bool sorts_fast(const pg::ColumnInfo& c) {
+  switch (c.type) {
+    case INT2OID:
+    case INT4OID:
+    case INT8OID:
+    case UUIDOID:
+    case DATEOID:
+    case TIMESTAMPOID:
+    case TIMESTAMPTZOID:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationInfo& target,
                                         const Stage& stage, const std::vector<std::string>& keys,
                                         OnDuplicate mode, const char* argument) {
   bulk_sql::Tables t{target.qualified_name, stage.name};
-  spi.execute(bulk_sql::any_duplicate(t, keys), false);
+  spi.execute(
+      bulk_sql::any_duplicate(t, keys, keys.size() == 1 && sorts_fast(*target.column(keys[0]))),
+      false);
   if (spi.rows() == 0) return {};
   if (mode == OnDuplicate::kError) {
     spi.execute(bulk_sql::first_duplicate(t, keys), false);

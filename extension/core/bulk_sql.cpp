@@ -67,7 +67,12 @@ std::string first_duplicate(const Tables& t, const std::vector<std::string>& key
          " \"b\" ON \"a\".ord < \"b\".ord" + join + " ORDER BY \"b\".ord, \"a\".ord LIMIT 1";
 }
 
-std::string any_duplicate(const Tables& t, const std::vector<std::string>& keys) {
+std::string any_duplicate(const Tables& t, const std::vector<std::string>& keys,
+                          bool sort_distinct) {
+  if (sort_distinct && keys.size() == 1) {
+    return "SELECT 1 FROM " + t.stage + " \"s\" HAVING count(*) > count(DISTINCT " +
+           col("s", keys[0]) + ")";
+  }
   return "SELECT 1 FROM " + t.stage + " \"s\" GROUP BY " + list(keys, "s") +
          " HAVING count(*) > 1 LIMIT 1";
 }

@@ -23,9 +23,13 @@ std::string first_null_key(const Tables& t, const std::string& column);
 // none.
 std::string first_duplicate(const Tables& t, const std::vector<std::string>& keys);
 
-// One row if any key occurs twice in the stage (a hash aggregate: much cheaper than the self-join
-// of first_duplicate/remove_duplicates, which then only run when needed).
-std::string any_duplicate(const Tables& t, const std::vector<std::string>& keys);
+// One row if any key occurs twice in the stage (much cheaper than the self-join of
+// first_duplicate/remove_duplicates, which then only run when needed). With `sort_distinct` (one
+// key column of a type with a fast sort) it compares count(*) with count(DISTINCT key), a datum
+// sort about 2.5x faster than the hash aggregate used otherwise, which spills on large calls. A
+// NULL key would make it answer yes wrongly; that only costs the exact check.
+std::string any_duplicate(const Tables& t, const std::vector<std::string>& keys,
+                          bool sort_distinct);
 
 // Deletes from the stage every row that shares its key with a later row (keep_last) or an earlier
 // one (keep first); returns the removed ords.

@@ -1,6 +1,6 @@
-// BulkWriter against the real server: binary COPY into a staging table, merged with
-// pgfast.bulk_upsert_from in chunks, or straight into the target where that is safe (the direct
-// path, observable as BulkProgress::chunks_direct).
+// BulkWriter against the real server: binary COPY into a staging table in chunks, merged with
+// pgfast.bulk_upsert_from every merge_rows rows and in finish(), or straight into the target where
+// that is safe (the direct path, observable as BulkProgress::chunks_direct).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -499,15 +499,73 @@ TEST_F(BulkWriterTest, AbandonedStagedChunkLeavesTheCallersTransactionUsable) {
     pgfast::BulkWriterOptions o = options();
     o.columns = {{"id", pgfast::BulkType::int64}, {"n", pgfast::BulkType::int64}};  // n is int
     o.chunk_rows = 10;
+    o.merge_rows = 10;
     pgfast::BulkWriter writer(*lease, o);
     for (std::int64_t i = 1; i <= 15; ++i) writer.add_row({i, i});
     EXPECT_EQ(writer.progress().chunks_merged, 1u);
+    EXPECT_EQ(writer.progress().merges, 1u);
     EXPECT_EQ(writer.progress().chunks_direct, 0u);
   }  // dropped with 5 rows of chunk 2 in the stage's COPY
   ASSERT_EQ(lease->transaction_status(), pgfast::TransactionStatus::in_transaction);
   EXPECT_EQ(lease->execute("SELECT count(*) FROM " + table_).as<long>(0, 0), 10);
   lease->execute("COMMIT");
   EXPECT_EQ(count(table_), 10);
+}
+
+TEST_F(BulkWriterTest, StagedChunksAreMergedEveryMergeRowsAndDuplicatesAcrossChunksFollowLast) {
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns = {{"id", pgfast::BulkType::int64}, {"n", pgfast::BulkType::int64}};  // n is int
+  o.chunk_rows = 10;
+  o.merge_rows = 30;
+  std::vector<std::uint64_t> merges_seen;
+  o.on_progress = [&](const pgfast::BulkProgress& p) { merges_seen.push_back(p.merges); };
+  pgfast::BulkWriter writer(*lease, o);
+  // Rows 1-30, 31-60 and 61-70 are merged together. Key 5 comes again at row 25 (same merge: the
+  // last one wins, one insert), key 45 again at row 65 (the next merge: an update).
+  for (std::int64_t row = 1; row <= 70; ++row) {
+    const std::int64_t key = row == 25 ? 5 : row == 65 ? 45 : row;
+    writer.add_row({key, row});
+  }
+  EXPECT_EQ(merges_seen, (std::vector<std::uint64_t>{0, 0, 1, 1, 1, 2, 2}));
+  pgfast::BulkResult r = writer.finish();
+  EXPECT_EQ(writer.progress().merges, 3u);
+  EXPECT_EQ(writer.progress().chunks_merged, 7u);
+  EXPECT_EQ(r.rows, 70u);
+  EXPECT_EQ(r.inserted, 68);
+  EXPECT_EQ(r.updated, 1);
+  EXPECT_EQ(count(table_), 68);
+  pgfast::Result check =
+      db_->query("SELECT id, n FROM " + table_ + " WHERE id IN (5, 45) ORDER BY id");
+  EXPECT_EQ(check.as<long>(0, 1), 25);
+  EXPECT_EQ(check.as<long>(1, 1), 65);
+}
+
+TEST_F(BulkWriterTest, DuplicateAcrossChunksOfOneMergeWithOnDuplicateErrorNamesTheRow) {
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns = {{"id", pgfast::BulkType::int64}, {"n", pgfast::BulkType::int64}};  // n is int
+  o.options_json = R"({"on_duplicate": "error"})";
+  o.chunk_rows = 10;
+  try {
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t row = 1; row <= 40; ++row) writer.add_row({row == 33 ? 17 : row, row});
+    writer.finish();
+    FAIL() << "a duplicate key was accepted";
+  } catch (const pgfast::BulkWriteError& e) {
+    EXPECT_EQ(e.sqlstate(), "21000");
+    ASSERT_TRUE(e.row().has_value()) << e.what();
+    EXPECT_EQ(*e.row(), 17u) << e.what();
+    EXPECT_NE(std::string(e.what()).find("source[33]"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count(table_), 0);
+}
+
+TEST_F(BulkWriterTest, MergeRowsMustBePositive) {
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.merge_rows = 0;
+  EXPECT_THROW(pgfast::BulkWriter(*lease, o), pgfast::ClientError);
 }
 
 }  // namespace

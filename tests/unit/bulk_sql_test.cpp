@@ -24,6 +24,18 @@ TEST(BulkSql, HostileNamesStayIdentifiers) {
   EXPECT_EQ(json.find('\''), json.rfind('\'')) << json;
 }
 
+TEST(BulkSql, AnyDuplicateCountsDistinctForOneSortableKeyElseGroups) {
+  EXPECT_EQ(any_duplicate(kTables, {"id"}, true),
+            "SELECT 1 FROM pg_temp.\"pgfast_stage_1\" \"s\" HAVING count(*) > count(DISTINCT "
+            "\"s\".\"id\")");
+  EXPECT_EQ(any_duplicate(kTables, {"a", "b"}, true),
+            "SELECT 1 FROM pg_temp.\"pgfast_stage_1\" \"s\" GROUP BY \"s\".\"a\", \"s\".\"b\" "
+            "HAVING count(*) > 1 LIMIT 1");
+  EXPECT_EQ(any_duplicate(kTables, {"url"}, false),
+            "SELECT 1 FROM pg_temp.\"pgfast_stage_1\" \"s\" GROUP BY \"s\".\"url\" HAVING "
+            "count(*) > 1 LIMIT 1");
+}
+
 TEST(BulkSql, LockExistingOrdersByKeyAndLocksTarget) {
   EXPECT_EQ(
       lock_existing(kTables, {"a", "b"}),

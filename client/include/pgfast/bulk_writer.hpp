@@ -1,6 +1,9 @@
 // pgfast::BulkWriter: streams typed rows with binary COPY into a temporary staging table, chunk by
-// chunk (by rows and by bytes), and merges each chunk into the target with the extension's
-// pgfast.bulk_upsert_from (or a plain INSERT ... SELECT in insert mode). When the target takes the
+// chunk (by rows and by bytes), and merges the staged rows into the target with the extension's
+// pgfast.bulk_upsert_from (or a plain INSERT ... SELECT in insert mode) once the stage holds
+// merge_rows rows or merge_bytes bytes, and in finish(): one large merge costs much less than many
+// small ones (each reads the target's matching rows), and on_duplicate applies across the chunks
+// of one merge. When the target takes the
 // binary values as they are and a plain COPY cannot differ from the merge (docs/bulk.md, "Direct
 // path"), chunks are COPYed straight into the target instead: always in insert mode, optimistically
 // (inside a savepoint, falling back to the stage on any error) in upsert mode. All chunks run in
@@ -45,8 +48,9 @@ enum class BulkMode { upsert, insert };
 struct BulkProgress {
   std::uint64_t rows_sent = 0;
   std::uint64_t bytes_sent = 0;
-  std::uint64_t chunks_merged = 0;  // every chunk written, by either path
+  std::uint64_t chunks_merged = 0;  // every chunk written: into the target or into the stage
   std::uint64_t chunks_direct = 0;  // of those, the chunks COPYed straight into the target
+  std::uint64_t merges = 0;         // merges of the stage into the target run so far
 };
 
 struct BulkWriterOptions {
@@ -58,6 +62,9 @@ struct BulkWriterOptions {
   std::string options_json = "{}";  // bulk_upsert_from options (on_duplicate, update_when)
   std::size_t chunk_rows = 1000;    // BULK_INSERT_CHUNK_SIZE
   std::size_t chunk_bytes = 8u << 20;
+  // The stage is merged into the target when it holds this many rows or bytes, and in finish().
+  std::size_t merge_rows = 1000000;
+  std::size_t merge_bytes = 256u << 20;
   std::function<void(const BulkProgress&)> on_progress;
 };
 
@@ -107,7 +114,9 @@ class BulkWriter {
   void rollback_chunk_savepoint();
   // The kept bytes of a failed direct chunk, COPYed into the stage.
   void copy_kept_into_stage();
-  // Merges the staged chunk into the target (upsert or INSERT ... SELECT) and empties the stage.
+  // Counts a chunk that reached the stage; merges the stage when it is full.
+  void staged_chunk();
+  // Merges the staged rows into the target (upsert or INSERT ... SELECT) and empties the stage.
   void merge_stage();
   Result run_upsert();
   std::optional<std::string> conflict_columns_param() const;
@@ -132,6 +141,10 @@ class BulkWriter {
   std::size_t bytes_in_chunk_ = 0;
   std::uint64_t rows_added_ = 0;
   std::uint64_t chunk_first_row_ = 1;
+  // The stage: rows and bytes not merged yet, and the add_row() number of its first row.
+  std::uint64_t staged_rows_ = 0;
+  std::uint64_t staged_bytes_ = 0;
+  std::uint64_t stage_first_row_ = 1;
   bool copying_ = false;
   bool own_transaction_ = false;
   bool finished_ = false;

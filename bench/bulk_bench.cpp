@@ -11,6 +11,8 @@
 //              unchanged data (what ORMs do)
 //   bare_update  the floor of any SQL update path: one UPDATE ... FROM a temp table already
 //              holding the new values (filled and analyzed before the clock starts), as in update
+//   update_hot   update, on the table created WITH (fillfactor = 50): room on every page for the
+//              new row versions, so the updates are HOT (no new index entries)
 // BENCH_BULK_MODES (comma-separated) runs a subset, e.g. "copy,unchanged" for profiling; copy is
 // always kept as the baseline.
 // Reports rows/s, ratio to COPY, WAL bytes and table growth; writes bench/results/bulk.json.
@@ -158,8 +160,8 @@ int main() {
   auto table_size = [&] {
     return c.execute("SELECT pg_table_size($1::regclass)", pgfast::params(table)).as<double>(0, 0);
   };
-  std::vector<std::string> modes = {"copy",      "insert", "insert_mode", "update",
-                                    "unchanged", "half",   "naive",       "bare_update"};
+  std::vector<std::string> modes = {"copy", "insert", "insert_mode", "update",    "unchanged",
+                                    "half", "naive",  "bare_update", "update_hot"};
   if (const char* only = std::getenv("BENCH_BULK_MODES"); only && *only) {
     const std::string wanted = std::string(",") + only + ",";
     modes.erase(std::remove_if(modes.begin() + 1, modes.end(),
@@ -172,7 +174,8 @@ int main() {
   for (int round = 1; round <= rounds; ++round) {
     for (const std::string& mode : modes) {
       if (mode == "copy" || mode == "insert" || mode == "insert_mode") state(nullptr);
-      if (mode == "update" || mode == "bare_update") state(&rows_a);
+      if (mode == "update_hot") c.execute("ALTER TABLE " + table + " SET (fillfactor = 50)");
+      if (mode == "update" || mode == "bare_update" || mode == "update_hot") state(&rows_a);
       if (mode == "bare_update") {
         c.execute("BEGIN");
         c.execute("CREATE TEMPORARY TABLE bench_bulk_new (LIKE " + table + ") ON COMMIT DROP");
@@ -199,6 +202,7 @@ int main() {
         bulk_write(c, table, rows_b);
       }
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (mode == "update_hot") c.execute("ALTER TABLE " + table + " RESET (fillfactor)");
       Measure& m = results[mode];
       m.seconds.push_back(secs);
       m.wal_bytes.push_back(

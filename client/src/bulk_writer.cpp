@@ -329,7 +329,8 @@ BulkWriter::~BulkWriter() {
   if (copying_) {
     if (!chunk_direct_ && !own_transaction_) {
       // A staged chunk only ever reaches the stage: ending its COPY normally (the buffer holds
-      // whole rows) keeps the caller's transaction usable; the stage is dropped below.
+      // whole rows) keeps the caller's transaction usable; the stage is dropped below. A direct
+      // chunk's COPY is aborted and rolled back to its savepoint.
       BinaryCopyEncoder::trailer(buffer_);
       PQputCopyData(conn, buffer_.data(), static_cast<int>(buffer_.size()));
       PQputCopyEnd(conn, nullptr);
@@ -357,7 +358,9 @@ void BulkWriter::begin_copy() {
   pg_conn* conn = connection_.native_handle();
   chunk_direct_ = direct_;
   const bool keep = chunk_direct_ && options_.mode == BulkMode::upsert;
-  if (keep) {
+  // Upsert: the fallback to the stage undoes the chunk. Insert mode in the caller's transaction:
+  // a writer dropped mid-chunk undoes it and leaves that transaction usable.
+  if (keep || (chunk_direct_ && !own_transaction_)) {
     connection_.execute(std::string("SAVEPOINT ") + kChunkSavepoint);
     savepoint_open_ = true;
   }
@@ -375,6 +378,7 @@ void BulkWriter::begin_copy() {
       return;
     }
     if (chunk_direct_) {
+      savepoint_open_ = false;  // an error aborts the transaction, as elsewhere
       try {
         connection_.throw_error(r);
       } catch (const DatabaseError& e) {
@@ -415,7 +419,9 @@ void BulkWriter::add_row(const std::vector<BulkValue>& row) {
   const std::size_t before = buffer_.size();
   BinaryCopyEncoder::row(buffer_, row);
   bytes_in_chunk_ += buffer_.size() - before;
-  if (savepoint_open_) kept_.append(buffer_, before, std::string::npos);
+  if (savepoint_open_ && options_.mode == BulkMode::upsert) {
+    kept_.append(buffer_, before, std::string::npos);
+  }
   ++rows_added_;
   ++rows_in_chunk_;
   if (buffer_.size() >= kSendThreshold) {
@@ -459,7 +465,9 @@ void BulkWriter::flush_chunk() {
     result_.inserted += static_cast<std::int64_t>(rows_in_chunk_);
     ++progress_.chunks_direct;
   } else if (options_.mode == BulkMode::insert || r == nullptr || connection_.broken()) {
-    // Insert mode: the COPY's error is the answer; COPY names the tuple within this chunk.
+    // Insert mode: the COPY's error is the answer; COPY names the tuple within this chunk. The
+    // error aborts the transaction, as a failed merge does (no rollback to the savepoint).
+    savepoint_open_ = false;
     std::optional<std::uint64_t> row;
     const char* context = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_CONTEXT);
     if (context != nullptr) {

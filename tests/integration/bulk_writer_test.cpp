@@ -492,6 +492,47 @@ TEST_F(BulkWriterTest, AbandonedDirectChunkLeavesTheCallersTransactionUsable) {
   EXPECT_EQ(count(table_), 20);
 }
 
+TEST_F(BulkWriterTest, AbandonedDirectInsertModeChunkLeavesTheCallersTransactionUsable) {
+  pgfast::Database::Lease lease = db_->acquire();
+  lease->execute("BEGIN");
+  {
+    pgfast::BulkWriterOptions o = options();
+    o.mode = pgfast::BulkMode::insert;
+    o.columns.resize(2);
+    o.chunk_rows = 10;
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 15; ++i) writer.add_row({i, title("x")});
+    EXPECT_EQ(writer.progress().chunks_direct, 1u);
+  }  // dropped with 5 rows of chunk 2 sent straight into the target
+  ASSERT_EQ(lease->transaction_status(), pgfast::TransactionStatus::in_transaction);
+  EXPECT_EQ(lease->execute("SELECT count(*) FROM " + table_).as<long>(0, 0), 10);
+  lease->execute("COMMIT");
+  EXPECT_EQ(count(table_), 10);
+}
+
+TEST_F(BulkWriterTest, DirectInsertModeErrorInTheCallersTransactionAbortsIt) {
+  pgfast::Database::Lease lease = db_->acquire();
+  lease->execute("BEGIN");
+  try {
+    pgfast::BulkWriterOptions o = options();
+    o.mode = pgfast::BulkMode::insert;
+    o.columns.resize(2);
+    o.chunk_rows = 10;
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 15; ++i) writer.add_row({i == 13 ? 3 : i, title("x")});
+    writer.finish();
+    FAIL() << "a duplicate key was accepted";
+  } catch (const pgfast::BulkWriteError& e) {
+    EXPECT_EQ(e.sqlstate(), "23505");
+    ASSERT_TRUE(e.row().has_value()) << e.what();
+    EXPECT_EQ(*e.row(), 13u) << e.what();
+  }
+  // Like any failed statement: the caller decides (here: roll back).
+  EXPECT_EQ(lease->transaction_status(), pgfast::TransactionStatus::in_error);
+  lease->execute("ROLLBACK");
+  EXPECT_EQ(count(table_), 0);
+}
+
 TEST_F(BulkWriterTest, AbandonedStagedChunkLeavesTheCallersTransactionUsable) {
   pgfast::Database::Lease lease = db_->acquire();
   lease->execute("BEGIN");

@@ -64,11 +64,36 @@ std::optional<std::int64_t> parse_generation(const RedisReply& reply) {
   }
 }
 
-// Deletes the lease only when it still holds our token (a lease that expired and was taken by
-// another process is not ours to delete).
+// Deletes the lease only when it still holds our token, possibly marked by an invalidation (a
+// lease that expired and was taken by another process is not ours to delete).
 const char* const kReleaseLease =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
+    "local v = redis.call('GET', KEYS[1]) "
+    "if v == ARGV[1] or v == 'inv:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end "
     "return 0";
+// Deletes keys (KEYS: a key, its lease, the next key, its lease, ...) and marks the lease of a
+// load in flight for one of them ('inv:' + its token): that load may have read its data before
+// the change being invalidated, so kStoreUnderLease will not store its value. Returns the number
+// of keys deleted.
+const char* const kInvalidateKeys =
+    "local n = 0 "
+    "for i = 1, #KEYS, 2 do "
+    "  n = n + redis.call('UNLINK', KEYS[i]) "
+    "  local v = redis.call('GET', KEYS[i + 1]) "
+    "  if v and string.sub(v, 1, 4) ~= 'inv:' then "
+    "    redis.call('SET', KEYS[i + 1], 'inv:' .. v, 'KEEPTTL') "
+    "  end "
+    "end "
+    "return n";
+// SET KEYS[1] ARGV[2] (PX ARGV[3] unless '0') for the holder of lease KEYS[2] (token ARGV[1]);
+// nothing when the lease was marked by an invalidation or is held by another loader (whose value
+// is at least as fresh). A lease that expired (a load longer than lease_ttl) protects nothing:
+// the value is stored. Returns 1 when stored.
+const char* const kStoreUnderLease =
+    "local v = redis.call('GET', KEYS[2]) "
+    "if v and v ~= ARGV[1] then return 0 end "
+    "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) "
+    "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end "
+    "return 1";
 // Bumps the generation of every tag given that exists (a tag nobody stored under has nothing to
 // invalidate, and INCR would create a key without expiry): one command for any number of tags.
 const char* const kBumpTags =
@@ -103,6 +128,13 @@ struct Lookup {
   CacheEntry entry;
   bool refresh_due = false;
   TagGenerations tags;  // the generations of the call's tags, read with the value
+};
+
+// The lease a loader holds while it loads a key: its value is stored only while the lease is
+// still its own and unmarked (kStoreUnderLease).
+struct LeaseHold {
+  std::string key;
+  std::string token;
 };
 
 struct RefreshTask {
@@ -201,9 +233,11 @@ class Cache::Impl {
   }
 
   // Writes `value` (std::nullopt: a "not found" entry) with the tag generations read before the
-  // value was loaded. Throws RedisError.
-  void store(const std::string& full_key, const std::optional<std::string>& value, Duration ttl,
-             const CachedOptions& options, const TagGenerations& tags) {
+  // value was loaded; with `held`, only if that lease was not invalidated meanwhile. Returns
+  // whether the value was written. Throws RedisError.
+  bool store(const std::string& full_key, const std::optional<std::string>& value, Duration ttl,
+             const CachedOptions& options, const TagGenerations& tags,
+             const LeaseHold* held = nullptr) {
     CacheEntry e;
     e.negative = !value.has_value();
     if (value) e.value = *value;
@@ -227,36 +261,45 @@ class Cache::Impl {
       e.tags.emplace_back(name, g);
     }
     const EncodedEntry encoded = encode_entry(e, {o_.compress_threshold, o_.compression_level});
-    Argv set{"SET", full_key, encoded.bytes};
-    if (keep.count() > 0) {
-      set.push_back("PX");
-      set.push_back(std::to_string(keep.count()));
-    }
-    commands.push_back(std::move(set));
-    if (commands.size() == 1) {
-      redis_.command(commands[0]);
+    if (held != nullptr) {
+      if (!commands.empty()) {
+        for (const auto& r : redis_.pipeline(commands)) r.throw_if_error();
+      }
+      const RedisReply stored = store_script_.run(
+          redis_, {full_key, held->key},
+          {held->token, encoded.bytes,
+           std::to_string(std::max<long long>(0, static_cast<long long>(keep.count())))});
+      if (stored.integer() != 1) return false;
     } else {
-      for (const auto& r : redis_.pipeline(commands)) r.throw_if_error();
+      Argv set{"SET", full_key, encoded.bytes};
+      if (keep.count() > 0) {
+        set.push_back("PX");
+        set.push_back(std::to_string(keep.count()));
+      }
+      commands.push_back(std::move(set));
+      if (commands.size() == 1) {
+        redis_.command(commands[0]);
+      } else {
+        for (const auto& r : redis_.pipeline(commands)) r.throw_if_error();
+      }
     }
     c.sets.fetch_add(1, std::memory_order_relaxed);
     c.bytes_saved.fetch_add(encoded.bytes_saved, std::memory_order_relaxed);
+    return true;
   }
 
   // Stores unless the predicate or the negative TTL says not to; never throws RedisError
   // (a failed write is skipped, or thrown in strict mode).
   void store_loaded(const std::string& full_key, const std::optional<std::string>& value,
-                    Duration ttl, const CachedOptions& options, const TagGenerations& tags) {
+                    Duration ttl, const CachedOptions& options, const TagGenerations& tags,
+                    const LeaseHold* held = nullptr) {
     if (options.cache_if && !options.cache_if(value)) return;
     if (!value) {
       ttl = options.negative_ttl ? *options.negative_ttl : o_.negative_ttl;
       if (ttl.count() <= 0) return;
     }
-    const bool stored = guarded(
-        [&] {
-          store(full_key, value, ttl, options, tags);
-          return true;
-        },
-        false);
+    const bool stored =
+        guarded([&] { return store(full_key, value, ttl, options, tags, held); }, false);
     if (!stored) c.writes_skipped.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -316,7 +359,8 @@ class Cache::Impl {
           throw;
         }
         try {
-          store_loaded(full_key, value, ttl, options, generations);
+          const LeaseHold held{lease, token};
+          store_loaded(full_key, value, ttl, options, generations, &held);
         } catch (...) {  // a throwing cache_if, or a failed write in strict mode
           release_lease(lease, token);
           throw;
@@ -431,7 +475,8 @@ class Cache::Impl {
       if (!acquire_lease(lease, token)) return;  // another process refreshes it
       try {
         const auto value = run_loader(task.loader);
-        store_loaded(task.key, value, task.ttl, task.options, generations);
+        const LeaseHold held{lease, token};
+        store_loaded(task.key, value, task.ttl, task.options, generations, &held);
       } catch (...) {
         // A failed refresh keeps serving the stale value until it expires.
       }
@@ -456,6 +501,18 @@ class Cache::Impl {
     if (worker_.joinable()) worker_.join();
   }
 
+  // Deletes `keys` (without the prefix) and marks the loads in flight for them (kInvalidateKeys).
+  // Throws RedisError.
+  std::size_t delete_keys(const std::vector<std::string>& keys) {
+    std::vector<std::string> script_keys;
+    script_keys.reserve(keys.size() * 2);
+    for (const auto& k : keys) {
+      script_keys.push_back(cache_.redis_key(k));
+      script_keys.push_back(lease_key(script_keys.back()));
+    }
+    return static_cast<std::size_t>(invalidate_keys_script_.run(redis_, script_keys, {}).integer());
+  }
+
   std::size_t scan_unlink(const std::string& pattern) {
     std::size_t deleted = 0;
     std::string cursor = "0";
@@ -478,6 +535,8 @@ class Cache::Impl {
   Redis& redis_;
   SingleFlight<std::optional<std::string>> flights_;
   RedisScript release_script_{kReleaseLease};
+  RedisScript invalidate_keys_script_{kInvalidateKeys};
+  RedisScript store_script_{kStoreUnderLease};
   RedisScript bump_tags_script_{kBumpTags};
 
   std::mutex worker_mutex_;
@@ -554,21 +613,14 @@ bool Cache::set(const std::string& key, std::string_view value, std::optional<Du
 }
 
 bool Cache::del(const std::string& key) {
-  return impl_->guarded(
-      [&] {
-        return redis_->command({"UNLINK", redis_key(key)}).integer() > 0;
-      },
-      false);
+  return impl_->guarded([&] { return impl_->delete_keys({key}) > 0; }, false);
 }
 
 std::size_t Cache::del(const std::vector<std::string>& keys) {
   if (keys.empty()) return 0;
   return impl_->guarded(
       [&] {
-        Argv unlink{"UNLINK"};
-        unlink.reserve(keys.size() + 1);
-        for (const auto& k : keys) unlink.push_back(redis_key(k));
-        const auto n = static_cast<std::size_t>(redis_->command(unlink).integer());
+        const std::size_t n = impl_->delete_keys(keys);
         impl_->c.invalidations.fetch_add(n, std::memory_order_relaxed);
         return n;
       },

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -401,6 +402,38 @@ TEST(Cache, LeaseIsReleasedOnlyByItsOwner) {
   CountingLoader plain;
   cache.cached_key("k", milliseconds(60000), plain.fn());
   EXPECT_EQ(redis.command({"EXISTS", lease}).integer(), 0);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, DelDuringALoadKeepsThatLoadsValueOutOfTheCache) {
+  Cache cache(cache_options(redis_url()));
+  std::promise<void> loading, deleted;
+  std::shared_future<void> deleted_f = deleted.get_future().share();
+  std::optional<std::string> loaded;
+  std::thread caller([&] {
+    loaded = cache.cached_key("k", milliseconds(60000), [&]() -> std::optional<std::string> {
+      loading.set_value();
+      deleted_f.wait();
+      return std::string("read before the change");
+    });
+  });
+  loading.get_future().wait();
+  const bool existed = cache.del("k");  // nothing stored yet: marks the load in flight
+  deleted.set_value();
+  caller.join();
+  EXPECT_FALSE(existed);
+  EXPECT_EQ(loaded, "read before the change");
+  EXPECT_FALSE(cache.exists("k"));
+  EXPECT_EQ(cache.redis().command({"EXISTS", cache.lease_key("k")}).integer(), 0);  // released
+  EXPECT_EQ(cache.stats().writes_skipped, 1u);
+  EXPECT_EQ(cache.stats().sets, 0u);
+  // Without an invalidation in between, the next load is stored.
+  CountingLoader fresh;
+  fresh.value = "after the change";
+  EXPECT_EQ(cache.cached_key("k", milliseconds(60000), fresh.fn()), "after the change");
+  EXPECT_TRUE(cache.exists("k"));
+  EXPECT_EQ(cache.cached_key("k", milliseconds(60000), fresh.fn()), "after the change");
+  EXPECT_EQ(fresh.calls.load(), 1);
   cache.delete_pattern("*");
 }
 

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <string>
+#include <thread>
 
 #include "redis_server.hpp"
 #include "test_env.hpp"
@@ -97,6 +99,35 @@ TEST_F(InvalidatorTest, CommittedUpdateInvalidatesTheRowWithin100ms) {
   EXPECT_EQ(cached_name(2), "row 2");
   EXPECT_EQ(loads_, 3);
   std::printf("commit → invalidated: %lld ms\n", static_cast<long long>(elapsed));
+}
+
+TEST_F(InvalidatorTest, LoadThatReadBeforeACommitDoesNotStoreAfterItsInvalidation) {
+  Invalidator inv(*cache_, options());
+  inv.watch(table_, {"item:{id}"});  // a plain key, no tags
+  inv.start();
+  std::promise<void> read_done, invalidated;
+  std::shared_future<void> invalidated_f = invalidated.get_future().share();
+  std::optional<std::string> loaded;
+  std::thread reader([&] {
+    loaded = cache_->cached("item:{id}", {{"id", 1}}, milliseconds(60000),
+                            [&]() -> std::optional<std::string> {
+                              auto r = db_->query("SELECT name FROM " + table_ + " WHERE id = 1");
+                              std::string name(r.get(0, 0));
+                              read_done.set_value();
+                              invalidated_f.wait();  // a slow loader: the change lands meanwhile
+                              return name;
+                            });
+  });
+  read_done.get_future().wait();
+  const auto before = inv.events();
+  db_->query("UPDATE " + table_ + " SET name = 'changed' WHERE id = 1");
+  const bool heard = inv.wait_for(Kind::notification, before, milliseconds(5000)).has_value();
+  invalidated.set_value();
+  reader.join();
+  ASSERT_TRUE(heard) << "no invalidation";
+  EXPECT_EQ(loaded, "row 1");              // the caller gets what it read
+  EXPECT_FALSE(cache_->exists("item:1"));  // but the stale value is not stored
+  EXPECT_EQ(cached_name(1), "changed");
 }
 
 TEST_F(InvalidatorTest, RolledBackUpdateInvalidatesNothing) {

@@ -89,19 +89,20 @@ struct CachedOptions {
 };
 
 struct CacheStats {
-  std::uint64_t hits = 0;            // values (and cached "not found") served from Redis
-  std::uint64_t negative_hits = 0;   // of which: cached "not found"
-  std::uint64_t stale_hits = 0;      // of which: served stale while being refreshed
-  std::uint64_t misses = 0;          // reads that found nothing usable (absent, stale tag, corrupt)
-  std::uint64_t loads = 0;           // loader calls (foreground and background)
-  std::uint64_t load_errors = 0;     // loader calls that threw
-  std::uint64_t lease_waits = 0;     // misses that waited for another process's loader
-  std::uint64_t refreshes = 0;       // background refreshes started
-  std::uint64_t sets = 0;            // values written
-  std::uint64_t writes_skipped = 0;  // writes not done (Redis unavailable or cache disabled)
-  std::uint64_t errors = 0;          // Redis errors (unavailable, timeout, error reply)
-  std::uint64_t invalidations = 0;   // keys deleted and tags bumped by invalidate*/delete_pattern
-  std::uint64_t bytes_saved = 0;     // raw minus stored bytes of compressed values written
+  std::uint64_t hits = 0;           // values (and cached "not found") served from Redis
+  std::uint64_t negative_hits = 0;  // of which: cached "not found"
+  std::uint64_t stale_hits = 0;     // of which: served stale while being refreshed
+  std::uint64_t misses = 0;         // reads that found nothing usable (absent, stale tag, corrupt)
+  std::uint64_t loads = 0;          // loader calls (foreground and background)
+  std::uint64_t load_errors = 0;    // loader calls that threw
+  std::uint64_t lease_waits = 0;    // misses that waited for another process's loader
+  std::uint64_t refreshes = 0;      // background refreshes started
+  std::uint64_t sets = 0;           // values written
+  // writes not done: Redis unavailable, cache disabled, or the key was invalidated during the load
+  std::uint64_t writes_skipped = 0;
+  std::uint64_t errors = 0;         // Redis errors (unavailable, timeout, error reply)
+  std::uint64_t invalidations = 0;  // keys deleted and tags bumped by invalidate*/delete_pattern
+  std::uint64_t bytes_saved = 0;    // raw minus stored bytes of compressed values written
 };
 
 class Cache {

@@ -106,7 +106,7 @@ LoadResult load_sessions(pgfast::Database& db, const Corpus& corpus) {
         *lease, insert_into("search_queries", {{"id", BulkType::int64},
                                                {"session_id", BulkType::int64},
                                                {"query_text", BulkType::text},
-                                               {"result_count", BulkType::int64},
+                                               {"result_count", BulkType::int32},
                                                {"created_at", BulkType::timestamptz},
                                                {"completed_at", BulkType::timestamptz}}));
     for (std::size_t i = 0; i < size.queries(); ++i) {
@@ -125,7 +125,7 @@ LoadResult load_sessions(pgfast::Database& db, const Corpus& corpus) {
                                                               {"domain", BulkType::text},
                                                               {"title", BulkType::text},
                                                               {"snippet", BulkType::text},
-                                                              {"rank", BulkType::int64},
+                                                              {"rank", BulkType::int32},
                                                               {"is_scraped", BulkType::boolean}}));
     for (std::size_t i = 0; i < size.queries(); ++i) {
       for (auto& r : corpus.results(i)) {
@@ -187,8 +187,8 @@ LoadResult store_pages(pgfast::Database& db, const std::vector<pgfast_bench::Pag
                        {"domain", BulkType::text},
                        {"title", BulkType::text},
                        {"content", BulkType::text},
-                       {"word_count", BulkType::int64},
-                       {"status_code", BulkType::int64},
+                       {"word_count", BulkType::int32},
+                       {"status_code", BulkType::int32},
                        {"scraped_at", BulkType::timestamptz}};
           o.conflict_columns = {"url"};
           o.chunk_rows = batch;
@@ -261,13 +261,13 @@ LoadResult store_analysis(pgfast::Database& db, const Corpus& corpus,
       pgfast::BulkWriter w(
           *lease, nouns ? insert_into("extracted_nouns", {{"content_id", BulkType::int64},
                                                           {"noun", BulkType::text},
-                                                          {"frequency", BulkType::int64},
+                                                          {"frequency", BulkType::int32},
                                                           {"tfidf_score", BulkType::float64}})
                         : insert_into("entities", {{"content_id", BulkType::int64},
                                                    {"entity_text", BulkType::text},
                                                    {"entity_type", BulkType::text},
-                                                   {"frequency", BulkType::int64},
-                                                   {"confidence", BulkType::float64}}));
+                                                   {"frequency", BulkType::int32},
+                                                   {"confidence", BulkType::float32}}));
       for (std::size_t i = 0; i < pages; ++i) {
         if (nouns) {
           for (const auto& n : analyses[i].nouns) {

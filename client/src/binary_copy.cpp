@@ -24,7 +24,23 @@ void put_u64(std::string& out, std::uint64_t v) {
 }
 
 // One field: length (-1 for NULL), then the type's send representation.
-void put_field(std::string& out, const BulkValue& value) {
+void put_field(std::string& out, const BulkValue& value, FieldWidth width) {
+  if (width == FieldWidth::four_bytes) {
+    if (value.index() == 1) {
+      put_u32(out, 4);
+      put_u32(out,
+              static_cast<std::uint32_t>(static_cast<std::int32_t>(std::get<std::int64_t>(value))));
+      return;
+    }
+    if (value.index() == 2) {
+      const float f = static_cast<float>(std::get<double>(value));
+      std::uint32_t bits;
+      std::memcpy(&bits, &f, sizeof bits);
+      put_u32(out, 4);
+      put_u32(out, bits);
+      return;
+    }
+  }
   switch (value.index()) {
     case 0:
       put_u32(out, 0xffffffffu);
@@ -76,7 +92,13 @@ void BinaryCopyEncoder::header(std::string& out) {
 
 void BinaryCopyEncoder::row(std::string& out, const std::vector<BulkValue>& values) {
   put_u16(out, static_cast<std::uint16_t>(values.size()));
-  for (const BulkValue& v : values) put_field(out, v);
+  for (const BulkValue& v : values) put_field(out, v, FieldWidth::natural);
+}
+
+void BinaryCopyEncoder::row(std::string& out, const std::vector<BulkValue>& values,
+                            const std::vector<FieldWidth>& widths) {
+  put_u16(out, static_cast<std::uint16_t>(values.size()));
+  for (std::size_t i = 0; i < values.size(); ++i) put_field(out, values[i], widths[i]);
 }
 
 void BinaryCopyEncoder::trailer(std::string& out) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <regex>
 #include <set>
 
@@ -31,6 +32,10 @@ const char* sql_type(BulkType t) {
       return "timestamptz";
     case BulkType::jsonb:
       return "jsonb";
+    case BulkType::int32:
+      return "integer";
+    case BulkType::float32:
+      return "real";
   }
   return "text";
 }
@@ -50,8 +55,17 @@ std::size_t value_index(BulkType t) {
       return 5;
     case BulkType::jsonb:
       return 6;
+    case BulkType::int32:
+      return 1;
+    case BulkType::float32:
+      return 2;
   }
   return 4;
+}
+
+FieldWidth field_width(BulkType t) {
+  return t == BulkType::int32 || t == BulkType::float32 ? FieldWidth::four_bytes
+                                                        : FieldWidth::natural;
 }
 
 std::string quote_identifier(pg_conn* conn, const std::string& name) {
@@ -77,6 +91,10 @@ bool takes_binary(BulkType t, unsigned type_oid) {
       return type_oid == 1184;
     case BulkType::jsonb:
       return type_oid == 3802;
+    case BulkType::int32:
+      return type_oid == 23;  // int4
+    case BulkType::float32:
+      return type_oid == 700;  // float4
   }
   return false;
 }
@@ -154,6 +172,7 @@ BulkWriter::BulkWriter(Connection& connection, BulkWriterOptions options)
   if (options_.columns.empty()) throw ClientError("pgfast: BulkWriter needs at least one column");
   if (options_.chunk_rows == 0) throw ClientError("pgfast: BulkWriter chunk_rows must be >= 1");
   if (options_.merge_rows == 0) throw ClientError("pgfast: BulkWriter merge_rows must be >= 1");
+  for (const BulkColumn& c : options_.columns) widths_.push_back(field_width(c.type));
   static std::uint64_t counter = 0;
   pg_conn* conn = connection_.native_handle();
   stage_ = "pg_temp." + quote_identifier(conn, "pgfast_bulk_writer_" + std::to_string(++counter));
@@ -258,7 +277,7 @@ bool BulkWriter::direct_path_allowed() {
 }
 
 // The conflict columns (else the primary key's), as positions in the writer's columns, when all are
-// bigint or text: the ones the first-row probe can look up. Otherwise no probe.
+// bigint, integer or text: the ones the first-row probe can look up. Otherwise no probe.
 void BulkWriter::choose_probe_keys(const Result& catalog) {
   std::vector<std::string> keys = options_.conflict_columns;
   if (keys.empty()) {
@@ -271,6 +290,7 @@ void BulkWriter::choose_probe_keys(const Result& catalog) {
     for (std::size_t i = 0; i < options_.columns.size(); ++i) {
       if (options_.columns[i].name != key) continue;
       if (options_.columns[i].type != BulkType::int64 &&
+          options_.columns[i].type != BulkType::int32 &&
           options_.columns[i].type != BulkType::text) {
         probe_keys_.clear();
         return;
@@ -294,7 +314,7 @@ bool BulkWriter::first_key_exists(const std::vector<BulkValue>& row) {
     if (row[i].index() == 0) return false;  // a NULL key: the merge reports it
     where += (n ? " AND " : "") + quote_identifier(conn, options_.columns[i].name) + " = $" +
              std::to_string(n + 1) + "::" + sql_type(options_.columns[i].type);
-    if (options_.columns[i].type == BulkType::int64) {
+    if (options_.columns[i].type != BulkType::text) {
       values.add(std::get<std::int64_t>(row[i]));
     } else {
       values.add(std::get<std::string>(row[i]));
@@ -409,6 +429,15 @@ void BulkWriter::add_row(const std::vector<BulkValue>& row) {
                         options_.columns[i].name + "\": value does not match the column's " +
                         sql_type(options_.columns[i].type) + " type");
     }
+    if (options_.columns[i].type == BulkType::int32 && row[i].index() == 1) {
+      const std::int64_t v = std::get<std::int64_t>(row[i]);
+      if (v < std::numeric_limits<std::int32_t>::min() ||
+          v > std::numeric_limits<std::int32_t>::max()) {
+        throw ClientError("pgfast: row " + std::to_string(number) + ", column \"" +
+                          options_.columns[i].name + "\": value " + std::to_string(v) +
+                          " is out of range for type integer");
+      }
+    }
   }
   if (!copying_) {
     if (direct_ && options_.mode == BulkMode::upsert && rows_added_ == 0 && first_key_exists(row)) {
@@ -417,7 +446,7 @@ void BulkWriter::add_row(const std::vector<BulkValue>& row) {
     begin_copy();
   }
   const std::size_t before = buffer_.size();
-  BinaryCopyEncoder::row(buffer_, row);
+  BinaryCopyEncoder::row(buffer_, row, widths_);
   bytes_in_chunk_ += buffer_.size() - before;
   if (savepoint_open_ && options_.mode == BulkMode::upsert) {
     kept_.append(buffer_, before, std::string::npos);

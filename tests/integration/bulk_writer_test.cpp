@@ -609,4 +609,59 @@ TEST_F(BulkWriterTest, MergeRowsMustBePositive) {
   EXPECT_THROW(pgfast::BulkWriter(*lease, o), pgfast::ClientError);
 }
 
+TEST_F(BulkWriterTest, Int32AndFloat32ColumnsTakeTheDirectPath) {
+  db_->query("CREATE TABLE " + table_ + "_narrow (id int PRIMARY KEY, n int, r real)");
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o;
+  o.target = table_ + "_narrow";
+  o.columns = {{"id", pgfast::BulkType::int32},
+               {"n", pgfast::BulkType::int32},
+               {"r", pgfast::BulkType::float32}};
+  o.chunk_rows = 100;
+  {
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 250; ++i) writer.add_row({i, -i * 1000, i / 4.0});
+    writer.add_row({std::int64_t{2147483647}, std::int64_t{-2147483648LL}, std::monostate{}});
+    pgfast::BulkResult r = writer.finish();
+    EXPECT_EQ(r.inserted, 251);
+    EXPECT_EQ(writer.progress().chunks_direct, 3u);
+  }
+  pgfast::Result check =
+      db_->query("SELECT n, r, (SELECT n FROM " + table_ +
+                 "_narrow WHERE id = 2147483647), (SELECT r IS NULL FROM " + table_ +
+                 "_narrow WHERE id = 2147483647) FROM " + table_ + "_narrow WHERE id = 42");
+  EXPECT_EQ(check.as<long>(0, 0), -42000);
+  EXPECT_DOUBLE_EQ(check.as<double>(0, 1), 10.5);
+  EXPECT_EQ(check.as<long>(0, 2), -2147483648L);
+  EXPECT_TRUE(check.as<bool>(0, 3));
+  {
+    // A second pass with the same keys: the first key exists, so the writer stages and merges.
+    pgfast::BulkWriter writer(*lease, o);
+    for (std::int64_t i = 1; i <= 10; ++i) writer.add_row({i, i == 3 ? 7 : -i * 1000, i / 4.0});
+    pgfast::BulkResult r = writer.finish();
+    EXPECT_EQ(r.updated, 1);
+    EXPECT_EQ(r.unchanged, 9);
+    EXPECT_EQ(writer.progress().chunks_direct, 0u);
+  }
+  db_->query("DROP TABLE " + table_ + "_narrow");
+}
+
+TEST_F(BulkWriterTest, Int32OutOfRangeIsAClientErrorNamingRowAndColumn) {
+  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::BulkWriterOptions o = options();
+  o.columns = {{"id", pgfast::BulkType::int64}, {"n", pgfast::BulkType::int32}};
+  pgfast::BulkWriter writer(*lease, o);
+  writer.add_row({std::int64_t{1}, std::int64_t{5}});
+  try {
+    writer.add_row({std::int64_t{2}, std::int64_t{3000000000LL}});
+    FAIL() << "an out-of-range integer was accepted";
+  } catch (const pgfast::ClientError& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2, column \"n\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("out of range for type integer"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(writer.finish().inserted, 1);
+  EXPECT_EQ(db_->query("SELECT n FROM " + table_ + " WHERE id = 1").as<long>(0, 0), 5);
+}
+
 }  // namespace

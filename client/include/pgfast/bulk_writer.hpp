@@ -35,8 +35,10 @@ namespace pgfast {
 class Connection;
 
 // The staging column types a BulkWriter sends in binary; the server casts them to the target's
-// column types when merging (e.g. bigint to integer, text to date).
-enum class BulkType { int64, float64, boolean, text, timestamptz, jsonb };
+// column types when merging (e.g. bigint to numeric, text to date). int32 (values given as
+// std::int64_t, range-checked) and float32 (values given as double) travel as `integer` and
+// `real`, so tables with such columns can take the direct path (docs/bulk.md).
+enum class BulkType { int64, float64, boolean, text, timestamptz, jsonb, int32, float32 };
 
 struct BulkColumn {
   std::string name;  // the target's column name
@@ -125,7 +127,8 @@ class BulkWriter {
   BulkWriterOptions options_;
   std::string stage_;
   bool stage_created_ = false;
-  std::string buffer_;  // binary COPY data not yet sent
+  std::string buffer_;              // binary COPY data not yet sent
+  std::vector<FieldWidth> widths_;  // per column, how BinaryCopyEncoder sends it
   // Direct path: the target as regclass text, its relname (for COPY's error context) and the
   // quoted column list.
   std::string direct_target_;

@@ -64,12 +64,40 @@ std::optional<std::int64_t> parse_generation(const RedisReply& reply) {
   }
 }
 
+// Takes lease KEYS[1] for token ARGV[1] for ARGV[2] ms if nobody holds it, and lists it in the
+// namespace's set of leases (KEYS[2]), where a wildcard invalidation finds it (kMarkLeases).
+// Returns 1 when taken.
+const char* const kAcquireLease =
+    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then "
+    "  redis.call('SADD', KEYS[2], KEYS[1]) return 1 "
+    "end "
+    "return 0";
 // Deletes the lease only when it still holds our token, possibly marked by an invalidation (a
-// lease that expired and was taken by another process is not ours to delete).
+// lease that expired and was taken by another process is not ours to delete), and unlists it.
 const char* const kReleaseLease =
     "local v = redis.call('GET', KEYS[1]) "
-    "if v == ARGV[1] or v == 'inv:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end "
+    "if v == ARGV[1] or v == 'inv:' .. ARGV[1] then "
+    "  redis.call('SREM', KEYS[2], KEYS[1]) return redis.call('DEL', KEYS[1]) "
+    "end "
     "return 0";
+// Marks every listed lease (set KEYS[1]) matching pattern ARGV[1] as invalidated, as
+// kInvalidateKeys does for exact keys; unlists leases that are gone (expired, or their process
+// died). Returns the number marked.
+const char* const kMarkLeases =
+    "local n = 0 "
+    "local cursor = '0' "
+    "repeat "
+    "  local r = redis.call('SSCAN', KEYS[1], cursor, 'MATCH', ARGV[1], 'COUNT', 1000) "
+    "  cursor = r[1] "
+    "  for _, lease in ipairs(r[2]) do "
+    "    local v = redis.call('GET', lease) "
+    "    if not v then redis.call('SREM', KEYS[1], lease) "
+    "    elseif string.sub(v, 1, 4) ~= 'inv:' then "
+    "      redis.call('SET', lease, 'inv:' .. v, 'KEEPTTL') n = n + 1 "
+    "    end "
+    "  end "
+    "until cursor == '0' "
+    "return n";
 // Deletes keys (KEYS: a key, its lease, the next key, its lease, ...) and marks the lease of a
 // load in flight for one of them ('inv:' + its token): that load may have read its data before
 // the change being invalidated, so kStoreUnderLease will not store its value. Returns the number
@@ -315,13 +343,24 @@ class Cache::Impl {
 
   // SET NX PX: true when we hold the lease now. Throws RedisError.
   bool acquire_lease(const std::string& lease, const std::string& token) {
-    return !redis_.command({"SET", lease, token, "NX", "PX", std::to_string(o_.lease_ttl.count())})
-                .is_nil();
+    return acquire_script_
+               .run(redis_, {lease, leases_key()}, {token, std::to_string(o_.lease_ttl.count())})
+               .integer() == 1;
+  }
+
+  // The set listing the namespace's leases in use.
+  std::string leases_key() const { return o_.key_prefix + "#leases"; }
+
+  // Marks the loads in flight for the keys matching `pattern` (without the prefix; kMarkLeases).
+  // Throws RedisError.
+  void mark_leases(const std::string& pattern) {
+    mark_leases_script_.run(redis_, {leases_key()},
+                            {escape_glob(o_.key_prefix + "#lease:") + pattern});
   }
 
   void release_lease(const std::string& lease, const std::string& token) noexcept {
     try {
-      release_script_.run(redis_, {lease}, {token});
+      release_script_.run(redis_, {lease, leases_key()}, {token});
     } catch (const RedisError&) {
       c.errors.fetch_add(1, std::memory_order_relaxed);  // the lease expires by itself
     }
@@ -534,7 +573,9 @@ class Cache::Impl {
   const CacheOptions& o_;
   Redis& redis_;
   SingleFlight<std::optional<std::string>> flights_;
+  RedisScript acquire_script_{kAcquireLease};
   RedisScript release_script_{kReleaseLease};
+  RedisScript mark_leases_script_{kMarkLeases};
   RedisScript invalidate_keys_script_{kInvalidateKeys};
   RedisScript store_script_{kStoreUnderLease};
   RedisScript bump_tags_script_{kBumpTags};
@@ -670,7 +711,11 @@ std::string Cache::get_or_set(const std::string& key, const std::function<std::s
 
 std::size_t Cache::delete_pattern(const std::string& pattern) {
   return impl_->guarded(
-      [&] { return impl_->scan_unlink(escape_glob(options_.key_prefix) + pattern); },
+      [&] {
+        // Marks first: a load that stores before the mark has its value deleted by the scan.
+        impl_->mark_leases(pattern);
+        return impl_->scan_unlink(escape_glob(options_.key_prefix) + pattern);
+      },
       std::size_t{0});
 }
 

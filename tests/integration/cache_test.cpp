@@ -437,6 +437,42 @@ TEST(Cache, DelDuringALoadKeepsThatLoadsValueOutOfTheCache) {
   cache.delete_pattern("*");
 }
 
+TEST(Cache, WildcardInvalidationDuringALoadKeepsThatLoadsValueOutOfTheCache) {
+  Cache cache(cache_options(redis_url()));
+  auto& redis = cache.redis();
+  std::promise<void> loading, invalidated;
+  std::shared_future<void> invalidated_f = invalidated.get_future().share();
+  std::optional<std::string> loaded;
+  std::thread caller([&] {
+    loaded = cache.cached("search:results:{session_id}", {{"session_id", 7}}, milliseconds(60000),
+                          [&]() -> std::optional<std::string> {
+                            loading.set_value();
+                            invalidated_f.wait();
+                            return std::string("read before the change");
+                          });
+  });
+  loading.get_future().wait();
+  // A lease left behind by a process that died (listed, but expired) is cleaned up on the way.
+  const std::string dead = cache.lease_key("search:other:7");
+  redis.command({"SADD", cache.options().key_prefix + "#leases", dead});
+  cache.invalidate("search:*:{session_id}", {{"session_id", 7}});
+  invalidated.set_value();
+  caller.join();
+  EXPECT_EQ(loaded, "read before the change");
+  EXPECT_FALSE(cache.exists("search:results:7"));
+  EXPECT_EQ(cache.stats().writes_skipped, 1u);
+  EXPECT_EQ(redis.command({"SISMEMBER", cache.options().key_prefix + "#leases", dead}).integer(),
+            0);
+  // Released and unlisted; an invalidation of another key does not stop the next load.
+  EXPECT_EQ(redis.command({"SCARD", cache.options().key_prefix + "#leases"}).integer(), 0);
+  CountingLoader fresh;
+  EXPECT_EQ(cache.cached("search:results:{session_id}", {{"session_id", 7}}, milliseconds(60000),
+                         fresh.fn()),
+            "loaded");
+  EXPECT_TRUE(cache.exists("search:results:7"));
+  cache.delete_pattern("*");
+}
+
 TEST(Cache, LoaderExceptionsPropagateAndStoreNothing) {
   Cache cache(cache_options(redis_url()));
   auto failing = []() -> std::optional<std::string> { throw std::runtime_error("db down"); };

@@ -130,6 +130,32 @@ TEST_F(InvalidatorTest, LoadThatReadBeforeACommitDoesNotStoreAfterItsInvalidatio
   EXPECT_EQ(cached_name(1), "changed");
 }
 
+TEST_F(InvalidatorTest, WildcardRuleAlsoStopsAStaleStoreOfALoadInFlight) {
+  Invalidator inv(*cache_, options());
+  inv.watch(table_, {"item:*:{id}"});
+  inv.start();
+  std::promise<void> read_done, invalidated;
+  std::shared_future<void> invalidated_f = invalidated.get_future().share();
+  std::thread reader([&] {
+    cache_->cached("item:name:{id}", {{"id", 2}}, milliseconds(60000),
+                   [&]() -> std::optional<std::string> {
+                     auto r = db_->query("SELECT name FROM " + table_ + " WHERE id = 2");
+                     std::string name(r.get(0, 0));
+                     read_done.set_value();
+                     invalidated_f.wait();
+                     return name;
+                   });
+  });
+  read_done.get_future().wait();
+  const auto before = inv.events();
+  db_->query("UPDATE " + table_ + " SET name = 'changed' WHERE id = 2");
+  const bool heard = inv.wait_for(Kind::notification, before, milliseconds(5000)).has_value();
+  invalidated.set_value();
+  reader.join();
+  ASSERT_TRUE(heard) << "no invalidation";
+  EXPECT_FALSE(cache_->exists("item:name:2"));
+}
+
 TEST_F(InvalidatorTest, RolledBackUpdateInvalidatesNothing) {
   Invalidator inv(*cache_, options());
   inv.watch(table_, {"item:{id}"});

@@ -66,6 +66,38 @@ class InvalidatorTest : public ::testing::Test {
         tagged);
   }
 
+  struct SlowLoad {
+    std::optional<std::string> value;  // what the load returned
+    bool invalidation_heard = false;
+  };
+
+  // Loads `key_template` for row `id` with a slow loader: it reads the row, then waits while the
+  // row is updated and the invalidator processes that commit's notification.
+  SlowLoad load_across_update(Invalidator& inv, const std::string& key_template, int id) {
+    std::promise<void> read_done, invalidated;
+    std::shared_future<void> invalidated_f = invalidated.get_future().share();
+    SlowLoad out;
+    std::thread reader([&] {
+      out.value = cache_->cached(
+          key_template, {{"id", id}}, milliseconds(60000), [&]() -> std::optional<std::string> {
+            auto r =
+                db_->query("SELECT name FROM " + table_ + " WHERE id = $1", pgfast::params(id));
+            std::string name(r.get(0, 0));
+            read_done.set_value();
+            invalidated_f.wait();
+            return name;
+          });
+    });
+    read_done.get_future().wait();
+    const auto before = inv.events();
+    db_->query("UPDATE " + table_ + " SET name = 'changed' WHERE id = $1", pgfast::params(id));
+    out.invalidation_heard =
+        inv.wait_for(Kind::notification, before, milliseconds(5000)).has_value();
+    invalidated.set_value();
+    reader.join();
+    return out;
+  }
+
   std::unique_ptr<pgfast::Database> db_;
   std::unique_ptr<Cache> cache_;
   std::string table_, channel_;
@@ -105,27 +137,9 @@ TEST_F(InvalidatorTest, LoadThatReadBeforeACommitDoesNotStoreAfterItsInvalidatio
   Invalidator inv(*cache_, options());
   inv.watch(table_, {"item:{id}"});  // a plain key, no tags
   inv.start();
-  std::promise<void> read_done, invalidated;
-  std::shared_future<void> invalidated_f = invalidated.get_future().share();
-  std::optional<std::string> loaded;
-  std::thread reader([&] {
-    loaded = cache_->cached("item:{id}", {{"id", 1}}, milliseconds(60000),
-                            [&]() -> std::optional<std::string> {
-                              auto r = db_->query("SELECT name FROM " + table_ + " WHERE id = 1");
-                              std::string name(r.get(0, 0));
-                              read_done.set_value();
-                              invalidated_f.wait();  // a slow loader: the change lands meanwhile
-                              return name;
-                            });
-  });
-  read_done.get_future().wait();
-  const auto before = inv.events();
-  db_->query("UPDATE " + table_ + " SET name = 'changed' WHERE id = 1");
-  const bool heard = inv.wait_for(Kind::notification, before, milliseconds(5000)).has_value();
-  invalidated.set_value();
-  reader.join();
-  ASSERT_TRUE(heard) << "no invalidation";
-  EXPECT_EQ(loaded, "row 1");              // the caller gets what it read
+  const SlowLoad load = load_across_update(inv, "item:{id}", 1);
+  ASSERT_TRUE(load.invalidation_heard) << "no invalidation";
+  EXPECT_EQ(load.value, "row 1");          // the caller gets what it read
   EXPECT_FALSE(cache_->exists("item:1"));  // but the stale value is not stored
   EXPECT_EQ(cached_name(1), "changed");
 }
@@ -134,25 +148,9 @@ TEST_F(InvalidatorTest, WildcardRuleAlsoStopsAStaleStoreOfALoadInFlight) {
   Invalidator inv(*cache_, options());
   inv.watch(table_, {"item:*:{id}"});
   inv.start();
-  std::promise<void> read_done, invalidated;
-  std::shared_future<void> invalidated_f = invalidated.get_future().share();
-  std::thread reader([&] {
-    cache_->cached("item:name:{id}", {{"id", 2}}, milliseconds(60000),
-                   [&]() -> std::optional<std::string> {
-                     auto r = db_->query("SELECT name FROM " + table_ + " WHERE id = 2");
-                     std::string name(r.get(0, 0));
-                     read_done.set_value();
-                     invalidated_f.wait();
-                     return name;
-                   });
-  });
-  read_done.get_future().wait();
-  const auto before = inv.events();
-  db_->query("UPDATE " + table_ + " SET name = 'changed' WHERE id = 2");
-  const bool heard = inv.wait_for(Kind::notification, before, milliseconds(5000)).has_value();
-  invalidated.set_value();
-  reader.join();
-  ASSERT_TRUE(heard) << "no invalidation";
+  const SlowLoad load = load_across_update(inv, "item:name:{id}", 2);
+  ASSERT_TRUE(load.invalidation_heard) << "no invalidation";
+  EXPECT_EQ(load.value, "row 2");
   EXPECT_FALSE(cache_->exists("item:name:2"));
 }
 

@@ -65,11 +65,14 @@ std::optional<std::int64_t> parse_generation(const RedisReply& reply) {
 }
 
 // Takes lease KEYS[1] for token ARGV[1] for ARGV[2] ms if nobody holds it, and lists it in the
-// namespace's set of leases (KEYS[2]), where a wildcard invalidation finds it (kMarkLeases).
-// Returns 1 when taken.
+// namespace's set of leases (KEYS[2]), where a wildcard invalidation finds it (kMarkLeases). The
+// set lives twice the lease time after the last lease taken: then every lease in it has expired,
+// and so members left by processes that died while loading do not pile up. Returns 1 when taken.
 const char* const kAcquireLease =
     "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then "
-    "  redis.call('SADD', KEYS[2], KEYS[1]) return 1 "
+    "  redis.call('SADD', KEYS[2], KEYS[1]) "
+    "  redis.call('PEXPIRE', KEYS[2], 2 * tonumber(ARGV[2])) "
+    "  return 1 "
     "end "
     "return 0";
 // Deletes the lease only when it still holds our token, possibly marked by an invalidation (a

@@ -452,6 +452,11 @@ TEST(Cache, WildcardInvalidationDuringALoadKeepsThatLoadsValueOutOfTheCache) {
                           });
   });
   loading.get_future().wait();
+  // The set of leases in use outlives the newest lease by one lease time at most.
+  const long long set_ttl =
+      redis.command({"PTTL", cache.options().key_prefix + "#leases"}).integer();
+  EXPECT_GT(set_ttl, cache.options().lease_ttl.count());
+  EXPECT_LE(set_ttl, 2 * cache.options().lease_ttl.count());
   // A lease left behind by a process that died (listed, but expired) is cleaned up on the way.
   const std::string dead = cache.lease_key("search:other:7");
   redis.command({"SADD", cache.options().key_prefix + "#leases", dead});

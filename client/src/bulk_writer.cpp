@@ -377,7 +377,7 @@ BulkWriter::~BulkWriter() {
 void BulkWriter::begin_copy() {
   pg_conn* conn = connection_.native_handle();
   chunk_direct_ = direct_;
-  const bool keep = chunk_direct_ && options_.mode == BulkMode::upsert;
+  const bool keep = keeps_chunk();
   // Upsert: the fallback to the stage undoes the chunk. Insert mode in the caller's transaction:
   // a writer dropped mid-chunk undoes it and leaves that transaction usable.
   if (keep || (chunk_direct_ && !own_transaction_)) {
@@ -448,9 +448,7 @@ void BulkWriter::add_row(const std::vector<BulkValue>& row) {
   const std::size_t before = buffer_.size();
   BinaryCopyEncoder::row(buffer_, row, widths_);
   bytes_in_chunk_ += buffer_.size() - before;
-  if (savepoint_open_ && options_.mode == BulkMode::upsert) {
-    kept_.append(buffer_, before, std::string::npos);
-  }
+  if (keeps_chunk()) kept_.append(buffer_, before, std::string::npos);
   ++rows_added_;
   ++rows_in_chunk_;
   if (buffer_.size() >= kSendThreshold) {
@@ -548,6 +546,10 @@ void BulkWriter::copy_kept_into_stage() {
   if (!copied) connection_.throw_error(r);
   PQclear(r);
   kept_.clear();
+}
+
+bool BulkWriter::keeps_chunk() const {
+  return chunk_direct_ && options_.mode == BulkMode::upsert;
 }
 
 void BulkWriter::staged_chunk() {

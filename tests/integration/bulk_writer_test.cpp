@@ -40,6 +40,15 @@ class BulkWriterTest : public ::testing::Test {
     return db_->query("SELECT count(*) FROM " + table).as<long>(0, 0);
   }
 
+  // After a writer was dropped inside the caller's transaction: that transaction is still usable,
+  // holds `rows` rows of the table, and commits them.
+  void expect_usable_and_committed(pgfast::Connection& caller, long rows) {
+    ASSERT_EQ(caller.transaction_status(), pgfast::TransactionStatus::in_transaction);
+    EXPECT_EQ(caller.execute("SELECT count(*) FROM " + table_).as<long>(0, 0), rows);
+    caller.execute("COMMIT");
+    EXPECT_EQ(count(table_), rows);
+  }
+
   std::unique_ptr<pgfast::Database> db_;
   std::string table_;
 };
@@ -504,10 +513,7 @@ TEST_F(BulkWriterTest, AbandonedDirectInsertModeChunkLeavesTheCallersTransaction
     for (std::int64_t i = 1; i <= 15; ++i) writer.add_row({i, title("x")});
     EXPECT_EQ(writer.progress().chunks_direct, 1u);
   }  // dropped with 5 rows of chunk 2 sent straight into the target
-  ASSERT_EQ(lease->transaction_status(), pgfast::TransactionStatus::in_transaction);
-  EXPECT_EQ(lease->execute("SELECT count(*) FROM " + table_).as<long>(0, 0), 10);
-  lease->execute("COMMIT");
-  EXPECT_EQ(count(table_), 10);
+  expect_usable_and_committed(*lease, 10);
 }
 
 TEST_F(BulkWriterTest, DirectInsertModeErrorInTheCallersTransactionAbortsIt) {
@@ -547,10 +553,7 @@ TEST_F(BulkWriterTest, AbandonedStagedChunkLeavesTheCallersTransactionUsable) {
     EXPECT_EQ(writer.progress().merges, 1u);
     EXPECT_EQ(writer.progress().chunks_direct, 0u);
   }  // dropped with 5 rows of chunk 2 in the stage's COPY
-  ASSERT_EQ(lease->transaction_status(), pgfast::TransactionStatus::in_transaction);
-  EXPECT_EQ(lease->execute("SELECT count(*) FROM " + table_).as<long>(0, 0), 10);
-  lease->execute("COMMIT");
-  EXPECT_EQ(count(table_), 10);
+  expect_usable_and_committed(*lease, 10);
 }
 
 TEST_F(BulkWriterTest, StagedChunksAreMergedEveryMergeRowsAndDuplicatesAcrossChunksFollowLast) {

@@ -116,6 +116,8 @@ class BulkWriter {
   void rollback_chunk_savepoint();
   // The kept bytes of a failed direct chunk, COPYed into the stage.
   void copy_kept_into_stage();
+  // Whether the chunk being copied keeps its bytes: a direct upsert chunk, for its fallback.
+  bool keeps_chunk() const;
   // Counts a chunk that reached the stage; merges the stage when it is full.
   void staged_chunk();
   // Merges the staged rows into the target (upsert or INSERT ... SELECT) and empties the stage.

@@ -58,10 +58,13 @@ client: bootstrap
 	@cmake --build $(BUILD_DIR) -j2
 
 # pg_regress against a running server (PGHOST/PGPORT/PGUSER), pgfast preloaded there, as PGXS
+# users expect: `make install && make installcheck`. SCHEDULE=<file> runs another schedule (it must
+# start with `test: version`, which creates the extension).
+#
 # users expect: `make install && make installcheck`.
 installcheck: check-schedule
 	$(pg_regress_installcheck) --inputdir=. --outputdir=$(or $(REGRESS_OUTPUTDIR),.) \
-	  --schedule=sql/schedule --dbname=pgfast_regression
+	  --schedule=$(or $(SCHEDULE),sql/schedule) --dbname=pgfast_regression
 
 check-schedule:
 	@scripts/check-schedule

@@ -60,8 +60,6 @@ client: bootstrap
 # pg_regress against a running server (PGHOST/PGPORT/PGUSER), pgfast preloaded there, as PGXS
 # users expect: `make install && make installcheck`. SCHEDULE=<file> runs another schedule (it must
 # start with `test: version`, which creates the extension).
-#
-# users expect: `make install && make installcheck`.
 installcheck: check-schedule
 	$(pg_regress_installcheck) --inputdir=. --outputdir=$(or $(REGRESS_OUTPUTDIR),.) \
 	  --schedule=$(or $(SCHEDULE),sql/schedule) --dbname=pgfast_regression

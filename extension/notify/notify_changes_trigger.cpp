@@ -135,6 +135,21 @@ void notify(const char* channel, const std::string& payload) {
   pg::call([channel, text] { Async_Notify(channel, text); });
 }
 
+// Anyone may attach this function to a table of their own (EXECUTE stays granted to PUBLIC so
+// that table owners can call pgfast.notify_changes), so a trigger made by hand must be refused
+// here: every row event needs the transition tables pgfast.notify_changes declares.
+void require_transition_tables(const TriggerData& data) {
+  const TriggerEvent event = data.tg_event;
+  const bool needs_old = TRIGGER_FIRED_BY_UPDATE(event) || TRIGGER_FIRED_BY_DELETE(event);
+  const bool needs_new = TRIGGER_FIRED_BY_UPDATE(event) || TRIGGER_FIRED_BY_INSERT(event);
+  if ((needs_old && data.tg_oldtable == nullptr) || (needs_new && data.tg_newtable == nullptr)) {
+    throw Error(kTriggerProtocolViolated,
+                "pgfast._notify_changes_trigger() needs the transition tables of its event "
+                "(REFERENCING OLD TABLE / NEW TABLE)",
+                "", "Install the triggers with pgfast.notify_changes().");
+  }
+}
+
 Datum notify_changes_trigger(FunctionCallInfo fcinfo) {
   if (!CALLED_AS_TRIGGER(fcinfo)) {
     throw Error(kTriggerProtocolViolated,
@@ -149,8 +164,15 @@ Datum notify_changes_trigger(FunctionCallInfo fcinfo) {
                 "with arguments (channel, max_keys); use pgfast.notify_changes()");
   }
   const char* channel = data->tg_trigger->tgargs[0];
-  const long max_keys = std::strtol(data->tg_trigger->tgargs[1], nullptr, 10);
+  char* max_keys_end = nullptr;
+  const long max_keys = std::strtol(data->tg_trigger->tgargs[1], &max_keys_end, 10);
+  if (max_keys < 1 || max_keys_end == data->tg_trigger->tgargs[1] || *max_keys_end != '\0') {
+    throw Error(kTriggerProtocolViolated,
+                "pgfast._notify_changes_trigger(): max_keys must be a positive integer, got \"" +
+                    std::string(data->tg_trigger->tgargs[1]) + "\"; use pgfast.notify_changes()");
+  }
   Relation rel = data->tg_relation;
+  require_transition_tables(*data);
 
   const char* op = TRIGGER_FIRED_BY_INSERT(event)   ? "INSERT"
                    : TRIGGER_FIRED_BY_UPDATE(event) ? "UPDATE"

@@ -72,6 +72,8 @@ GRANT SELECT ON pgfast.slow_queries, pgfast.slow_query_stats TO PUBLIC;
 CREATE FUNCTION pgfast._random_bytes(n int) RETURNS bytea
   AS 'MODULE_PATHNAME', 'pgfast_random_bytes'
   LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+-- Internal: only this script needs it (DESIGN 3.1: internal functions are not executable by PUBLIC).
+REVOKE ALL ON FUNCTION pgfast._random_bytes(int) FROM PUBLIC;
 CREATE TABLE pgfast.cursor_key (key bytea NOT NULL);
 REVOKE ALL ON pgfast.cursor_key FROM PUBLIC;
 INSERT INTO pgfast.cursor_key VALUES (pgfast._random_bytes(32));

@@ -575,8 +575,8 @@ std::vector<CapturedStatement> read_ring() {
   require_available();
   int capacity = shared->capacity;
   // Fixed-size storage for one slot's copy, allocated before any slot is read.
-  std::vector<char> text(shared->text_max);
-  std::vector<char> plan(shared->plan_max);
+  std::vector<char> text(std::max<Size>(1, shared->text_max));
+  std::vector<char> plan(std::max<Size>(1, shared->plan_max));
   std::vector<CapturedStatement> rows;
   rows.reserve(static_cast<size_t>(capacity));
   for (int32 i = 0; i < capacity; ++i) {

@@ -571,6 +571,12 @@ void record(const CapturedStatement& statement, double duration_ms) {
   });
 }
 
+void count_failed_capture() noexcept {
+  if (!available()) return;
+  pg_atomic_fetch_add_u64(&shared->offered, 1);
+  pg_atomic_fetch_add_u64(&shared->dropped, 1);
+}
+
 std::vector<CapturedStatement> read_ring() {
   require_available();
   int capacity = shared->capacity;

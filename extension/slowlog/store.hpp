@@ -33,6 +33,10 @@ bool available();
 // Writes `statement` into the ring and its duration into the statistics.
 void record(const CapturedStatement& statement, double duration_ms);
 
+// Counts a capture that failed before it reached the ring (for hooks.cpp): it shows in
+// slow_queries_info() as offered and dropped. Atomics only: no lock, no error.
+void count_failed_capture() noexcept;
+
 // Every held entry, oldest first.
 std::vector<CapturedStatement> read_ring();
 std::vector<StatementStats> read_stats();

@@ -97,7 +97,7 @@ struct StatsRole {
 };
 
 struct Shared {
-  LWLock* locks;  // kLocks of them
+  LWLockPadded* locks;  // kLocks of them
   int capacity;
   Size slot_size;
   Size text_max;
@@ -117,11 +117,11 @@ HTAB* stats_table = nullptr;  // StatsEntry by StatsKey
 HTAB* stats_roles = nullptr;  // StatsRole by userid
 
 LWLock* stats_lock() {
-  return &shared->locks[kStatsLock];
+  return &shared->locks[kStatsLock].lock;
 }
 
 LWLock* ring_lock() {
-  return &shared->locks[kRingLock];
+  return &shared->locks[kRingLock].lock;
 }
 
 Size slot_size() {
@@ -508,7 +508,7 @@ void attach_shared_memory() {
   bool found;
   shared = static_cast<Shared*>(ShmemInitStruct("pgfast slowlog ring", ring_size(), &found));
   if (!found) {
-    shared->locks = &(GetNamedLWLockTranche(kTrancheName))->lock;
+    shared->locks = GetNamedLWLockTranche(kTrancheName);
     shared->capacity = settings.ring_capacity;
     shared->slot_size = slot_size();
     shared->text_max = settings.text_max;

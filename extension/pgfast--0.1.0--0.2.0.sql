@@ -5,3 +5,16 @@
 -- Internal functions: not executable by PUBLIC unless they must be (the trigger function, and the
 -- helpers index_report and the slow-query views call as the caller, must stay executable).
 REVOKE ALL ON FUNCTION pgfast._random_bytes(int) FROM PUBLIC;
+
+-- slow-query capture
+-- The views become security barriers (the functions already hide other roles' details), and
+-- slow_queries_info() gains the per-role share and the dropped count.
+ALTER VIEW pgfast.slow_queries SET (security_barrier = true);
+ALTER VIEW pgfast.slow_query_stats SET (security_barrier = true);
+DROP FUNCTION pgfast.slow_queries_info();
+CREATE FUNCTION pgfast.slow_queries_info(
+    OUT capacity bigint, OUT used bigint, OUT overwritten bigint, OUT since timestamptz,
+    OUT max_per_role bigint, OUT dropped bigint)
+  RETURNS record
+  AS 'MODULE_PATHNAME', 'pgfast_slow_queries_info'
+  LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;

@@ -23,7 +23,9 @@ CREATE FUNCTION pgfast._slow_queries(
   AS 'MODULE_PATHNAME', 'pgfast_slow_queries'
   LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 
-CREATE VIEW pgfast.slow_queries AS
+-- The functions hide what the caller may not see (as pg_stat_activity does); the views only add
+-- names, and are security barriers all the same.
+CREATE VIEW pgfast.slow_queries WITH (security_barrier = true) AS
   SELECT s.captured_at, s.pid, d.datname AS database, r.rolname AS username, s.application_name,
          s.client_addr::inet AS client_addr, s.queryid, s.duration_ms, s.rows, s.shared_blks_hit,
          s.shared_blks_read, s.temp_blks_written, s.wal_bytes, s.nesting_level, s.query, s.plan
@@ -41,7 +43,7 @@ CREATE FUNCTION pgfast._slow_query_stats(
   AS 'MODULE_PATHNAME', 'pgfast_slow_query_stats'
   LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 
-CREATE VIEW pgfast.slow_query_stats AS
+CREATE VIEW pgfast.slow_query_stats WITH (security_barrier = true) AS
   SELECT d.datname AS database, r.rolname AS username, s.queryid, s.calls, s.total_ms,
          s.total_ms / NULLIF(s.calls, 0) AS mean_ms, s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms,
          s.last_seen, s.query
@@ -52,7 +54,8 @@ COMMENT ON VIEW pgfast.slow_query_stats IS
   'Captured statements per (database, user, queryid): calls, times and latency percentiles';
 
 CREATE FUNCTION pgfast.slow_queries_info(
-    OUT capacity bigint, OUT used bigint, OUT overwritten bigint, OUT since timestamptz)
+    OUT capacity bigint, OUT used bigint, OUT overwritten bigint, OUT since timestamptz,
+    OUT max_per_role bigint, OUT dropped bigint)
   RETURNS record
   AS 'MODULE_PATHNAME', 'pgfast_slow_queries_info'
   LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;

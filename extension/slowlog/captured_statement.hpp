@@ -20,6 +20,7 @@ struct CapturedStatement {
   uint64_t wal_bytes = 0;
   int32_t nesting_level = 0;
   bool has_plan = false;
+  uint64_t sequence = 0;  // write number in the ring: orders the entries oldest first
   std::string application_name;
   std::string client_addr;  // numeric host, empty for Unix-socket and background connections
   std::string query;        // already truncated to pgfast.slow_query_text_max
@@ -41,11 +42,17 @@ struct StatementStats {
   std::string sample_query;
 };
 
+// Since the last reset every capture offered to the ring is held (`used`), was replaced by a newer
+// entry as the ring wrapped (`overwritten`), was replaced by a newer entry of its own role because
+// that role held its share and the slot offered held another role's entry (`dropped`), or never
+// found a free slot lock (also `dropped`).
 struct RingInfo {
   int64_t capacity = 0;
   int64_t used = 0;
   int64_t overwritten = 0;
-  int64_t since = 0;  // TimestampTz of the last reset (or server start)
+  int64_t since = 0;         // TimestampTz of the last reset (or server start)
+  int64_t max_per_role = 0;  // entries from which a role no longer evicts other roles' entries
+  int64_t dropped = 0;
 };
 
 }  // namespace pgfast::slowlog

@@ -57,6 +57,13 @@ void define_settings(bool preloading) {
   DefineCustomBoolVariable("pgfast.slow_query_utility",
                            "Considers utility statements (DDL, VACUUM, COPY, ...) too.", nullptr,
                            &settings.utility, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  // One role's share of the ring and of the statistics (store.hpp); a reload changes it.
+  DefineCustomRealVariable(
+      "pgfast.slow_query_role_share",
+      "Fraction of the slow-query ring and statistics from which one role's new entries replace "
+      "its own oldest instead of other roles' entries.",
+      "At least one entry; 1 lets a role evict every other role's entries.", &settings.role_share,
+      0.25, 0.0, 1.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   // Restart-only settings can be defined only while the server starts.
   if (preloading) {
     DefineCustomIntVariable("pgfast.slow_query_max",

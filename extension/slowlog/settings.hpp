@@ -18,6 +18,7 @@ struct Settings {
   int text_max = 2048;       // pgfast.slow_query_text_max (restart)
   int plan_max = 8192;       // pgfast.slow_query_plan_max (restart)
   int stats_max = 1000;      // pgfast.slow_query_stats_max (restart)
+  double role_share = 0.25;  // pgfast.slow_query_role_share (reload)
 };
 
 extern Settings settings;

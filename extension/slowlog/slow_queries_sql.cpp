@@ -1,5 +1,7 @@
 // SQL functions behind pgfast.slow_queries, pgfast.slow_query_stats, pgfast.slow_queries_info()
 // and pgfast.slow_queries_reset().
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pg/guard.hpp"
@@ -19,39 +21,58 @@ namespace {
 
 constexpr char kHidden[] = "<insufficient privilege>";
 
-// Query texts of other users are shown only to roles with pg_read_all_stats (as
-// pg_stat_statements does).
-bool may_read_all() {
-  return pg::call([] { return has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS); });
-}
+// What one role sees of another's statements follows pg_stat_activity: everything of roles whose
+// privileges it has (itself, roles it is a member of) or with pg_read_all_stats; of the others, no
+// query text, plan, queryid, client address or application name. The hiding happens here, before
+// any row reaches the caller's query, so no function in the caller's WHERE can see hidden values.
+class Visibility {
+ public:
+  Visibility()
+      : me_(GetUserId()),
+        all_(pg::call([] { return has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS); })) {}
 
-Datum text_or_hidden(const std::string& text, bool visible) {
-  const char* data = visible ? text.c_str() : kHidden;
+  bool of(Oid role) {
+    if (all_ || role == me_) return true;
+    auto known = cache_.find(role);
+    if (known != cache_.end()) return known->second;
+    Oid me = me_;
+    bool visible = pg::call([me, role] { return has_privs_of_role(me, role); });
+    cache_.emplace(role, visible);
+    return visible;
+  }
+
+ private:
+  Oid me_;
+  bool all_;
+  std::unordered_map<Oid, bool> cache_;
+};
+
+Datum text_datum(const std::string& text) {
+  const char* data = text.c_str();
   return pg::call([data] { return CStringGetTextDatum(data); });
 }
 
 Datum slow_queries(FunctionCallInfo fcinfo) {
   std::vector<CapturedStatement> rows = store::read_ring();
   pg::MaterializedResult result(fcinfo);
-  bool read_all = may_read_all();
-  Oid me = GetUserId();
+  Visibility visibility;
   constexpr int kColumns = 17;
   if (result.columns() != kColumns) throw Error(sqlstate::kInternalError, "result shape mismatch");
+  const std::string hidden = kHidden;
   for (const CapturedStatement& s : rows) {
     Datum values[kColumns];
     bool nulls[kColumns] = {};
-    bool visible = read_all || s.userid == me;
+    bool visible = visibility.of(s.userid);
     values[0] = TimestampTzGetDatum(s.captured_at);
     values[1] = Int32GetDatum(s.pid);
     values[2] = ObjectIdGetDatum(s.dbid);
     values[3] = ObjectIdGetDatum(s.userid);
-    values[4] = text_or_hidden(s.application_name, true);
-    if (s.client_addr.empty()) {
-      nulls[5] = true;
-    } else {
-      values[5] = text_or_hidden(s.client_addr, true);
-    }
+    if (visible) values[4] = text_datum(s.application_name);
+    nulls[4] = !visible;
+    if (visible && !s.client_addr.empty()) values[5] = text_datum(s.client_addr);
+    nulls[5] = !visible || s.client_addr.empty();
     values[6] = Int64GetDatum(static_cast<int64>(s.queryid));
+    nulls[6] = !visible;
     values[7] = Float8GetDatum(s.duration_ms);
     values[8] = Int64GetDatum(static_cast<int64>(s.rows));
     values[9] = Int64GetDatum(s.shared_blks_hit);
@@ -59,12 +80,9 @@ Datum slow_queries(FunctionCallInfo fcinfo) {
     values[11] = Int64GetDatum(s.temp_blks_written);
     values[12] = Int64GetDatum(static_cast<int64>(s.wal_bytes));
     values[13] = Int32GetDatum(s.nesting_level);
-    values[14] = text_or_hidden(s.query, visible);
-    if (s.has_plan && visible) {
-      values[15] = text_or_hidden(s.plan, true);
-    } else {
-      nulls[15] = true;
-    }
+    values[14] = text_datum(visible ? s.query : hidden);
+    if (visible && s.has_plan) values[15] = text_datum(s.plan);
+    nulls[15] = !visible || !s.has_plan;
     values[16] = BoolGetDatum(visible);
     result.put(values, nulls);
   }
@@ -74,16 +92,18 @@ Datum slow_queries(FunctionCallInfo fcinfo) {
 Datum slow_query_stats(FunctionCallInfo fcinfo) {
   std::vector<StatementStats> rows = store::read_stats();
   pg::MaterializedResult result(fcinfo);
-  bool read_all = may_read_all();
-  Oid me = GetUserId();
+  Visibility visibility;
   constexpr int kColumns = 11;
   if (result.columns() != kColumns) throw Error(sqlstate::kInternalError, "result shape mismatch");
+  const std::string hidden = kHidden;
   for (const StatementStats& s : rows) {
     Datum values[kColumns];
     bool nulls[kColumns] = {};
+    bool visible = visibility.of(s.userid);
     values[0] = ObjectIdGetDatum(s.dbid);
     values[1] = ObjectIdGetDatum(s.userid);
     values[2] = Int64GetDatum(static_cast<int64>(s.queryid));
+    nulls[2] = !visible;
     values[3] = Int64GetDatum(static_cast<int64>(s.calls));
     values[4] = Float8GetDatum(s.total_ms);
     values[5] = Float8GetDatum(s.p50_ms);
@@ -91,7 +111,7 @@ Datum slow_query_stats(FunctionCallInfo fcinfo) {
     values[7] = Float8GetDatum(s.p99_ms);
     values[8] = Float8GetDatum(s.max_ms);
     values[9] = TimestampTzGetDatum(s.last_seen);
-    values[10] = text_or_hidden(s.sample_query, read_all || s.userid == me);
+    values[10] = text_datum(visible ? s.sample_query : hidden);
     result.put(values, nulls);
   }
   return static_cast<Datum>(0);
@@ -99,9 +119,11 @@ Datum slow_query_stats(FunctionCallInfo fcinfo) {
 
 Datum slow_queries_info(FunctionCallInfo fcinfo) {
   RingInfo info = store::info();
-  Datum values[4] = {Int64GetDatum(info.capacity), Int64GetDatum(info.used),
-                     Int64GetDatum(info.overwritten), TimestampTzGetDatum(info.since)};
-  bool nulls[4] = {};
+  // The 0.2.0 columns follow 0.1.0's four, so a 0.1.0 declaration takes the first four.
+  Datum values[6] = {Int64GetDatum(info.capacity),     Int64GetDatum(info.used),
+                     Int64GetDatum(info.overwritten),  TimestampTzGetDatum(info.since),
+                     Int64GetDatum(info.max_per_role), Int64GetDatum(info.dropped)};
+  bool nulls[6] = {};
   return pg::composite_datum(fcinfo, values, nulls);
 }
 

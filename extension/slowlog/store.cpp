@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/latency_histogram.hpp"
@@ -24,10 +25,15 @@ namespace pgfast::slowlog::store {
 namespace {
 
 constexpr char kTrancheName[] = "pgfast_slowlog";
+constexpr int kStatsLock = 0;  // the statistics tables
+constexpr int kRingLock = 1;   // the ring's role table; shared by every ring writer
+constexpr int kLocks = 2;
 constexpr int kSampleMax = 1024;  // bytes of sample query text per statistics key
 constexpr int kSpinsBeforeGivingUp = 10000;
+constexpr int kAttempts = 3;  // slots a writer tries before it drops its entry
+constexpr int32 kNone = -1;
 
-// The fixed part of a ring slot; the query text and the plan follow it.
+// The fixed part of a ring slot's content; the query text and the plan follow the slot.
 struct SlotHeader {
   TimestampTz captured_at;
   int32 pid;
@@ -49,9 +55,23 @@ struct SlotHeader {
 };
 
 struct Slot {
-  pg_atomic_uint64 seq;   // even: stable; odd: a writer owns the slot
-  uint64 claim_plus_one;  // which write (1-based) the slot holds; 0: never written
+  pg_atomic_uint64 seq;  // even: stable; odd: a writer owns the slot
+  // Changed only by the writer that owns the slot: `owner` also under the owning role's mutex,
+  // `prev`/`next` (the owner's list, oldest first) only under that mutex.
+  Oid owner;  // InvalidOid: free
+  int32 prev;
+  int32 next;
+  uint64 sequence;  // write number of the content, for reading oldest first
   SlotHeader header;
+};
+
+// A role holding ring slots (or about to): its list of slots, oldest first.
+struct RoleEntry {
+  Oid userid;  // hash key: first
+  slock_t mutex;
+  int32 count;  // slots in the list, plus slots being taken
+  int32 head;
+  int32 tail;
 };
 
 struct StatsKey {
@@ -70,32 +90,66 @@ struct StatsEntry {
   char sample[kSampleMax];
 };
 
+// Keys of one role in the statistics; changed only under the statistics lock held exclusively.
+struct StatsRole {
+  Oid userid;  // hash key: first
+  int32 keys;
+};
+
 struct Shared {
-  LWLock* lock;  // statistics table; exclusive also serialises reset
+  LWLockPadded* locks;  // kLocks of them
   int capacity;
   Size slot_size;
   Size text_max;
   Size plan_max;
-  pg_atomic_uint64 written;     // writes claimed since server start
-  pg_atomic_uint64 reset_base;  // value of `written` at the last reset
-  TimestampTz since;            // under lock
-  // followed by capacity slots of slot_size bytes
+  pg_atomic_uint64 cursor;    // the next slot offered to a writer (modulo capacity)
+  pg_atomic_uint64 sequence;  // write numbers
+  pg_atomic_uint64 offered;   // captures offered since reset
+  pg_atomic_uint64 dropped;   // see RingInfo
+  TimestampTz since;          // under the ring lock
+  int stats_max;              // entries of the scratch array that follows the slots
+  // followed by capacity slots of slot_size bytes, then stats_max TimestampTz of eviction scratch
 };
 
 Shared* shared = nullptr;
-HTAB* stats_table = nullptr;
+HTAB* roles = nullptr;        // RoleEntry by userid
+HTAB* stats_table = nullptr;  // StatsEntry by StatsKey
+HTAB* stats_roles = nullptr;  // StatsRole by userid
+
+LWLock* stats_lock() {
+  return &shared->locks[kStatsLock].lock;
+}
+
+LWLock* ring_lock() {
+  return &shared->locks[kRingLock].lock;
+}
 
 Size slot_size() {
   return MAXALIGN(sizeof(Slot)) + MAXALIGN(settings.text_max) + MAXALIGN(settings.plan_max);
 }
 
 Size ring_size() {
-  return add_size(MAXALIGN(sizeof(Shared)), mul_size(settings.ring_capacity, slot_size()));
+  Size size = add_size(MAXALIGN(sizeof(Shared)), mul_size(settings.ring_capacity, slot_size()));
+  return add_size(size, mul_size(settings.stats_max, sizeof(TimestampTz)));
 }
 
-Slot* slot_at(uint64 index) {
+// Roles that can hold slots: each holds at least one, and one more is being added.
+long role_table_size() {
+  return static_cast<long>(settings.ring_capacity) + 1;
+}
+
+long stats_role_table_size() {
+  return static_cast<long>(settings.stats_max) + 1;
+}
+
+Slot* slot_at(int32 index) {
   char* base = reinterpret_cast<char*>(shared) + MAXALIGN(sizeof(Shared));
-  return reinterpret_cast<Slot*>(base + index * shared->slot_size);
+  return reinterpret_cast<Slot*>(base + static_cast<Size>(index) * shared->slot_size);
+}
+
+TimestampTz* eviction_scratch() {
+  char* base = reinterpret_cast<char*>(shared) + MAXALIGN(sizeof(Shared));
+  return reinterpret_cast<TimestampTz*>(base + shared->capacity * shared->slot_size);
 }
 
 char* slot_text(Slot* slot) {
@@ -106,14 +160,21 @@ char* slot_plan(Slot* slot) {
   return slot_text(slot) + MAXALIGN(shared->text_max);
 }
 
+// Entries one role may hold before its new ones replace its own oldest instead of others'.
+int64 share_of(int64 total) {
+  return std::max<int64>(1, static_cast<int64>(settings.role_share * static_cast<double>(total)));
+}
+
 void copy_cstring(char* dst, size_t size, const std::string& src) {
   size_t n = std::min(src.size(), size - 1);
   std::memcpy(dst, src.data(), n);
   dst[n] = '\0';
 }
 
-// Takes ownership of the slot by moving its sequence from even to odd. Another writer owns it only
-// when the ring wrapped around during that writer's copy; wait for it, boundedly.
+// ---- ring ---------------------------------------------------------------------------------------
+
+// Takes ownership of the slot by moving its sequence from even to odd. Another writer holds it
+// only for the time of one copy; wait for it, boundedly.
 bool lock_slot(Slot* slot, uint64* seq) {
   for (int spins = 0; spins < kSpinsBeforeGivingUp; ++spins) {
     uint64 current = pg_atomic_read_u64(&slot->seq);
@@ -126,41 +187,170 @@ bool lock_slot(Slot* slot, uint64* seq) {
   return false;
 }
 
-void write_ring(const CapturedStatement& s) {
-  uint64 claim = pg_atomic_fetch_add_u64(&shared->written, 1);
-  Slot* slot = slot_at(claim % static_cast<uint64>(shared->capacity));
-  uint64 seq;
-  if (!lock_slot(slot, &seq)) return;   // counted as overwritten by info()
-  if (slot->claim_plus_one <= claim) {  // never let an older write replace a newer one
-    SlotHeader& h = slot->header;
-    h.captured_at = s.captured_at;
-    h.pid = s.pid;
-    h.dbid = s.dbid;
-    h.userid = s.userid;
-    h.queryid = s.queryid;
-    h.duration_ms = s.duration_ms;
-    h.rows = s.rows;
-    h.shared_blks_hit = s.shared_blks_hit;
-    h.shared_blks_read = s.shared_blks_read;
-    h.temp_blks_written = s.temp_blks_written;
-    h.wal_bytes = s.wal_bytes;
-    h.nesting_level = s.nesting_level;
-    h.has_plan = s.has_plan;
-    h.query_len = static_cast<uint32>(std::min<Size>(s.query.size(), shared->text_max));
-    h.plan_len = static_cast<uint32>(std::min<Size>(s.plan.size(), shared->plan_max));
-    std::memcpy(slot_text(slot), s.query.data(), h.query_len);
-    std::memcpy(slot_plan(slot), s.plan.data(), h.plan_len);
-    copy_cstring(h.application_name, sizeof h.application_name, s.application_name);
-    copy_cstring(h.client_addr, sizeof h.client_addr, s.client_addr);
-    slot->claim_plus_one = claim + 1;
-  }
+// A slot left unchanged gets its old (even) sequence back: readers' copies stay valid.
+void unlock_slot(Slot* slot, uint64 seq, bool changed) {
   pg_write_barrier();
-  pg_atomic_write_u64(&slot->seq, seq + 1);
+  pg_atomic_write_u64(&slot->seq, changed ? seq + 1 : seq - 1);
 }
 
-// Copies slot `index` if it holds a write made since the last reset and no writer disturbed the
-// copy. Returns false for an empty, stale or busy slot.
-bool read_slot(uint64 index, uint64 reset_base, CapturedStatement* out) {
+// The list operations run under the role's mutex.
+void unlink_slot(RoleEntry* role, int32 index) {
+  Slot* slot = slot_at(index);
+  if (slot->prev != kNone)
+    slot_at(slot->prev)->next = slot->next;
+  else
+    role->head = slot->next;
+  if (slot->next != kNone)
+    slot_at(slot->next)->prev = slot->prev;
+  else
+    role->tail = slot->prev;
+  slot->prev = kNone;
+  slot->next = kNone;
+}
+
+void append_slot(RoleEntry* role, int32 index) {
+  Slot* slot = slot_at(index);
+  slot->prev = role->tail;
+  slot->next = kNone;
+  if (role->tail != kNone)
+    slot_at(role->tail)->next = index;
+  else
+    role->head = index;
+  role->tail = index;
+}
+
+// Copies the statement into a slot the caller owns. Reads the strings; allocates nothing.
+void fill_slot(Slot* slot, const CapturedStatement& s) {
+  SlotHeader& h = slot->header;
+  h.captured_at = s.captured_at;
+  h.pid = s.pid;
+  h.dbid = s.dbid;
+  h.userid = s.userid;
+  h.queryid = s.queryid;
+  h.duration_ms = s.duration_ms;
+  h.rows = s.rows;
+  h.shared_blks_hit = s.shared_blks_hit;
+  h.shared_blks_read = s.shared_blks_read;
+  h.temp_blks_written = s.temp_blks_written;
+  h.wal_bytes = s.wal_bytes;
+  h.nesting_level = s.nesting_level;
+  h.has_plan = s.has_plan;
+  h.query_len = static_cast<uint32>(std::min<Size>(s.query.size(), shared->text_max));
+  h.plan_len = static_cast<uint32>(std::min<Size>(s.plan.size(), shared->plan_max));
+  std::memcpy(slot_text(slot), s.query.data(), h.query_len);
+  std::memcpy(slot_plan(slot), s.plan.data(), h.plan_len);
+  copy_cstring(h.application_name, sizeof h.application_name, s.application_name);
+  copy_cstring(h.client_addr, sizeof h.client_addr, s.client_addr);
+  slot->sequence = pg_atomic_fetch_add_u64(&shared->sequence, 1);
+}
+
+// The role holds its share: its entry replaces its own oldest one. False when that slot changed
+// hands or stayed busy meanwhile.
+bool replace_own_oldest(RoleEntry* role, const CapturedStatement& s) {
+  SpinLockAcquire(&role->mutex);
+  int32 oldest = role->head;
+  SpinLockRelease(&role->mutex);
+  if (oldest == kNone) return false;  // its slots are all being taken by others right now
+  Slot* slot = slot_at(oldest);
+  uint64 seq;
+  if (!lock_slot(slot, &seq)) return false;
+  if (slot->owner != role->userid) {
+    unlock_slot(slot, seq, false);
+    return false;
+  }
+  SpinLockAcquire(&role->mutex);
+  unlink_slot(role, oldest);
+  append_slot(role, oldest);
+  SpinLockRelease(&role->mutex);
+  fill_slot(slot, s);
+  unlock_slot(slot, seq, true);
+  return true;
+}
+
+// One attempt at the next slot the cursor offers. The caller holds the ring lock shared.
+bool write_offered_slot(RoleEntry* role, const CapturedStatement& s, int64 share) {
+  uint64 claim = pg_atomic_fetch_add_u64(&shared->cursor, 1);
+  int32 index = static_cast<int32>(claim % static_cast<uint64>(shared->capacity));
+  Slot* slot = slot_at(index);
+  uint64 seq;
+  if (!lock_slot(slot, &seq)) return false;
+  Oid owner = slot->owner;
+  SpinLockAcquire(&role->mutex);
+  bool take = owner == InvalidOid || role->count < share;
+  if (take && owner != role->userid) ++role->count;  // reserved before the previous owner lets go
+  SpinLockRelease(&role->mutex);
+  if (!take) {
+    unlock_slot(slot, seq, false);
+    if (!replace_own_oldest(role, s)) return false;
+    if (owner != role->userid) pg_atomic_fetch_add_u64(&shared->dropped, 1);
+    return true;
+  }
+  if (owner != InvalidOid && owner != role->userid) {
+    auto* previous = static_cast<RoleEntry*>(hash_search(roles, &owner, HASH_FIND, nullptr));
+    if (previous != nullptr) {  // always: a role holding slots is never removed
+      SpinLockAcquire(&previous->mutex);
+      unlink_slot(previous, index);
+      --previous->count;
+      SpinLockRelease(&previous->mutex);
+    }
+  }
+  SpinLockAcquire(&role->mutex);
+  if (owner == role->userid) unlink_slot(role, index);
+  append_slot(role, index);
+  slot->owner = role->userid;
+  SpinLockRelease(&role->mutex);
+  fill_slot(slot, s);
+  unlock_slot(slot, seq, true);
+  return true;
+}
+
+// Adds the role to the role table; the caller holds the ring lock exclusively (no writer runs).
+// When the table is full, roles that hold no slot are removed first.
+void add_role(Oid userid) {
+  if (hash_get_num_entries(roles) >= role_table_size()) {
+    HASH_SEQ_STATUS scan;
+    hash_seq_init(&scan, roles);
+    for (auto* r = static_cast<RoleEntry*>(hash_seq_search(&scan)); r != nullptr;
+         r = static_cast<RoleEntry*>(hash_seq_search(&scan))) {
+      if (r->count == 0) hash_search(roles, &r->userid, HASH_REMOVE, nullptr);
+    }
+  }
+  bool found;
+  auto* role = static_cast<RoleEntry*>(hash_search(roles, &userid, HASH_ENTER_NULL, &found));
+  if (role != nullptr && !found) {
+    SpinLockInit(&role->mutex);
+    role->count = 0;
+    role->head = kNone;
+    role->tail = kNone;
+  }
+}
+
+// PostgreSQL calls only (run inside pg::call). Nothing between LWLockAcquire and LWLockRelease
+// can report an error.
+void write_ring(const CapturedStatement* s) {
+  LWLockAcquire(ring_lock(), LW_SHARED);
+  auto* role = static_cast<RoleEntry*>(hash_search(roles, &s->userid, HASH_FIND, nullptr));
+  if (role == nullptr) {
+    LWLockRelease(ring_lock());
+    LWLockAcquire(ring_lock(), LW_EXCLUSIVE);
+    add_role(s->userid);
+    LWLockRelease(ring_lock());
+    LWLockAcquire(ring_lock(), LW_SHARED);
+    // Gone again only if the table filled up meanwhile: the entry is dropped.
+    role = static_cast<RoleEntry*>(hash_search(roles, &s->userid, HASH_FIND, nullptr));
+  }
+  pg_atomic_fetch_add_u64(&shared->offered, 1);
+  int64 share = share_of(shared->capacity);
+  bool written = false;
+  for (int attempt = 0; role != nullptr && !written && attempt < kAttempts; ++attempt)
+    written = write_offered_slot(role, *s, share);
+  if (!written) pg_atomic_fetch_add_u64(&shared->dropped, 1);
+  LWLockRelease(ring_lock());
+}
+
+// Copies slot `index` into `header`/`text`/`plan` (fixed-size storage) if it holds an entry and
+// no writer disturbed the copy. Returns false for an empty or busy slot.
+bool read_slot(int32 index, SlotHeader* header, uint64* sequence, char* text, char* plan) {
   Slot* slot = slot_at(index);
   for (int attempt = 0; attempt < 100; ++attempt) {
     uint64 before = pg_atomic_read_u64(&slot->seq);
@@ -169,85 +359,99 @@ bool read_slot(uint64 index, uint64 reset_base, CapturedStatement* out) {
       continue;
     }
     pg_read_barrier();
-    uint64 claim_plus_one = slot->claim_plus_one;
-    SlotHeader h = slot->header;
-    uint32 query_len = std::min<uint32>(h.query_len, shared->text_max);
-    uint32 plan_len = std::min<uint32>(h.plan_len, shared->plan_max);
-    out->query.assign(slot_text(slot), query_len);
-    out->plan.assign(slot_plan(slot), plan_len);
+    Oid owner = slot->owner;
+    *sequence = slot->sequence;
+    *header = slot->header;
+    uint32 query_len = std::min<uint32>(header->query_len, shared->text_max);
+    uint32 plan_len = std::min<uint32>(header->plan_len, shared->plan_max);
+    if (text != nullptr) std::memcpy(text, slot_text(slot), query_len);
+    if (plan != nullptr) std::memcpy(plan, slot_plan(slot), plan_len);
     pg_read_barrier();
     if (pg_atomic_read_u64(&slot->seq) != before) continue;
-    if (claim_plus_one == 0 || claim_plus_one - 1 < reset_base) return false;
-    out->captured_at = h.captured_at;
-    out->pid = h.pid;
-    out->dbid = h.dbid;
-    out->userid = h.userid;
-    out->queryid = h.queryid;
-    out->duration_ms = h.duration_ms;
-    out->rows = h.rows;
-    out->shared_blks_hit = h.shared_blks_hit;
-    out->shared_blks_read = h.shared_blks_read;
-    out->temp_blks_written = h.temp_blks_written;
-    out->wal_bytes = h.wal_bytes;
-    out->nesting_level = h.nesting_level;
-    out->has_plan = h.has_plan;
-    h.application_name[NAMEDATALEN - 1] = '\0';
-    h.client_addr[sizeof h.client_addr - 1] = '\0';
-    out->application_name = h.application_name;
-    out->client_addr = h.client_addr;
-    return true;
+    header->query_len = query_len;
+    header->plan_len = plan_len;
+    return owner != InvalidOid;
   }
   return false;
 }
 
-int compare_timestamps(const void* a, const void* b) {
-  TimestampTz x = *static_cast<const TimestampTz*>(a);
-  TimestampTz y = *static_cast<const TimestampTz*>(b);
-  return x < y ? -1 : (x > y ? 1 : 0);
-}
+// ---- statistics ---------------------------------------------------------------------------------
 
-// Removes the least recently seen tenth of the statistics keys. Caller holds the lock exclusively.
-// PostgreSQL calls only (run inside pg::call).
-void evict_least_recent() {
-  long n = hash_get_num_entries(stats_table);
-  if (n == 0) return;
-  auto* seen = static_cast<TimestampTz*>(palloc(sizeof(TimestampTz) * n));
-  long i = 0;
+// Removes the least recently seen tenth of the keys of `userid` (of every role when InvalidOid).
+// Caller holds the statistics lock exclusively. Selection, not sorting, in the scratch array.
+void evict_least_recent(Oid userid) {
+  TimestampTz* seen = eviction_scratch();
+  long n = 0;
   HASH_SEQ_STATUS scan;
   hash_seq_init(&scan, stats_table);
   for (auto* e = static_cast<StatsEntry*>(hash_seq_search(&scan)); e != nullptr;
        e = static_cast<StatsEntry*>(hash_seq_search(&scan))) {
-    if (i < n) seen[i++] = e->last_seen;
+    if ((userid == InvalidOid || e->key.userid == userid) && n < shared->stats_max)
+      seen[n++] = e->last_seen;
   }
-  qsort(seen, i, sizeof(TimestampTz), compare_timestamps);
-  TimestampTz cutoff = seen[std::max<long>(0, i / 10 - 1)];
-  pfree(seen);
+  if (n == 0) return;
+  long k = std::max<long>(1, n / 10);
+  std::nth_element(seen, seen + (k - 1), seen + n);
+  TimestampTz cutoff = seen[k - 1];
   hash_seq_init(&scan, stats_table);
   for (auto* e = static_cast<StatsEntry*>(hash_seq_search(&scan)); e != nullptr;
        e = static_cast<StatsEntry*>(hash_seq_search(&scan))) {
-    if (e->last_seen <= cutoff) hash_search(stats_table, &e->key, HASH_REMOVE, nullptr);
+    if ((userid != InvalidOid && e->key.userid != userid) || e->last_seen > cutoff) continue;
+    Oid owner = e->key.userid;
+    hash_search(stats_table, &e->key, HASH_REMOVE, nullptr);
+    auto* role = static_cast<StatsRole*>(hash_search(stats_roles, &owner, HASH_FIND, nullptr));
+    if (role != nullptr && --role->keys <= 0)
+      hash_search(stats_roles, &owner, HASH_REMOVE, nullptr);
   }
 }
 
-// PostgreSQL calls only (run inside pg::call).
+// Adds a key (caller holds the statistics lock exclusively); nullptr when there is no room.
+StatsEntry* add_key(const StatsKey* key) {
+  // Another backend may have added it between our shared and exclusive lock.
+  auto* existing = static_cast<StatsEntry*>(hash_search(stats_table, key, HASH_FIND, nullptr));
+  if (existing != nullptr) return existing;
+  bool found;
+  auto* role =
+      static_cast<StatsRole*>(hash_search(stats_roles, &key->userid, HASH_ENTER_NULL, &found));
+  if (role == nullptr) return nullptr;
+  if (!found) role->keys = 0;
+  if (hash_get_num_entries(stats_table) >= shared->stats_max)
+    evict_least_recent(role->keys >= share_of(shared->stats_max) ? key->userid : InvalidOid);
+  // The role's entry may have gone with its last key.
+  role = static_cast<StatsRole*>(hash_search(stats_roles, &key->userid, HASH_ENTER_NULL, &found));
+  if (role == nullptr) return nullptr;
+  if (!found) role->keys = 0;
+  auto* entry = static_cast<StatsEntry*>(hash_search(stats_table, key, HASH_ENTER_NULL, &found));
+  if (entry == nullptr) {
+    if (role->keys == 0) hash_search(stats_roles, &key->userid, HASH_REMOVE, nullptr);
+    return nullptr;
+  }
+  if (!found) {
+    ++role->keys;
+    SpinLockInit(&entry->mutex);
+    entry->total_ms = 0;
+    entry->last_seen = 0;
+    entry->histogram.clear();
+    entry->sample_len = 0;
+  }
+  return entry;
+}
+
+// PostgreSQL calls only (run inside pg::call). Nothing between LWLockAcquire and LWLockRelease
+// can report an error.
 void update_stats(const StatsKey* key, double duration_ms, TimestampTz now, const char* query,
                   int query_len) {
-  LWLockAcquire(shared->lock, LW_SHARED);
+  LWLockAcquire(stats_lock(), LW_SHARED);
   auto* entry = static_cast<StatsEntry*>(hash_search(stats_table, key, HASH_FIND, nullptr));
   if (entry == nullptr) {
-    LWLockRelease(shared->lock);
-    LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-    if (hash_get_num_entries(stats_table) >= settings.stats_max) evict_least_recent();
-    bool found;
-    entry = static_cast<StatsEntry*>(hash_search(stats_table, key, HASH_ENTER_NULL, &found));
+    LWLockRelease(stats_lock());
+    LWLockAcquire(stats_lock(), LW_EXCLUSIVE);
+    entry = add_key(key);
     if (entry == nullptr) {
-      LWLockRelease(shared->lock);
+      LWLockRelease(stats_lock());
       return;
     }
-    if (!found) {
-      SpinLockInit(&entry->mutex);
-      entry->total_ms = 0;
-      entry->histogram.clear();
+    if (entry->sample_len == 0) {
       entry->sample_len = std::min(query_len, kSampleMax);
       std::memcpy(entry->sample, query, entry->sample_len);
     }
@@ -257,15 +461,46 @@ void update_stats(const StatsKey* key, double duration_ms, TimestampTz now, cons
   entry->last_seen = now;
   entry->histogram.record(duration_ms);
   SpinLockRelease(&entry->mutex);
-  LWLockRelease(shared->lock);
+  LWLockRelease(stats_lock());
+}
+
+// Copies up to `capacity` entries into `out` under the shared lock; returns how many the table
+// held (more than `capacity` means the copy is incomplete). PostgreSQL calls only.
+long copy_stats(StatsEntry* out, long capacity, long* copied) {
+  LWLockAcquire(stats_lock(), LW_SHARED);
+  long seen = 0;
+  HASH_SEQ_STATUS scan;
+  hash_seq_init(&scan, stats_table);
+  for (auto* e = static_cast<StatsEntry*>(hash_seq_search(&scan)); e != nullptr;
+       e = static_cast<StatsEntry*>(hash_seq_search(&scan))) {
+    if (seen < capacity) {
+      SpinLockAcquire(&e->mutex);
+      std::memcpy(static_cast<void*>(&out[seen]), e, sizeof(StatsEntry));
+      SpinLockRelease(&e->mutex);
+    }
+    ++seen;
+  }
+  LWLockRelease(stats_lock());
+  *copied = std::min(seen, capacity);
+  return seen;
+}
+
+long count_stats() {
+  LWLockAcquire(stats_lock(), LW_SHARED);
+  long n = hash_get_num_entries(stats_table);
+  LWLockRelease(stats_lock());
+  return n;
 }
 
 }  // namespace
 
 void request_shared_memory() {
-  Size stats_size = hash_estimate_size(settings.stats_max, sizeof(StatsEntry));
-  RequestAddinShmemSpace(add_size(ring_size(), stats_size));
-  RequestNamedLWLockTranche(kTrancheName, 1);
+  Size size = ring_size();
+  size = add_size(size, hash_estimate_size(role_table_size(), sizeof(RoleEntry)));
+  size = add_size(size, hash_estimate_size(settings.stats_max, sizeof(StatsEntry)));
+  size = add_size(size, hash_estimate_size(stats_role_table_size(), sizeof(StatsRole)));
+  RequestAddinShmemSpace(size);
+  RequestNamedLWLockTranche(kTrancheName, kLocks);
 }
 
 void attach_shared_memory() {
@@ -273,31 +508,47 @@ void attach_shared_memory() {
   bool found;
   shared = static_cast<Shared*>(ShmemInitStruct("pgfast slowlog ring", ring_size(), &found));
   if (!found) {
-    shared->lock = &(GetNamedLWLockTranche(kTrancheName))->lock;
+    shared->locks = GetNamedLWLockTranche(kTrancheName);
     shared->capacity = settings.ring_capacity;
     shared->slot_size = slot_size();
     shared->text_max = settings.text_max;
     shared->plan_max = settings.plan_max;
-    pg_atomic_init_u64(&shared->written, 0);
-    pg_atomic_init_u64(&shared->reset_base, 0);
+    shared->stats_max = settings.stats_max;
+    pg_atomic_init_u64(&shared->cursor, 0);
+    pg_atomic_init_u64(&shared->sequence, 0);
+    pg_atomic_init_u64(&shared->offered, 0);
+    pg_atomic_init_u64(&shared->dropped, 0);
     shared->since = GetCurrentTimestamp();
     for (int i = 0; i < shared->capacity; ++i) {
       Slot* slot = slot_at(i);
       pg_atomic_init_u64(&slot->seq, 0);
-      slot->claim_plus_one = 0;
+      slot->owner = InvalidOid;
+      slot->prev = kNone;
+      slot->next = kNone;
+      slot->sequence = 0;
     }
   }
   HASHCTL info;
+  std::memset(&info, 0, sizeof info);
+  info.keysize = sizeof(Oid);
+  info.entrysize = sizeof(RoleEntry);
+  roles = ShmemInitHash("pgfast slowlog roles", role_table_size(), role_table_size(), &info,
+                        HASH_ELEM | HASH_BLOBS);
   std::memset(&info, 0, sizeof info);
   info.keysize = sizeof(StatsKey);
   info.entrysize = sizeof(StatsEntry);
   stats_table = ShmemInitHash("pgfast slowlog stats", settings.stats_max, settings.stats_max, &info,
                               HASH_ELEM | HASH_BLOBS);
+  std::memset(&info, 0, sizeof info);
+  info.keysize = sizeof(Oid);
+  info.entrysize = sizeof(StatsRole);
+  stats_roles = ShmemInitHash("pgfast slowlog stats roles", stats_role_table_size(),
+                              stats_role_table_size(), &info, HASH_ELEM | HASH_BLOBS);
   LWLockRelease(AddinShmemInitLock);
 }
 
 bool available() {
-  return shared != nullptr && stats_table != nullptr;
+  return shared != nullptr && roles != nullptr && stats_table != nullptr && stats_roles != nullptr;
 }
 
 void require_available() {
@@ -311,97 +562,160 @@ void require_available() {
 
 void record(const CapturedStatement& statement, double duration_ms) {
   if (!available()) return;
-  write_ring(statement);
-  StatsKey key{statement.dbid, statement.userid, statement.queryid};
   const CapturedStatement* s = &statement;
+  pg::call([s] { write_ring(s); });
+  StatsKey key{statement.dbid, statement.userid, statement.queryid};
   TimestampTz now = statement.captured_at;
   pg::call([&key, s, duration_ms, now] {
     update_stats(&key, duration_ms, now, s->query.data(), static_cast<int>(s->query.size()));
   });
 }
 
+void count_failed_capture() noexcept {
+  if (!available()) return;
+  pg_atomic_fetch_add_u64(&shared->offered, 1);
+  pg_atomic_fetch_add_u64(&shared->dropped, 1);
+}
+
 std::vector<CapturedStatement> read_ring() {
   require_available();
+  int capacity = shared->capacity;
+  // Fixed-size storage for one slot's copy, allocated before any slot is read.
+  std::vector<char> text(std::max<Size>(1, shared->text_max));
+  std::vector<char> plan(std::max<Size>(1, shared->plan_max));
   std::vector<CapturedStatement> rows;
-  uint64 reset_base = pg_atomic_read_u64(&shared->reset_base);
-  uint64 written = pg_atomic_read_u64(&shared->written);
-  uint64 capacity = static_cast<uint64>(shared->capacity);
-  if (written <= reset_base) return rows;
-  // Oldest first: walk the slots in claim order starting after the newest claim.
-  uint64 count = std::min<uint64>(written - reset_base, capacity);
-  rows.reserve(count);
-  for (uint64 claim = written - count; claim < written; ++claim) {
+  rows.reserve(static_cast<size_t>(capacity));
+  for (int32 i = 0; i < capacity; ++i) {
+    SlotHeader h;
+    uint64 sequence;
+    if (!read_slot(i, &h, &sequence, text.data(), plan.data())) continue;
     CapturedStatement s;
-    if (read_slot(claim % capacity, reset_base, &s)) rows.push_back(std::move(s));
+    s.captured_at = h.captured_at;
+    s.pid = h.pid;
+    s.dbid = h.dbid;
+    s.userid = h.userid;
+    s.queryid = h.queryid;
+    s.duration_ms = h.duration_ms;
+    s.rows = h.rows;
+    s.shared_blks_hit = h.shared_blks_hit;
+    s.shared_blks_read = h.shared_blks_read;
+    s.temp_blks_written = h.temp_blks_written;
+    s.wal_bytes = h.wal_bytes;
+    s.nesting_level = h.nesting_level;
+    s.has_plan = h.has_plan;
+    s.sequence = sequence;
+    h.application_name[NAMEDATALEN - 1] = '\0';
+    h.client_addr[sizeof h.client_addr - 1] = '\0';
+    s.application_name = h.application_name;
+    s.client_addr = h.client_addr;
+    s.query.assign(text.data(), h.query_len);
+    s.plan.assign(plan.data(), h.plan_len);
+    rows.push_back(std::move(s));
   }
+  std::sort(rows.begin(), rows.end(), [](const CapturedStatement& a, const CapturedStatement& b) {
+    return a.sequence < b.sequence;
+  });
   return rows;
 }
 
 std::vector<StatementStats> read_stats() {
   require_available();
+  // The copies go to storage allocated before the lock is taken; a table that grew meanwhile is
+  // read again with more room, then as far as the room goes.
+  std::vector<StatsEntry> copies;
+  long copied = 0;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    long expected = pg::call([] { return count_stats(); });
+    copies.resize(static_cast<size_t>(std::min<long>(expected + 16, shared->stats_max)));
+    StatsEntry* out = copies.data();
+    long room = static_cast<long>(copies.size());
+    long held = pg::call([out, room, &copied] { return copy_stats(out, room, &copied); });
+    if (held <= room) break;
+  }
   std::vector<StatementStats> rows;
-  rows.reserve(static_cast<size_t>(settings.stats_max));
-  // The entries are copied under the shared lock (no PostgreSQL call can fail in between: the
-  // vector was reserved for the largest table there can be).
-  pg::call([] { LWLockAcquire(shared->lock, LW_SHARED); });
-  HASH_SEQ_STATUS scan;
-  hash_seq_init(&scan, stats_table);
-  for (auto* e = static_cast<StatsEntry*>(hash_seq_search(&scan)); e != nullptr;
-       e = static_cast<StatsEntry*>(hash_seq_search(&scan))) {
-    StatsEntry copy;
-    SpinLockAcquire(&e->mutex);
-    std::memcpy(static_cast<void*>(&copy), e, sizeof copy);
-    SpinLockRelease(&e->mutex);
-    if (rows.size() == rows.capacity()) continue;
+  rows.reserve(static_cast<size_t>(copied));
+  for (long i = 0; i < copied; ++i) {
+    const StatsEntry& e = copies[static_cast<size_t>(i)];
     StatementStats r;
-    r.dbid = copy.key.dbid;
-    r.userid = copy.key.userid;
-    r.queryid = copy.key.queryid;
-    r.calls = copy.histogram.total;
-    r.total_ms = copy.total_ms;
-    r.p50_ms = copy.histogram.percentile(0.50);
-    r.p95_ms = copy.histogram.percentile(0.95);
-    r.p99_ms = copy.histogram.percentile(0.99);
-    r.max_ms = copy.histogram.max_ms;
-    r.last_seen = copy.last_seen;
-    r.sample_query.assign(copy.sample, std::min(copy.sample_len, kSampleMax));
+    r.dbid = e.key.dbid;
+    r.userid = e.key.userid;
+    r.queryid = e.key.queryid;
+    r.calls = e.histogram.total;
+    r.total_ms = e.total_ms;
+    r.p50_ms = e.histogram.percentile(0.50);
+    r.p95_ms = e.histogram.percentile(0.95);
+    r.p99_ms = e.histogram.percentile(0.99);
+    r.max_ms = e.histogram.max_ms;
+    r.last_seen = e.last_seen;
+    r.sample_query.assign(e.sample, static_cast<size_t>(std::clamp(e.sample_len, 0, kSampleMax)));
     rows.push_back(std::move(r));
   }
-  LWLockRelease(shared->lock);
   return rows;
 }
 
 RingInfo info() {
   require_available();
   RingInfo out;
-  pg::call([] { LWLockAcquire(shared->lock, LW_SHARED); });
-  out.since = shared->since;
-  LWLockRelease(shared->lock);
-  uint64 reset_base = pg_atomic_read_u64(&shared->reset_base);
-  uint64 written = pg_atomic_read_u64(&shared->written);
+  TimestampTz since = 0;
+  uint64 offered = 0;
+  uint64 dropped = 0;
+  pg::call([&since, &offered, &dropped] {
+    LWLockAcquire(ring_lock(), LW_SHARED);
+    since = shared->since;
+    offered = pg_atomic_read_u64(&shared->offered);
+    dropped = pg_atomic_read_u64(&shared->dropped);
+    LWLockRelease(ring_lock());
+  });
+  out.since = since;
   out.capacity = shared->capacity;
-  CapturedStatement scratch;
-  for (int i = 0; i < shared->capacity; ++i) {
-    if (read_slot(i, reset_base, &scratch)) ++out.used;
+  out.max_per_role = share_of(shared->capacity);
+  for (int32 i = 0; i < shared->capacity; ++i) {
+    SlotHeader h;
+    uint64 sequence;
+    if (read_slot(i, &h, &sequence, nullptr, nullptr)) ++out.used;
   }
-  int64_t since_reset = static_cast<int64_t>(written - reset_base);
-  out.overwritten = std::max<int64_t>(0, since_reset - out.used);
+  out.dropped = static_cast<int64_t>(dropped);
+  out.overwritten = std::max<int64_t>(0, static_cast<int64_t>(offered) - out.used - out.dropped);
   return out;
 }
 
 void reset() {
   require_available();
   pg::call([] {
-    LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-    pg_atomic_write_u64(&shared->reset_base, pg_atomic_read_u64(&shared->written));
-    shared->since = GetCurrentTimestamp();
+    // Exclusively: no ring writer runs, so every slot lock is free at once.
+    LWLockAcquire(ring_lock(), LW_EXCLUSIVE);
+    for (int32 i = 0; i < shared->capacity; ++i) {
+      Slot* slot = slot_at(i);
+      uint64 seq;
+      if (!lock_slot(slot, &seq)) continue;
+      slot->owner = InvalidOid;
+      slot->prev = kNone;
+      slot->next = kNone;
+      slot->sequence = 0;
+      unlock_slot(slot, seq, true);
+    }
     HASH_SEQ_STATUS scan;
+    hash_seq_init(&scan, roles);
+    for (auto* r = static_cast<RoleEntry*>(hash_seq_search(&scan)); r != nullptr;
+         r = static_cast<RoleEntry*>(hash_seq_search(&scan))) {
+      hash_search(roles, &r->userid, HASH_REMOVE, nullptr);
+    }
+    pg_atomic_write_u64(&shared->offered, 0);
+    pg_atomic_write_u64(&shared->dropped, 0);
+    shared->since = GetCurrentTimestamp();
+    LWLockAcquire(stats_lock(), LW_EXCLUSIVE);
     hash_seq_init(&scan, stats_table);
     for (auto* e = static_cast<StatsEntry*>(hash_seq_search(&scan)); e != nullptr;
          e = static_cast<StatsEntry*>(hash_seq_search(&scan))) {
       hash_search(stats_table, &e->key, HASH_REMOVE, nullptr);
     }
-    LWLockRelease(shared->lock);
+    hash_seq_init(&scan, stats_roles);
+    for (auto* r = static_cast<StatsRole*>(hash_seq_search(&scan)); r != nullptr;
+         r = static_cast<StatsRole*>(hash_seq_search(&scan))) {
+      hash_search(stats_roles, &r->userid, HASH_REMOVE, nullptr);
+    }
+    LWLockRelease(stats_lock());
+    LWLockRelease(ring_lock());
   });
 }
 

@@ -4,7 +4,7 @@
 # scripts/with-services and asserts with psql.
 #
 #   tests/integration/slowlog_server_test.sh <case>
-#   cases: not_preloaded ring_overflow log_line auto_explain_oracle pgbench_concurrency
+#   cases: not_preloaded ring_overflow role_share role_share_concurrency log_line auto_explain_oracle pgbench_concurrency
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 case_name=${1:?case name}
@@ -44,6 +44,93 @@ ring_overflow)
                        FROM pgfast.slow_queries_info() i")" \
     "4 4 7 SELECT 7 AS q7|SELECT 8 AS q8|SELECT 9 AS q9|SELECT 10 AS q10" \
     "capacity, used, overwritten, and the newest entries kept oldest first"
+  ;;
+
+role_share)
+  # Issue #15 item 11: one role running capacity x 2 slow statements must not evict another role's
+  # entries, in the ring nor in the statistics. Ring of 8 and 10 statistics keys: with the default
+  # pgfast.slow_query_role_share = 0.25 a role evicts others' entries only while it holds fewer
+  # than 2 of either.
+  if [ -z "$inside" ]; then
+    with_server $'pgfast.slow_query_max = 8\npgfast.slow_query_stats_max = 10\npgfast.slow_query_ms = -1\npgfast.slow_query_log = off'
+    exit
+  fi
+  q -c "CREATE EXTENSION pgfast"
+  for role in regress_pgfast_a regress_pgfast_b; do
+    q -c "CREATE ROLE $role LOGIN" -c "ALTER ROLE $role SET pgfast.slow_query_ms = 0"
+  done
+  q -c "SELECT pgfast.slow_queries_reset()" >/dev/null
+  # The victim: two statements, two statistics keys.
+  printf 'SELECT 1 AS a1;\nSELECT 1, 2 AS a2;\n' | q -U regress_pgfast_a >/dev/null
+  # The attacker: 16 statements, each with a queryid of its own (3 to 18 columns).
+  attack=""
+  for i in $(seq 1 16); do attack+="SELECT $(seq -s, 1 $((i + 2))) AS b$i;"$'\n'; done
+  echo "$attack" | q -U regress_pgfast_b >/dev/null
+  expect_eq "$(q -c "SELECT string_agg(query, '|' ORDER BY captured_at) FROM pgfast.slow_queries
+                      WHERE username = 'regress_pgfast_a'")" \
+    "SELECT 1 AS a1|SELECT 1, 2 AS a2" "the victim's ring entries after the attack"
+  expect_eq "$(q -c "SELECT count(*) FROM pgfast.slow_query_stats WHERE username = 'regress_pgfast_a'")" \
+    "2" "the victim's statistics keys after the attack"
+  # The attacker took the free slots, then replaced its own oldest entries: it keeps its newest 6.
+  # 18 entries offered: 8 held, 4 dropped when the slot offered held the victim's entry, 6
+  # overwritten (its own). Its statistics keep its 8 most recent keys.
+  expect_eq "$(q -c "SELECT string_agg(substring(query from 'b[0-9]+\$'), ' ' ORDER BY captured_at)
+                       FROM pgfast.slow_queries WHERE username = 'regress_pgfast_b'")" \
+    "b11 b12 b13 b14 b15 b16" "the attacker's newest entries kept"
+  expect_eq "$(q -c "SELECT capacity || ' ' || used || ' ' || overwritten || ' ' || max_per_role || ' ' || dropped
+                       FROM pgfast.slow_queries_info()")" "8 8 6 2 4" "capacity used overwritten max_per_role dropped"
+  expect_eq "$(q -c "SELECT string_agg(substring(query from 'b[0-9]+\$'), ' ' ORDER BY substring(query from 'b([0-9]+)\$')::int)
+                       FROM pgfast.slow_query_stats WHERE username = 'regress_pgfast_b'")" \
+    "b9 b10 b11 b12 b13 b14 b15 b16" "the attacker's most recent statistics keys kept"
+  # With the share at 1 (reload), a role may evict every other role's entries again.
+  q -c "ALTER SYSTEM SET pgfast.slow_query_role_share = 1" -c "SELECT pg_reload_conf()" >/dev/null
+  # New sessions see the reloaded value once the postmaster has read it.
+  reloaded=""
+  for _ in $(seq 1 300); do
+    [ "$(q -c "SELECT max_per_role FROM pgfast.slow_queries_info()")" = "8" ] && { reloaded=1; break; }
+  done
+  [ -n "$reloaded" ] || fail "pgfast.slow_query_role_share = 1 not seen after a reload"
+  echo "$attack" | q -U regress_pgfast_b >/dev/null
+  expect_eq "$(q -c "SELECT count(*) FROM pgfast.slow_queries WHERE username = 'regress_pgfast_a'")" \
+    "0" "share 1: the victim's entries are evicted"
+  q -c "DROP ROLE regress_pgfast_a" -c "DROP ROLE regress_pgfast_b"
+  ;;
+
+role_share_concurrency)
+  # Four roles capture every statement at once into a ring of 40 (a share of 10 each): the entries
+  # stay well formed, and the per-role bookkeeping stays exact, which the victim check after the
+  # run depends on (an attacker whose count were off would evict the victim's entries).
+  if [ -z "$inside" ]; then
+    with_server $'pgfast.slow_query_max = 40\npgfast.slow_query_ms = -1\npgfast.slow_query_log = off'
+    exit
+  fi
+  q -c "CREATE EXTENSION pgfast"
+  for role in regress_pgfast_r1 regress_pgfast_r2 regress_pgfast_r3 regress_pgfast_r4 regress_pgfast_v; do
+    q -c "CREATE ROLE $role LOGIN" -c "ALTER ROLE $role SET pgfast.slow_query_ms = 0"
+  done
+  q -c "SELECT pgfast.slow_queries_reset()" >/dev/null
+  printf '\\set n random(1, 1000000)\nSELECT :n AS n;\n' >"$PGFAST_SERVICES_DIR/select.sql"
+  pids=()
+  for r in 1 2 3 4; do
+    pgbench -n -U "regress_pgfast_r$r" -c 2 -j 1 -T "${PGFAST_PGBENCH_SECONDS:-8}" -M simple \
+      -f "$PGFAST_SERVICES_DIR/select.sql" >"$PGFAST_SERVICES_DIR/pgbench$r.out" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || fail "pgbench"; done
+  expect_eq "$(q -c "SELECT count(*) FROM pgfast.slow_queries
+                      WHERE query !~ '^SELECT [0-9]+ AS n$' OR username !~ '^regress_pgfast_r[1-4]$'
+                         OR duration_ms < 0 OR nesting_level <> 0")" "0" "malformed ring entries"
+  expect_eq "$(q -c "SELECT used || ' ' || (SELECT count(*) FROM pgfast.slow_queries) FROM pgfast.slow_queries_info()")" \
+    "40 40" "ring full, every entry readable"
+  printf 'SELECT 1 AS v1;\nSELECT 2 AS v2;\n' | q -U regress_pgfast_v >/dev/null
+  attack=""
+  for i in $(seq 1 80); do attack+="SELECT $i AS n;"$'\n'; done
+  echo "$attack" | q -U regress_pgfast_r1 >/dev/null
+  expect_eq "$(q -c "SELECT string_agg(query, '|' ORDER BY captured_at) FROM pgfast.slow_queries
+                      WHERE username = 'regress_pgfast_v'")" \
+    "SELECT 1 AS v1|SELECT 2 AS v2" "the victim's entries after the attack"
+  expect_eq "$(q -c "SELECT count(*) FROM pgfast.slow_queries")" "40" "ring still full"
+  ! grep -Eq 'terminated by signal|PANIC|TRAP:|stuck spinlock' "$PGFAST_PG_LOG" || fail "backend crash: $(grep -E 'terminated by signal|PANIC|TRAP:|stuck' "$PGFAST_PG_LOG")"
   ;;
 
 log_line)

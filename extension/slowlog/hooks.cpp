@@ -86,11 +86,11 @@ void warn_capture_failed(const pg::PendingError& error) noexcept {
 // Called after the previous/standard end-of-statement work ran.
 void finish_capture(const CaptureOutcome& outcome) {
   if (!outcome.failed) return;
-  // A cancel or timeout that arrived during capture (class 57, operator intervention) still
-  // cancels the statement, with its own SQLSTATE and message.
   // No LWLock is held between statements: one a failed capture left behind (an error between
   // acquire and release in the store) would block every backend, so release it as an abort would.
   LWLockReleaseAll();
+  // A cancel or timeout that arrived during capture (class 57, operator intervention) still
+  // cancels the statement, with its own SQLSTATE and message.
   if (outcome.error.sqlstate[0] == '5' && outcome.error.sqlstate[1] == '7')
     pg::raise_pending(outcome.error);
   ++backend_capture_failures;

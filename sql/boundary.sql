@@ -12,6 +12,8 @@ CREATE FUNCTION pgfast_test.probe_state() RETURNS text
   AS '$libdir/pgfast_testing', 'pgfast_test_probe_state' LANGUAGE C STRICT;
 CREATE FUNCTION pgfast_test.call_fault(place text, kind text) RETURNS text
   AS '$libdir/pgfast_testing', 'pgfast_test_call_fault' LANGUAGE C STRICT;
+CREATE FUNCTION pgfast_test.holdoff_after_error() RETURNS bool
+  AS '$libdir/pgfast_testing', 'pgfast_test_holdoff_after_error' LANGUAGE C STRICT;
 CREATE FUNCTION pgfast_test.subtransaction_fault(kind text, recover bool) RETURNS text
   AS '$libdir/pgfast_testing', 'pgfast_test_subtransaction_fault' LANGUAGE C STRICT;
 CREATE FUNCTION pgfast_test.local_settings_fault(kind text, recover bool) RETURNS text
@@ -135,6 +137,13 @@ ROLLBACK TO SAVEPOINT s1;
 INSERT INTO pgfast_test.t2 VALUES (1);
 COMMIT;
 SELECT id AS committed_after_savepoint FROM pgfast_test.t2;
+-- C++ code holding interrupts (an LWLock) that goes on after a caught ERROR gets its interrupt
+-- holdoff count back, so cancels are still processed afterwards.
+SELECT pgfast_test.holdoff_after_error() AS holdoff_balanced;
+SET statement_timeout = '200ms';
+SELECT pgfast_test.spin(60000);
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
 -- Copying the ERROR fails too (CopyErrorData out of memory, forced): a fixed message, the original
 -- SQLSTATE kept, so a cancel stays a cancel.
 SELECT pgfast_test.inject_fault('guard_copy_error', 'pg_error');

@@ -41,8 +41,8 @@ void Subtransaction::close() noexcept {
   if (!open_) return;
   open_ = false;
   // As plpgsql does in its exception handler: roll back, then restore context and owner. The
-  // rollback is guarded (this runs while an exception unwinds); a failed attempt is retried once,
-  // since PostgreSQL's own abort path repeats an interrupted AbortSubTransaction the same way.
+  // rollback is guarded (this runs while an exception unwinds); a failed attempt is retried once
+  // (AbortSubTransaction tolerates being run again after an interrupted attempt).
   for (int attempt = 0; attempt < 2 && GetCurrentTransactionNestLevel() > parent_level_;
        ++attempt) {
     cleanup_call("subtransaction rollback", [attempt] {
@@ -52,8 +52,9 @@ void Subtransaction::close() noexcept {
   }
   restore();
   if (GetCurrentTransactionNestLevel() > parent_level_) {
-    // An internal subtransaction that cannot be closed would leave the session in a transaction
-    // state no command can end: end the session instead (FATAL exits, it does not longjmp).
+    // An internal subtransaction still open when the error reaches the top level leaves the
+    // session in a transaction state client commands do not expect: end the session instead
+    // (FATAL exits, it does not longjmp).
     ereport(FATAL, (errcode(ERRCODE_INTERNAL_ERROR),
                     errmsg("pgfast: could not roll back an internal subtransaction")));
   }

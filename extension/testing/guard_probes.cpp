@@ -102,6 +102,23 @@ Datum subtransaction_fault(FunctionCallInfo fcinfo) {
   return pg::text_datum("rows=" + spi.text_not_null(0, 0));
 }
 
+// pgfast_test.holdoff_after_error(): holds interrupts (as code holding an LWLock does), lets a
+// pg::call catch an ERROR (which zeroes the holdoff count), resumes. True when the count is back
+// where it was; otherwise the backend would never process a cancel again (the count is put back
+// before returning either way, so a failing run does not hang the rest of the test).
+Datum holdoff_after_error() {
+  const uint32 before = InterruptHoldoffCount;
+  HOLD_INTERRUPTS();
+  try {
+    fail_inside_call("pg_error");
+  } catch (const Error&) {
+  }
+  RESUME_INTERRUPTS();
+  bool balanced = InterruptHoldoffCount == before;
+  InterruptHoldoffCount = before;
+  return BoolGetDatum(balanced);
+}
+
 std::string work_mem() {
   return pg::call([] { return GetConfigOptionByName("work_mem", nullptr, false); });
 }
@@ -132,6 +149,12 @@ extern "C" {
 PG_FUNCTION_INFO_V1(pgfast_test_call_fault);
 Datum pgfast_test_call_fault(PG_FUNCTION_ARGS) {
   return pg::sql_entry([&] { return call_fault(fcinfo); });
+}
+
+PG_FUNCTION_INFO_V1(pgfast_test_holdoff_after_error);
+Datum pgfast_test_holdoff_after_error(PG_FUNCTION_ARGS) {
+  (void)fcinfo;
+  return pg::sql_entry([] { return holdoff_after_error(); });
 }
 
 PG_FUNCTION_INFO_V1(pgfast_test_subtransaction_fault);

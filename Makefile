@@ -16,8 +16,17 @@ endif
 PGFAST_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" extension/pgfast.control)
 
 MODULE_big = pgfast
-EXT_SOURCES := $(shell find extension -name '*.cpp' | sort)
+# extension/testing/ is the test module (below), never part of pgfast.so.
+EXT_SOURCES := $(shell find extension -path extension/testing -prune -o -name '*.cpp' -print | sort)
 OBJS = $(EXT_SOURCES:.cpp=.o)
+
+# The test module pgfast_testing.so: boundary probes and fault injection (sql/boundary.sql). Built
+# by `make testing`, staged by `make install-testing` (scripts/stage-install); `make` and
+# `make install` neither build nor install it. It resolves pgfast's symbols against the preloaded
+# pgfast.so at load time.
+TESTING_MODULE = pgfast_testing
+TESTING_SOURCES := $(shell find extension/testing -name '*.cpp' | sort)
+TESTING_OBJS = $(TESTING_SOURCES:.cpp=.o)
 
 # Installed as an extension: control file and versioned scripts live in extension/.
 MODULEDIR = extension
@@ -35,18 +44,28 @@ SHLIB_LINK = -lstdc++ -lcrypto
 # pg_regress: our own installcheck (schedule file), against the server PGHOST/PGPORT point at.
 NO_INSTALLCHECK = 1
 
-EXTRA_CLEAN = $(OBJS:.o=.d)
+EXTRA_CLEAN = $(OBJS:.o=.d) $(TESTING_OBJS) $(TESTING_OBJS:.o=.d) $(TESTING_MODULE)$(DLSUFFIX)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TESTING_OBJS:.o=.d)
 
 # The version string is compiled in from the control file: a version bump rebuilds its users.
 $(patsubst %.cpp,%.o,$(shell grep -rl 'core/version.hpp' extension --include='*.cpp')): extension/pgfast.control
 
 # The shared library is linked by the C driver; link it with g++ so libstdc++/libgcc_s are right.
 COMPILER = $(CXX) $(CXXFLAGS)
+
+.PHONY: testing install-testing
+testing: $(TESTING_MODULE)$(DLSUFFIX)
+
+$(TESTING_MODULE)$(DLSUFFIX): $(TESTING_OBJS)
+	$(COMPILER) -shared -o $@ $(TESTING_OBJS) $(LDFLAGS) $(LDFLAGS_SL) -lstdc++
+
+install-testing: testing
+	$(MKDIR_P) '$(DESTDIR)$(pkglibdir)'
+	$(INSTALL_SHLIB) $(TESTING_MODULE)$(DLSUFFIX) '$(DESTDIR)$(pkglibdir)/'
 
 BUILD_DIR := $(if $(SANITIZE),build-asan,build)
 CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=$(if $(SANITIZE),Debug,RelWithDebInfo) $(if $(SANITIZE),-DPGFAST_SANITIZE=ON)

@@ -12,7 +12,13 @@
 //    and throws pgfast::Error with the original SQLSTATE, message, detail and hint, so C++
 //    destructors run as the exception unwinds. fn must only call PostgreSQL: no object with a
 //    non-trivial destructor may live in its frame, because a longjmp out of it would skip that
-//    destructor.
+//    destructor. The trampoline that runs fn under PG_TRY is noexcept (its type says so): a C++
+//    exception fn throws anyway is caught inside it and rethrown by call() after PG_END_TRY, so
+//    no exception ever unwinds through PG_TRY's frame (that would leave PG_exception_stack
+//    pointing at a dead frame).
+//
+//  * cleanup_call(what, fn) is call() for destructors and other cleanup that must not throw: a
+//    failure becomes a WARNING and a false result.
 //
 // A PostgreSQL error caught by call() leaves the transaction in a state where only cleanup is safe:
 // rethrow it (sql_entry re-raises it and the transaction aborts) or run the call inside a
@@ -45,6 +51,19 @@ void capture_current_exception(PendingError& out) noexcept;
 // ereport(ERROR) with the pending error. Never returns.
 [[noreturn]] void raise_pending(const PendingError& pending);
 
+// Runs body(), catching every C++ exception into `pending`; false when one was caught. For code
+// that must go on after a failure (the slow-query hooks); SQL functions use sql_entry.
+template <typename Body>
+bool run_guarded(Body& body, PendingError& pending) noexcept {
+  try {
+    body();
+    return true;
+  } catch (...) {
+    capture_current_exception(pending);
+    return false;
+  }
+}
+
 namespace detail {
 template <typename Body>
 bool run_catching(Body& body, Datum& result, PendingError& pending) noexcept {
@@ -57,8 +76,17 @@ bool run_catching(Body& body, Datum& result, PendingError& pending) noexcept {
   }
 }
 
+// What runs under PG_TRY: noexcept, so an escaping C++ exception calls std::terminate instead of
+// unwinding through sigsetjmp's frame. call() builds one that catches everything itself.
+using Trampoline = void (*)(void*) noexcept;
+
 // Runs fn(ctx) under PG_TRY; turns a PostgreSQL error into a thrown pgfast::Error.
-void invoke_pg(void (*fn)(void*), void* ctx);
+void invoke_pg(Trampoline fn, void* ctx);
+
+// Reports the exception being handled as a WARNING naming `what` (inside a catch block only). A
+// query cancel (57014) cannot be propagated from cleanup, so it is re-armed: the next
+// CHECK_FOR_INTERRUPTS raises it again.
+void report_cleanup_failure(const char* what) noexcept;
 }  // namespace detail
 
 // Rule 1: the one guard around the C++ body of every function PostgreSQL calls.
@@ -85,27 +113,54 @@ void sql_entry_void(Body&& body) {
 }
 
 // Rule 2: the guard around one call into PostgreSQL. Returns what fn returns; that must be a
-// trivially destructible type (pointers, Datum, integers).
+// trivially destructible type (pointers, Datum, integers). A C++ exception thrown by fn is caught
+// inside the PG_TRY, kept in this frame (outside it) and rethrown after PG_END_TRY.
 template <typename Fn>
 auto call(Fn&& fn) -> decltype(fn()) {
   using Result = decltype(fn());
   using FnRef = std::remove_reference_t<Fn>;
-  if constexpr (std::is_void_v<Result>) {
-    detail::invoke_pg([](void* ctx) { (*static_cast<FnRef*>(ctx))(); }, &fn);
+  constexpr bool kVoid = std::is_void_v<Result>;
+  using Stored = std::conditional_t<kVoid, char, Result>;
+  static_assert(std::is_trivially_destructible_v<Stored>,
+                "pg::call may only return trivially destructible values");
+  struct Context {
+    FnRef* fn;
+    Stored result;
+    std::exception_ptr thrown;
+  } context{&fn, Stored{}, nullptr};
+  detail::invoke_pg(
+      [](void* ctx) noexcept {
+        auto* c = static_cast<Context*>(ctx);
+        try {
+          if constexpr (kVoid) {
+            (*c->fn)();
+          } else {
+            c->result = (*c->fn)();
+          }
+        } catch (...) {
+          // Nothing here calls PostgreSQL, so no longjmp can leave this handler.
+          c->thrown = std::current_exception();
+        }
+      },
+      &context);
+  if (context.thrown) std::rethrow_exception(context.thrown);
+  if constexpr (kVoid) {
+    return;
   } else {
-    static_assert(std::is_trivially_destructible_v<Result>,
-                  "pg::call may only return trivially destructible values");
-    struct Context {
-      FnRef* fn;
-      Result result;
-    } context{&fn, Result{}};
-    detail::invoke_pg(
-        [](void* ctx) {
-          auto* c = static_cast<Context*>(ctx);
-          c->result = (*c->fn)();
-        },
-        &context);
     return context.result;
+  }
+}
+
+// call() for cleanup (destructors, restore paths) that must not throw: true when fn ran; on any
+// failure (a PostgreSQL error or a C++ exception) it warns, naming `what`, and returns false.
+template <typename Fn>
+bool cleanup_call(const char* what, Fn&& fn) noexcept {
+  try {
+    call(fn);
+    return true;
+  } catch (...) {
+    detail::report_cleanup_failure(what);
+    return false;
   }
 }
 

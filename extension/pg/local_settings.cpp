@@ -1,5 +1,6 @@
 #include "pg/local_settings.hpp"
 
+#include "pg/fault_points.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -25,11 +26,12 @@ void LocalSettings::restore() noexcept {
   if (!open_) return;
   open_ = false;
   int level = nest_level_;
-  try {
-    call([level] { AtEOXact_GUC(false, level); });
-  } catch (...) {
-    // Only cleanup is left to do: the transaction abort rolls every GUC level back.
-  }
+  // On failure (warned) the values stay until the transaction ends, which rolls every GUC level
+  // back; they are pgfast's own, set for this scope.
+  cleanup_call("restoring settings", [level] {
+    fault_point_in_pg("local_settings_restore");
+    AtEOXact_GUC(false, level);
+  });
 }
 
 }  // namespace pgfast::pg

@@ -3,6 +3,8 @@
 // If the scope is left without commit() — a thrown pgfast::Error — the destructor rolls the
 // subtransaction back, which undoes its work and releases its locks and SPI state, and restores
 // the caller's memory context and resource owner. After that the transaction is usable again.
+// The rollback runs through pg::cleanup_call, so it never throws out of the destructor; a rollback
+// that fails twice ends the session (FATAL) rather than leave a subtransaction open.
 #pragma once
 
 #include "pg/postgres.hpp"
@@ -23,10 +25,12 @@ class Subtransaction {
   void commit();
 
  private:
+  void close() noexcept;
   void restore() noexcept;
 
   MemoryContext context_;
   ResourceOwner owner_;
+  int parent_level_;
   bool open_;
 };
 

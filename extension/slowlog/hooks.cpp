@@ -2,6 +2,11 @@
 // no C++ object, no allocation beyond the executor's own Instrumentation. Only a statement that
 // crossed the threshold enters C++ (capture.cpp), inside the SQL entry guard.
 //
+// Capture never fails the user's statement (DESIGN 3 rule 6): it runs guarded before the
+// previous/standard end-of-statement work, which then runs regardless. A failed capture is
+// dropped, counted (capture_failures()) and reported as a WARNING once per backend; only a query
+// cancel that arrived during capture is raised again, unchanged, after that work.
+//
 // Nesting: ExecutorRun, ExecutorFinish and tracked utility statements raise the nesting level
 // around the call into PostgreSQL and restore it in PG_FINALLY, so an error mid-statement leaves it
 // right. Sampling is decided once per top-level statement. Parallel workers record nothing; their
@@ -10,6 +15,7 @@
 
 #include <cstring>
 
+#include "pg/fault_points.hpp"
 #include "pg/guard.hpp"
 #include "slowlog/capture.hpp"
 #include "slowlog/settings.hpp"
@@ -20,7 +26,10 @@ extern "C" {
 #include "common/pg_prng.h"
 #include "executor/executor.h"
 #include "executor/instrument.h"
+#include "port/atomics.h"
 #include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "tcop/utility.h"
 #include "utils/queryjumble.h"
 }
@@ -40,6 +49,57 @@ ProcessUtility_hook_type previous_process_utility = nullptr;
 int nesting_level = 0;
 bool statement_sampled = true;
 
+// Dropped captures: this backend's, and the whole server's (own shared-memory segment).
+uint64 backend_capture_failures = 0;
+pg_atomic_uint64* shared_capture_failures = nullptr;
+bool capture_failure_warned = false;
+
+// What a guarded capture left behind; trivially destructible, so an ereport from the
+// end-of-statement work that follows it skips nothing.
+struct CaptureOutcome {
+  bool failed = false;
+  pg::PendingError error;
+};
+
+template <typename Body>
+void capture_guarded(Body&& body, CaptureOutcome& outcome) noexcept {
+  auto with_fault_point = [&body] {
+    pg::fault_point("slowlog_capture");
+    body();
+  };
+  outcome.failed = !pg::run_guarded(with_fault_point, outcome.error);
+}
+
+void warn_capture_failed(const pg::PendingError& error) noexcept {
+  try {
+    pg::call([&error] {
+      ereport(WARNING,
+              (errmsg("pgfast: slow-query capture failed; the statement was not recorded"),
+               errdetail("%s (SQLSTATE %s)", error.message, error.sqlstate),
+               errhint("Further capture failures in this session are counted, not reported.")));
+    });
+  } catch (...) {
+    // Out of memory even for the warning: the failure is still counted.
+  }
+}
+
+// Called after the previous/standard end-of-statement work ran.
+void finish_capture(const CaptureOutcome& outcome) {
+  if (!outcome.failed) return;
+  // No LWLock is held between statements: one a failed capture left behind (an error between
+  // acquire and release in the store) would block every backend, so release it as an abort would.
+  LWLockReleaseAll();
+  // A cancel or timeout that arrived during capture (class 57, operator intervention) still
+  // cancels the statement, with its own SQLSTATE and message.
+  if (outcome.error.sqlstate[0] == '5' && outcome.error.sqlstate[1] == '7')
+    pg::raise_pending(outcome.error);
+  ++backend_capture_failures;
+  if (shared_capture_failures != nullptr) pg_atomic_fetch_add_u64(shared_capture_failures, 1);
+  if (capture_failure_warned) return;
+  capture_failure_warned = true;
+  warn_capture_failed(outcome.error);
+}
+
 void decide_sampling() {
   double rate = settings.sample_rate;
   statement_sampled = rate >= 1.0 || (rate > 0.0 && pg_prng_double(&pg_global_prng_state) < rate);
@@ -56,14 +116,24 @@ bool crossed_threshold(double duration_ms) {
   return settings.threshold_ms >= 0 && duration_ms >= settings.threshold_ms;
 }
 
+constexpr const char kCaptureFailuresSegment[] = "pgfast slow-query capture failures";
+
 void on_shmem_request() {
   if (previous_shmem_request) previous_shmem_request();
   store::request_shared_memory();
+  RequestAddinShmemSpace(sizeof(pg_atomic_uint64));
 }
 
 void on_shmem_startup() {
   if (previous_shmem_startup) previous_shmem_startup();
   store::attach_shared_memory();
+  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+  bool found = false;
+  auto* counter = static_cast<pg_atomic_uint64*>(
+      ShmemInitStruct(kCaptureFailuresSegment, sizeof(pg_atomic_uint64), &found));
+  if (!found) pg_atomic_init_u64(counter, 0);
+  LWLockRelease(AddinShmemInitLock);
+  shared_capture_failures = counter;
 }
 
 void on_executor_start(QueryDesc* query_desc, int eflags) {
@@ -110,18 +180,20 @@ void on_executor_finish(QueryDesc* query_desc) {
 }
 
 void on_executor_end(QueryDesc* query_desc) {
+  CaptureOutcome outcome;
   if (query_desc->totaltime != nullptr && considered_at(nesting_level)) {
     InstrEndLoop(query_desc->totaltime);
     double duration_ms = query_desc->totaltime->total * 1000.0;
     if (crossed_threshold(duration_ms)) {
       int level = nesting_level;
-      pg::sql_entry_void([&] { capture_executor(query_desc, duration_ms, level); });
+      capture_guarded([&] { capture_executor(query_desc, duration_ms, level); }, outcome);
     }
   }
   if (previous_executor_end)
     previous_executor_end(query_desc);
   else
     standard_ExecutorEnd(query_desc);
+  finish_capture(outcome);
 }
 
 // EXECUTE runs a prepared statement whose executor run is captured by itself; PREPARE and
@@ -178,11 +250,22 @@ void on_process_utility(PlannedStmt* pstmt, const char* query_string, bool read_
        qc->commandTag == CMDTAG_SELECT || qc->commandTag == CMDTAG_REFRESH_MATERIALIZED_VIEW))
     rows = qc->nprocessed;
   int level = nesting_level;
-  pg::sql_entry_void(
-      [&] { capture_utility(pstmt, query_string, duration_ms, rows, &buffers, &wal, level); });
+  CaptureOutcome outcome;
+  capture_guarded(
+      [&] { capture_utility(pstmt, query_string, duration_ms, rows, &buffers, &wal, level); },
+      outcome);
+  finish_capture(outcome);
 }
 
 }  // namespace
+
+CaptureFailures capture_failures() noexcept {
+  CaptureFailures counts;
+  counts.backend = backend_capture_failures;
+  counts.server =
+      shared_capture_failures != nullptr ? pg_atomic_read_u64(shared_capture_failures) : 0;
+  return counts;
+}
 
 void install_hooks() {
   EnableQueryId();

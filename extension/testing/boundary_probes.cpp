@@ -1,7 +1,8 @@
-// Test-only SQL functions that prove the C++/PostgreSQL boundary (sql/boundary.sql). They are not
-// part of the extension's SQL script: the regression test creates them in its own schema
-// (pgfast_test), which only a superuser can do.
+// Test-only SQL functions that prove the C++/PostgreSQL boundary (sql/boundary.sql), in the test
+// module pgfast_testing.so. They are not part of the extension's SQL script: the regression test
+// creates them in its own schema (pgfast_test), which only a superuser can do.
 #include <chrono>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -10,21 +11,33 @@
 #include "pg/guard.hpp"
 #include "pg/memory.hpp"
 #include "pg/spi.hpp"
+#include "testing/probe_state.hpp"
+
+namespace pgfast::testing {
+
+ProbeState g_probe_state;
+
+void raise_kind(const std::string& kind, const char* where) {
+  if (kind == "none") return;
+  if (kind == "error")
+    throw Error(sqlstate::kInvalidParameterValue, std::string("probe: thrown ") + where);
+  if (kind == "bad_alloc") throw std::bad_alloc();
+  if (kind == "int") throw 42;
+  if (kind == "pg_error") {
+    pg::call([where] {
+      ereport(ERROR, (errcode(ERRCODE_DIVISION_BY_ZERO), errmsg("probe: ERROR raised %s", where)));
+    });
+  }
+  throw Error(sqlstate::kInvalidParameterValue, "unknown kind \"" + kind + "\"");
+}
+
+}  // namespace pgfast::testing
 
 namespace {
 
-// What the last probe observed, read back by pgfast_test.probe_state() in the next statement.
-struct ProbeState {
-  int destructors_run = 0;
-  bool context_restored = false;
-  std::string caught_sqlstate;
-};
-ProbeState g_probe_state;
-
-// Counts its destruction, so a test can see that C++ unwinding ran after a PostgreSQL error.
-struct DestructorWitness {
-  ~DestructorWitness() { ++g_probe_state.destructors_run; }
-};
+using pgfast::testing::DestructorWitness;
+using pgfast::testing::g_probe_state;
+using pgfast::testing::ProbeState;
 
 // pgfast_test.throw_cpp(kind, sqlstate, message): throws a C++ exception of `kind`
 // (pgfast | std | bad_alloc | int) from inside an SQL function.

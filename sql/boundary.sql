@@ -218,6 +218,7 @@ RESET work_mem;
 --    that arrives during capture still cancels the statement (57014, unchanged).
 SET pgfast.slow_query_ms = -1;
 SELECT pgfast_test.capture_failures() AS failures_before \gset
+SELECT dropped AS server_dropped_before FROM pgfast.slow_queries_info() \gset
 SELECT pgfast_test.inject_fault('slowlog_capture', true);
 SET pgfast.slow_query_ms = 0;
 SELECT g FROM generate_series(1, 3) g;
@@ -252,6 +253,10 @@ SELECT 1 AS cancelled_during_capture;
 SET pgfast.slow_query_ms = -1;
 SELECT pgfast_test.inject_fault('slowlog_capture', 'off');
 SELECT pgfast_test.capture_failures() - :failures_before AS dropped_captures;
+-- The server-wide count is the store's `dropped` (pgfast.slow_queries_info()).
+SELECT dropped - :server_dropped_before >= pgfast_test.capture_failures() - :failures_before
+       AS counted_server_wide
+  FROM pgfast.slow_queries_info();
 RESET pgfast.slow_query_ms;
 SELECT 1 AS still_working;
 

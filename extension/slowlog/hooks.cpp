@@ -4,7 +4,7 @@
 //
 // Capture never fails the user's statement (DESIGN 3 rule 6): it runs guarded before the
 // previous/standard end-of-statement work, which then runs regardless. A failed capture is
-// dropped, counted (capture_failures()) and reported as a WARNING once per backend; only a query
+// dropped, counted (the store's `dropped`) and reported as a WARNING once per backend; only a query
 // cancel that arrived during capture is raised again, unchanged, after that work.
 //
 // Nesting: ExecutorRun, ExecutorFinish and tracked utility statements raise the nesting level
@@ -49,9 +49,9 @@ ProcessUtility_hook_type previous_process_utility = nullptr;
 int nesting_level = 0;
 bool statement_sampled = true;
 
-// Dropped captures: this backend's, and the whole server's (own shared-memory segment).
+// Captures this backend dropped because capturing failed (the server-wide count is the store's
+// `dropped`, shown by pgfast.slow_queries_info()).
 uint64 backend_capture_failures = 0;
-pg_atomic_uint64* shared_capture_failures = nullptr;
 bool capture_failure_warned = false;
 
 // What a guarded capture left behind; trivially destructible, so an ereport from the
@@ -94,7 +94,7 @@ void finish_capture(const CaptureOutcome& outcome) {
   if (outcome.error.sqlstate[0] == '5' && outcome.error.sqlstate[1] == '7')
     pg::raise_pending(outcome.error);
   ++backend_capture_failures;
-  if (shared_capture_failures != nullptr) pg_atomic_fetch_add_u64(shared_capture_failures, 1);
+  store::count_failed_capture();
   if (capture_failure_warned) return;
   capture_failure_warned = true;
   warn_capture_failed(outcome.error);
@@ -116,24 +116,14 @@ bool crossed_threshold(double duration_ms) {
   return settings.threshold_ms >= 0 && duration_ms >= settings.threshold_ms;
 }
 
-constexpr const char kCaptureFailuresSegment[] = "pgfast slow-query capture failures";
-
 void on_shmem_request() {
   if (previous_shmem_request) previous_shmem_request();
   store::request_shared_memory();
-  RequestAddinShmemSpace(sizeof(pg_atomic_uint64));
 }
 
 void on_shmem_startup() {
   if (previous_shmem_startup) previous_shmem_startup();
   store::attach_shared_memory();
-  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-  bool found = false;
-  auto* counter = static_cast<pg_atomic_uint64*>(
-      ShmemInitStruct(kCaptureFailuresSegment, sizeof(pg_atomic_uint64), &found));
-  if (!found) pg_atomic_init_u64(counter, 0);
-  LWLockRelease(AddinShmemInitLock);
-  shared_capture_failures = counter;
 }
 
 void on_executor_start(QueryDesc* query_desc, int eflags) {
@@ -259,12 +249,8 @@ void on_process_utility(PlannedStmt* pstmt, const char* query_string, bool read_
 
 }  // namespace
 
-CaptureFailures capture_failures() noexcept {
-  CaptureFailures counts;
-  counts.backend = backend_capture_failures;
-  counts.server =
-      shared_capture_failures != nullptr ? pg_atomic_read_u64(shared_capture_failures) : 0;
-  return counts;
+uint64_t backend_capture_failures_count() noexcept {
+  return backend_capture_failures;
 }
 
 void install_hooks() {

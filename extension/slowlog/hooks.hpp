@@ -5,13 +5,9 @@
 
 namespace pgfast::slowlog {
 
-// Captures dropped because capturing them failed: by this backend, and by the whole server since
-// it started (0 when pgfast is not preloaded).
-struct CaptureFailures {
-  uint64_t backend = 0;
-  uint64_t server = 0;
-};
-CaptureFailures capture_failures() noexcept;
+// Captures this backend dropped because capturing them failed. The server-wide count is part of
+// the store's `dropped` (pgfast.slow_queries_info()).
+uint64_t backend_capture_failures_count() noexcept;
 
 // Installs the hooks and shared-memory callbacks, chaining to the previous ones. Called from
 // _PG_init only when pgfast is being preloaded.

@@ -97,7 +97,7 @@ PG_FUNCTION_INFO_V1(pgfast_test_capture_failures);
 Datum pgfast_test_capture_failures(PG_FUNCTION_ARGS) {
   (void)fcinfo;
   return pg::sql_entry([] {
-    return Int64GetDatum(static_cast<int64>(pgfast::slowlog::capture_failures().backend));
+    return Int64GetDatum(static_cast<int64>(pgfast::slowlog::backend_capture_failures_count()));
   });
 }
 }

@@ -243,7 +243,9 @@ REVOKE ALL ON SEQUENCE pgfast.index_job_job_id_seq FROM PUBLIC;
 COMMENT ON TABLE pgfast.index_job IS
   'Background index builds; read through pgfast.index_jobs, written by pgfast only';
 
-CREATE VIEW pgfast.index_jobs AS
+-- security_barrier: the caller's own conditions (a leaky function) run only on rows the filter
+-- let through, never on other roles' definitions and errors.
+CREATE VIEW pgfast.index_jobs WITH (security_barrier = true) AS
   SELECT j.job_id, j.relation::pg_catalog.regclass AS relation, j.index_name, j.definition,
          j.state, j.error, r.rolname AS requested_by, j.queued_at, j.started_at, j.finished_at
     FROM pgfast.index_job j

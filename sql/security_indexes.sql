@@ -131,6 +131,15 @@ RESET ROLE;
 -- The view is a security barrier.
 SELECT reloptions FROM pg_class WHERE oid = 'pgfast.index_jobs'::regclass;
 
+-- 9. A background build of a temporary table (which the build's session cannot see) is refused
+-- up front, not queued to fail later.
+CREATE TEMP TABLE regress_temp_items (a int);
+SELECT pgfast.ensure_index('regress_temp_items', '{a}', '{"concurrently": true}');
+SELECT pgfast.fts_index('regress_temp_items', '{a}', options => '{"concurrently": true}');
+SELECT count(*) AS queued FROM pgfast.index_jobs WHERE index_name LIKE 'regress_temp_items%';
+SELECT pgfast.ensure_index('regress_temp_items', '{a}');
+DROP TABLE regress_temp_items;
+
 DELETE FROM pgfast.fts_config WHERE relation = 'att.trap'::regclass;
 DROP FUNCTION public.regress_escalated();
 DROP SCHEMA att CASCADE;

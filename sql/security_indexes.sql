@@ -38,6 +38,7 @@ CREATE TABLE att.trap (a int PRIMARY KEY, b int, body text);
 CREATE INDEX trap_expr ON att.trap ((a + att.evil_c(1)));
 CREATE INDEX trap_expr_again ON att.trap ((a + att.evil_c(1)));
 CREATE INDEX trap_partial ON att.trap (b) WHERE b > att.evil_c(1);
+INSERT INTO att.trap VALUES (1, 5, 'a trap'), (2, 6, 'another trap');
 GRANT SELECT ON att.trap TO PUBLIC;
 -- A stored generated tsvector column with a constant call.
 CREATE TABLE att.gen (id int PRIMARY KEY, body text,
@@ -92,6 +93,11 @@ SELECT * FROM public.regress_escalated();
 -- 6. fts_index with generated_column naming the attacker's generated column: compared, refused.
 \c -
 SELECT pgfast.fts_index('att.gen', '{body}', 'english', NULL, '{"generated_column": "doc"}');
+SELECT * FROM public.regress_escalated();
+
+-- Adding a generated column rewrites the trap table (its indexes rebuilt as their owner).
+\c -
+SELECT pgfast.fts_index('att.trap', '{body}', 'english', NULL, '{"generated_column": "doc"}');
 SELECT * FROM public.regress_escalated();
 
 -- 7. ensure_index on a table that has only the attacker's queued job (the job's definition is

@@ -35,12 +35,14 @@ bool readable_index(Oid index) {
   });
 }
 
-// -1 when `index` is not a GIN index, or has no metapage yet (CREATE INDEX CONCURRENTLY creates
-// the index empty and builds it later). Plain PostgreSQL calls.
+// -1 when `index` is not a GIN index, has no metapage yet (CREATE INDEX CONCURRENTLY creates
+// the index empty and builds it later), or is another session's temporary index (its pages live
+// in that session's local buffers). Plain PostgreSQL calls.
 int64 pending_pages(Oid index_oid) {
   Relation index = relation_open(index_oid, AccessShareLock);
   int64 pages = -1;
-  if (index->rd_rel->relam == GIN_AM_OID && RelationGetNumberOfBlocks(index) > 0) {
+  if (index->rd_rel->relam == GIN_AM_OID && !RELATION_IS_OTHER_TEMP(index) &&
+      RelationGetNumberOfBlocks(index) > 0) {
     Buffer buffer = ReadBuffer(index, GIN_METAPAGE_BLKNO);
     LockBuffer(buffer, BUFFER_LOCK_SHARE);
     pages = GinPageGetMeta(BufferGetPage(buffer))->nPendingPages;

@@ -1,7 +1,9 @@
 // The C helpers of pgfast.index_report (a SQL function over the catalogs and statistics):
-//  * pgfast._index_duplicate_of(index): an older index of the same table with the same definition,
-//    compared as ensure_index compares (pg_index fields and expression trees).
 //  * pgfast._gin_pending_pages(index): the pending-list length from a GIN index's metapage.
+//  * pgfast._index_duplicate_of(index): an older index of the same table with the same definition,
+//    compared as ensure_index compares (pg_index fields and expression trees). Only 0.1.0's
+//    index_report calls it (a comparison of every pair of a table's indexes); 0.2.0's sorts on
+//    the stored definitions instead.
 #include <optional>
 #include <string>
 

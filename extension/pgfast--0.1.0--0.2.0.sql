@@ -18,3 +18,89 @@ CREATE FUNCTION pgfast.slow_queries_info(
   RETURNS record
   AS 'MODULE_PATHNAME', 'pgfast_slow_queries_info'
   LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+-- index definitions and reports
+-- ---------------------------------------------------------------------------------------------
+-- pgfast.index_jobs shows each role its own jobs; as a security barrier its filter runs before
+-- any condition of the caller's (a cheap leaky function would otherwise see every role's
+-- definitions and build errors).
+ALTER VIEW pgfast.index_jobs SET (security_barrier = true);
+-- index_report finds duplicates by sorting on each index's stored definition (not by comparing
+-- every pair of a table's indexes through pgfast._index_duplicate_of, which is dropped; its C
+-- symbol stays for 0.1.0).
+CREATE OR REPLACE FUNCTION pgfast.index_report(target regclass DEFAULT NULL)
+  RETURNS TABLE(table_name text, index_name text, method text, size_bytes bigint, scans bigint,
+                unused boolean, duplicate_of text, invalid boolean, gin_pending_pages bigint,
+                bloat_estimate_bytes bigint, suggestion text)
+  LANGUAGE sql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH idx AS (
+    SELECT i.indexrelid, i.indrelid, tc.oid::regclass::text AS table_name,
+           ic.relname::text AS index_name, am.amname::text AS method,
+           pg_relation_size(i.indexrelid) AS size_bytes,
+           COALESCE(s.idx_scan, 0) AS scans,
+           (i.indisunique OR i.indisprimary OR i.indisexclusion
+            OR EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)) AS enforces,
+           (NOT i.indisvalid OR ic.relname ~ '_cc(new|old)[0-9]*$') AS invalid,
+           ic.reltuples, i.indisvalid AND i.indislive AS candidate,
+           -- The definition as pg_index stores it, without what equal() ignores (token positions,
+           -- cast-or-call spellings): ensure_index's comparison (indexes/definition.cpp), as one
+           -- value, so duplicates come from one sort instead of comparing every pair. Nothing is
+           -- evaluated.
+           ARRAY[ic.relam::text, i.indisunique::text, i.indnullsnotdistinct::text,
+                 i.indnkeyatts::text, i.indkey::text, i.indclass::text, i.indcollation::text,
+                 i.indoption::text,
+                 COALESCE(regexp_replace(i.indexprs::text, ' :(location|funcformat|relabelformat|coerceformat|convertformat|row_format|coercionformat) -?[0-9]+', '', 'g'), ''),
+                 COALESCE(regexp_replace(i.indpred::text, ' :(location|funcformat|relabelformat|coerceformat|convertformat|row_format|coercionformat) -?[0-9]+', '', 'g'), '')]
+             AS definition_key,
+           -- Average width of the key columns from pg_stats (NULL for expressions or no stats).
+           (SELECT CASE WHEN count(st.avg_width) = i.indnatts THEN sum(st.avg_width) END
+              FROM unnest(i.indkey::int2[]) AS k(attnum)
+              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+              LEFT JOIN pg_stats st ON st.schemaname = n.nspname AND st.tablename = tc.relname
+                                   AND st.attname = a.attname) AS key_width
+      FROM pg_index i
+      JOIN pg_class ic ON ic.oid = i.indexrelid
+      JOIN pg_class tc ON tc.oid = i.indrelid
+      JOIN pg_namespace n ON n.oid = tc.relnamespace
+      JOIN pg_am am ON am.oid = ic.relam
+      LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = i.indexrelid
+     WHERE CASE WHEN target IS NULL
+                THEN n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'pgfast')
+                     AND n.nspname !~ '^pg_(toast_)?temp_'
+                ELSE i.indrelid = target END
+  ), oldest AS (
+    -- Per definition, the oldest (lowest OID) valid index of the table.
+    SELECT DISTINCT ON (indrelid, definition_key) indrelid, definition_key, indexrelid, index_name
+      FROM idx WHERE candidate
+     ORDER BY indrelid, definition_key, indexrelid
+  ), facts AS (
+    SELECT idx.*,
+           (NOT enforces AND NOT invalid AND scans = 0) AS unused,
+           CASE WHEN NOT invalid AND o.indexrelid <> idx.indexrelid THEN o.index_name END AS duplicate_of,
+           CASE WHEN method = 'gin' AND NOT invalid THEN pgfast._gin_pending_pages(idx.indexrelid) END AS gin_pending_pages,
+           -- B-tree: what the live tuples would need at the default fillfactor (90%), 12 bytes of
+           -- tuple header and line pointer each, plus the metapage; the rest counts as bloat.
+           CASE WHEN method = 'btree' AND reltuples >= 0 AND key_width IS NOT NULL THEN
+             greatest(size_bytes - (ceil(reltuples * (key_width + 12)
+                                         / (current_setting('block_size')::int * 0.9 - 24)) + 1)
+                                   * current_setting('block_size')::int, 0)::bigint
+           END AS bloat_estimate_bytes
+      FROM idx
+      LEFT JOIN oldest o ON o.indrelid = idx.indrelid AND o.definition_key = idx.definition_key
+  )
+  SELECT table_name, index_name, method, size_bytes, scans, unused, duplicate_of, invalid,
+         gin_pending_pages, bloat_estimate_bytes,
+         CASE
+           WHEN invalid THEN 'drop: invalid leftover of a failed or interrupted build (DROP INDEX CONCURRENTLY)'
+           WHEN duplicate_of IS NOT NULL THEN 'drop: same definition as ' || duplicate_of
+           WHEN gin_pending_pages > 0 THEN 'VACUUM the table (or gin_clean_pending_list) to merge ' || gin_pending_pages || ' pending pages'
+           WHEN unused THEN 'consider dropping: never scanned since statistics were reset'
+           WHEN bloat_estimate_bytes > greatest(size_bytes / 2, 1048576) THEN 'REINDEX CONCURRENTLY: about ' || pg_size_pretty(bloat_estimate_bytes) || ' of bloat'
+           ELSE 'ok'
+         END AS suggestion
+    FROM facts
+   ORDER BY table_name, index_name
+$$;
+DROP FUNCTION pgfast._index_duplicate_of(regclass);

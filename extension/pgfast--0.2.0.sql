@@ -248,7 +248,9 @@ REVOKE ALL ON SEQUENCE pgfast.index_job_job_id_seq FROM PUBLIC;
 COMMENT ON TABLE pgfast.index_job IS
   'Background index builds; read through pgfast.index_jobs, written by pgfast only';
 
-CREATE VIEW pgfast.index_jobs AS
+-- security_barrier: the caller's own conditions (a leaky function) run only on rows the filter
+-- let through, never on other roles' definitions and errors.
+CREATE VIEW pgfast.index_jobs WITH (security_barrier = true) AS
   SELECT j.job_id, j.relation::pg_catalog.regclass AS relation, j.index_name, j.definition,
          j.state, j.error, r.rolname AS requested_by, j.queued_at, j.started_at, j.finished_at
     FROM pgfast.index_job j
@@ -309,9 +311,6 @@ COMMENT ON FUNCTION pgfast.fts_search(regclass, text, int, text, jsonb) IS
   'Web-search full-text query over the fts_index of target: ranked hits, headlines, cursor pages';
 
 -- Index report (docs/indexes.md)
-CREATE FUNCTION pgfast._index_duplicate_of(index regclass) RETURNS text
-  AS 'MODULE_PATHNAME', 'pgfast_index_duplicate_of'
-  LANGUAGE C STABLE STRICT;
 CREATE FUNCTION pgfast._gin_pending_pages(index regclass) RETURNS bigint
   AS 'MODULE_PATHNAME', 'pgfast_gin_pending_pages'
   LANGUAGE C VOLATILE STRICT;
@@ -331,7 +330,17 @@ AS $$
            (i.indisunique OR i.indisprimary OR i.indisexclusion
             OR EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)) AS enforces,
            (NOT i.indisvalid OR ic.relname ~ '_cc(new|old)[0-9]*$') AS invalid,
-           ic.reltuples,
+           ic.reltuples, i.indisvalid AND i.indislive AS candidate,
+           -- The definition as pg_index stores it, without what equal() ignores (token positions,
+           -- cast-or-call spellings): ensure_index's comparison (indexes/definition.cpp), as one
+           -- value, so duplicates come from one sort instead of comparing every pair. Nothing is
+           -- evaluated.
+           ARRAY[ic.relam::text, i.indisunique::text, i.indnullsnotdistinct::text,
+                 i.indnkeyatts::text, i.indkey::text, i.indclass::text, i.indcollation::text,
+                 i.indoption::text,
+                 COALESCE(regexp_replace(i.indexprs::text, ' :(location|funcformat|relabelformat|coerceformat|convertformat|row_format|coercionformat) -?[0-9]+', '', 'g'), ''),
+                 COALESCE(regexp_replace(i.indpred::text, ' :(location|funcformat|relabelformat|coerceformat|convertformat|row_format|coercionformat) -?[0-9]+', '', 'g'), '')]
+             AS definition_key,
            -- Average width of the key columns from pg_stats (NULL for expressions or no stats).
            (SELECT CASE WHEN count(st.avg_width) = i.indnatts THEN sum(st.avg_width) END
               FROM unnest(i.indkey::int2[]) AS k(attnum)
@@ -348,11 +357,16 @@ AS $$
                 THEN n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'pgfast')
                      AND n.nspname !~ '^pg_(toast_)?temp_'
                 ELSE i.indrelid = target END
+  ), oldest AS (
+    -- Per definition, the oldest (lowest OID) valid index of the table.
+    SELECT DISTINCT ON (indrelid, definition_key) indrelid, definition_key, indexrelid, index_name
+      FROM idx WHERE candidate
+     ORDER BY indrelid, definition_key, indexrelid
   ), facts AS (
     SELECT idx.*,
            (NOT enforces AND NOT invalid AND scans = 0) AS unused,
-           CASE WHEN NOT invalid THEN pgfast._index_duplicate_of(indexrelid) END AS duplicate_of,
-           CASE WHEN method = 'gin' AND NOT invalid THEN pgfast._gin_pending_pages(indexrelid) END AS gin_pending_pages,
+           CASE WHEN NOT invalid AND o.indexrelid <> idx.indexrelid THEN o.index_name END AS duplicate_of,
+           CASE WHEN method = 'gin' AND NOT invalid THEN pgfast._gin_pending_pages(idx.indexrelid) END AS gin_pending_pages,
            -- B-tree: what the live tuples would need at the default fillfactor (90%), 12 bytes of
            -- tuple header and line pointer each, plus the metapage; the rest counts as bloat.
            CASE WHEN method = 'btree' AND reltuples >= 0 AND key_width IS NOT NULL THEN
@@ -361,6 +375,7 @@ AS $$
                                    * current_setting('block_size')::int, 0)::bigint
            END AS bloat_estimate_bytes
       FROM idx
+      LEFT JOIN oldest o ON o.indrelid = idx.indrelid AND o.definition_key = idx.definition_key
   )
   SELECT table_name, index_name, method, size_bytes, scans, unused, duplicate_of, invalid,
          gin_pending_pages, bloat_estimate_bytes,

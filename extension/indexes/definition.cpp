@@ -18,10 +18,10 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
-#include "optimizer/optimizer.h"
 #include "parser/parse_utilcmd.h"
 #include "parser/parser.h"
 #include "utils/lsyscache.h"
+#include "utils/builtins.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/syscache.h"
@@ -151,18 +151,11 @@ Shape* describe(Oid relid, const char* sql) {
   }
   s->natts = i;
   s->nkey = nkey;
-  // The normalisation RelationGetIndexExpressions / RelationGetIndexPredicate apply.
-  if (s->exprs != NIL) {
-    s->exprs =
-        reinterpret_cast<List*>(eval_const_expressions(nullptr, reinterpret_cast<Node*>(s->exprs)));
-    fix_opfuncids(reinterpret_cast<Node*>(s->exprs));
-  }
-  if (stmt->whereClause != nullptr) {
-    Node* pred = eval_const_expressions(nullptr, stmt->whereClause);
-    pred = reinterpret_cast<Node*>(canonicalize_qual(reinterpret_cast<Expr*>(pred), false));
-    s->pred = make_ands_implicit(reinterpret_cast<Expr*>(pred));
-    fix_opfuncids(reinterpret_cast<Node*>(s->pred));
-  }
+  // The form DefineIndex stores in pg_index: the transformed expressions, and the predicate as
+  // make_ands_explicit(make_ands_implicit(where)). Not normalised further: see stored_tree.
+  fix_opfuncids(reinterpret_cast<Node*>(s->exprs));
+  s->pred = make_ands_implicit(reinterpret_cast<Expr*>(stmt->whereClause));
+  fix_opfuncids(reinterpret_cast<Node*>(s->pred));
   return s;
 }
 
@@ -183,7 +176,21 @@ bool same_shape(const Shape* a, const Shape* b) {
   return equal(a->exprs, b->exprs) && equal(a->pred, b->pred);
 }
 
-// The shape of an existing index as pg_index and the relcache describe it.
+// A pg_index expression column (indexprs, indpred) as stored: read from the tuple, never through
+// RelationGetIndexExpressions / RelationGetIndexPredicate. Those apply eval_const_expressions,
+// which runs every immutable function with constant arguments -- the index owner's code, as
+// whoever compares (CVE-2022-1552). Comparing stored trees with the requested ones, transformed
+// the same way, evaluates nothing.
+Node* stored_tree(HeapTuple index_tuple, AttrNumber column) {
+  bool is_null;
+  Datum stored = SysCacheGetAttr(INDEXRELID, index_tuple, column, &is_null);
+  if (is_null) return nullptr;
+  auto* tree = static_cast<Node*>(stringToNode(TextDatumGetCString(stored)));
+  fix_opfuncids(tree);
+  return tree;
+}
+
+// The shape of an existing index as pg_index stores it.
 Shape* existing_shape(Relation index) {
   auto* s = static_cast<Shape*>(palloc0(sizeof(Shape)));
   Form_pg_index form = index->rd_index;
@@ -202,8 +209,9 @@ Shape* existing_shape(Relation index) {
     s->collation[i] = index->rd_indcollation[i];
     s->option[i] = index->rd_indoption[i];
   }
-  s->exprs = RelationGetIndexExpressions(index);
-  s->pred = RelationGetIndexPredicate(index);
+  s->exprs = castNode(List, stored_tree(index->rd_indextuple, Anum_pg_index_indexprs));
+  s->pred = make_ands_implicit(
+      reinterpret_cast<Expr*>(stored_tree(index->rd_indextuple, Anum_pg_index_indpred)));
   return s;
 }
 

@@ -8,9 +8,12 @@
 // predicate type-checked, functions looked up) and reduced to what pg_index stores: key attribute
 // numbers, operator classes, collations, ordering options, expression and predicate trees,
 // key-column count, uniqueness and access method. Two definitions are equivalent when these are
-// equal, expression and predicate trees compared with equal() after the normalisation the relcache
-// applies to stored ones (eval_const_expressions, canonicalize_qual) -- so an index created by hand
-// under any name, in any spelling, is recognised.
+// equal, expression and predicate trees compared with equal() (token positions ignored) in the form
+// CREATE INDEX stores them -- so an index created by hand under any name, in any spelling, is
+// recognised. Nothing is evaluated: existing indexes' trees are read from pg_index as stored, not
+// through the relcache, whose eval_const_expressions would run the index owner's immutable
+// functions as the caller (CVE-2022-1552); pending jobs' and requested definitions are only
+// parsed and transformed.
 #pragma once
 
 #include <optional>

@@ -1,7 +1,9 @@
 // The C helpers of pgfast.index_report (a SQL function over the catalogs and statistics):
-//  * pgfast._index_duplicate_of(index): an older index of the same table with the same definition,
-//    compared as ensure_index compares (pg_index fields and expression trees).
 //  * pgfast._gin_pending_pages(index): the pending-list length from a GIN index's metapage.
+//  * pgfast._index_duplicate_of(index): an older index of the same table with the same definition,
+//    compared as ensure_index compares (pg_index fields and expression trees). Only 0.1.0's
+//    index_report calls it (a comparison of every pair of a table's indexes); 0.2.0's sorts on
+//    the stored definitions instead.
 #include <optional>
 #include <string>
 
@@ -35,12 +37,14 @@ bool readable_index(Oid index) {
   });
 }
 
-// -1 when `index` is not a GIN index, or has no metapage yet (CREATE INDEX CONCURRENTLY creates
-// the index empty and builds it later). Plain PostgreSQL calls.
+// -1 when `index` is not a GIN index, has no metapage yet (CREATE INDEX CONCURRENTLY creates
+// the index empty and builds it later), or is another session's temporary index (its pages live
+// in that session's local buffers). Plain PostgreSQL calls.
 int64 pending_pages(Oid index_oid) {
   Relation index = relation_open(index_oid, AccessShareLock);
   int64 pages = -1;
-  if (index->rd_rel->relam == GIN_AM_OID && RelationGetNumberOfBlocks(index) > 0) {
+  if (index->rd_rel->relam == GIN_AM_OID && !RELATION_IS_OTHER_TEMP(index) &&
+      RelationGetNumberOfBlocks(index) > 0) {
     Buffer buffer = ReadBuffer(index, GIN_METAPAGE_BLKNO);
     LockBuffer(buffer, BUFFER_LOCK_SHARE);
     pages = GinPageGetMeta(BufferGetPage(buffer))->nPendingPages;

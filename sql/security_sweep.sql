@@ -5,7 +5,7 @@
 -- internal aliases). Every call must end in a result or a clean ERROR: the backend survives (a
 -- crash fails this suite and the log scan of `make test`), and no call ends in an internal error
 -- (XX000: a bug, such as "cache lookup failed" or an escaped C++ exception).
-CREATE ROLE regress_pgfast_sweeper;
+CREATE ROLE regress_pgfast_sweeper LOGIN;
 -- Another role's data for the leak check below: a private table with a full-text index and a
 -- queued background build whose definition holds a secret, and a captured statement with one.
 CREATE SCHEMA sweep_private;
@@ -167,6 +167,10 @@ SELECT DISTINCT fn FROM sweep.outcome
 -- Leak check against every pgfast view: a cheap "leaky" function in the caller's WHERE sees only
 -- values the view shows the caller anyway (a view that is not security_barrier would evaluate it
 -- on other roles' rows before its own filter).
+-- The sweeper's own background build, so that index_jobs has a row it may see.
+SELECT pgfast.ensure_index('sweep.plain', '{v, id}', '{"concurrently": true}') AS own_index \gset
+SELECT job_id AS own_job FROM pgfast.index_jobs WHERE index_name = :'own_index' \gset
+CALL pgfast.wait_index_job(:own_job, 60000, NULL);
 CREATE TABLE sweep.seen (view_name text, column_name text, value text);
 CREATE FUNCTION sweep.leak(view_name text, column_name text, value text) RETURNS bool
   LANGUAGE plpgsql COST 0.0000001 AS $$

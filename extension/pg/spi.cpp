@@ -41,7 +41,9 @@ SpiSession::~SpiSession() {
     MemoryContextSwitchTo(caller_context_);
     return;
   }
-  SPI_finish();
+  // A destructor must not throw, and an ereport must not longjmp out of it: guarded. Should it
+  // fail, the transaction's end reports and closes the connection; the caller's context comes back.
+  if (!cleanup_call("SPI_finish", [] { SPI_finish(); })) MemoryContextSwitchTo(caller_context_);
 }
 
 namespace {

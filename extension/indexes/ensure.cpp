@@ -114,6 +114,7 @@ std::string ensure_index(pg::SpiSession& spi, IndexRequest request, const std::s
                   "cannot build an index on a partitioned table concurrently", "",
                   "Use concurrently: false, or build on each partition.");
     }
+    check_background_buildable(relation);  // temp tables, catalogs (indexes/worker.hpp)
     if (!workers_available()) {
       throw Error(sqlstate::kObjectNotInPrerequisiteState,
                   "concurrent index builds need the pgfast background worker", "",

@@ -500,25 +500,31 @@ void fail_interrupted_jobs() {
   }
 }
 
-// Fails queued jobs whose table was dropped (so they strand no later job), then claims the next
-// job (`chosen`, `found` when claimed): the oldest queued job of the requesting role served least
-// recently by this database worker among the roles with no build running (`busy`). Round robin
-// between roles: one role's many jobs never queue another role's job behind them, and no role runs
-// two builds at once.
+// The oldest queued job of each role with queued jobs: a loose index scan over
+// index_job_queued_by_role, one probe per role (O(roles · log jobs), however many jobs one role
+// queued).
+constexpr const char* kQueuedPerRole =
+    "WITH RECURSIVE roles(role, job) AS ("
+    " (SELECT requested_by, job_id FROM pgfast.index_job"
+    "   WHERE state OPERATOR(pg_catalog.=) 'queued'::pg_catalog.text"
+    "   ORDER BY requested_by, job_id LIMIT 1)"
+    " UNION ALL"
+    " SELECT n.requested_by, n.job_id FROM roles r CROSS JOIN LATERAL"
+    " (SELECT j.requested_by, j.job_id FROM pgfast.index_job j"
+    "   WHERE j.state OPERATOR(pg_catalog.=) 'queued'::pg_catalog.text"
+    "   AND j.requested_by OPERATOR(pg_catalog.>) r.role"
+    "   ORDER BY j.requested_by, j.job_id LIMIT 1) n) "
+    "SELECT job, role FROM roles";
+
+// Claims the next job (`found`; `chosen` is the job tried, 0 when none is queued): the oldest
+// queued job of the requesting role served least recently by this database worker, among the
+// roles with no build running (`busy`). Round robin between roles: one role's many jobs never
+// queue another role's job behind them, and no role runs two builds at once. A chosen job whose
+// table was dropped is failed (so it strands no later job).
 void claim_once(Job& job, const std::vector<Oid>& busy, const std::map<Oid, uint64_t>& served,
                 int64_t& chosen, bool& found) {
   in_transaction([&](pg::SpiSession& spi) {
-    spi.execute(
-        "UPDATE pgfast.index_job j SET state = 'failed', error = 'the table no longer exists', "
-        "finished_at = pg_catalog.clock_timestamp() WHERE state OPERATOR(pg_catalog.=) "
-        "'queued'::pg_catalog.text AND NOT EXISTS "
-        "(SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) j.relation)",
-        false);
-    spi.execute(
-        "SELECT DISTINCT ON (requested_by) job_id, requested_by FROM pgfast.index_job "
-        "WHERE state OPERATOR(pg_catalog.=) 'queued'::pg_catalog.text "
-        "ORDER BY requested_by, job_id",
-        false);
+    spi.execute(kQueuedPerRole, false);
     uint64_t chosen_turn = 0;
     for (uint64_t r = 0; r < spi.rows(); ++r) {
       int64_t id = std::stoll(spi.text_not_null(r, 0));
@@ -543,7 +549,15 @@ void claim_once(Job& job, const std::vector<Oid>& busy, const std::map<Oid, uint
         "RETURNING j.job_id, j.requested_by, j.definition, j.relation, j.index_name, "
         "COALESCE(j.search_path, '')",
         args, false);
-    if (spi.rows() == 0) return;
+    if (spi.rows() == 0) {
+      spi.execute(
+          "UPDATE pgfast.index_job j SET state = 'failed', error = 'the table no longer exists', "
+          "finished_at = pg_catalog.clock_timestamp() WHERE j.job_id OPERATOR(pg_catalog.=) $1 "
+          "AND j.state OPERATOR(pg_catalog.=) 'queued'::pg_catalog.text AND NOT EXISTS "
+          "(SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) j.relation)",
+          args, false);
+      return;
+    }
     found = true;
     job.id = std::stoll(spi.text_not_null(0, 0));
     job.role = static_cast<Oid>(std::stoul(spi.text_not_null(0, 1)));
@@ -560,7 +574,7 @@ bool claim_next_job(Job& job, const std::vector<Oid>& busy, const std::map<Oid, 
     bool found = false;
     claim_once(job, busy, served, chosen, found);
     if (found || chosen == 0) return found;
-    // The chosen job's table was dropped just now: look again.
+    // The chosen job's table was dropped (the job is failed now): look again.
   }
 }
 

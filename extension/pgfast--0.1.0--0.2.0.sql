@@ -104,3 +104,8 @@ AS $$
    ORDER BY table_name, index_name
 $$;
 DROP FUNCTION pgfast._index_duplicate_of(regclass);
+
+-- index worker
+-- The worker's claim: the oldest queued job of each role (extension/indexes/worker.cpp).
+CREATE INDEX index_job_queued_by_role ON pgfast.index_job (requested_by, job_id)
+  WHERE state = 'queued';

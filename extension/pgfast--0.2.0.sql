@@ -243,6 +243,9 @@ CREATE TABLE pgfast.index_job (
   worker_pid int,  -- the build worker's pid while it runs (an orphaned build is waited for)
   search_path text);  -- the requesting session's, for the names in the definition's expressions
 CREATE INDEX index_job_queued ON pgfast.index_job (job_id) WHERE state IN ('queued', 'running');
+-- The worker's claim: the oldest queued job of each role (extension/indexes/worker.cpp).
+CREATE INDEX index_job_queued_by_role ON pgfast.index_job (requested_by, job_id)
+  WHERE state = 'queued';
 REVOKE ALL ON pgfast.index_job FROM PUBLIC;
 REVOKE ALL ON SEQUENCE pgfast.index_job_job_id_seq FROM PUBLIC;
 COMMENT ON TABLE pgfast.index_job IS

@@ -114,12 +114,7 @@ std::string ensure_index(pg::SpiSession& spi, IndexRequest request, const std::s
                   "cannot build an index on a partitioned table concurrently", "",
                   "Use concurrently: false, or build on each partition.");
     }
-    // The build runs in another session, which cannot see this session's temporary tables.
-    if (pg::call([relation] { return get_rel_persistence(relation); }) == RELPERSISTENCE_TEMP) {
-      throw Error(sqlstate::kFeatureNotSupported,
-                  "cannot build an index on a temporary table in the background", "",
-                  "Use concurrently: false (only this session can see a temporary table).");
-    }
+    check_background_buildable(relation);  // temp tables, catalogs (indexes/worker.hpp)
     if (!workers_available()) {
       throw Error(sqlstate::kObjectNotInPrerequisiteState,
                   "concurrent index builds need the pgfast background worker", "",

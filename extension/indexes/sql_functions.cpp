@@ -75,14 +75,27 @@ std::string ensure_index_impl(FunctionCallInfo fcinfo) {
 //   column: the transaction ends with it). Then it sets PROC_IN_SAFE_IC, the flag concurrent
 //   builds use for the same reason ("my snapshot reads nothing you are indexing"), for the wait
 //   only. Any other shape is refused with a hint to use CALL.
+//
+// The flag is set and cleared through the guard (pg::call): between LWLockAcquire and
+// LWLockRelease only plain stores run, so nothing can throw or ereport while the lock is held. If
+// clearing fails while an error unwinds, the transaction's end clears the flag anyway
+// (PROC_IN_SAFE_IC is in PROC_VACUUM_STATE_MASK, reset by ProcArrayEndTransaction).
 class SafeForConcurrentBuilds {
  public:
-  SafeForConcurrentBuilds() { set(true); }
-  ~SafeForConcurrentBuilds() { set(false); }
+  SafeForConcurrentBuilds() {
+    pg::call([] { set(true); });
+  }
+  ~SafeForConcurrentBuilds() {
+    try {
+      pg::call([] { set(false); });
+    } catch (...) {  // NOLINT(bugprone-empty-catch): cleared at transaction end (above)
+    }
+  }
   SafeForConcurrentBuilds(const SafeForConcurrentBuilds&) = delete;
   SafeForConcurrentBuilds& operator=(const SafeForConcurrentBuilds&) = delete;
 
  private:
+  // Plain PostgreSQL calls (pg::call).
   static void set(bool on) {
     LWLockAcquire(ProcArrayLock, LW_EXCLUSIVE);
     if (on) {
@@ -181,6 +194,9 @@ void sleep_a_poll() {
   });
 }
 
+// One call waits at most a day (the build goes on; wait again).
+constexpr int kMaxWaitMs = 86400000;
+
 constexpr const char* kUseCall =
     "Call it as a statement of its own outside a transaction block "
     "(SELECT pgfast.wait_index_job(42)), or use the procedure: "
@@ -190,8 +206,12 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo, bool procedure) {
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "job_id must not be NULL");
   int64 job = PG_GETARG_INT64(0);
   int timeout_ms = PG_ARGISNULL(1) ? 600000 : PG_GETARG_INT32(1);
-  if (timeout_ms < 0)
-    throw Error(sqlstate::kInvalidParameterValue, "timeout_ms must not be negative");
+  if (timeout_ms < 0 || timeout_ms > kMaxWaitMs) {
+    throw Error(sqlstate::kInvalidParameterValue,
+                "timeout_ms must be between 0 and " + std::to_string(kMaxWaitMs),
+                "got " + std::to_string(timeout_ms) + ".",
+                "Wait again after the timeout: the call returns the current state.");
+  }
   bool nonatomic = procedure && fcinfo->context != nullptr && IsA(fcinfo->context, CallContext) &&
                    !castNode(CallContext, fcinfo->context)->atomic;
   if (procedure && !nonatomic) {

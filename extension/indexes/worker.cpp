@@ -1,6 +1,8 @@
 #include "indexes/worker.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <vector>
 
 #include "core/error.hpp"
@@ -15,12 +17,14 @@ extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/analyze.h"
 #include "pgstat.h"
@@ -52,12 +56,18 @@ namespace pgfast::indexes {
 
 namespace {
 
-constexpr int kSlots = 8;  // database workers (each runs one build at a time)
+constexpr int kDatabaseWorkers = 8;       // databases building at the same time
+constexpr int kMaxBuildsPerDatabase = 8;  // bound of pgfast.index_builds_per_database
+constexpr int kBuildSlots = 16;           // builds at the same time, all databases together
 constexpr int kMaxWanted = 64;
+// The database worker's own lock waits (dropping a dead build's leftover on a table whose owner
+// may hold a lock on it): short, so no role can hold up the jobs of the others with them.
+constexpr const char* kDatabaseWorkerLockTimeout = "1000";
 
 enum SlotState : int { kSlotPending = 0, kSlotDone = 1, kSlotFailed = 2 };
 
-// One build handed from a database worker to its build worker.
+// One build handed from a database worker to its build worker. The build worker copies it under
+// the spinlock (the generation, passed in bgw_extra, tells it the slot is still its own).
 struct BuildSlot {
   bool in_use;
   pid_t owner_pid;    // the database worker that claimed it
@@ -77,21 +87,24 @@ struct BuildSlot {
 struct DatabaseWorker {
   Oid database;
   pid_t pid;
+  Latch* latch;  // set when a job of its database is committed
 };
 
 struct Shared {
   slock_t mutex;
   uint64 generation;
-  DatabaseWorker database_workers[kSlots];
+  DatabaseWorker database_workers[kDatabaseWorkers];
   Latch* launcher_latch;
   bool check_all;
   int wanted_count;
   Oid wanted[kMaxWanted];
-  BuildSlot slots[kSlots];
+  BuildSlot slots[kBuildSlots];
 };
 
 Shared* shared = nullptr;
 bool paused = false;
+int builds_per_database = 2;         // pgfast.index_builds_per_database
+int build_lock_timeout_ms = 300000;  // pgfast.index_build_lock_timeout
 Oid wake_database = InvalidOid;
 bool xact_callback_registered = false;
 shmem_request_hook_type previous_shmem_request = nullptr;
@@ -132,8 +145,16 @@ void on_xact_event(XactEvent event, void*) {
     SpinLockAcquire(&shared->mutex);
     add_wanted(wake_database);
     Latch* latch = shared->launcher_latch;
+    Latch* database_worker = nullptr;  // a running one claims the new job without the launcher
+    for (int i = 0; i < kDatabaseWorkers; ++i) {
+      if (shared->database_workers[i].pid != 0 &&
+          shared->database_workers[i].database == wake_database) {
+        database_worker = shared->database_workers[i].latch;
+      }
+    }
     SpinLockRelease(&shared->mutex);
     if (latch != nullptr) SetLatch(latch);
+    if (database_worker != nullptr) SetLatch(database_worker);
   }
   if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT) wake_database = InvalidOid;
 }
@@ -308,16 +329,66 @@ std::string drop_invalid_index(Oid relation, const std::string& name, bool* vali
 
 // ---- build worker ------------------------------------------------------------------------------
 
-void run_build(BuildSlot* slot) {
+// The build worker's copy of its slot (static: one per process, too big for the stack).
+struct BuildInput {
+  Oid database;
+  Oid role;
+  Oid relation;
+  char definition[kMaxJobDefinition];
+  char index_name[NAMEDATALEN];
+  char search_path[sizeof(BuildSlot::search_path)];
+};
+BuildInput input;
+
+// Plain C: copies the slot under the spinlock (fixed buffers, nothing allocated). False when the
+// slot is no longer this build's (its database worker exited and the slot was taken again).
+bool take_build_input(int slot, uint64 generation) {
+  if (slot < 0 || slot >= kBuildSlots) return false;
+  bool ours = false;
   SpinLockAcquire(&shared->mutex);
-  uint64 generation = slot->generation;
+  const BuildSlot* s = &shared->slots[slot];
+  if (s->in_use && s->generation == generation) {
+    ours = true;
+    input.database = s->database;
+    input.role = s->role;
+    input.relation = s->relation;
+    memcpy(input.definition, s->definition, sizeof(input.definition));
+    memcpy(input.index_name, s->index_name, sizeof(input.index_name));
+    memcpy(input.search_path, s->search_path, sizeof(input.search_path));
+  }
   SpinLockRelease(&shared->mutex);
-  std::string definition(slot->definition);
-  Oid relation = slot->relation;
-  std::string name(slot->index_name);
+  input.definition[sizeof(input.definition) - 1] = '\0';
+  input.index_name[sizeof(input.index_name) - 1] = '\0';
+  input.search_path[sizeof(input.search_path) - 1] = '\0';
+  return ours;
+}
+
+// The text recorded for a failed build: a lock wait cut short by the lock timeout says which
+// setting did it.
+std::string build_error_text(const Error& e) {
+  std::string text = error_text(e);
+  if (e.sqlstate() == "55P03" && build_lock_timeout_ms > 0) {
+    text = "the build waited longer than pgfast.index_build_lock_timeout (" +
+           std::to_string(build_lock_timeout_ms) +
+           " ms) for a lock or an older transaction on the table: " + text;
+  }
+  return text;
+}
+
+void run_build(int slot, uint64 generation) {
+  std::string definition(input.definition);
+  Oid relation = input.relation;
+  std::string name(input.index_name);
   pg::call([] { pgstat_report_appname("pgfast index build"); });
   const char* sql = definition.c_str();
-  const char* search_path = slot->search_path;
+  const char* search_path = input.search_path;
+  // Every lock wait of the build (CREATE INDEX CONCURRENTLY's waits for writers and older
+  // snapshots are lock waits too) is bounded. PGC_S_OVERRIDE: no ALTER ROLE/DATABASE ... SET
+  // lock_timeout and no SET inside the definition's functions lifts it.
+  char lock_timeout[32];
+  snprintf(lock_timeout, sizeof(lock_timeout), "%d", build_lock_timeout_ms);
+  const char* timeout = lock_timeout;
+  pg::call([timeout] { SetConfigOption("lock_timeout", timeout, PGC_SUSET, PGC_S_OVERRIDE); });
   std::string error;
   MemoryContext parse_context = pg::call([] {
     return AllocSetContextCreate(TopMemoryContext, "pgfast index build", ALLOCSET_DEFAULT_SIZES);
@@ -331,17 +402,18 @@ void run_build(BuildSlot* slot) {
     }
     pg::call([sql, parse_context, relation] { execute_top_level(sql, parse_context, relation); });
   } catch (const Error& e) {
-    error = error_text(e);
+    error = build_error_text(e);
     abort_transaction();
     error += drop_invalid_index(relation, name);
   }
   pg::call([parse_context] { MemoryContextDelete(parse_context); });
-  char copy[sizeof(slot->error)];
+  char copy[sizeof(BuildSlot::error)];
   snprintf(copy, sizeof(copy), "%s", error.c_str());
   SpinLockAcquire(&shared->mutex);
-  if (slot->in_use && slot->generation == generation) {
-    memcpy(slot->error, copy, sizeof(copy));
-    slot->state = error.empty() ? kSlotDone : kSlotFailed;
+  BuildSlot* s = &shared->slots[slot];
+  if (s->in_use && s->generation == generation) {
+    memcpy(s->error, copy, sizeof(copy));
+    s->state = error.empty() ? kSlotDone : kSlotFailed;
   }
   SpinLockRelease(&shared->mutex);
 }
@@ -428,43 +500,95 @@ void fail_interrupted_jobs() {
   }
 }
 
-bool claim_next_job(Job& job) {
-  for (;;) {
-    bool found = false;
-    in_transaction([&](pg::SpiSession& spi) {
+// The oldest queued job of each role with queued jobs: a loose index scan over
+// index_job_queued_by_role, one probe per role (O(roles · log jobs), however many jobs one role
+// queued).
+constexpr const char* kQueuedPerRole =
+    "WITH RECURSIVE roles(role, job) AS ("
+    " (SELECT requested_by, job_id FROM pgfast.index_job"
+    "   WHERE state OPERATOR(pg_catalog.=) 'queued'::pg_catalog.text"
+    "   ORDER BY requested_by, job_id LIMIT 1)"
+    " UNION ALL"
+    " SELECT n.requested_by, n.job_id FROM roles r CROSS JOIN LATERAL"
+    " (SELECT j.requested_by, j.job_id FROM pgfast.index_job j"
+    "   WHERE j.state OPERATOR(pg_catalog.=) 'queued'::pg_catalog.text"
+    "   AND j.requested_by OPERATOR(pg_catalog.>) r.role"
+    "   ORDER BY j.requested_by, j.job_id LIMIT 1) n) "
+    "SELECT job, role FROM roles";
+
+// Claims the next job (`found`; `chosen` is the job tried, 0 when none is queued): the oldest
+// queued job of the requesting role served least recently by this database worker, among the
+// roles with no build running (`busy`). Round robin between roles: one role's many jobs never
+// queue another role's job behind them, and no role runs two builds at once. A chosen job whose
+// table was dropped is failed (so it strands no later job).
+void claim_once(Job& job, const std::vector<Oid>& busy, const std::map<Oid, uint64_t>& served,
+                int64_t& chosen, bool& found) {
+  in_transaction([&](pg::SpiSession& spi) {
+    spi.execute(kQueuedPerRole, false);
+    uint64_t chosen_turn = 0;
+    for (uint64_t r = 0; r < spi.rows(); ++r) {
+      int64_t id = std::stoll(spi.text_not_null(r, 0));
+      Oid role = static_cast<Oid>(std::stoul(spi.text_not_null(r, 1)));
+      if (std::find(busy.begin(), busy.end(), role) != busy.end()) continue;
+      auto it = served.find(role);
+      uint64_t turn = it == served.end() ? 0 : it->second;
+      if (chosen == 0 || turn < chosen_turn || (turn == chosen_turn && id < chosen)) {
+        chosen = id;
+        chosen_turn = turn;
+      }
+    }
+    if (chosen == 0) return;
+    pg::SpiArgs args;
+    args.add(INT8OID, Int64GetDatum(chosen));
+    spi.execute(
+        "UPDATE pgfast.index_job j SET state = 'running', started_at = "
+        "pg_catalog.clock_timestamp() "
+        "FROM pg_catalog.pg_class c "
+        "WHERE c.oid OPERATOR(pg_catalog.=) j.relation AND j.job_id OPERATOR(pg_catalog.=) $1 "
+        "AND j.state OPERATOR(pg_catalog.=) 'queued'::pg_catalog.text "
+        "RETURNING j.job_id, j.requested_by, j.definition, j.relation, j.index_name, "
+        "COALESCE(j.search_path, '')",
+        args, false);
+    if (spi.rows() == 0) {
       spi.execute(
-          "UPDATE pgfast.index_job j SET state = 'running', started_at = "
-          "pg_catalog.clock_timestamp() "
-          "FROM pg_catalog.pg_class c "
-          "WHERE c.oid OPERATOR(pg_catalog.=) j.relation AND j.job_id OPERATOR(pg_catalog.=) "
-          "(SELECT job_id FROM pgfast.index_job WHERE state OPERATOR(pg_catalog.=) "
-          "'queued'::pg_catalog.text ORDER BY job_id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-          "RETURNING j.job_id, j.requested_by, j.definition, j.relation, j.index_name, "
-          "COALESCE(j.search_path, '')",
-          false);
-      if (spi.rows() == 0) return;
-      found = true;
-      job.id = std::stoll(spi.text_not_null(0, 0));
-      job.role = static_cast<Oid>(std::stoul(spi.text_not_null(0, 1)));
-      job.definition = spi.text_not_null(0, 2);
-      job.relation = static_cast<Oid>(std::stoul(spi.text_not_null(0, 3)));
-      job.index_name = spi.text_not_null(0, 4);
-      job.search_path = spi.text_not_null(0, 5);
-    });
-    if (found) return true;
-    // The oldest queued job's table was dropped: fail such jobs, then look again (later jobs
-    // must not be stranded behind it).
-    uint64_t failed = 0;
-    in_transaction([&](pg::SpiSession& spi) {
-      failed = spi.execute(
           "UPDATE pgfast.index_job j SET state = 'failed', error = 'the table no longer exists', "
-          "finished_at = pg_catalog.clock_timestamp() WHERE state OPERATOR(pg_catalog.=) "
-          "'queued'::pg_catalog.text AND NOT EXISTS "
+          "finished_at = pg_catalog.clock_timestamp() WHERE j.job_id OPERATOR(pg_catalog.=) $1 "
+          "AND j.state OPERATOR(pg_catalog.=) 'queued'::pg_catalog.text AND NOT EXISTS "
           "(SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) j.relation)",
-          false);
-    });
-    if (failed == 0) return false;
+          args, false);
+      return;
+    }
+    found = true;
+    job.id = std::stoll(spi.text_not_null(0, 0));
+    job.role = static_cast<Oid>(std::stoul(spi.text_not_null(0, 1)));
+    job.definition = spi.text_not_null(0, 2);
+    job.relation = static_cast<Oid>(std::stoul(spi.text_not_null(0, 3)));
+    job.index_name = spi.text_not_null(0, 4);
+    job.search_path = spi.text_not_null(0, 5);
+  });
+}
+
+bool claim_next_job(Job& job, const std::vector<Oid>& busy, const std::map<Oid, uint64_t>& served) {
+  for (;;) {
+    int64_t chosen = 0;
+    bool found = false;
+    claim_once(job, busy, served, chosen, found);
+    if (found || chosen == 0) return found;
+    // The chosen job's table was dropped (the job is failed now): look again.
   }
+}
+
+// A claimed job that could not start while other builds of this database run: queued again, it
+// starts when one of them ends.
+void requeue_job(int64_t id) {
+  in_transaction([&](pg::SpiSession& spi) {
+    pg::SpiArgs args;
+    args.add(INT8OID, Int64GetDatum(id));
+    spi.execute(
+        "UPDATE pgfast.index_job SET state = 'queued', started_at = NULL, worker_pid = NULL "
+        "WHERE job_id OPERATOR(pg_catalog.=) $1",
+        args, false);
+  });
 }
 
 void record_worker_pid(int64_t id, pid_t pid) {
@@ -478,16 +602,18 @@ void record_worker_pid(int64_t id, pid_t pid) {
   });
 }
 
-int claim_slot(const Job& job) {
+// Plain C (no allocation under the spinlock: the strings fit the slot, checked by the caller).
+int claim_slot(const Job& job, uint64* generation) {
   int chosen = -1;
   SpinLockAcquire(&shared->mutex);
-  for (int i = 0; i < kSlots && chosen < 0; ++i) {
+  for (int i = 0; i < kBuildSlots && chosen < 0; ++i) {
     if (!shared->slots[i].in_use) {
       chosen = i;
       BuildSlot* s = &shared->slots[i];
       s->in_use = true;
       s->owner_pid = MyProcPid;
       s->generation = ++shared->generation;
+      *generation = s->generation;
       s->database = MyDatabaseId;
       s->role = job.role;
       s->relation = job.relation;
@@ -502,42 +628,78 @@ int claim_slot(const Job& job) {
   return chosen;
 }
 
-// Runs the job in a build worker and returns its error (empty: done).
-std::string run_job(const Job& job) {
-  if (job.definition.size() >= kMaxJobDefinition) return "the index definition is too long";
-  int slot = claim_slot(job);
-  if (slot < 0) return "no free build slot";
+void free_slot(int slot) {
+  SpinLockAcquire(&shared->mutex);
+  shared->slots[slot].in_use = false;
+  SpinLockRelease(&shared->mutex);
+}
+
+// A build this database worker started and has not collected yet.
+struct RunningBuild {
+  Job job;
+  int slot = -1;
+  BackgroundWorkerHandle* handle = nullptr;
+  bool started = false;  // the postmaster started the process
+};
+
+// Starts the job in a build worker. False (nothing started, the slot free again) when no build
+// slot or no background worker (max_worker_processes) is free.
+bool start_build(const Job& job, RunningBuild& build) {
+  uint64 generation = 0;
+  int slot = claim_slot(job, &generation);
+  if (slot < 0) return false;
   BackgroundWorker worker;
   fill_worker(worker, "pgfast_index_build_main", "pgfast index build", Int32GetDatum(slot));
+  static_assert(sizeof(generation) <= sizeof(worker.bgw_extra), "bgw_extra holds the generation");
+  memcpy(worker.bgw_extra, &generation, sizeof(generation));
   worker.bgw_notify_pid = MyProcPid;
   BackgroundWorkerHandle* handle = nullptr;
-  pid_t pid = 0;
-  bool started = pg::call([&worker, &handle, &pid] {
-    if (!RegisterDynamicBackgroundWorker(&worker, &handle)) return false;
-    return WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED;
-  });
-  if (started) {
-    record_worker_pid(job.id, pid);
-    pg::call([handle] { (void)WaitForBackgroundWorkerShutdown(handle); });
+  if (!pg::call([&worker, &handle] { return RegisterDynamicBackgroundWorker(&worker, &handle); })) {
+    free_slot(slot);
+    return false;
   }
+  pid_t pid = 0;
+  bool started = pg::call(
+      [handle, &pid] { return WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED; });
+  build.job = job;
+  build.slot = slot;
+  build.handle = handle;
+  build.started = started;
+  if (started) record_worker_pid(job.id, pid);
+  return true;
+}
+
+bool build_stopped(const RunningBuild& build) {
+  BackgroundWorkerHandle* handle = build.handle;
+  return pg::call([handle] {
+    pid_t pid;
+    return GetBackgroundWorkerPid(handle, &pid) == BGWH_STOPPED;
+  });
+}
+
+// The outcome of a build whose worker has exited; frees its slot. Empty: done.
+std::string collect_build(RunningBuild& build) {
   // No allocation under the spinlock: the error is copied into a fixed buffer first.
   char error_copy[sizeof(BuildSlot::error)];
   SpinLockAcquire(&shared->mutex);
-  BuildSlot* s = &shared->slots[slot];
+  BuildSlot* s = &shared->slots[build.slot];
   int state = s->state;
   memcpy(error_copy, s->error, sizeof(error_copy));
   s->in_use = false;
   SpinLockRelease(&shared->mutex);
+  BackgroundWorkerHandle* handle = build.handle;
+  pg::call([handle] { pfree(handle); });
+  build.handle = nullptr;
   error_copy[sizeof(error_copy) - 1] = '\0';
   std::string error = error_copy;
   if (state == kSlotDone) return {};
   if (state == kSlotFailed) return error.empty() ? "failed" : error;
   // The build worker never ran the job (could not start, or could not connect as the role).
   std::string message =
-      started ? "the build worker exited before finishing (could the role connect? see the server "
-                "log)"
-              : "could not start a build worker (max_worker_processes?)";
-  return message + drop_invalid_index(job.relation, job.index_name);
+      build.started ? "the build worker exited before finishing (could the role connect? see the "
+                      "server log)"
+                    : "could not start a build worker (max_worker_processes?)";
+  return message + drop_invalid_index(build.job.relation, build.job.index_name);
 }
 
 // Plain C: runs at this database worker's exit (normal, error or SIGTERM), so neither its build
@@ -545,13 +707,16 @@ std::string run_job(const Job& job) {
 void release_shared_entries(int, Datum) {
   if (shared == nullptr) return;
   SpinLockAcquire(&shared->mutex);
-  for (int i = 0; i < kSlots; ++i) {
+  for (int i = 0; i < kBuildSlots; ++i) {
     if (shared->slots[i].in_use && shared->slots[i].owner_pid == MyProcPid) {
       shared->slots[i].in_use = false;
     }
+  }
+  for (int i = 0; i < kDatabaseWorkers; ++i) {
     if (shared->database_workers[i].pid == MyProcPid) {
       shared->database_workers[i].pid = 0;
       shared->database_workers[i].database = InvalidOid;
+      shared->database_workers[i].latch = nullptr;
     }
   }
   SpinLockRelease(&shared->mutex);
@@ -566,7 +731,7 @@ bool sole_database_worker() {
   SpinLockAcquire(&shared->mutex);
   int free_entry = -1;
   bool taken = false;
-  for (int i = 0; i < kSlots; ++i) {
+  for (int i = 0; i < kDatabaseWorkers; ++i) {
     if (shared->database_workers[i].pid == 0) {
       if (free_entry < 0) free_entry = i;
     } else if (shared->database_workers[i].database == MyDatabaseId) {
@@ -576,32 +741,83 @@ bool sole_database_worker() {
   if (!taken && free_entry >= 0) {
     shared->database_workers[free_entry].database = MyDatabaseId;
     shared->database_workers[free_entry].pid = MyProcPid;
+    shared->database_workers[free_entry].latch = MyLatch;
     claimed = true;
   }
   SpinLockRelease(&shared->mutex);
   return claimed;
 }
 
+// pgfast.index_builds_per_database, leaving background workers for the launcher and this worker.
+size_t builds_allowed() {
+  int allowed = std::min(builds_per_database, max_worker_processes - 2);
+  return static_cast<size_t>(std::max(allowed, 1));
+}
+
+// Up to builds_allowed() builds at once, at most one per requesting role, roles served in turn.
+// A role whose build waits (on its own locks, say) holds one of them, and each of its lock waits
+// lasts at most pgfast.index_build_lock_timeout; the other roles' jobs go on. Exits when nothing
+// runs and nothing can be claimed (the launcher starts it again for the next committed job).
 void database_loop() {
   // This worker is the bootstrap superuser: no name in its SQL may resolve through a search_path
   // someone else chose (ALTER DATABASE/ROLE ... SET search_path), which would run their operator
   // `=` as superuser. PGC_S_OVERRIDE wins over every per-database and per-role setting.
-  pg::call([] { SetConfigOption("search_path", pg::kSafeSearchPath, PGC_SUSET, PGC_S_OVERRIDE); });
+  pg::call([] {
+    SetConfigOption("search_path", pg::kSafeSearchPath, PGC_SUSET, PGC_S_OVERRIDE);
+    SetConfigOption("lock_timeout", kDatabaseWorkerLockTimeout, PGC_SUSET, PGC_S_OVERRIDE);
+  });
   if (!has_job_table()) return;
   if (!sole_database_worker()) return;
   pg::call([] { pgstat_report_appname("pgfast index jobs"); });
   fail_interrupted_jobs();
+  std::vector<RunningBuild> builds;
+  std::map<Oid, uint64_t> served;  // role -> the turn of its last build here
+  uint64_t turn = 0;
   for (;;) {
     pg::check_for_interrupts();
     if (ConfigReloadPending) {
       ConfigReloadPending = false;
       pg::call([] { ProcessConfigFile(PGC_SIGHUP); });
     }
-    if (paused) return;
-    Job job;
-    if (!claim_next_job(job)) return;
-    std::string error = run_job(job);
-    finish_job(job.id, error.empty(), error);
+    for (size_t i = 0; i < builds.size();) {
+      if (build_stopped(builds[i])) {
+        std::string error = collect_build(builds[i]);
+        finish_job(builds[i].job.id, error.empty(), error);
+        builds.erase(builds.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        ++i;
+      }
+    }
+    while (!paused && builds.size() < builds_allowed()) {
+      std::vector<Oid> busy;
+      for (const RunningBuild& b : builds) busy.push_back(b.job.role);
+      Job job;
+      if (!claim_next_job(job, busy, served)) break;
+      served[job.role] = ++turn;
+      if (job.definition.size() >= kMaxJobDefinition) {
+        finish_job(job.id, false, "the index definition is too long");
+        continue;
+      }
+      RunningBuild build;
+      if (start_build(job, build)) {
+        builds.push_back(build);
+      } else if (!builds.empty()) {
+        requeue_job(job.id);
+        break;
+      } else {
+        finish_job(job.id, false,
+                   "could not start a build worker (max_worker_processes, or every build slot in "
+                   "use)");
+      }
+    }
+    if (builds.empty()) return;
+    // Woken by a build worker's exit (bgw_notify_pid) or a committed job; the timeout covers a
+    // wake-up consumed while starting a build.
+    pg::call([] {
+      (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000L,
+                      PG_WAIT_EXTENSION);
+      ResetLatch(MyLatch);
+    });
   }
 }
 
@@ -612,7 +828,7 @@ struct Running {
   BackgroundWorkerHandle* handle;
 };
 
-Running running[kSlots];
+Running running[kDatabaseWorkers];
 int running_count = 0;
 Oid pending[kMaxWanted];
 int pending_count = 0;
@@ -679,7 +895,7 @@ void launcher_iteration() {
       ++i;  // started again once the current one exits
       continue;
     }
-    if (running_count >= kSlots) break;
+    if (running_count >= kDatabaseWorkers) break;
     BackgroundWorker worker;
     fill_worker(worker, "pgfast_index_database_main", "pgfast index jobs",
                 ObjectIdGetDatum(database));
@@ -727,6 +943,19 @@ void define_settings() {
       "pgfast.index_worker_paused",
       "Pauses background index builds: queued jobs wait until it is turned off.", nullptr, &paused,
       false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "pgfast.index_builds_per_database",
+      "Background index builds one database runs at the same time (at most one per requesting "
+      "role).",
+      "Also bounded by max_worker_processes minus 2 (the launcher and the database worker).",
+      &builds_per_database, 2, 1, kMaxBuildsPerDatabase, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "pgfast.index_build_lock_timeout",
+      "Longest wait of a background index build for one lock (0: no limit).",
+      "CREATE INDEX CONCURRENTLY's waits for writers and for older transactions count; a build "
+      "that waits longer fails.",
+      &build_lock_timeout_ms, 300000, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+      nullptr);
 }
 
 void register_workers() {
@@ -738,6 +967,38 @@ void register_workers() {
   fill_worker(worker, "pgfast_index_launcher_main", "pgfast index launcher", 0);
   worker.bgw_restart_time = 5;  // seconds; queued jobs are rows and wait meanwhile
   RegisterBackgroundWorker(&worker);
+}
+
+void check_background_buildable(Oid relation) {
+  pg::call([relation] {
+    const char* name = get_rel_name(relation);
+    if (name == nullptr) {
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                      errmsg("relation with OID %u does not exist", relation)));
+    }
+    if (get_rel_persistence(relation) == RELPERSISTENCE_TEMP) {
+      ereport(ERROR,
+              (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+               errmsg("cannot build an index on temporary table \"%s\" in the background", name),
+               errdetail("The background worker is another session, and a temporary table is "
+                         "visible only to the session that created it."),
+               errhint("Use concurrently: false.")));
+    }
+    if (IsCatalogRelationOid(relation)) {
+      ereport(ERROR,
+              (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+               errmsg("cannot build an index on system catalog \"%s\" in the background", name),
+               errdetail("PostgreSQL does not build indexes on system catalogs concurrently."),
+               errhint("Use concurrently: false (with allow_system_table_mods).")));
+    }
+    char kind = get_rel_relkind(relation);
+    if (kind != RELKIND_RELATION && kind != RELKIND_MATVIEW) {
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("cannot build an index on \"%s\" in the background", name),
+                      errdetail("Only tables and materialized views are built concurrently."),
+                      errhint("Use concurrently: false, or build on each partition.")));
+    }
+  });
 }
 
 bool workers_available() {
@@ -778,9 +1039,13 @@ void pgfast_index_build_main(Datum arg) {
   pqsignal(SIGTERM, die);
   BackgroundWorkerUnblockSignals();
   int slot = DatumGetInt32(arg);
-  pgfast::indexes::BuildSlot* s = &pgfast::indexes::shared->slots[slot];
-  BackgroundWorkerInitializeConnectionByOid(s->database, s->role, 0);
-  pgfast::pg::sql_entry_void([&] { pgfast::indexes::run_build(s); });
+  uint64 generation;
+  memcpy(&generation, MyBgworkerEntry->bgw_extra, sizeof(generation));
+  // Orphaned before it started (its database worker exited and the slot was reused): nothing to do.
+  if (!pgfast::indexes::take_build_input(slot, generation)) proc_exit(0);
+  BackgroundWorkerInitializeConnectionByOid(pgfast::indexes::input.database,
+                                            pgfast::indexes::input.role, 0);
+  pgfast::pg::sql_entry_void([&] { pgfast::indexes::run_build(slot, generation); });
   proc_exit(0);
 }
 }

@@ -6,6 +6,7 @@
 #   tests/integration/index_worker_server_test.sh <case>
 #   cases: restart_keeps_queued_job worker_checks_role launcher_restarts killed_build
 #          orphaned_build leaked_slots stranded_jobs gin_report_during_build wait_forms
+#          stall_by_other_role stuck_build_times_out wait_cancel
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 case_name=${1:?case name}
@@ -138,12 +139,13 @@ orphaned_build)
   ;;
 
 leaked_slots)
-  # Nine database workers terminated mid-build: no build slot stays taken (there are eight).
+  # Seventeen database workers terminated mid-build: no build slot stays taken (there are
+  # sixteen) and no database worker entry (there are eight).
   if [ -z "$inside" ]; then with_server ""; exit; fi
   q -c "CREATE EXTENSION pgfast"
   q -c "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 3)::text) AS h FROM generate_series(1, 600000) g"
   q -c "CREATE TABLE small AS SELECT g AS id FROM generate_series(1, 100) g"
-  for i in 1 2 3 4 5 6 7 8 9; do
+  for i in $(seq 1 17); do
     q -c "SELECT pgfast.ensure_index('big', '{\"(h || ''$i'')\"}', '{\"concurrently\": true}')" >/dev/null
     wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgfast index build'" "1" \
       "build worker $i running"
@@ -240,6 +242,119 @@ wait_forms)
   expect_eq "$(q -c "CALL pgfast.wait_index_job($job, 60000, NULL)")" "done" "CALL waits for the build"
   expect_eq "$(q -c "BEGIN" -c "SELECT pgfast.wait_index_job(job_id) FROM pgfast.index_jobs" -c "COMMIT")" \
     "done" "finished: no wait, any shape"
+  ;;
+
+stall_by_other_role)
+  # Issue 15 item 7, as the attack: the attacker holds ROW EXCLUSIVE on its own table in an idle
+  # transaction and queues a concurrent build there (CREATE INDEX CONCURRENTLY then waits for that
+  # transaction). Another role's build on its own table must not wait behind it.
+  if [ -z "$inside" ]; then with_server ""; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE ROLE attacker LOGIN" -c "CREATE ROLE victim LOGIN"
+  q -c "CREATE SCHEMA att AUTHORIZATION attacker" -c "CREATE SCHEMA vic AUTHORIZATION victim"
+  q -U attacker -c "CREATE TABLE att.slow AS SELECT g AS id FROM generate_series(1, 1000) g"
+  q -U victim -c "CREATE TABLE vic.mine AS SELECT g AS id FROM generate_series(1, 1000) g"
+  fifo="$PGFAST_SERVICES_DIR/attacker.fifo"
+  mkfifo "$fifo"
+  psql -X -qAt -U attacker <"$fifo" >/dev/null 2>&1 &
+  holder=$!
+  exec 9>"$fifo"
+  echo "BEGIN; LOCK TABLE att.slow IN ROW EXCLUSIVE MODE;" >&9
+  held="SELECT count(*) FROM pg_locks WHERE relation = 'att.slow'::regclass AND mode = 'RowExclusiveLock' AND granted"
+  wait_for "$held" "1" "the attacker holds its lock"
+  q -U attacker -c "SELECT pgfast.ensure_index('att.slow', '{id}', '{\"concurrently\": true}')" >/dev/null
+  wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgfast index build' AND wait_event_type = 'Lock'" \
+    "1" "the attacker's build waits for the attacker's lock"
+  q -U victim -c "SELECT pgfast.ensure_index('vic.mine', '{id}', '{\"concurrently\": true}')" >/dev/null
+  victim_job=$(q -U victim -c "SELECT job_id FROM pgfast.index_jobs")
+  expect_eq "$(q -U victim -c "SELECT pgfast.wait_index_job($victim_job, 60000)")" "done" \
+    "the victim's build finishes while the attacker's waits"
+  expect_eq "$(q -c "$held")" "1" "the attacker still holds its lock"
+  expect_eq "$(q -c "SELECT state FROM pgfast.index_job WHERE index_name = 'slow_id_idx'")" "running" \
+    "the attacker's build is still waiting"
+  expect_eq "$(q -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'vic.mine_id_idx'::regclass")" "t" \
+    "the victim's index is valid"
+  echo "COMMIT;" >&9
+  exec 9>&-
+  wait "$holder" || true
+  expect_eq "$(wait_job "SELECT job_id FROM pgfast.index_job WHERE index_name = 'slow_id_idx'" 60000)" \
+    "done" "the attacker's build finishes once its lock is gone"
+  ;;
+
+stuck_build_times_out)
+  # One build at a time per database: a build stuck on a lock fails after
+  # pgfast.index_build_lock_timeout with a clear error, and the next role's job runs.
+  if [ -z "$inside" ]; then
+    with_server "pgfast.index_builds_per_database = 1
+pgfast.index_build_lock_timeout = 1000
+pgfast.index_worker_paused = on"
+    exit
+  fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE ROLE attacker LOGIN" -c "CREATE ROLE victim LOGIN"
+  q -c "CREATE SCHEMA att AUTHORIZATION attacker" -c "CREATE SCHEMA vic AUTHORIZATION victim"
+  q -U attacker -c "CREATE TABLE att.slow AS SELECT g AS id FROM generate_series(1, 1000) g"
+  q -U victim -c "CREATE TABLE vic.mine AS SELECT g AS id FROM generate_series(1, 1000) g"
+  fifo="$PGFAST_SERVICES_DIR/attacker.fifo"
+  mkfifo "$fifo"
+  psql -X -qAt -U attacker <"$fifo" >/dev/null 2>&1 &
+  holder=$!
+  exec 9>"$fifo"
+  echo "BEGIN; LOCK TABLE att.slow IN ROW EXCLUSIVE MODE;" >&9
+  held="SELECT count(*) FROM pg_locks WHERE relation = 'att.slow'::regclass AND mode = 'RowExclusiveLock' AND granted"
+  wait_for "$held" "1" "the attacker holds its lock"
+  # Several jobs of the attacker, queued before the victim's: round robin between roles.
+  for col in id "(id + 1)" "(id + 2)"; do
+    q -U attacker -c "SELECT pgfast.ensure_index('att.slow', '{\"$col\"}', '{\"concurrently\": true}')" >/dev/null
+  done
+  q -U victim -c "SELECT pgfast.ensure_index('vic.mine', '{id}', '{\"concurrently\": true}')" >/dev/null
+  victim_job=$(q -U victim -c "SELECT job_id FROM pgfast.index_jobs")
+  # Everything queued (the attacker's first): now the worker starts.
+  q -c "ALTER SYSTEM SET pgfast.index_worker_paused = off" -c "SELECT pg_reload_conf()" >/dev/null
+  expect_eq "$(q -U victim -c "SELECT pgfast.wait_index_job($victim_job, 60000)")" "done" \
+    "the victim's build runs after at most one of the attacker's"
+  expect_eq "$(q -c "$held")" "1" "the attacker still holds its lock"
+  expect_eq "$(q -c "SELECT count(*) FROM pgfast.index_job a, pgfast.index_job v WHERE v.job_id = $victim_job AND a.requested_by = 'attacker'::regrole AND a.started_at < v.started_at")" \
+    "1" "the victim waited for one of the attacker's builds, not all three"
+  first=$(q -c "SELECT min(job_id) FROM pgfast.index_job WHERE requested_by = 'attacker'::regrole")
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job($first, 60000)")" "failed" "the stuck build fails"
+  q -c "SELECT error FROM pgfast.index_job WHERE job_id = $first" |
+    grep -q "pgfast.index_build_lock_timeout" ||
+    fail "error: $(q -c "SELECT error FROM pgfast.index_job WHERE job_id = $first")"
+  echo "COMMIT;" >&9
+  exec 9>&-
+  wait "$holder" || true
+  last=$(q -c "SELECT max(job_id) FROM pgfast.index_job WHERE requested_by = 'attacker'::regrole")
+  expect_eq "$(q -c "SELECT pgfast.wait_index_job($last, 60000)")" "done" \
+    "the attacker's later builds run once its lock is gone"
+  ;;
+
+wait_cancel)
+  # A cancel or statement_timeout ends wait_index_job at once with 57014, in both forms.
+  if [ -z "$inside" ]; then with_server "pgfast.index_worker_paused = on"; exit; fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g"
+  q -c "SELECT pgfast.ensure_index('t', '{id}', '{\"concurrently\": true}')" >/dev/null
+  job=$(q -c "SELECT job_id FROM pgfast.index_jobs")
+  timed_out() {  # $1: the wait statement
+    local out
+    out=$(PGOPTIONS="-c statement_timeout=300" psql -X -qAt -v VERBOSITY=verbose -c "$1" 2>&1) &&
+      fail "not cancelled: $1 -> $out"
+    echo "$out" | grep -q "57014" || fail "not 57014: $1 -> $out"
+  }
+  timed_out "SELECT pgfast.wait_index_job($job, 600000)"
+  timed_out "CALL pgfast.wait_index_job($job, 600000, NULL)"
+  for form in "SELECT pgfast.wait_index_job($job, 600000)" "CALL pgfast.wait_index_job($job, 600000, NULL)"; do
+    out="$PGFAST_SERVICES_DIR/wait.out"
+    psql -X -qAt -v VERBOSITY=verbose -c "$form" >"$out" 2>&1 &
+    waiter=$!
+    wait_for "SELECT count(*) FROM pg_stat_activity WHERE query = '$form' AND state = 'active'" "1" \
+      "waiting: $form"
+    q -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = '$form'" >/dev/null
+    wait "$waiter" && fail "not cancelled: $form -> $(cat "$out")"
+    grep -q "57014" "$out" || fail "not 57014: $form -> $(cat "$out")"
+  done
+  expect_eq "$(q -c "SELECT state FROM pgfast.index_jobs")" "queued" "the job is untouched"
   ;;
 
 *) fail "unknown case" ;;

@@ -55,13 +55,16 @@ bool may_select(pg::SpiSession& spi, const pg::RelationInfo& target,
 
 // bulk_insert(target, rows, options) -> (ord, key): key is the new row's primary key (or first
 // unique key on NOT NULL columns), NULL for a table with neither or when the caller has no SELECT
-// on its columns (returning it would need that; an INSERT-only role can still insert).
+// on its columns (returning it would need that; an INSERT-only role can still insert). One
+// INSERT ... SELECT straight from the jsonb, no stage: no TEMP privilege needed.
 Datum bulk_insert(FunctionCallInfo fcinfo) {
   pg::SpiSession spi;
-  pg::RelationInfo target = read_target(spi, fcinfo, "bulk_insert");
+  if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "target must not be NULL");
+  pg::RelationInfo target = pg::load_relation(spi, PG_GETARG_OID(0));
+  check_target(spi, target, "bulk_insert", false);
   Datum rows = require_arg(fcinfo, 1, "rows");
   parse_options(spi, fcinfo, 2);
-  Stage stage = stage_json(spi, target, rows, "rows");
+  JsonRows in = read_json_rows(spi, target, rows, "rows");
   std::vector<std::string> key;
   for (const pg::UniqueIndex& u : target.unique_indexes) {
     if (u.all_not_null) {
@@ -71,28 +74,27 @@ Datum bulk_insert(FunctionCallInfo fcinfo) {
   }
   if (!may_select(spi, target, key)) key.clear();
   pg::MaterializedResult result(fcinfo);
-  if (stage.rows > 0) {
-    if (stage.columns.empty()) {
-      throw Error(sqlstate::kInvalidParameterValue, "rows carry no columns");
-    }
-    bulk_sql::Tables t = stage.tables(target);
-    const uint64_t inserted = spi.execute(bulk_sql::insert_all(t, stage.columns, key), false);
-    if (key.empty()) {
-      // No RETURNING: the rows went in in ord order.
-      for (uint64_t r = 0; r < inserted; ++r) {
-        Datum values[2] = {Int64GetDatum(static_cast<int64_t>(r + 1)), 0};
-        bool nulls[2] = {false, true};
-        result.put(values, nulls);
-      }
-    }
-    for (uint64_t r = 0; !key.empty() && r < spi.rows(); ++r) {
-      Datum values[2] = {Int64GetDatum(std::stoll(spi.text_not_null(r, 0))), 0};
-      bool nulls[2] = {false, false};
-      values[1] = pg::jsonb_datum(spi.text_not_null(r, 1));
+  if (in.count == 0) return static_cast<Datum>(0);
+  if (in.columns.empty()) throw Error(sqlstate::kInvalidParameterValue, "rows carry no columns");
+  const std::string ord = free_ord_name(target);
+  bulk_sql::Tables t{target.qualified_name, json_rows_source(target, ord), ord};
+  const uint64_t inserted =
+      run_over_json_rows(spi, target, in, bulk_sql::insert_all(t, in.columns, key));
+  if (key.empty()) {
+    // No RETURNING: the rows went in in ord order.
+    for (uint64_t r = 0; r < inserted; ++r) {
+      Datum values[2] = {Int64GetDatum(static_cast<int64_t>(r + 1)), 0};
+      bool nulls[2] = {false, true};
       result.put(values, nulls);
     }
+    return static_cast<Datum>(0);
   }
-  drop_stage(spi, stage);
+  for (uint64_t r = 0; r < spi.rows(); ++r) {
+    Datum values[2] = {Int64GetDatum(std::stoll(spi.text_not_null(r, 0))),
+                       pg::jsonb_datum(spi.text_not_null(r, 1))};
+    bool nulls[2] = {false, false};
+    result.put(values, nulls);
+  }
   return static_cast<Datum>(0);
 }
 

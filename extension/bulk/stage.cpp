@@ -34,14 +34,6 @@ void check_writable(const pg::ColumnInfo& c, const std::string& where) {
   }
 }
 
-// A name for the stage's input-position column that no column of the target has: "ord", else
-// "ord_2", "ord_3", ...
-std::string free_ord_name(const pg::RelationInfo& target) {
-  std::string name = "ord";
-  for (int n = 2; target.column(name) != nullptr; ++n) name = "ord_" + std::to_string(n);
-  return quote_identifier(name);
-}
-
 // Creates the empty stage: the ord column plus the columns, typed (and collated: the key joins
 // compare with the target's collation) exactly as in the target, from the catalog, so no privilege
 // on the target is needed.
@@ -108,12 +100,16 @@ bool conversion_fails(pg::SpiSession& spi, const std::string& sql, Datum rows, i
 // named. A row is blamed only if converting it alone fails; otherwise `failure` is thrown as it
 // was.
 [[noreturn]] void throw_conversion_error(pg::SpiSession& spi, const pg::RelationInfo& target,
-                                         const Stage& stage, Datum rows, int64_t count,
-                                         const Error& failure, const char* argument) {
+                                         const JsonRows& in, const Error& failure) {
   const std::string range_sql =
       "SELECT count(*) FROM " + populated_rows(target) + " WHERE \"e\".ord BETWEEN $2 AND $3";
+  const Datum rows = in.value;
+  const char* argument = in.argument;
+  // An error that converting the rows does not reproduce (a constraint of the target, a
+  // trigger's) is not the rows' conversion: no row is blamed.
+  if (!conversion_fails(spi, range_sql, rows, 1, in.count)) throw failure;
   int64_t lo = 1;
-  int64_t hi = count;
+  int64_t hi = in.count;
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
     if (conversion_fails(spi, range_sql, rows, lo, mid)) {
@@ -125,7 +121,7 @@ bool conversion_fails(pg::SpiSession& spi, const std::string& sql, Datum rows, i
   if (!conversion_fails(spi, range_sql, rows, lo, lo)) throw failure;
   // The column: convert that row's fields one at a time.
   std::string column_found;
-  for (const std::string& c : stage.columns) {
+  for (const std::string& c : in.columns) {
     std::string sql =
         "SELECT count(*) FROM pg_catalog.jsonb_populate_record(NULL::" + target.qualified_name +
         ", pg_catalog.jsonb_build_object(" +
@@ -161,7 +157,8 @@ std::string temp_table_name(pg::SpiSession& spi, const char* prefix) {
   }
 }
 
-void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const char* function) {
+void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const char* function,
+                  bool staged) {
   if (target.kind != RELKIND_RELATION && target.kind != RELKIND_PARTITIONED_TABLE) {
     throw Error("42809", target.qualified_name + " is not a table");
   }
@@ -178,7 +175,7 @@ void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const cha
         "Rules rewrite the INSERT, UPDATE or DELETE that pgfast runs.",
         "Use plain SQL for tables with rules.");
   }
-  if (spi.rows() == 1 && spi.text_not_null(0, 1) != "t") {
+  if (staged && spi.rows() == 1 && spi.text_not_null(0, 1) != "t") {
     throw Error("42501",
                 std::string(function) +
                     " needs the TEMPORARY privilege on the current database: it stages the rows "
@@ -192,11 +189,17 @@ bool is_row_data_error(const std::string& sqlstate) {
          sqlstate == "42804";
 }
 
-Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows,
-                 const char* argument) {
-  Stage stage;
-  stage.name = temp_table_name(spi, "pgfast_stage_");
-  stage.ord = free_ord_name(target);
+std::string free_ord_name(const pg::RelationInfo& target) {
+  std::string name = "ord";
+  for (int n = 2; target.column(name) != nullptr; ++n) name = "ord_" + std::to_string(n);
+  return quote_identifier(name);
+}
+
+JsonRows read_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows,
+                        const char* argument) {
+  JsonRows in;
+  in.value = rows;
+  in.argument = argument;
   pg::SpiArgs args;
   args.add(JSONBOID, rows);
   spi.execute(
@@ -208,9 +211,9 @@ Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows
                 std::string(argument) + " must be a JSON array of objects, got a JSON " +
                     spi.text(0, 0).value_or("null"));
   }
-  int64_t count = std::stoll(spi.text_not_null(0, 1));
+  in.count = std::stoll(spi.text_not_null(0, 1));
   spi.execute(
-      "SELECT min(\"e\".ord) FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY "
+      "SELECT pg_catalog.min(\"e\".ord) FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY "
       "AS \"e\"(v, ord) WHERE pg_catalog.jsonb_typeof(\"e\".v) <> 'object'",
       args, true);
   if (auto bad = spi.text(0, 0)) {
@@ -221,7 +224,7 @@ Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows
   }
   // The columns named anywhere in the input, each with the first row that names it.
   spi.execute(
-      "SELECT \"k\", min(\"e\".ord) FROM pg_catalog.jsonb_array_elements($1) WITH "
+      "SELECT \"k\", pg_catalog.min(\"e\".ord) FROM pg_catalog.jsonb_array_elements($1) WITH "
       "ORDINALITY AS \"e\"(v, ord) CROSS JOIN LATERAL pg_catalog.jsonb_object_keys(\"e\".v) "
       "AS \"k\" GROUP BY \"k\" ORDER BY 2, 1",
       args, true);
@@ -238,23 +241,45 @@ Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows
     named.insert(key);
   }
   for (const pg::ColumnInfo& c : target.columns) {
-    if (named.count(c.name)) stage.columns.push_back(c.name);
+    if (named.count(c.name)) in.columns.push_back(c.name);
   }
-  create_stage(spi, target, stage);
-  if (count == 0) return stage;
-  std::string select_columns;
-  for (const std::string& c : stage.columns) select_columns += ", \"r\"." + quote_identifier(c);
+  return in;
+}
+
+std::string json_rows_source(const pg::RelationInfo& target, const std::string& ord) {
+  return "(SELECT \"e\".ord AS " + ord + ", \"r\".* FROM " + populated_rows(target) + ")";
+}
+
+uint64_t run_over_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, const JsonRows& in,
+                            const std::string& sql) {
+  pg::SpiArgs args;
+  args.add(JSONBOID, in.value);
   try {
     pg::Subtransaction sub;
-    spi.execute("INSERT INTO " + stage.name + " (" + stage.ord + column_list(stage.columns) +
-                    ") SELECT \"e\".ord" + select_columns + " FROM " + populated_rows(target),
-                args, false);
+    uint64_t processed = spi.execute(sql, args, false);
     sub.commit();
+    return processed;
   } catch (const Error& e) {
     if (!is_row_data_error(e.sqlstate())) throw;
-    throw_conversion_error(spi, target, stage, rows, count, e, argument);
+    throw_conversion_error(spi, target, in, e);
   }
-  stage.rows = count;
+}
+
+Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows,
+                 const char* argument) {
+  JsonRows in = read_json_rows(spi, target, rows, argument);
+  Stage stage;
+  stage.name = temp_table_name(spi, "pgfast_stage_");
+  stage.ord = free_ord_name(target);
+  stage.columns = in.columns;
+  create_stage(spi, target, stage);
+  if (in.count == 0) return stage;
+  std::string select_columns;
+  for (const std::string& c : stage.columns) select_columns += ", \"r\"." + quote_identifier(c);
+  run_over_json_rows(spi, target, in,
+                     "INSERT INTO " + stage.name + " (" + stage.ord + column_list(stage.columns) +
+                         ") SELECT \"e\".ord" + select_columns + " FROM " + populated_rows(target));
+  stage.rows = in.count;
   return stage;
 }
 

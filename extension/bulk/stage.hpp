@@ -26,6 +26,31 @@ struct Stage {
   }
 };
 
+// The rows of a jsonb argument, checked as stage_json describes but not staged.
+struct JsonRows {
+  Datum value = 0;
+  const char* argument = "rows";     // the SQL argument's name, for messages
+  std::vector<std::string> columns;  // target columns named in the input, in table order
+  int64_t count = 0;
+};
+
+JsonRows read_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows,
+                        const char* argument);
+
+// The input rows as a parenthesized subquery ($1 = the rows): the position in column `ord` (quoted;
+// a name from free_ord_name) and every column of the target.
+std::string json_rows_source(const pg::RelationInfo& target, const std::string& ord);
+
+// Runs `sql`, a statement reading json_rows_source ($1 = in.value), in a subtransaction. A data
+// error is raised again naming the first input row (and column) that fails to convert, as in
+// stage_json; any other error, and a data error no row's conversion reproduces, as it was.
+uint64_t run_over_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, const JsonRows& in,
+                            const std::string& sql);
+
+// A quoted name for an input-position column that no column of `target` has: "ord", else "ord_2",
+// "ord_3", ...
+std::string free_ord_name(const pg::RelationInfo& target);
+
 // From `rows`, a jsonb array of objects keyed by column name (a key missing from an object is
 // NULL). Errors name the row's ord: not an array of objects (22023), an unknown column (42703), a
 // generated or identity-always column (428C9), a value of the wrong type (its own SQLSTATE, e.g.
@@ -47,7 +72,9 @@ std::string temp_table_name(pg::SpiSession& spi, const char* prefix);
 // partitioned table (42809), a table with rules (0A000: rules rewrite INSERT/UPDATE/DELETE, which
 // breaks RETURNING and ON CONFLICT), and a caller without TEMP on the database (42501: the rows
 // are staged in a temporary table). `function` names the caller in the messages.
-void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const char* function);
+// `staged`: false for a function that runs without a stage (bulk_insert), which needs no TEMP.
+void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const char* function,
+                  bool staged = true);
 
 // True for the errors that a bad input value can cause (data exceptions, class 22; integrity
 // violations, class 23, e.g. a domain's CHECK; 42804 datatype mismatch): only these make a bulk

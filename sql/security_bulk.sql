@@ -78,8 +78,16 @@ SELECT * FROM big_target ORDER BY id;
 -- one row: only data errors (classes 22, 23) make pgfast look for the row to blame; a cancel
 -- (pg_cancel_backend of this backend), a lock timeout, a deadlock, a serialization failure, out
 -- of memory or an admin shutdown passes through unchanged, naming no row.
+CREATE SEQUENCE sec_bulk_calls;
 CREATE FUNCTION sec_bulk_check(v int) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
+  IF current_setting('sec_bulk.action') = 'cancel at call 1000' THEN
+    IF nextval('sec_bulk_calls') = 1000 THEN
+      PERFORM pg_cancel_backend(pg_backend_pid());
+      PERFORM count(*) FROM generate_series(1, 1000);
+    END IF;
+    RETURN true;
+  END IF;
   IF v = current_setting('sec_bulk.row')::int THEN
     IF current_setting('sec_bulk.action') = 'cancel' THEN
       PERFORM pg_cancel_backend(pg_backend_pid());
@@ -118,6 +126,19 @@ SELECT a AS action, pg_temp.try(a, $$SELECT * FROM pgfast.bulk_upsert('checked',
 SELECT a AS action, pg_temp.try(a, $$SELECT * FROM pgfast.bulk_insert('checked',
          (SELECT jsonb_agg(jsonb_build_object('id', g, 'v', g)) FROM generate_series(2, 1000) g))$$)
   FROM unnest(ARRAY['cancel', '55P03', '40P01', '53200', '22023', 'false']) AS a;
+-- A cancel that arrives while pgfast searches for the row to blame for a data error: row 800 has
+-- an invalid id, the staging converts rows 1..799 (799 checks of v), and the 1000th check comes
+-- in the search. 0.1.0 counted the cancelled probe as a failing range and blamed a wrong row
+-- (rows[500]: invalid input ...); the cancel must end the call instead.
+SELECT pg_temp.try('cancel at call 1000', $$SELECT * FROM pgfast.bulk_upsert('checked',
+         (SELECT jsonb_agg(jsonb_build_object('id', CASE WHEN g = 800 THEN to_jsonb('x'::text)
+                                                         ELSE to_jsonb(g) END, 'v', g))
+            FROM generate_series(1, 1000) g))$$) AS cancelled_search;
+-- The same call again (the counter is past 1000: no cancel) blames the right row.
+SELECT pg_temp.try('cancel at call 1000', $$SELECT * FROM pgfast.bulk_upsert('checked',
+         (SELECT jsonb_agg(jsonb_build_object('id', CASE WHEN g = 800 THEN to_jsonb('x'::text)
+                                                         ELSE to_jsonb(g) END, 'v', g))
+            FROM generate_series(1, 1000) g))$$) AS uncancelled_search;
 -- An error of the insert itself (a unique violation, class 23) names no row either: converting
 -- the rows does not reproduce it.
 SELECT * FROM pgfast.bulk_insert('checked', '[{"id": 2, "v": 2}, {"id": 1, "v": 1}]');
@@ -263,5 +284,6 @@ SELECT (SELECT count(*) FROM ruled) AS ruled, (SELECT count(*) FROM ruled_log) A
 
 DROP TABLE ingest, ruled, ruled_log, merged, checked, big_input, big_target, dup_input, dup_target;
 DROP DOMAIN sec_bulk_v;
+DROP SEQUENCE sec_bulk_calls;
 DROP FUNCTION sec_bulk_check(int), sec_bulk_cancel_at_99();
 DROP ROLE regress_pgfast_bulk_ins, regress_pgfast_bulk_del, regress_pgfast_bulk_upd;

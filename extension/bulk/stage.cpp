@@ -80,7 +80,7 @@ bool fails_on_data(pg::SpiSession& spi, const std::string& sql, pg::SpiArgs& arg
     sub.commit();
     return false;
   } catch (const Error& e) {
-    if (!is_row_data_error(e.sqlstate())) throw;
+    if (!bulk_sql::blames_row(e.sqlstate())) throw;
     return true;
   }
 }
@@ -184,11 +184,6 @@ void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const cha
   }
 }
 
-bool is_row_data_error(const std::string& sqlstate) {
-  return sqlstate.compare(0, 2, "22") == 0 || sqlstate.compare(0, 2, "23") == 0 ||
-         sqlstate == "42804";
-}
-
 std::string free_ord_name(const pg::RelationInfo& target) {
   std::string name = "ord";
   for (int n = 2; target.column(name) != nullptr; ++n) name = "ord_" + std::to_string(n);
@@ -260,7 +255,7 @@ uint64_t run_over_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target,
     sub.commit();
     return processed;
   } catch (const Error& e) {
-    if (!is_row_data_error(e.sqlstate())) throw;
+    if (!bulk_sql::blames_row(e.sqlstate())) throw;
     throw_conversion_error(spi, target, in, e);
   }
 }

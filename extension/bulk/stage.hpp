@@ -76,10 +76,4 @@ std::string temp_table_name(pg::SpiSession& spi, const char* prefix);
 void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const char* function,
                   bool staged = true);
 
-// True for the errors that a bad input value can cause (data exceptions, class 22; integrity
-// violations, class 23, e.g. a domain's CHECK; 42804 datatype mismatch): only these make a bulk
-// function search for the input row to blame. Anything else (a cancel or timeout, lock or
-// deadlock errors, out of memory, shutdown) ends the call at once, unchanged.
-bool is_row_data_error(const std::string& sqlstate);
-
 }  // namespace pgfast::bulk

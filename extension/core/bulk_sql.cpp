@@ -189,4 +189,9 @@ std::string delete_matching(const Tables& t, const std::vector<std::string>& key
   return "DELETE FROM " + t.target + " \"t\" USING " + t.stage + " \"s\" WHERE " + key_join(keys);
 }
 
+bool blames_row(const std::string& sqlstate) {
+  return sqlstate.compare(0, 2, "22") == 0 || sqlstate.compare(0, 2, "23") == 0 ||
+         sqlstate == "42804";
+}
+
 }  // namespace pgfast::bulk_sql

@@ -96,4 +96,11 @@ std::string delete_matching(const Tables& t, const std::vector<std::string>& key
 // jsonb_build_object('k1', "s"."k1", ...) over the stage alias "s".
 std::string key_json(const std::vector<std::string>& keys);
 
+// True for the errors that a bad input value can cause: data exceptions (class 22), integrity
+// violations (class 23, e.g. a domain's CHECK) and 42804 datatype mismatch. Only these make a bulk
+// function search for the input row to blame; anything else (a cancel or timeout, lock or deadlock
+// errors, serialization failures, out of memory, shutdown, internal errors) ends the call at once,
+// unchanged.
+bool blames_row(const std::string& sqlstate);
+
 }  // namespace pgfast::bulk_sql

@@ -152,4 +152,16 @@ TEST(BulkSql, InsertAllReturnsKeysInInputOrder) {
             "pg_temp.\"pgfast_stage_1\" \"s\" ORDER BY \"s\".\"ord\"");
 }
 
+// Only errors a bad value can cause send a bulk function looking for the row to blame; a cancel,
+// a timeout or any other failure of the statement itself must pass through unchanged.
+TEST(BulkSql, OnlyDataErrorsBlameARow) {
+  for (const char* code : {"22P02", "22003", "22023", "23514", "23502", "23505", "42804"}) {
+    EXPECT_TRUE(blames_row(code)) << code;
+  }
+  for (const char* code : {"57014", "57P01", "57P05", "55P03", "40P01", "40001", "53200", "53100",
+                           "58030", "XX000", "42501", "25P02", "0A000", ""}) {
+    EXPECT_FALSE(blames_row(code)) << code;
+  }
+}
+
 }  // namespace

@@ -214,10 +214,11 @@ SELECT * FROM pgfast.bulk_upsert_from('"we""ird; names ü😀"', 'incoming');
 SELECT pgfast.bulk_delete('"we""ird; names ü😀"', '[{"ord": 3}, {"ord": 3}, {"ord": 8}]');
 SELECT ord, action, key, ord_2, k, k0, e, f, "a b", "x;DROP TABLE y;--", "qu""ote", "ünï😀"
   FROM "we""ird; names ü😀" ORDER BY ord;
--- Keys named like the key object's internal alias, composite keys with hostile names.
-CREATE TABLE k_keyed (k int PRIMARY KEY, ord text);
-SELECT * FROM pgfast.bulk_insert('k_keyed', '[{"k": 1, "ord": "x"}, {"k": 2}]');
-SELECT ord, action, key FROM pgfast.bulk_upsert_rows('k_keyed', '[{"k": 1, "ord": "y"}, {"k": 3}]')
+-- A key named like the key object's internal alias (0.1.0 returned the bare value 1, not
+-- {"k": 1}); composite keys named like internal columns.
+CREATE TABLE k_keyed (k int PRIMARY KEY, action text);
+SELECT * FROM pgfast.bulk_insert('k_keyed', '[{"k": 1, "action": "x"}, {"k": 2}]');
+SELECT ord, action, key FROM pgfast.bulk_upsert_rows('k_keyed', '[{"k": 1, "action": "y"}, {"k": 3}]')
   ORDER BY ord;
 CREATE TABLE two_keys ("key" text, "ord" int, v int, PRIMARY KEY ("key", "ord"));
 SELECT ord, action, key FROM pgfast.bulk_upsert_rows('two_keys',

@@ -60,7 +60,7 @@ std::vector<std::string> resolve_keys(const pg::RelationInfo& target,
 
 void check_keys_present(pg::SpiSession& spi, const Stage& stage,
                         const std::vector<std::string>& keys, const char* argument) {
-  bulk_sql::Tables t{"", stage.name};
+  bulk_sql::Tables t{"", stage.name, stage.ord};
   for (const std::string& k : keys) {
     if (std::find(stage.columns.begin(), stage.columns.end(), k) == stage.columns.end()) {
       if (stage.rows == 0) continue;
@@ -105,7 +105,7 @@ bool sorts_fast(const pg::ColumnInfo& c) {
 std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationInfo& target,
                                         const Stage& stage, const std::vector<std::string>& keys,
                                         OnDuplicate mode, const char* argument) {
-  bulk_sql::Tables t{target.qualified_name, stage.name};
+  bulk_sql::Tables t = stage.tables(target);
   spi.execute(
       bulk_sql::any_duplicate(t, keys, keys.size() == 1 && sorts_fast(*target.column(keys[0]))),
       false);

@@ -56,22 +56,22 @@ int64_t update_in_key_order(pg::SpiSession& spi, const bulk_sql::Tables& t,
                             const std::vector<std::string>& keys,
                             const std::vector<std::string>& set_columns, bool only_changed,
                             int64_t matched, int64_t target_estimate, std::vector<int64_t>* ords) {
-  const std::string returning = ords ? "\"s\".ord" : "";
   uint64_t updated;
   if (matched >= kLargeCallRows) {
     const StageJoin join = stage_join(matched, target_estimate);
     pg::LocalSettings settings;
     force_join(settings, join);
-    updated = spi.execute(bulk_sql::update_from_stage(t, keys, set_columns, only_changed, returning,
-                                                      join == StageJoin::kIndexProbes),
-                          false);
+    updated =
+        spi.execute(bulk_sql::update_from_stage(t, keys, set_columns, only_changed, ords != nullptr,
+                                                join == StageJoin::kIndexProbes),
+                    false);
   } else {
     spi.execute(only_changed ? bulk_sql::lock_differing(t, keys, set_columns)
                              : bulk_sql::lock_existing(t, keys),
                 false);
     if (spi.rows() == 0) return 0;
     updated = spi.execute(
-        bulk_sql::update_from_stage(t, keys, set_columns, only_changed, returning), false);
+        bulk_sql::update_from_stage(t, keys, set_columns, only_changed, ords != nullptr), false);
   }
   if (ords) *ords = ords_of_result(spi);
   return static_cast<int64_t>(updated);
@@ -86,7 +86,7 @@ MatchedUpdate update_matched_rows(pg::SpiSession& spi, const pg::RelationInfo& t
   MatchedUpdate out;
   const int64_t target_estimate =
       rows >= kLargeCallRows ? target_rows_estimate(spi, target.oid) : -1;
-  out.matched_table = temp_table_name("pgfast_matched_");
+  out.matched_table = temp_table_name(spi, "pgfast_matched_");
   {
     // A large call that is small next to its target probes the key index for its rows, where the
     // planner tends to hash the whole target (every compared column of every row).

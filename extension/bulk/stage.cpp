@@ -1,5 +1,6 @@
 #include "bulk/stage.hpp"
 
+#include <map>
 #include <set>
 
 #include "core/error.hpp"
@@ -17,13 +18,10 @@ namespace {
 
 constexpr char kWritableError[] = "428C9";  // generated_always
 
-std::string column_list(const std::vector<std::string>& columns, const char* alias) {
+// ", "a", "b" ...
+std::string column_list(const std::vector<std::string>& columns) {
   std::string out;
-  for (const std::string& c : columns) {
-    out += ", ";
-    if (alias) out += std::string("\"") + alias + "\".";
-    out += quote_identifier(c);
-  }
+  for (const std::string& c : columns) out += ", " + quote_identifier(c);
   return out;
 }
 
@@ -36,12 +34,33 @@ void check_writable(const pg::ColumnInfo& c, const std::string& where) {
   }
 }
 
-// Creates the empty stage: ord plus the columns, typed exactly as in the target.
+// Creates the empty stage: the ord column plus the columns, typed (and collated: the key joins
+// compare with the target's collation) exactly as in the target, from the catalog, so no privilege
+// on the target is needed.
 void create_stage(pg::SpiSession& spi, const pg::RelationInfo& target, const Stage& stage) {
-  spi.execute("CREATE TEMPORARY TABLE " + stage.name +
-                  " ON COMMIT DROP AS SELECT 0::bigint AS ord" + column_list(stage.columns, "t") +
-                  " FROM " + target.qualified_name + " \"t\" WITH NO DATA",
-              false);
+  pg::SpiArgs args;
+  args.add(OIDOID, ObjectIdGetDatum(target.oid));
+  spi.execute(
+      "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) || CASE WHEN "
+      "a.attcollation <> 0 THEN ' COLLATE ' || pg_catalog.quote_ident(n.nspname) || '.' || "
+      "pg_catalog.quote_ident(co.collname) ELSE '' END FROM pg_catalog.pg_attribute a LEFT JOIN "
+      "pg_catalog.pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_catalog.pg_namespace n "
+      "ON n.oid = co.collnamespace WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped",
+      args, true);
+  std::map<std::string, std::string> definitions;
+  for (uint64_t r = 0; r < spi.rows(); ++r) {
+    definitions[spi.text_not_null(r, 0)] = spi.text_not_null(r, 1);
+  }
+  std::string sql = "CREATE TEMPORARY TABLE " + stage.name + " (" + stage.ord + " bigint";
+  for (const std::string& c : stage.columns) {
+    auto d = definitions.find(c);
+    if (d == definitions.end()) {
+      throw Error(sqlstate::kUndefinedColumn,
+                  "column \"" + c + "\" of " + target.qualified_name + " no longer exists");
+    }
+    sql += ", " + quote_identifier(c) + " " + d->second;
+  }
+  spi.execute(sql + ") ON COMMIT DROP", false);
 }
 
 // The populate expression of the input rows, over jsonb_array_elements($1) WITH ORDINALITY e(v,
@@ -52,32 +71,45 @@ std::string populated_rows(const pg::RelationInfo& target) {
          target.qualified_name + ", \"e\".v) AS \"r\"";
 }
 
-// True when converting input rows lo..hi fails (run in a subtransaction and rolled back).
+// True when `sql` fails with a data error (run in a subtransaction and rolled back). Any other
+// error (a cancel, a timeout, out of memory, ...) is rethrown: it says nothing about the rows.
+bool fails_on_data(pg::SpiSession& spi, const std::string& sql, pg::SpiArgs& args) {
+  try {
+    pg::Subtransaction sub;
+    spi.execute(sql, args, true);
+    sub.commit();
+    return false;
+  } catch (const Error& e) {
+    if (!bulk_sql::blames_row(e.sqlstate())) throw;
+    return true;
+  }
+}
+
+// True when converting input rows lo..hi fails.
 bool conversion_fails(pg::SpiSession& spi, const std::string& sql, Datum rows, int64_t lo,
                       int64_t hi) {
   pg::SpiArgs args;
   args.add(JSONBOID, rows);
   args.add(INT8OID, Int64GetDatum(lo));
   args.add(INT8OID, Int64GetDatum(hi));
-  try {
-    pg::Subtransaction sub;
-    spi.execute(sql, args, true);
-    sub.commit();
-    return false;
-  } catch (const Error&) {
-    return true;
-  }
+  return fails_on_data(spi, sql, args);
 }
 
-// After the bulk conversion failed with `failure`: find the first failing row (binary search over
-// ord ranges) and the failing column, and throw the error with both named.
+// After the bulk conversion failed with the data error `failure`: find the first failing row
+// (binary search over ord ranges, O(n log n)) and the failing column, and throw the error with both
+// named. A row is blamed only if converting it alone fails; otherwise `failure` is thrown as it
+// was.
 [[noreturn]] void throw_conversion_error(pg::SpiSession& spi, const pg::RelationInfo& target,
-                                         const Stage& stage, Datum rows, int64_t count,
-                                         const Error& failure, const char* argument) {
+                                         const JsonRows& in, const Error& failure) {
   const std::string range_sql =
       "SELECT count(*) FROM " + populated_rows(target) + " WHERE \"e\".ord BETWEEN $2 AND $3";
+  const Datum rows = in.value;
+  const char* argument = in.argument;
+  // An error that converting the rows does not reproduce (a constraint of the target, a
+  // trigger's) is not the rows' conversion: no row is blamed.
+  if (!conversion_fails(spi, range_sql, rows, 1, in.count)) throw failure;
   int64_t lo = 1;
-  int64_t hi = count;
+  int64_t hi = in.count;
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
     if (conversion_fails(spi, range_sql, rows, lo, mid)) {
@@ -86,9 +118,10 @@ bool conversion_fails(pg::SpiSession& spi, const std::string& sql, Datum rows, i
       lo = mid + 1;
     }
   }
+  if (!conversion_fails(spi, range_sql, rows, lo, lo)) throw failure;
   // The column: convert that row's fields one at a time.
   std::string column_found;
-  for (const std::string& c : stage.columns) {
+  for (const std::string& c : in.columns) {
     std::string sql =
         "SELECT count(*) FROM pg_catalog.jsonb_populate_record(NULL::" + target.qualified_name +
         ", pg_catalog.jsonb_build_object(" +
@@ -98,16 +131,7 @@ bool conversion_fails(pg::SpiSession& spi, const std::string& sql, Datum rows, i
     args.add(INT8OID, Int64GetDatum(lo));
     args.add(INT8OID, Int64GetDatum(lo));
     args.add_text(c);
-    bool failed;
-    try {
-      pg::Subtransaction sub;
-      spi.execute(sql, args, true);
-      sub.commit();
-      failed = false;
-    } catch (const Error&) {
-      failed = true;
-    }
-    if (failed) {
+    if (fails_on_data(spi, sql, args)) {
       column_found = c;
       break;
     }
@@ -119,21 +143,58 @@ bool conversion_fails(pg::SpiSession& spi, const std::string& sql, Datum rows, i
 
 }  // namespace
 
-std::string temp_table_name(const char* prefix) {
+std::string temp_table_name(pg::SpiSession& spi, const char* prefix) {
   static uint64_t counter = 0;
-  return "pg_temp." + quote_identifier(prefix + std::to_string(++counter));
-}
-
-void require_table(const pg::RelationInfo& target) {
-  if (target.kind != RELKIND_RELATION && target.kind != RELKIND_PARTITIONED_TABLE) {
-    throw Error("42809", target.qualified_name + " is not a table");
+  for (;;) {
+    std::string name = prefix + std::to_string(++counter);
+    pg::SpiArgs args;
+    args.add_text(name);
+    spi.execute(
+        "SELECT 1 FROM pg_catalog.pg_class WHERE relname = $1 AND relnamespace = "
+        "pg_catalog.pg_my_temp_schema()",
+        args, false);
+    if (spi.rows() == 0) return "pg_temp." + quote_identifier(name);
   }
 }
 
-Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows,
-                 const char* argument) {
-  Stage stage;
-  stage.name = temp_table_name("pgfast_stage_");
+void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const char* function,
+                  bool staged) {
+  if (target.kind != RELKIND_RELATION && target.kind != RELKIND_PARTITIONED_TABLE) {
+    throw Error("42809", target.qualified_name + " is not a table");
+  }
+  pg::SpiArgs args;
+  args.add(OIDOID, ObjectIdGetDatum(target.oid));
+  spi.execute(
+      "SELECT c.relhasrules, pg_catalog.has_database_privilege(pg_catalog.current_database(), "
+      "'TEMPORARY') FROM pg_catalog.pg_class c WHERE c.oid = $1",
+      args, true);
+  if (spi.rows() == 1 && spi.text_not_null(0, 0) == "t") {
+    throw Error(
+        sqlstate::kFeatureNotSupported,
+        std::string(function) + " does not support " + target.qualified_name + ": it has rules",
+        "Rules rewrite the INSERT, UPDATE or DELETE that pgfast runs.",
+        "Use plain SQL for tables with rules.");
+  }
+  if (staged && spi.rows() == 1 && spi.text_not_null(0, 1) != "t") {
+    throw Error("42501",
+                std::string(function) +
+                    " needs the TEMPORARY privilege on the current database: it stages the rows "
+                    "in a temporary table",
+                "", "GRANT TEMPORARY ON DATABASE to this role.");
+  }
+}
+
+std::string free_ord_name(const pg::RelationInfo& target) {
+  std::string name = "ord";
+  for (int n = 2; target.column(name) != nullptr; ++n) name = "ord_" + std::to_string(n);
+  return quote_identifier(name);
+}
+
+JsonRows read_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows,
+                        const char* argument) {
+  JsonRows in;
+  in.value = rows;
+  in.argument = argument;
   pg::SpiArgs args;
   args.add(JSONBOID, rows);
   spi.execute(
@@ -145,9 +206,9 @@ Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows
                 std::string(argument) + " must be a JSON array of objects, got a JSON " +
                     spi.text(0, 0).value_or("null"));
   }
-  int64_t count = std::stoll(spi.text_not_null(0, 1));
+  in.count = std::stoll(spi.text_not_null(0, 1));
   spi.execute(
-      "SELECT min(\"e\".ord) FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY "
+      "SELECT pg_catalog.min(\"e\".ord) FROM pg_catalog.jsonb_array_elements($1) WITH ORDINALITY "
       "AS \"e\"(v, ord) WHERE pg_catalog.jsonb_typeof(\"e\".v) <> 'object'",
       args, true);
   if (auto bad = spi.text(0, 0)) {
@@ -158,7 +219,7 @@ Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows
   }
   // The columns named anywhere in the input, each with the first row that names it.
   spi.execute(
-      "SELECT \"k\", min(\"e\".ord) FROM pg_catalog.jsonb_array_elements($1) WITH "
+      "SELECT \"k\", pg_catalog.min(\"e\".ord) FROM pg_catalog.jsonb_array_elements($1) WITH "
       "ORDINALITY AS \"e\"(v, ord) CROSS JOIN LATERAL pg_catalog.jsonb_object_keys(\"e\".v) "
       "AS \"k\" GROUP BY \"k\" ORDER BY 2, 1",
       args, true);
@@ -175,29 +236,53 @@ Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows
     named.insert(key);
   }
   for (const pg::ColumnInfo& c : target.columns) {
-    if (named.count(c.name)) stage.columns.push_back(c.name);
+    if (named.count(c.name)) in.columns.push_back(c.name);
   }
-  create_stage(spi, target, stage);
-  if (count == 0) return stage;
-  std::string select_columns;
-  for (const std::string& c : stage.columns) select_columns += ", \"r\"." + quote_identifier(c);
+  return in;
+}
+
+std::string json_rows_source(const pg::RelationInfo& target, const std::string& ord) {
+  return "(SELECT \"e\".ord AS " + ord + ", \"r\".* FROM " + populated_rows(target) + ")";
+}
+
+uint64_t run_over_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, const JsonRows& in,
+                            const std::string& sql) {
+  pg::SpiArgs args;
+  args.add(JSONBOID, in.value);
   try {
     pg::Subtransaction sub;
-    spi.execute("INSERT INTO " + stage.name + " SELECT \"e\".ord" + select_columns + " FROM " +
-                    populated_rows(target),
-                args, false);
+    uint64_t processed = spi.execute(sql, args, false);
     sub.commit();
+    return processed;
   } catch (const Error& e) {
-    throw_conversion_error(spi, target, stage, rows, count, e, argument);
+    if (!bulk_sql::blames_row(e.sqlstate())) throw;
+    throw_conversion_error(spi, target, in, e);
   }
-  stage.rows = count;
+}
+
+Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows,
+                 const char* argument) {
+  JsonRows in = read_json_rows(spi, target, rows, argument);
+  Stage stage;
+  stage.name = temp_table_name(spi, "pgfast_stage_");
+  stage.ord = free_ord_name(target);
+  stage.columns = in.columns;
+  create_stage(spi, target, stage);
+  if (in.count == 0) return stage;
+  std::string select_columns;
+  for (const std::string& c : stage.columns) select_columns += ", \"r\"." + quote_identifier(c);
+  run_over_json_rows(spi, target, in,
+                     "INSERT INTO " + stage.name + " (" + stage.ord + column_list(stage.columns) +
+                         ") SELECT \"e\".ord" + select_columns + " FROM " + populated_rows(target));
+  stage.rows = in.count;
   return stage;
 }
 
 Stage stage_relation(pg::SpiSession& spi, const pg::RelationInfo& target, Oid source) {
   pg::RelationInfo from = pg::load_relation(spi, source);
   Stage stage;
-  stage.name = temp_table_name("pgfast_stage_");
+  stage.name = temp_table_name(spi, "pgfast_stage_");
+  stage.ord = free_ord_name(target);
   std::set<std::string> named;
   for (const pg::ColumnInfo& c : from.columns) {
     const pg::ColumnInfo* t = target.column(c.name);
@@ -219,8 +304,9 @@ Stage stage_relation(pg::SpiSession& spi, const pg::RelationInfo& target, Oid so
     select_columns += ", \"f\"." + quote_identifier(c) + "::" + target.column(c)->type_name;
   }
   stage.rows = static_cast<int64_t>(
-      spi.execute("INSERT INTO " + stage.name + " SELECT row_number() OVER ()" + select_columns +
-                      " FROM " + from.qualified_name + " \"f\"",
+      spi.execute("INSERT INTO " + stage.name + " (" + stage.ord + column_list(stage.columns) +
+                      ") SELECT pg_catalog.row_number() OVER ()" + select_columns + " FROM " +
+                      from.qualified_name + " \"f\"",
                   false));
   return stage;
 }

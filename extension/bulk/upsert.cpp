@@ -140,11 +140,11 @@ Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const St
   Outcome out;
   if (stage.rows == 0) return out;
   check_keys_present(spi, stage, keys, argument);
-  bulk_sql::Tables t{target.qualified_name, stage.name};
+  bulk_sql::Tables t = stage.tables(target);
   if (with_rows) {
-    spi.execute(
-        "SELECT \"s\".ord, " + bulk_sql::key_json(keys) + "::text FROM " + stage.name + " \"s\"",
-        false);
+    spi.execute("SELECT \"s\"." + stage.ord + ", " + bulk_sql::key_json(keys) + "::text FROM " +
+                    stage.name + " \"s\"",
+                false);
     for (uint64_t r = 0; r < spi.rows(); ++r) {
       out.keys[std::stoll(spi.text_not_null(r, 0))] = spi.text_not_null(r, 1);
     }
@@ -208,11 +208,11 @@ struct Call {
 };
 
 // Arguments 0 (target), 2 (conflict_columns), 3 (update_columns), 4 (options).
-Call read_call(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
+Call read_call(pg::SpiSession& spi, FunctionCallInfo fcinfo, const char* function) {
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "target must not be NULL");
   Call call;
   call.target = pg::load_relation(spi, PG_GETARG_OID(0));
-  require_table(call.target);
+  check_target(spi, call.target, function);
   call.conflict_columns = pg::text_array_arg(fcinfo, 2, "conflict_columns");
   call.update_columns = pg::text_array_arg(fcinfo, 3, "update_columns");
   call.options = parse_options(spi, fcinfo, 4);
@@ -221,7 +221,7 @@ Call read_call(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
 
 Datum bulk_upsert(FunctionCallInfo fcinfo, bool with_rows) {
   pg::SpiSession spi;
-  Call call = read_call(spi, fcinfo);
+  Call call = read_call(spi, fcinfo, with_rows ? "bulk_upsert_rows" : "bulk_upsert");
   if (PG_ARGISNULL(1)) throw Error(sqlstate::kNullValueNotAllowed, "rows must not be NULL");
   Stage stage = stage_json(spi, call.target, PG_GETARG_DATUM(1), "rows");
   Outcome o = run_upsert(spi, call.target, stage, call.conflict_columns, call.update_columns,
@@ -240,7 +240,7 @@ Datum bulk_upsert(FunctionCallInfo fcinfo, bool with_rows) {
 
 Datum bulk_upsert_from(FunctionCallInfo fcinfo) {
   pg::SpiSession spi;
-  Call call = read_call(spi, fcinfo);
+  Call call = read_call(spi, fcinfo, "bulk_upsert_from");
   if (PG_ARGISNULL(1)) throw Error(sqlstate::kNullValueNotAllowed, "source must not be NULL");
   Stage stage = stage_relation(spi, call.target, PG_GETARG_OID(1));
   Outcome o = run_upsert(spi, call.target, stage, call.conflict_columns, call.update_columns,

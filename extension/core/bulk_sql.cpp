@@ -35,8 +35,15 @@ std::string set_list(const std::vector<std::string>& columns, const char* source
 
 // A jsonb object of the named columns of `alias`, keyed by their names, without writing any name as
 // a string literal: to_jsonb of a one-row subquery whose output columns are those columns.
+// "k".* is a whole-row reference even when some column (of "k" or of an outer relation) is named
+// k, which a bare "k" would resolve to first.
 std::string row_json(const std::vector<std::string>& columns, const char* alias) {
-  return "(SELECT pg_catalog.to_jsonb(\"k\") FROM (SELECT " + list(columns, alias) + ") AS \"k\")";
+  return "(SELECT pg_catalog.to_jsonb(\"k\".*) FROM (SELECT " + list(columns, alias) +
+         ") AS \"k\")";
+}
+
+std::string ord(const char* alias, const Tables& t) {
+  return std::string("\"") + alias + "\"." + t.ord;
 }
 
 }  // namespace
@@ -55,16 +62,14 @@ std::string key_json(const std::vector<std::string>& keys) {
 }
 
 std::string first_null_key(const Tables& t, const std::string& column) {
-  return "SELECT min(\"s\".ord) FROM " + t.stage + " \"s\" WHERE " + col("s", column) + " IS NULL";
+  return "SELECT min(" + ord("s", t) + ") FROM " + t.stage + " \"s\" WHERE " + col("s", column) +
+         " IS NULL";
 }
 
 std::string first_duplicate(const Tables& t, const std::vector<std::string>& keys) {
-  std::string join;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    join += " AND " + col("a", keys[i]) + " = " + col("b", keys[i]);
-  }
-  return "SELECT \"a\".ord, \"b\".ord FROM " + t.stage + " \"a\" JOIN " + t.stage +
-         " \"b\" ON \"a\".ord < \"b\".ord" + join + " ORDER BY \"b\".ord, \"a\".ord LIMIT 1";
+  return "SELECT \"d\".first, \"d\".ord FROM (SELECT " + ord("s", t) + " AS ord, pg_catalog.min(" +
+         ord("s", t) + ") OVER (PARTITION BY " + list(keys, "s") + ") AS first FROM " + t.stage +
+         " \"s\") AS \"d\" WHERE \"d\".first < \"d\".ord ORDER BY " + "\"d\".ord LIMIT 1";
 }
 
 std::string any_duplicate(const Tables& t, const std::vector<std::string>& keys,
@@ -79,16 +84,14 @@ std::string any_duplicate(const Tables& t, const std::vector<std::string>& keys,
 
 std::string remove_duplicates(const Tables& t, const std::vector<std::string>& keys,
                               bool keep_last) {
-  std::string join;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    join += " AND " + col("a", keys[i]) + " = " + col("b", keys[i]);
-  }
-  return "DELETE FROM " + t.stage + " \"a\" USING " + t.stage + " \"b\" WHERE \"a\".ord " +
-         (keep_last ? "<" : ">") + " \"b\".ord" + join + " RETURNING \"a\".ord";
+  return "DELETE FROM " + t.stage + " \"s\" WHERE \"s\".ctid = ANY (ARRAY(SELECT \"d\".tid FROM " +
+         "(SELECT \"w\".ctid AS tid, pg_catalog.row_number() OVER (PARTITION BY " +
+         list(keys, "w") + " ORDER BY " + ord("w", t) + (keep_last ? " DESC" : "") +
+         ") AS n FROM " + t.stage + " \"w\") AS \"d\" WHERE \"d\".n > 1)) RETURNING " + ord("s", t);
 }
 
 std::string lock_existing(const Tables& t, const std::vector<std::string>& keys) {
-  return "SELECT \"s\".ord FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
+  return "SELECT " + ord("s", t) + " FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
          key_join(keys) + " ORDER BY " + list(keys, "t") + " FOR UPDATE OF \"t\"";
 }
 
@@ -97,8 +100,9 @@ std::string collect_matched(const Tables& t, const std::vector<std::string>& key
                             const std::string& matched) {
   std::string differs =
       compare_columns.empty() ? std::string("false") : changed(compare_columns, "t", "s");
-  return "CREATE TEMPORARY TABLE " + matched + " ON COMMIT DROP AS SELECT \"s\".ord, " + differs +
-         " AS differs FROM " + t.stage + " \"s\" JOIN " + t.target + " \"t\" ON " + key_join(keys);
+  return "CREATE TEMPORARY TABLE " + matched + " ON COMMIT DROP AS SELECT " + ord("s", t) +
+         " AS ord, " + differs + " AS differs FROM " + t.stage + " \"s\" JOIN " + t.target +
+         " \"t\" ON " + key_join(keys);
 }
 
 std::string count_differing(const std::string& matched) {
@@ -107,14 +111,14 @@ std::string count_differing(const std::string& matched) {
 
 std::string lock_differing(const Tables& t, const std::vector<std::string>& keys,
                            const std::vector<std::string>& compare_columns) {
-  return "SELECT \"s\".ord FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
+  return "SELECT " + ord("s", t) + " FROM " + t.target + " \"t\" JOIN " + t.stage + " \"s\" ON " +
          key_join(keys) + " AND " + changed(compare_columns, "t", "s") + " ORDER BY " +
          list(keys, "t") + " FOR UPDATE OF \"t\"";
 }
 
 std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
                               const std::vector<std::string>& set_columns, bool only_changed,
-                              const std::string& returning, bool sorted_stage) {
+                              bool return_ords, bool sorted_stage) {
   // A subquery with ORDER BY is not flattened: its Sort stays below the join.
   std::string stage = sorted_stage
                           ? "(SELECT * FROM " + t.stage + " ORDER BY " + list(keys, nullptr) + ")"
@@ -122,7 +126,7 @@ std::string update_from_stage(const Tables& t, const std::vector<std::string>& k
   std::string sql = "UPDATE " + t.target + " \"t\" SET " + set_list(set_columns, "s") + " FROM " +
                     stage + " \"s\" WHERE " + key_join(keys);
   if (only_changed) sql += " AND " + changed(set_columns, "t", "s");
-  return returning.empty() ? sql : sql + " RETURNING " + returning;
+  return return_ords ? sql + " RETURNING " + ord("s", t) : sql;
 }
 
 std::string insert_missing(const Tables& t, const std::vector<std::string>& keys,
@@ -158,12 +162,12 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
          ") SELECT " + list(columns, "s") + " FROM " + t.stage + " \"s\"" +
          (matched.empty() ? std::string()
                           : " WHERE NOT EXISTS (SELECT 1 FROM " + matched +
-                                " \"m\" WHERE \"m\".ord = \"s\".ord)") +
+                                " \"m\" WHERE \"m\".ord = " + ord("s", t) + ")") +
          " ORDER BY " + list(keys, "s") +
          (on_conflict ? " ON CONFLICT (" + list(keys, nullptr) + ")" + conflict : std::string()) +
          " RETURNING " + (tell_conflicts ? "(\"t\".xmax = 0)" : "true") + " AS inserted" +
          returned_keys + ")" +
-         (with_ords ? " SELECT \"s\".ord, \"i\".inserted FROM \"i\" JOIN " + t.stage +
+         (with_ords ? " SELECT " + ord("s", t) + ", \"i\".inserted FROM \"i\" JOIN " + t.stage +
                           " \"s\" ON " + match
                     : std::string(" SELECT count(*) FILTER (WHERE \"i\".inserted), count(*) FILTER "
                                   "(WHERE NOT \"i\".inserted) FROM \"i\""));
@@ -173,15 +177,21 @@ std::string insert_all(const Tables& t, const std::vector<std::string>& columns,
                        const std::vector<std::string>& returning) {
   // INSERT ... SELECT ... ORDER BY inserts, and RETURNs, in that order; row_number() over the
   // returned rows gives back each row's input position.
-  std::string object = returning.empty() ? std::string("NULL::jsonb") : row_json(returning, "t");
-  return "WITH \"i\" AS (INSERT INTO " + t.target + " AS \"t\" (" + list(columns, nullptr) +
-         ") SELECT " + list(columns, "s") + " FROM " + t.stage +
-         " \"s\" ORDER BY \"s\".ord RETURNING " + object +
-         " AS key) SELECT row_number() OVER (), key FROM \"i\"";
+  std::string insert = "INSERT INTO " + t.target + " AS \"t\" (" + list(columns, nullptr) +
+                       ") SELECT " + list(columns, "s") + " FROM " + t.stage + " \"s\" ORDER BY " +
+                       ord("s", t);
+  if (returning.empty()) return insert;
+  return "WITH \"i\" AS (" + insert + " RETURNING " + row_json(returning, "t") +
+         " AS key) SELECT pg_catalog.row_number() OVER (), \"i\".key FROM \"i\"";
 }
 
 std::string delete_matching(const Tables& t, const std::vector<std::string>& keys) {
   return "DELETE FROM " + t.target + " \"t\" USING " + t.stage + " \"s\" WHERE " + key_join(keys);
+}
+
+bool blames_row(const std::string& sqlstate) {
+  return sqlstate.compare(0, 2, "22") == 0 || sqlstate.compare(0, 2, "23") == 0 ||
+         sqlstate == "42804";
 }
 
 }  // namespace pgfast::bulk_sql

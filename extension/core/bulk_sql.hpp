@@ -1,6 +1,8 @@
 // SQL text of the bulk operations (pure C++). Every statement works on a staging table that holds
-// the input rows with their 1-based input position in column "ord" (see extension/bulk/). Names
-// are quoted here; table names arrive already qualified and quoted.
+// the input rows with their 1-based input position in an internal column (Tables::ord, a name no
+// column of the target has; see extension/bulk/stage.hpp). Names are quoted here; table names and
+// the ord column arrive already quoted. No statement here is worse than O(n log n) in the staged
+// rows (no self-join of the stage: duplicates are found with window functions over one sort).
 #pragma once
 
 #include <string>
@@ -11,6 +13,7 @@ namespace pgfast::bulk_sql {
 struct Tables {
   std::string target;  // quoted, qualified
   std::string stage;   // quoted, qualified
+  std::string ord;     // quoted: the stage's input-position column
 };
 
 // "t"."k1" = "s"."k1" AND ...
@@ -19,11 +22,11 @@ std::string key_join(const std::vector<std::string>& keys);
 // First ord whose key column `column` is NULL (one row: min(ord), NULL when none).
 std::string first_null_key(const Tables& t, const std::string& column);
 
-// Two ords (earlier, later) that share a key, the pair with the smallest later ord; no row if
-// none.
+// Two ords (earlier, later) that share a key: the smallest later ord with the first ord of its
+// key; no row if none. One window over a sort of the stage by key.
 std::string first_duplicate(const Tables& t, const std::vector<std::string>& keys);
 
-// One row if any key occurs twice in the stage (much cheaper than the self-join of
+// One row if any key occurs twice in the stage (cheaper than the window of
 // first_duplicate/remove_duplicates, which then only run when needed). With `sort_distinct` (one
 // key column of a type with a fast sort) it compares count(*) with count(DISTINCT key), a datum
 // sort about 2.5x faster than the hash aggregate used otherwise, which spills on large calls. A
@@ -32,7 +35,8 @@ std::string any_duplicate(const Tables& t, const std::vector<std::string>& keys,
                           bool sort_distinct);
 
 // Deletes from the stage every row that shares its key with a later row (keep_last) or an earlier
-// one (keep first); returns the removed ords.
+// one (keep first); returns the removed ords. The losers are numbered by one window over the
+// stage sorted by key, and deleted by ctid (a TID scan, whatever the planner thinks of the stage).
 std::string remove_duplicates(const Tables& t, const std::vector<std::string>& keys,
                               bool keep_last);
 
@@ -57,13 +61,13 @@ std::string lock_differing(const Tables& t, const std::vector<std::string>& keys
                            const std::vector<std::string>& compare_columns);
 
 // Updates matched rows from the stage; with only_changed, rows whose `set_columns` already hold
-// the staged values are left alone (no new row version). RETURNING `returning` (none if empty).
+// the staged values are left alone (no new row version). RETURNING the stage's ord with
+// `return_ords`.
 // With `sorted_stage` the stage is read sorted by key (the outer side of a nested loop then
 // drives the update in key order).
 std::string update_from_stage(const Tables& t, const std::vector<std::string>& keys,
                               const std::vector<std::string>& set_columns, bool only_changed,
-                              const std::string& returning = "\"s\".ord",
-                              bool sorted_stage = false);
+                              bool return_ords = true, bool sorted_stage = false);
 
 // Inserts the staged rows whose ord is not in the table `matched` (see collect_matched; all rows
 // when it is empty), in key order. With `on_conflict`, a row another transaction inserted
@@ -80,7 +84,8 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
                            bool with_ords = true);
 
 // Inserts every staged row in ord order; returns ord and the target's `returning` columns as a
-// jsonb object (NULL when `returning` is empty).
+// jsonb object. With `returning` empty there is no RETURNING (it would need SELECT on the target)
+// and the statement returns nothing; the caller numbers the inserted rows itself.
 std::string insert_all(const Tables& t, const std::vector<std::string>& columns,
                        const std::vector<std::string>& returning);
 
@@ -90,5 +95,12 @@ std::string delete_matching(const Tables& t, const std::vector<std::string>& key
 
 // jsonb_build_object('k1', "s"."k1", ...) over the stage alias "s".
 std::string key_json(const std::vector<std::string>& keys);
+
+// True for the errors that a bad input value can cause: data exceptions (class 22), integrity
+// violations (class 23, e.g. a domain's CHECK) and 42804 datatype mismatch. Only these make a bulk
+// function search for the input row to blame; anything else (a cancel or timeout, lock or deadlock
+// errors, serialization failures, out of memory, shutdown, internal errors) ends the call at once,
+// unchanged.
+bool blames_row(const std::string& sqlstate);
 
 }  // namespace pgfast::bulk_sql

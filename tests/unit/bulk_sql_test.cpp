@@ -7,7 +7,7 @@ namespace {
 
 using namespace pgfast::bulk_sql;
 
-const Tables kTables{"\"public\".\"items\"", "pg_temp.\"pgfast_stage_1\""};
+const Tables kTables{"\"public\".\"items\"", "pg_temp.\"pgfast_stage_1\"", "\"ord\""};
 
 TEST(BulkSql, KeyJoinQuotesEveryColumn) {
   EXPECT_EQ(key_join({"id"}), "\"t\".\"id\" = \"s\".\"id\"");
@@ -39,7 +39,7 @@ TEST(BulkSql, AnyDuplicateCountsDistinctForOneSortableKeyElseGroups) {
 TEST(BulkSql, LockExistingOrdersByKeyAndLocksTarget) {
   EXPECT_EQ(
       lock_existing(kTables, {"a", "b"}),
-      "SELECT \"s\".ord FROM \"public\".\"items\" \"t\" JOIN pg_temp.\"pgfast_stage_1\" "
+      "SELECT \"s\".\"ord\" FROM \"public\".\"items\" \"t\" JOIN pg_temp.\"pgfast_stage_1\" "
       "\"s\" ON \"t\".\"a\" = \"s\".\"a\" AND \"t\".\"b\" = \"s\".\"b\" ORDER BY \"t\".\"a\", "
       "\"t\".\"b\" FOR UPDATE OF \"t\"");
 }
@@ -49,7 +49,7 @@ TEST(BulkSql, UpdateOnlyChangedRows) {
             "UPDATE \"public\".\"items\" \"t\" SET \"name\" = \"s\".\"name\", \"qty\" = "
             "\"s\".\"qty\" FROM pg_temp.\"pgfast_stage_1\" \"s\" WHERE \"t\".\"id\" = \"s\".\"id\" "
             "AND ROW(\"t\".\"name\", \"t\".\"qty\") IS DISTINCT FROM ROW(\"s\".\"name\", "
-            "\"s\".\"qty\") RETURNING \"s\".ord");
+            "\"s\".\"qty\") RETURNING \"s\".\"ord\"");
   std::string always = update_from_stage(kTables, {"id"}, {"name"}, false);
   EXPECT_EQ(always.find("IS DISTINCT FROM"), std::string::npos) << always;
 }
@@ -78,36 +78,90 @@ TEST(BulkSql, MatchedOrdsCollectedOnceAndExcludedFromTheInsert) {
   const std::string m = "pg_temp.\"pgfast_matched_1\"";
   EXPECT_EQ(collect_matched(kTables, {"id"}, {"name"}, m),
             "CREATE TEMPORARY TABLE pg_temp.\"pgfast_matched_1\" ON COMMIT DROP AS SELECT "
-            "\"s\".ord, ROW(\"t\".\"name\") IS DISTINCT FROM ROW(\"s\".\"name\") AS differs FROM "
+            "\"s\".\"ord\" AS ord, ROW(\"t\".\"name\") IS DISTINCT FROM ROW(\"s\".\"name\") AS "
+            "differs FROM "
             "pg_temp.\"pgfast_stage_1\" \"s\" JOIN \"public\".\"items\" \"t\" ON \"t\".\"id\" = "
             "\"s\".\"id\"");
-  EXPECT_NE(collect_matched(kTables, {"id"}, {}, m).find("SELECT \"s\".ord, false AS differs"),
-            std::string::npos);
+  EXPECT_NE(
+      collect_matched(kTables, {"id"}, {}, m).find("SELECT \"s\".\"ord\" AS ord, false AS differs"),
+      std::string::npos);
   std::string insert = insert_missing(kTables, {"id"}, {"id", "name"}, {"name"}, m, false);
-  EXPECT_NE(insert.find("FROM pg_temp.\"pgfast_stage_1\" \"s\" WHERE NOT EXISTS (SELECT 1 FROM "
-                        "pg_temp.\"pgfast_matched_1\" \"m\" WHERE \"m\".ord = \"s\".ord) ORDER BY"),
-            std::string::npos)
+  EXPECT_NE(
+      insert.find("FROM pg_temp.\"pgfast_stage_1\" \"s\" WHERE NOT EXISTS (SELECT 1 FROM "
+                  "pg_temp.\"pgfast_matched_1\" \"m\" WHERE \"m\".ord = \"s\".\"ord\") ORDER BY"),
+      std::string::npos)
       << insert;
-  EXPECT_EQ(update_from_stage(kTables, {"id"}, {"name"}, true, "").find("RETURNING"),
+  EXPECT_EQ(update_from_stage(kTables, {"id"}, {"name"}, true, false).find("RETURNING"),
             std::string::npos);
 }
 
-TEST(BulkSql, DuplicatesKeepLastOrFirst) {
-  EXPECT_NE(remove_duplicates(kTables, {"id"}, true).find("\"a\".ord < \"b\".ord"),
+// Duplicate keys are resolved by one window over the stage sorted by key (O(n log n)), never by
+// a self-join of the stage (O(n^2) when many rows share a key).
+TEST(BulkSql, DuplicatesKeepLastOrFirstWithOneWindow) {
+  EXPECT_EQ(remove_duplicates(kTables, {"a", "b"}, true),
+            "DELETE FROM pg_temp.\"pgfast_stage_1\" \"s\" WHERE \"s\".ctid = ANY (ARRAY(SELECT "
+            "\"d\".tid FROM (SELECT \"w\".ctid AS tid, pg_catalog.row_number() OVER (PARTITION BY "
+            "\"w\".\"a\", \"w\".\"b\" ORDER BY \"w\".\"ord\" DESC) AS n FROM "
+            "pg_temp.\"pgfast_stage_1\" \"w\") AS \"d\" WHERE \"d\".n > 1)) RETURNING "
+            "\"s\".\"ord\"");
+  EXPECT_NE(remove_duplicates(kTables, {"id"}, false).find("ORDER BY \"w\".\"ord\") AS n"),
             std::string::npos);
-  EXPECT_NE(remove_duplicates(kTables, {"id"}, false).find("\"a\".ord > \"b\".ord"),
-            std::string::npos);
-  EXPECT_NE(first_duplicate(kTables, {"id"}).find("ORDER BY \"b\".ord, \"a\".ord LIMIT 1"),
-            std::string::npos);
+  EXPECT_EQ(first_duplicate(kTables, {"id"}),
+            "SELECT \"d\".first, \"d\".ord FROM (SELECT \"s\".\"ord\" AS ord, pg_catalog.min("
+            "\"s\".\"ord\") OVER (PARTITION BY \"s\".\"id\") AS first FROM "
+            "pg_temp.\"pgfast_stage_1\" \"s\") AS \"d\" WHERE \"d\".first < \"d\".ord ORDER BY "
+            "\"d\".ord LIMIT 1");
+  for (const std::string& sql :
+       {remove_duplicates(kTables, {"id"}, true), remove_duplicates(kTables, {"id"}, false),
+        first_duplicate(kTables, {"id"})}) {
+    EXPECT_EQ(sql.find("JOIN"), std::string::npos) << sql;
+    EXPECT_EQ(sql.find("USING"), std::string::npos) << sql;
+  }
+}
+
+// The stage's position column is whatever name Tables::ord gives (one no target column has); no
+// statement names it otherwise, and the key object is a whole-row reference ("k".*), which no
+// column named k can capture.
+TEST(BulkSql, InternalNamesNeverMeetUserColumns) {
+  const Tables t{"\"public\".\"items\"", "pg_temp.\"pgfast_stage_1\"", "\"ord_2\""};
+  const std::vector<std::string> keys = {"ord"};
+  const std::vector<std::string> cols = {"ord", "k"};
+  const std::string m = "pg_temp.\"pgfast_matched_1\"";
+  for (const std::string& sql :
+       {first_null_key(t, "ord"), first_duplicate(t, keys), remove_duplicates(t, keys, true),
+        lock_existing(t, keys), collect_matched(t, keys, {"k"}, m), lock_differing(t, keys, {"k"}),
+        update_from_stage(t, keys, {"k"}, true, true, true),
+        insert_missing(t, keys, cols, {"k"}, m), insert_all(t, cols, {"ord"})}) {
+    EXPECT_EQ(sql.find("\"s\".ord"), std::string::npos) << sql;
+    EXPECT_EQ(sql.find("\"w\".ord"), std::string::npos) << sql;
+    EXPECT_NE(sql.find("\"ord_2\""), std::string::npos) << sql;
+  }
+  EXPECT_EQ(key_json({"k"}),
+            "(SELECT pg_catalog.to_jsonb(\"k\".*) FROM (SELECT \"s\".\"k\") AS \"k\")");
 }
 
 TEST(BulkSql, InsertAllReturnsKeysInInputOrder) {
   std::string sql = insert_all(kTables, {"name"}, {"id"});
-  EXPECT_NE(sql.find("ORDER BY \"s\".ord RETURNING (SELECT pg_catalog.to_jsonb(\"k\") FROM (SELECT "
-                     "\"t\".\"id\") AS \"k\")"),
+  EXPECT_NE(sql.find("ORDER BY \"s\".\"ord\" RETURNING (SELECT pg_catalog.to_jsonb(\"k\".*) FROM "
+                     "(SELECT \"t\".\"id\") AS \"k\")"),
             std::string::npos)
       << sql;
-  EXPECT_NE(insert_all(kTables, {"name"}, {}).find("RETURNING NULL::jsonb"), std::string::npos);
+  // Without keys to return, no RETURNING: it would need SELECT on the target.
+  EXPECT_EQ(insert_all(kTables, {"name"}, {}),
+            "INSERT INTO \"public\".\"items\" AS \"t\" (\"name\") SELECT \"s\".\"name\" FROM "
+            "pg_temp.\"pgfast_stage_1\" \"s\" ORDER BY \"s\".\"ord\"");
+}
+
+// Only errors a bad value can cause send a bulk function looking for the row to blame; a cancel,
+// a timeout or any other failure of the statement itself must pass through unchanged.
+TEST(BulkSql, OnlyDataErrorsBlameARow) {
+  for (const char* code : {"22P02", "22003", "22023", "23514", "23502", "23505", "42804"}) {
+    EXPECT_TRUE(blames_row(code)) << code;
+  }
+  for (const char* code : {"57014", "57P01", "57P05", "55P03", "40P01", "40001", "53200", "53100",
+                           "58030", "XX000", "42501", "25P02", "0A000", ""}) {
+    EXPECT_FALSE(blames_row(code)) << code;
+  }
 }
 
 }  // namespace

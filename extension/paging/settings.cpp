@@ -22,6 +22,11 @@ void define_settings() {
   DefineCustomIntVariable("pgfast.page_size_max", "Largest page size a caller may ask for.",
                           nullptr, &settings.page_size_max, 500, 1, 100000, PGC_SUSET, 0, nullptr,
                           nullptr, nullptr);
+  DefineCustomIntVariable("pgfast.filter_values_max",
+                          "Most array elements, over all keys, in one filter of pgfast.page and "
+                          "pgfast.offset_page.",
+                          nullptr, &settings.filter_values_max, 100000, 1, 100000000, PGC_SUSET, 0,
+                          nullptr, nullptr, nullptr);
   // Hidden from ordinary roles: they can neither read nor set it.
   DefineCustomStringVariable(
       "pgfast.cursor_secret",

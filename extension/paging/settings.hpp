@@ -1,12 +1,13 @@
-// Settings of pagination (DESIGN 4.2): page sizes and the cursor secret.
+// Settings of pagination (DESIGN 4.2): page sizes, filter size and the cursor secret.
 #pragma once
 
 namespace pgfast::paging {
 
 struct Settings {
-  int page_size_default = 50;     // pgfast.page_size_default
-  int page_size_max = 500;        // pgfast.page_size_max
-  char* cursor_secret = nullptr;  // pgfast.cursor_secret (superuser-only); empty: per-database key
+  int page_size_default = 50;      // pgfast.page_size_default
+  int page_size_max = 500;         // pgfast.page_size_max
+  int filter_values_max = 100000;  // pgfast.filter_values_max: array elements in one filter
+  char* cursor_secret = nullptr;   // pgfast.cursor_secret (superuser-only); empty: per-database key
 };
 
 extern Settings settings;

@@ -90,9 +90,10 @@ Filter build_filter(pg::SpiSession& spi, const pg::RelationInfo& relation, Datum
       "SELECT f.key, pg_catalog.jsonb_typeof(f.value), "
       "CASE WHEN pg_catalog.jsonb_typeof(f.value) <> 'array' THEN f.value OPERATOR(pg_catalog.#>>) "
       "'{}' END, "
-      "CASE WHEN pg_catalog.jsonb_typeof(f.value) = 'array' THEN (SELECT "
-      "pg_catalog.jsonb_typeof(e.value) FROM pg_catalog.jsonb_array_elements(f.value) e "
-      "WHERE pg_catalog.jsonb_typeof(e.value) NOT IN ('string', 'number', 'boolean') LIMIT 1) END, "
+      "CASE WHEN pg_catalog.jsonb_typeof(f.value) = 'array' THEN "
+      "pg_catalog.jsonb_path_query_first(f.value, 'strict $[*] ? (@.type() != \"string\" && "
+      "@.type() != \"number\" && @.type() != \"boolean\").type()') OPERATOR(pg_catalog.#>>) "
+      "'{}' END, "
       "CASE WHEN pg_catalog.jsonb_typeof(f.value) = 'array' THEN "
       "pg_catalog.jsonb_array_length(f.value) END "
       "FROM pg_catalog.jsonb_each($1) f ORDER BY f.key",

@@ -227,6 +227,45 @@ SELECT pgfast.fts_search('sec_paging.guarded', 'fox');
 RESET statement_timeout;
 \set VERBOSITY default
 SELECT jsonb_array_length(pgfast.page('sec_paging.big', 'id', 3) -> 'items') AS usable_after_cancel;
+-- 6. Cursors are signed, not encrypted, unless pgfast.cursor_encryption (superuser-set) is on:
+-- then new cursors are AES-256-GCM and do not show the sort values; both forms stay valid.
+RESET ROLE;
+CREATE TABLE sec_paging.staff (id int PRIMARY KEY, salary text NOT NULL);
+INSERT INTO sec_paging.staff SELECT g, 'salary-' || (100000 + g * 7) FROM generate_series(1, 10) g;
+GRANT SELECT ON sec_paging.staff TO regress_pgfast_paging_attacker;
+CREATE FUNCTION sec_paging.cursor_bytes(c text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+  SELECT decode(translate(c, '-_', '+/') || repeat('=', (4 - length(c) % 4) % 4), 'base64') $$;
+SET ROLE regress_pgfast_paging_attacker;
+SELECT sec_paging.err('SET pgfast.cursor_encryption = on') AS set_encryption;
+CREATE TEMP TABLE cursors AS
+SELECT pgfast.page('sec_paging.staff', 'salary', 3) ->> 'next_cursor' AS signed;
+RESET ROLE;
+SET pgfast.cursor_encryption = on;
+SET ROLE regress_pgfast_paging_attacker;
+ALTER TABLE cursors ADD COLUMN encrypted text;
+UPDATE cursors SET encrypted = pgfast.page('sec_paging.staff', 'salary', 3) ->> 'next_cursor';
+SELECT position('salary-100021'::bytea IN sec_paging.cursor_bytes(signed)) > 0 AS signed_shows_value,
+       position('salary-100021'::bytea IN sec_paging.cursor_bytes(encrypted)) = 0 AS encrypted_hides_value,
+       get_byte(sec_paging.cursor_bytes(encrypted), 0) AS encrypted_version
+  FROM cursors;
+-- Both forms lead to the same next page, with encryption on and off.
+SELECT pgfast.page('sec_paging.staff', 'salary', 3, after => signed) -> 'items' =
+       pgfast.page('sec_paging.staff', 'salary', 3, after => encrypted) -> 'items' AS same_page_on,
+       pgfast.page('sec_paging.staff', 'salary', 3, after => encrypted) -> 'items' -> 0 ->> 'id' AS next_id
+  FROM cursors;
+SELECT sec_paging.err(format('SELECT pgfast.page(%L, %L, 3, after => %L)', 'sec_paging.staff', 'salary DESC', encrypted)) AS other_order,
+       sec_paging.err(format('SELECT pgfast.page(%L, %L, 3, after => %L)', 'sec_paging.staff', 'salary',
+                             overlay(encrypted placing (CASE WHEN substr(encrypted, 20, 1) = 'A' THEN 'B' ELSE 'A' END) from 20 for 1))) AS tampered
+  FROM cursors;
+SELECT pg_temp.search_walk('sec_paging.keyed', 'fox', 'k1') AS encrypted_fts_walk;
+RESET ROLE;
+RESET pgfast.cursor_encryption;
+SET ROLE regress_pgfast_paging_attacker;
+SELECT pgfast.page('sec_paging.staff', 'salary', 3, after => encrypted) -> 'items' =
+       pgfast.page('sec_paging.staff', 'salary', 3, after => signed) -> 'items' AS same_page_off
+  FROM cursors;
+DROP TABLE cursors;
+
 DROP TABLE vals;
 DROP FUNCTION pg_temp.walk(regclass, text, jsonb), pg_temp.search_walk(regclass, text, text);
 RESET ROLE;

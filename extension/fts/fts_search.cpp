@@ -257,7 +257,10 @@ std::string search_json(FunctionCallInfo fcinfo) {
   std::string json = "{\"items\": [";
   for (size_t i = 0; i < hits.size(); ++i) json += (i ? ", " : "") + hits[i].item;
   json += "], \"next_cursor\": ";
-  json += has_next ? json_quote(encode_cursor(hits.back().key, fingerprint, secret)) : "null";
+  json +=
+      has_next
+          ? json_quote(encode_cursor(hits.back().key, fingerprint, secret, paging::cursor_form()))
+          : "null";
   json += std::string(", \"has_next\": ") + (has_next ? "true" : "false");
   json += ", \"page_size\": " + std::to_string(page_size) + "}";
   return json;

@@ -2,9 +2,9 @@
 // {"col": [v1, v2]} (IN), values converted to the column's type by PostgreSQL's own input
 // functions.
 //
-// Linear in the filter's size: the jsonb is decoded by a fixed number of set-returning queries
-// (never re-serialized per element), and each array becomes ONE parameter of the column's array
-// type (`col = ANY($n)`), a constant at plan time that PostgreSQL matches with a hash table.
+// Linear in the filter's size: the jsonb is decoded by two queries plus one per array (never
+// re-serialized per element), and each array becomes ONE parameter of the column's array type
+// (`col = ANY($n)`), a constant at plan time that PostgreSQL matches with a hash table.
 #pragma once
 
 #include <string>

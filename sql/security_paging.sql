@@ -270,6 +270,8 @@ DROP TABLE vals;
 DROP FUNCTION pg_temp.walk(regclass, text, jsonb), pg_temp.search_walk(regclass, text, text);
 RESET ROLE;
 
+SET client_min_messages = warning;
 DROP SCHEMA sec_paging CASCADE;
+RESET client_min_messages;
 DROP ROLE regress_pgfast_paging_attacker;
 RESET pgfast.cursor_secret;

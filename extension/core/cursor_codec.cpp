@@ -5,12 +5,16 @@
 // decoding and every change to the text changes the bytes), minimum size, the MAC (constant-time),
 // the version, the fingerprint, then the values with bounds checks on every length. Checking the
 // MAC before anything inside the payload means an altered cursor is always reported as a
-// signature mismatch, whichever byte was changed.
+// signature mismatch, whichever byte was changed. An encrypted cursor (first byte 2) is checked by
+// its GCM tag instead, before anything in it is read; a failed tag is the same signature mismatch.
 #include "core/cursor_codec.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <memory>
 
 #include "core/error.hpp"
 
@@ -21,6 +25,12 @@ constexpr char kProgramLimitExceeded[] = "54000";
 constexpr size_t kDigestSize = 32;
 // version + fingerprint + count (at least one byte) + MAC
 constexpr size_t kMinCursorBytes = 1 + kDigestSize + 1 + kDigestSize;
+
+constexpr size_t kNonceSize = 12;
+constexpr size_t kTagSize = 16;
+// version + nonce + count (at least one byte) + tag
+constexpr size_t kMinEncryptedBytes = 1 + kNonceSize + 1 + kTagSize;
+constexpr char kEncryptionLabel[] = "pgfast cursor encryption v2";
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -84,6 +94,141 @@ class Reader {
 
 void require_secret(std::string_view secret) {
   if (secret.empty()) throw Error(sqlstate::kInternalError, "cursor secret is empty");
+}
+
+[[noreturn]] void signature_mismatch() {
+  invalid("signature mismatch",
+          "The cursor was altered, or it was made with another pgfast.cursor_secret.");
+}
+
+// Value count and values (the part of a cursor the encrypted form hides).
+std::string values_body(const CursorPosition& position) {
+  std::string body;
+  put_varint(body, position.values.size());
+  for (const auto& value : position.values) {
+    if (!value) {
+      body.push_back('\0');
+      continue;
+    }
+    body.push_back('\1');
+    put_varint(body, value->size());
+    body += *value;
+  }
+  return body;
+}
+
+// Reads what values_body wrote, checking the count and every length; consumes all of `r`.
+CursorPosition read_values(Reader& r, size_t expected_values) {
+  uint64_t count = r.varint("value count");
+  if (count != expected_values) {
+    invalid("it holds " + std::to_string(count) + " values, expected " +
+            std::to_string(expected_values));
+  }
+  CursorPosition position;
+  position.values.reserve(expected_values);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint8_t flag = r.byte("value flag");
+    if (flag == 0) {
+      position.values.emplace_back(std::nullopt);
+      continue;
+    }
+    if (flag != 1) invalid("bad value flag");
+    uint64_t len = r.varint("value length");
+    if (len > r.remaining()) invalid("a value overruns the cursor");
+    position.values.emplace_back(r.bytes(static_cast<size_t>(len)));
+  }
+  if (r.remaining() != 0) invalid("trailing bytes");
+  return position;
+}
+
+struct CipherContextFree {
+  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
+};
+using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, CipherContextFree>;
+
+[[noreturn]] void crypto_failure(const char* what) {
+  throw Error(sqlstate::kInternalError, std::string("AES-256-GCM ") + what + " failed in OpenSSL");
+}
+
+Sha256Digest encryption_key(std::string_view secret) {
+  return hmac_sha256(secret, kEncryptionLabel);
+}
+
+// The associated data: version byte and fingerprint.
+std::string associated_data(const Sha256Digest& fingerprint) {
+  std::string ad(1, static_cast<char>(kEncryptedCursorVersion));
+  ad.append(reinterpret_cast<const char*>(fingerprint.data()), fingerprint.size());
+  return ad;
+}
+
+std::string encrypt(std::string_view plain, const Sha256Digest& fingerprint,
+                    std::string_view secret) {
+  Sha256Digest key = encryption_key(secret);
+  std::string out(1, static_cast<char>(kEncryptedCursorVersion));
+  unsigned char nonce[kNonceSize];
+  if (RAND_bytes(nonce, sizeof nonce) != 1) crypto_failure("nonce generation");
+  out.append(reinterpret_cast<const char*>(nonce), sizeof nonce);
+  CipherContext ctx(EVP_CIPHER_CTX_new());
+  std::string ad = associated_data(fingerprint);
+  std::string cipher(plain.size() + 16, '\0');
+  int len = 0;
+  int total = 0;
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()),
+                        static_cast<int>(ad.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(cipher.data()), &len,
+                        reinterpret_cast<const unsigned char*>(plain.data()),
+                        static_cast<int>(plain.size())) != 1) {
+    crypto_failure("encryption");
+  }
+  total = len;
+  if (EVP_EncryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(cipher.data()) + total,
+                          &len) != 1) {
+    crypto_failure("encryption");
+  }
+  total += len;
+  cipher.resize(static_cast<size_t>(total));
+  unsigned char tag[kTagSize];
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, sizeof tag, tag) != 1) {
+    crypto_failure("encryption");
+  }
+  out += cipher;
+  out.append(reinterpret_cast<const char*>(tag), sizeof tag);
+  return out;
+}
+
+// The plaintext of an encrypted cursor `raw` (version byte included); a signature mismatch if
+// the tag does not verify (altered, another secret or another fingerprint).
+std::string decrypt(const std::string& raw, const Sha256Digest& fingerprint,
+                    std::string_view secret) {
+  if (raw.size() < kMinEncryptedBytes) invalid("too short");
+  Sha256Digest key = encryption_key(secret);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
+  const unsigned char* nonce = bytes + 1;
+  const unsigned char* cipher = nonce + kNonceSize;
+  size_t cipher_size = raw.size() - 1 - kNonceSize - kTagSize;
+  unsigned char tag[kTagSize];
+  for (size_t i = 0; i < kTagSize; ++i) tag[i] = bytes[raw.size() - kTagSize + i];
+  CipherContext ctx(EVP_CIPHER_CTX_new());
+  std::string ad = associated_data(fingerprint);
+  std::string plain(cipher_size + 16, '\0');
+  int len = 0;
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()),
+                        static_cast<int>(ad.size())) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len, cipher,
+                        static_cast<int>(cipher_size)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, sizeof tag, tag) != 1) {
+    crypto_failure("decryption");
+  }
+  int total = len;
+  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + total,
+                          &len) != 1) {
+    signature_mismatch();
+  }
+  total += len;
+  plain.resize(static_cast<size_t>(total));
+  return plain;
 }
 
 }  // namespace
@@ -182,23 +327,18 @@ Sha256Digest cursor_fingerprint(uint32_t relation_oid, std::string_view canonica
 }
 
 std::string encode_cursor(const CursorPosition& position, const Sha256Digest& fingerprint,
-                          std::string_view secret) {
+                          std::string_view secret, CursorForm form) {
   require_secret(secret);
   std::string payload;
-  payload.push_back(static_cast<char>(kCursorVersion));
-  payload.append(reinterpret_cast<const char*>(fingerprint.data()), fingerprint.size());
-  put_varint(payload, position.values.size());
-  for (const auto& value : position.values) {
-    if (!value) {
-      payload.push_back('\0');
-      continue;
-    }
-    payload.push_back('\1');
-    put_varint(payload, value->size());
-    payload += *value;
+  if (form == CursorForm::kEncrypted) {
+    payload = encrypt(values_body(position), fingerprint, secret);
+  } else {
+    payload.push_back(static_cast<char>(kCursorVersion));
+    payload.append(reinterpret_cast<const char*>(fingerprint.data()), fingerprint.size());
+    payload += values_body(position);
+    Sha256Digest mac = hmac_sha256(secret, payload);
+    payload.append(reinterpret_cast<const char*>(mac.data()), mac.size());
   }
-  Sha256Digest mac = hmac_sha256(secret, payload);
-  payload.append(reinterpret_cast<const char*>(mac.data()), mac.size());
   std::string text = base64url_encode(payload);
   if (text.size() > kMaxCursorLength) {
     throw Error(kProgramLimitExceeded,
@@ -220,14 +360,18 @@ CursorPosition decode_cursor(std::string_view text, const Sha256Digest& fingerpr
   std::optional<std::string> decoded = base64url_decode(text);
   if (!decoded) invalid("not base64url");
   const std::string& raw = *decoded;
+  if (!raw.empty() && static_cast<uint8_t>(raw[0]) == kEncryptedCursorVersion) {
+    std::string plain = decrypt(raw, fingerprint, secret);
+    Reader r(reinterpret_cast<const uint8_t*>(plain.data()), plain.size());
+    return read_values(r, expected_values);
+  }
   if (raw.size() < kMinCursorBytes) invalid("too short");
 
   const size_t body_size = raw.size() - kDigestSize;
   Sha256Digest mac{};
   for (size_t i = 0; i < kDigestSize; ++i) mac[i] = static_cast<uint8_t>(raw[body_size + i]);
   if (!digests_equal(mac, hmac_sha256(secret, std::string_view(raw.data(), body_size)))) {
-    invalid("signature mismatch",
-            "The cursor was altered, or it was made with another pgfast.cursor_secret.");
+    signature_mismatch();
   }
 
   Reader r(reinterpret_cast<const uint8_t*>(raw.data()), body_size);
@@ -236,27 +380,7 @@ CursorPosition decode_cursor(std::string_view text, const Sha256Digest& fingerpr
   Sha256Digest got{};
   for (uint8_t& b : got) b = r.byte("fingerprint");
   if (!digests_equal(got, fingerprint)) invalid("it was made for another table, order or filter");
-
-  uint64_t count = r.varint("value count");
-  if (count != expected_values) {
-    invalid("it holds " + std::to_string(count) + " values, expected " +
-            std::to_string(expected_values));
-  }
-  CursorPosition position;
-  position.values.reserve(expected_values);
-  for (uint64_t i = 0; i < count; ++i) {
-    uint8_t flag = r.byte("value flag");
-    if (flag == 0) {
-      position.values.emplace_back(std::nullopt);
-      continue;
-    }
-    if (flag != 1) invalid("bad value flag");
-    uint64_t len = r.varint("value length");
-    if (len > r.remaining()) invalid("a value overruns the cursor");
-    position.values.emplace_back(r.bytes(static_cast<size_t>(len)));
-  }
-  if (r.remaining() != 0) invalid("trailing bytes");
-  return position;
+  return read_values(r, expected_values);
 }
 
 }  // namespace pgfast

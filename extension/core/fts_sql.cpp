@@ -54,4 +54,54 @@ std::string fts_query_sql(int config_param, int query_param, bool prefix) {
          "::pg_catalog.text, '(''(?:[^'']|'''')*'')', '\\1:*', 'g')::pg_catalog.tsquery";
 }
 
+std::string headline_source_sql(const std::string& text_sql) {
+  return "pg_catalog.translate(" + text_sql +
+         ", pg_catalog.chr(1) OPERATOR(pg_catalog.||) pg_catalog.chr(2), '')";
+}
+
+std::string headline_options_with_markers(const std::string& options) {
+  if (options.find_first_of(std::string{kHighlightStart, kHighlightStop}) != std::string::npos) {
+    throw Error(sqlstate::kInvalidParameterValue,
+                "option \"headline_options\" must not contain the control characters U+0001 or "
+                "U+0002");
+  }
+  std::string out = options;
+  if (out.find_first_not_of(" \t\r\n") != std::string::npos) out += ", ";
+  out += std::string("StartSel=") + kHighlightStart + ", StopSel=" + kHighlightStop;
+  return out;
+}
+
+std::string html_headline(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size() + raw.size() / 8);
+  for (char c : raw) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case kHighlightStart:
+        out += "<b>";
+        break;
+      case kHighlightStop:
+        out += "</b>";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace pgfast

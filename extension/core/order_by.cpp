@@ -25,6 +25,7 @@ namespace {
 // identifier silently; here it is an error, since it can never name a column as written.
 constexpr size_t kMaxIdentifierBytes = 63;
 constexpr char kNameTooLong[] = "42622";
+constexpr char kProgramLimitExceeded[] = "54000";
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -153,6 +154,12 @@ std::vector<OrderKey> parse_order_by(std::string_view text) {
                 "Pass NULL to order by the primary key.");
   }
 
+  if (text.size() > kMaxOrderByBytes) {
+    throw Error(kProgramLimitExceeded, "order_by is " + std::to_string(text.size()) +
+                                           " bytes long, at most " +
+                                           std::to_string(kMaxOrderByBytes) + " are allowed");
+  }
+
   Lexer lexer(text);
   std::vector<OrderKey> keys;
   std::unordered_set<std::string> seen;
@@ -203,6 +210,10 @@ std::vector<OrderKey> parse_order_by(std::string_view text) {
                    position_text(t.pos));
     }
 
+    if (keys.size() == kMaxOrderByColumns) {
+      throw Error(kProgramLimitExceeded,
+                  "order_by names more than " + std::to_string(kMaxOrderByColumns) + " columns");
+    }
     if (!seen.insert(key.column).second) {
       throw Error(sqlstate::kInvalidParameterValue,
                   "column \"" + key.column + "\" appears twice in order_by");

@@ -5,11 +5,17 @@
 // syntax, 22023 for a duplicate), never SQL text passed through.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace pgfast {
+
+// Bounds checked before and while parsing (SQLSTATE 54000 beyond): the text's length in bytes and
+// the number of columns (PostgreSQL's INDEX_MAX_KEYS: no index could serve a longer order).
+inline constexpr size_t kMaxOrderByBytes = 8192;
+inline constexpr size_t kMaxOrderByColumns = 32;
 
 struct OrderKey {
   std::string column;  // the column's name as stored in the catalog

@@ -34,15 +34,35 @@ namespace pgfast::fts {
 
 namespace {
 
-constexpr char kRank[] = "__pgfast_rank";
+// Every subquery of the search selects only columns named here (the table's key columns are
+// renamed by a column alias list), so no user column name can collide with them.
+constexpr char kRank[] = "rank";
+constexpr char kRowNumber[] = "n";
+std::string key_alias(size_t i) {
+  return "k" + std::to_string(i + 1);
+}
+
+constexpr char kProgramLimitExceeded[] = "54000";
+// Longest query text accepted (a web search string; longer is 54000 before any work).
+constexpr size_t kMaxQueryBytes = 16 * 1024;
+
+enum class Headline { kNone, kHtml, kRaw };
 
 struct SearchOptions {
   bool prefix = false;
   bool cover_density = false;  // ts_rank_cd instead of ts_rank
   int normalization = 0;
-  bool headline = true;
+  Headline headline = Headline::kHtml;
   std::string headline_options;
 };
+
+Headline parse_headline(const pg::JsonOption& o) {
+  if (o.type == "boolean") return pg::option_bool(o) ? Headline::kHtml : Headline::kNone;
+  if (o.type == "string" && o.text == "html") return Headline::kHtml;
+  if (o.type == "string" && o.text == "raw") return Headline::kRaw;
+  throw Error(sqlstate::kInvalidParameterValue,
+              "option \"headline\" must be true, false, \"html\" or \"raw\", got " + o.text);
+}
 
 SearchOptions parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
   SearchOptions out;
@@ -65,7 +85,7 @@ SearchOptions parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
       }
       out.normalization = std::stoi(o.text);
     } else if (o.key == "headline") {
-      out.headline = pg::option_bool(o);
+      out.headline = parse_headline(o);
     } else if (o.key == "headline_options") {
       out.headline_options = pg::option_string(o);
     } else {
@@ -85,6 +105,11 @@ std::string search_json(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(1)) throw Error(sqlstate::kNullValueNotAllowed, "query must not be NULL");
   Oid relation = PG_GETARG_OID(0);
   std::string query = pg::text_arg(fcinfo, 1);
+  if (query.size() > kMaxQueryBytes) {
+    throw Error(kProgramLimitExceeded, "query is " + std::to_string(query.size()) +
+                                           " bytes long, at most " +
+                                           std::to_string(kMaxQueryBytes) + " are allowed");
+  }
   int page_size = paging::resolve_page_size(PG_ARGISNULL(2),
                                             PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2), "page_size");
   std::optional<std::string> after;
@@ -92,14 +117,13 @@ std::string search_json(FunctionCallInfo fcinfo) {
 
   pg::SpiSession spi;
   SearchOptions options = parse_options(spi, fcinfo);
+  pg::RelationInfo info = pg::load_relation(spi, relation);
   std::optional<FtsConfig> config = load_config(spi, relation);
   if (!config) {
     throw Error(sqlstate::kObjectNotInPrerequisiteState,
-                "no full-text index is recorded for " +
-                    std::string(pg::call([relation] { return get_rel_name(relation); })),
-                "", "Create one with pgfast.fts_index first.");
+                "no full-text index is recorded for " + info.qualified_name, "",
+                "Create one with pgfast.fts_index first.");
   }
-  pg::RelationInfo info = pg::load_relation(spi, relation);
   const pg::UniqueIndex* key = info.primary_key();
   if (key == nullptr) {
     throw Error(sqlstate::kObjectNotInPrerequisiteState,
@@ -124,6 +148,7 @@ std::string search_json(FunctionCallInfo fcinfo) {
   std::optional<CursorPosition> position;
   if (after) position = decode_cursor(*after, fingerprint, secret, 1 + key->columns.size());
 
+  // The hits subquery "h" renames its columns to (k1, ..., kN, rank); "q" and "p" add only "n".
   std::vector<SeekColumn> seek;
   std::vector<Oid> key_types{FLOAT4OID};
   {
@@ -132,14 +157,29 @@ std::string search_json(FunctionCallInfo fcinfo) {
     r.not_null = true;
     seek.push_back(r);
   }
-  for (const std::string& column : key->columns) {
-    const pg::ColumnInfo& c = info.require_column(column, "primary key");
+  std::string key_list;
+  std::string hit_columns;
+  std::string order = " ORDER BY h." + quote_identifier(kRank) + " DESC";
+  std::string window_order = " ORDER BY q." + quote_identifier(kRank) + " DESC";
+  std::string select_keys = "p." + quote_identifier(kRank);
+  std::string join_on;
+  for (size_t i = 0; i < key->columns.size(); ++i) {
+    const pg::ColumnInfo& c = info.require_column(key->columns[i], "primary key");
+    std::string alias = quote_identifier(key_alias(i));
     SeekColumn s;
-    s.key = OrderKey{column, false, false};
+    s.key = OrderKey{key_alias(i), false, false};
     s.not_null = true;
     seek.push_back(s);
     key_types.push_back(c.type);
+    key_list += "t." + quote_identifier(c.name) + ", ";
+    hit_columns += alias + ", ";
+    order += ", h." + alias;
+    window_order += ", q." + alias;
+    select_keys += ", p." + alias;
+    join_on += std::string(join_on.empty() ? "" : " AND ") + "r." + quote_identifier(c.name) +
+               " = p." + alias;
   }
+  hit_columns += quote_identifier(kRank);
   std::string seek_sql;
   if (position) {
     for (size_t i = 0; i < seek.size(); ++i) {
@@ -151,31 +191,20 @@ std::string search_json(FunctionCallInfo fcinfo) {
     seek_sql = " WHERE " + seek_predicate(seek, "h");
   }
 
-  // Innermost: keys and rank of every hit (OFFSET 0 keeps it a subquery, so the rank is computed
-  // once per hit); then the seek, ORDER BY, LIMIT page_size + 1; then row numbers; only then,
-  // for those rows, the row JSON and the headline, joined back by primary key.
-  std::string key_list;
-  std::string order = " ORDER BY h." + quote_identifier(kRank) + " DESC";
-  std::string window_order = " ORDER BY q." + quote_identifier(kRank) + " DESC";
-  std::string select_keys = "p." + quote_identifier(kRank);
-  std::string join_on;
-  for (const std::string& column : key->columns) {
-    std::string c = quote_identifier(column);
-    key_list += "t." + c + ", ";
-    order += ", h." + c;
-    window_order += ", q." + c;
-    select_keys += ", p." + c;
-    join_on += std::string(join_on.empty() ? "" : " AND ") + "r." + c + " = p." + c;
-  }
-  std::string text_source = "pg_catalog.concat_ws(' '";
-  for (const std::string& column : config->columns) {
-    text_source += ", r." + quote_identifier(column) + "::pg_catalog.text";
-  }
-  text_source += ")";
   std::string headline = "NULL::pg_catalog.text";
-  if (options.headline) {
-    int opts = args.add_text(options.headline_options);
-    headline = "CASE WHEN p.__pgfast_n <= " + std::to_string(page_size) +
+  if (options.headline != Headline::kNone) {
+    std::string text_source = "pg_catalog.concat_ws(' '";
+    for (const std::string& column : config->columns) {
+      text_source += ", r." + quote_identifier(column) + "::pg_catalog.text";
+    }
+    text_source += ")";
+    std::string headline_options = options.headline_options;
+    if (options.headline == Headline::kHtml) {
+      text_source = headline_source_sql(text_source);
+      headline_options = headline_options_with_markers(headline_options);
+    }
+    int opts = args.add_text(headline_options);
+    headline = "CASE WHEN p." + quote_identifier(kRowNumber) + " <= " + std::to_string(page_size) +
                " THEN pg_catalog.ts_headline($1::pg_catalog.regconfig, " + text_source + ", " +
                tsquery + ", $" + std::to_string(opts) + ") END";
   }
@@ -185,17 +214,20 @@ std::string search_json(FunctionCallInfo fcinfo) {
     int column = args.add_text(config->generated_column);
     row_json = "(" + row_json + " OPERATOR(pg_catalog.-) $" + std::to_string(column) + ")";
   }
-  std::string hits_sql = "SELECT " + key_list + rank + " AS " + quote_identifier(kRank) + " FROM " +
-                         info.qualified_name + " t WHERE " + match + " OPERATOR(pg_catalog.@@) " +
-                         tsquery + " OFFSET 0";
-  std::string page_sql = "SELECT h.* FROM (" + hits_sql + ") h" + seek_sql + order + " LIMIT " +
-                         std::to_string(page_size + 1L);
-  std::string sql = "SELECT " + select_keys + ", pg_catalog.jsonb_build_object('row', " + row_json +
-                    ", 'rank', p." + quote_identifier(kRank) + ", 'headline', " + headline +
-                    ")::pg_catalog.text FROM (SELECT q.*, pg_catalog.row_number() OVER (" +
-                    window_order + ") AS __pgfast_n FROM (" + page_sql + ") q) p JOIN " +
-                    info.qualified_name + " r ON " + join_on + " ORDER BY p.__pgfast_n";
-  // The match references the table's columns unqualified; inside "t" they resolve to it.
+  // Innermost: keys and rank of every hit (OFFSET 0 keeps it a subquery, so the rank is computed
+  // once per hit); then the seek, ORDER BY, LIMIT page_size + 1; then row numbers; only then,
+  // for those rows, the row JSON and the headline, joined back by primary key. The match
+  // references the table's columns unqualified; inside "t" they resolve to it.
+  std::string hits_sql = "SELECT " + key_list + rank + " FROM " + info.qualified_name +
+                         " t WHERE " + match + " OPERATOR(pg_catalog.@@) " + tsquery + " OFFSET 0";
+  std::string page_sql = "SELECT h.* FROM (" + hits_sql + ") h(" + hit_columns + ")" + seek_sql +
+                         order + " LIMIT " + std::to_string(page_size + 1L);
+  std::string sql = "SELECT " + select_keys + ", " + row_json + "::pg_catalog.text, " +
+                    "pg_catalog.to_jsonb(p." + quote_identifier(kRank) + ")::pg_catalog.text, " +
+                    headline + " FROM (SELECT q.*, pg_catalog.row_number() OVER (" + window_order +
+                    ") AS " + quote_identifier(kRowNumber) + " FROM (" + page_sql + ") q) p JOIN " +
+                    info.qualified_name + " r ON " + join_on + " ORDER BY p." +
+                    quote_identifier(kRowNumber);
   spi.execute(sql, args, true);
 
   std::vector<Hit> hits;
@@ -209,7 +241,15 @@ std::string search_json(FunctionCallInfo fcinfo) {
           is_null ? std::nullopt
                   : std::optional<std::string>(pg::send_binary(spi.column_type(k), value)));
     }
-    hit.item = spi.text_not_null(r, keys);
+    std::optional<std::string> text = spi.text(r, keys + 2);
+    std::string headline_json = "null";
+    if (text) {
+      headline_json =
+          json_quote(options.headline == Headline::kHtml ? html_headline(*text) : *text);
+    }
+    hit.item = "{\"row\": " + spi.text_not_null(r, keys) +
+               ", \"rank\": " + spi.text_not_null(r, keys + 1) +
+               ", \"headline\": " + headline_json + "}";
     hits.push_back(std::move(hit));
   }
   bool has_next = hits.size() > static_cast<size_t>(page_size);
@@ -217,7 +257,10 @@ std::string search_json(FunctionCallInfo fcinfo) {
   std::string json = "{\"items\": [";
   for (size_t i = 0; i < hits.size(); ++i) json += (i ? ", " : "") + hits[i].item;
   json += "], \"next_cursor\": ";
-  json += has_next ? json_quote(encode_cursor(hits.back().key, fingerprint, secret)) : "null";
+  json +=
+      has_next
+          ? json_quote(encode_cursor(hits.back().key, fingerprint, secret, paging::cursor_form()))
+          : "null";
   json += std::string(", \"has_next\": ") + (has_next ? "true" : "false");
   json += ", \"page_size\": " + std::to_string(page_size) + "}";
   return json;

@@ -142,7 +142,7 @@ std::string page_json(FunctionCallInfo fcinfo) {
 
   auto cursor_json = [&](bool wanted, const CursorPosition* at) {
     if (!wanted || at == nullptr) return std::string("null");
-    return json_quote(encode_cursor(*at, fingerprint, secret));
+    return json_quote(encode_cursor(*at, fingerprint, secret, cursor_form()));
   };
   const CursorPosition* first =
       rows.empty() ? (position ? &*position : nullptr) : &rows.front().key;

@@ -22,12 +22,26 @@ void define_settings() {
   DefineCustomIntVariable("pgfast.page_size_max", "Largest page size a caller may ask for.",
                           nullptr, &settings.page_size_max, 500, 1, 100000, PGC_SUSET, 0, nullptr,
                           nullptr, nullptr);
+  DefineCustomIntVariable("pgfast.filter_values_max",
+                          "Most array elements, over all keys, in one filter of pgfast.page and "
+                          "pgfast.offset_page.",
+                          nullptr, &settings.filter_values_max, 100000, 1, 100000000, PGC_SUSET, 0,
+                          nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("pgfast.cursor_encryption",
+                           "Encrypts new page cursors (AES-256-GCM) so that they do not show the "
+                           "sort-key values; cursors of either form stay valid.",
+                           nullptr, &settings.cursor_encryption, false, PGC_SUSET, 0, nullptr,
+                           nullptr, nullptr);
   // Hidden from ordinary roles: they can neither read nor set it.
   DefineCustomStringVariable(
       "pgfast.cursor_secret",
       "Secret that authenticates page cursors; empty: a random per-database key.", nullptr,
       &settings.cursor_secret, "", PGC_SUSET,
       GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+}
+
+CursorForm cursor_form() {
+  return settings.cursor_encryption ? CursorForm::kEncrypted : CursorForm::kSigned;
 }
 
 int resolve_page_size(bool requested_is_null, int requested, const char* argument) {

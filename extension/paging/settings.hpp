@@ -1,15 +1,22 @@
-// Settings of pagination (DESIGN 4.2): page sizes and the cursor secret.
+// Settings of pagination (DESIGN 4.2): page sizes, filter size and the cursor secret.
 #pragma once
+
+#include "core/cursor_codec.hpp"
 
 namespace pgfast::paging {
 
 struct Settings {
-  int page_size_default = 50;     // pgfast.page_size_default
-  int page_size_max = 500;        // pgfast.page_size_max
-  char* cursor_secret = nullptr;  // pgfast.cursor_secret (superuser-only); empty: per-database key
+  int page_size_default = 50;      // pgfast.page_size_default
+  int page_size_max = 500;         // pgfast.page_size_max
+  int filter_values_max = 100000;  // pgfast.filter_values_max: array elements in one filter
+  bool cursor_encryption = false;  // pgfast.cursor_encryption: AES-256-GCM cursors
+  char* cursor_secret = nullptr;   // pgfast.cursor_secret (superuser-only); empty: per-database key
 };
 
 extern Settings settings;
+
+// The form new cursors take (pgfast.cursor_encryption); both forms are always accepted.
+CursorForm cursor_form();
 
 // Defines the GUCs (called from _PG_init).
 void define_settings();

@@ -5,8 +5,8 @@
 //   1: an arbitrary payload, correctly signed (with a valid version + fingerprint header when bit 2
 //      of the mode byte is set), so the parser behind the MAC check is reached; a payload that
 //      decodes must re-encode to the same cursor.
-//   2: round trip: values derived from the data are encoded and decoded back unchanged, and a
-//      one-character change of the cursor is rejected.
+//   2: round trip: values derived from the data are encoded (encrypted when bit 2 of the mode byte
+//      is set) and decoded back unchanged, and a one-character change of the cursor is rejected.
 //   3: base64url round trip of arbitrary bytes.
 // A broken property calls __builtin_trap(), which libFuzzer reports as a crash.
 #include <cstddef>
@@ -55,7 +55,7 @@ void signed_payload(std::string_view data, bool with_header, size_t expected) {
   decode_any(text, expected);
 }
 
-void round_trip(std::string_view data) {
+void round_trip(std::string_view data, pgfast::CursorForm form) {
   pgfast::CursorPosition p;
   size_t i = 0;
   while (i < data.size()) {
@@ -68,7 +68,7 @@ void round_trip(std::string_view data) {
     p.values.emplace_back(std::string(data.substr(i, len)));
     i += len;
   }
-  std::string text = pgfast::encode_cursor(p, kFingerprint, kSecret);
+  std::string text = pgfast::encode_cursor(p, kFingerprint, kSecret, form);
   pgfast::CursorPosition back = pgfast::decode_cursor(text, kFingerprint, kSecret, p.values.size());
   require(back.values == p.values);
 
@@ -107,7 +107,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       signed_payload(in, (mode & 4) != 0, expected);
       break;
     case 2:
-      round_trip(in);
+      round_trip(in,
+                 (mode & 4) != 0 ? pgfast::CursorForm::kEncrypted : pgfast::CursorForm::kSigned);
       break;
     case 3: {
       std::string text = pgfast::base64url_encode(in);

@@ -381,7 +381,10 @@ TEST(CursorCodec, MalformedSignedPayloads) {
   EXPECT_EQ(decode_cursor(signed_cursor(body_prefix() + one_null), kFingerprint, kSecret, 1)
                 .values.size(),
             1u);
-  expect_invalid(signed_cursor(body_prefix(2) + one_null), "invalid cursor: unsupported version 2",
+  // Version 2 is the encrypted form: a signed body under it fails its GCM tag.
+  expect_invalid(signed_cursor(body_prefix(2) + one_null), "invalid cursor: signature mismatch",
+                 kFingerprint, kSecret, 1);
+  expect_invalid(signed_cursor(body_prefix(3) + one_null), "invalid cursor: unsupported version 3",
                  kFingerprint, kSecret, 1);
   expect_invalid(signed_cursor(body_prefix(0) + one_null), "invalid cursor: unsupported version 0",
                  kFingerprint, kSecret, 1);
@@ -418,6 +421,67 @@ TEST(CursorCodec, MalformedSignedPayloads) {
                  kFingerprint, kSecret, 1);
   // Too short to hold a MAC and the fixed header.
   expect_invalid(base64url_encode(std::string(65, 'x')), "invalid cursor: too short");
+}
+
+// Encrypted cursors (pgfast.cursor_encryption): same positions, values unreadable.
+std::string encrypted(const CursorPosition& p, const Sha256Digest& fp = kFingerprint,
+                      const std::string& secret = kSecret) {
+  return encode_cursor(p, fp, secret, pgfast::CursorForm::kEncrypted);
+}
+
+TEST(CursorCodec, EncryptedRoundTripsAndHidesTheValues) {
+  const std::string secret_value = "salary:123456789";
+  CursorPosition p = position({secret_value, std::nullopt, std::string("42")});
+  std::string text = encrypted(p);
+  std::string raw = *base64url_decode(text);
+  EXPECT_EQ(static_cast<uint8_t>(raw[0]), pgfast::kEncryptedCursorVersion);
+  EXPECT_EQ(raw.find(secret_value), std::string::npos);
+  EXPECT_EQ(raw.find("salary"), std::string::npos);
+  EXPECT_EQ(decode_cursor(text, kFingerprint, kSecret, 3).values, p.values);
+  // A fresh nonce each time: two cursors of one position differ, both decode.
+  std::string again = encrypted(p);
+  EXPECT_NE(again, text);
+  EXPECT_EQ(decode_cursor(again, kFingerprint, kSecret, 3).values, p.values);
+  for (const CursorPosition& edge :
+       {position({}), position({std::string()}), position({std::nullopt}),
+        position({std::string(5000, 'x')})}) {
+    EXPECT_EQ(decode_cursor(encrypted(edge), kFingerprint, kSecret, edge.values.size()).values,
+              edge.values);
+  }
+}
+
+TEST(CursorCodec, BothFormsDecodeWhateverTheSetting) {
+  std::string plain = encode_cursor(kSample, kFingerprint, kSecret);
+  std::string hidden = encrypted(kSample);
+  EXPECT_EQ(decode_cursor(plain, kFingerprint, kSecret, 3).values, kSample.values);
+  EXPECT_EQ(decode_cursor(hidden, kFingerprint, kSecret, 3).values, kSample.values);
+}
+
+TEST(CursorCodec, EncryptedEveryByteFlipIsASignatureMismatch) {
+  std::string raw = *base64url_decode(encrypted(kSample));
+  for (size_t i = 0; i < raw.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string changed = raw;
+      changed[i] = static_cast<char>(changed[i] ^ (1 << bit));
+      pgfast::Error e = decode_error(base64url_encode(changed));
+      ASSERT_EQ(e.sqlstate(), "22023") << i << " " << bit;
+    }
+  }
+  for (size_t len = 0; len < raw.size(); ++len) {
+    EXPECT_EQ(decode_error(base64url_encode(raw.substr(0, len))).sqlstate(), "22023") << len;
+  }
+}
+
+TEST(CursorCodec, EncryptedForeignSecretFingerprintOrCount) {
+  std::string text = encrypted(kSample);
+  expect_invalid(text, "invalid cursor: signature mismatch", kFingerprint, "another secret");
+  expect_invalid(text, "invalid cursor: signature mismatch",
+                 pgfast::cursor_fingerprint(16384, "\"id\" ASC NULLS LAST", ""));
+  expect_invalid(text, "invalid cursor: it holds 3 values, expected 2", kFingerprint, kSecret, 2);
+  // The encryption key is not the MAC key: a signed body under version 2 does not decrypt.
+  std::string raw = *base64url_decode(encode_cursor(kSample, kFingerprint, kSecret));
+  raw[0] = static_cast<char>(pgfast::kEncryptedCursorVersion);
+  expect_invalid(base64url_encode(raw), "invalid cursor: signature mismatch");
 }
 
 }  // namespace

@@ -54,4 +54,32 @@ TEST(FtsSql, LiteralsDoubleQuotes) {
   EXPECT_THROW(pgfast::sql_literal(std::string("a\0b", 3)), pgfast::Error);
 }
 
+TEST(FtsSql, HtmlHeadlineEscapesEverythingButTheMarkers) {
+  std::string raw = std::string("<img src=x onerror=alert(1)> &amp; \"q\" it's ") +
+                    pgfast::kHighlightStart + "fox" + pgfast::kHighlightStop + " <b>x</b>";
+  EXPECT_EQ(pgfast::html_headline(raw),
+            "&lt;img src=x onerror=alert(1)&gt; &amp;amp; &quot;q&quot; it&#39;s <b>fox</b> "
+            "&lt;b&gt;x&lt;/b&gt;");
+  EXPECT_EQ(pgfast::html_headline(""), "");
+  EXPECT_EQ(pgfast::html_headline("caf\xc3\xa9"), "caf\xc3\xa9");  // other bytes kept as they are
+}
+
+TEST(FtsSql, HeadlineOptionsGetTheMarkersLast) {
+  EXPECT_EQ(pgfast::headline_options_with_markers(""), "StartSel=\x01, StopSel=\x02");
+  EXPECT_EQ(pgfast::headline_options_with_markers("MaxWords=20, StartSel=<i>"),
+            "MaxWords=20, StartSel=<i>, StartSel=\x01, StopSel=\x02");
+  try {
+    pgfast::headline_options_with_markers("FragmentDelimiter=\x01");
+    FAIL();
+  } catch (const pgfast::Error& e) {
+    EXPECT_EQ(e.sqlstate(), "22023");
+  }
+}
+
+TEST(FtsSql, HeadlineSourceRemovesTheMarkers) {
+  EXPECT_EQ(pgfast::headline_source_sql("x"),
+            "pg_catalog.translate(x, pg_catalog.chr(1) OPERATOR(pg_catalog.||) pg_catalog.chr(2), "
+            "'')");
+}
+
 }  // namespace

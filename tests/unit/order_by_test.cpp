@@ -242,4 +242,16 @@ TEST(OrderBy, Reversed) {
   EXPECT_TRUE(pgfast::reversed({}).empty());
 }
 
+TEST(OrderBy, LengthAndColumnCountAreBounded) {
+  std::string longest;
+  for (size_t i = 0; i < pgfast::kMaxOrderByColumns; ++i) {
+    longest += (i ? ", c" : "c") + std::to_string(i);
+  }
+  EXPECT_EQ(parse_order_by(longest).size(), pgfast::kMaxOrderByColumns);
+  expect_error(longest + ", extra", "54000", "order_by names more than 32 columns");
+  std::string padded = "id" + std::string(pgfast::kMaxOrderByBytes, ' ');
+  expect_error(padded, "54000", "order_by is 8194 bytes long, at most 8192 are allowed");
+  EXPECT_EQ(parse_order_by("id" + std::string(pgfast::kMaxOrderByBytes - 2, ' ')).size(), 1u);
+}
+
 }  // namespace

@@ -176,7 +176,7 @@ void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const cha
         "Use plain SQL for tables with rules.");
   }
   if (staged && spi.rows() == 1 && spi.text_not_null(0, 1) != "t") {
-    throw Error("42501",
+    throw Error(sqlstate::kInsufficientPrivilege,
                 std::string(function) +
                     " needs the TEMPORARY privilege on the current database: it stages the rows "
                     "in a temporary table",

@@ -21,7 +21,6 @@
 namespace pgfast {
 namespace {
 
-constexpr char kProgramLimitExceeded[] = "54000";
 constexpr size_t kDigestSize = 32;
 // version + fingerprint + count (at least one byte) + MAC
 constexpr size_t kMinCursorBytes = 1 + kDigestSize + 1 + kDigestSize;
@@ -341,7 +340,7 @@ std::string encode_cursor(const CursorPosition& position, const Sha256Digest& fi
   }
   std::string text = base64url_encode(payload);
   if (text.size() > kMaxCursorLength) {
-    throw Error(kProgramLimitExceeded,
+    throw Error(sqlstate::kProgramLimitExceeded,
                 "cursor too long: the key values of this row need " + std::to_string(text.size()) +
                     " characters, at most " + std::to_string(kMaxCursorLength) + " are allowed",
                 {}, "Order by shorter columns.");

@@ -22,6 +22,8 @@ inline constexpr char kSyntaxError[] = "42601";
 inline constexpr char kFeatureNotSupported[] = "0A000";
 inline constexpr char kObjectNotInPrerequisiteState[] = "55000";
 inline constexpr char kQueryCanceled[] = "57014";
+inline constexpr char kProgramLimitExceeded[] = "54000";
+inline constexpr char kInsufficientPrivilege[] = "42501";
 }  // namespace sqlstate
 
 // True when `code` is five characters from [0-9A-Z], the form of every SQLSTATE.

@@ -25,7 +25,6 @@ namespace {
 // identifier silently; here it is an error, since it can never name a column as written.
 constexpr size_t kMaxIdentifierBytes = 63;
 constexpr char kNameTooLong[] = "42622";
-constexpr char kProgramLimitExceeded[] = "54000";
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -155,9 +154,9 @@ std::vector<OrderKey> parse_order_by(std::string_view text) {
   }
 
   if (text.size() > kMaxOrderByBytes) {
-    throw Error(kProgramLimitExceeded, "order_by is " + std::to_string(text.size()) +
-                                           " bytes long, at most " +
-                                           std::to_string(kMaxOrderByBytes) + " are allowed");
+    throw Error(sqlstate::kProgramLimitExceeded,
+                "order_by is " + std::to_string(text.size()) + " bytes long, at most " +
+                    std::to_string(kMaxOrderByBytes) + " are allowed");
   }
 
   Lexer lexer(text);
@@ -211,7 +210,7 @@ std::vector<OrderKey> parse_order_by(std::string_view text) {
     }
 
     if (keys.size() == kMaxOrderByColumns) {
-      throw Error(kProgramLimitExceeded,
+      throw Error(sqlstate::kProgramLimitExceeded,
                   "order_by names more than " + std::to_string(kMaxOrderByColumns) + " columns");
     }
     if (!seen.insert(key.column).second) {

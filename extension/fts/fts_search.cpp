@@ -42,7 +42,6 @@ std::string key_alias(size_t i) {
   return "k" + std::to_string(i + 1);
 }
 
-constexpr char kProgramLimitExceeded[] = "54000";
 // Longest query text accepted (a web search string; longer is 54000 before any work).
 constexpr size_t kMaxQueryBytes = 16 * 1024;
 
@@ -106,9 +105,9 @@ std::string search_json(FunctionCallInfo fcinfo) {
   Oid relation = PG_GETARG_OID(0);
   std::string query = pg::text_arg(fcinfo, 1);
   if (query.size() > kMaxQueryBytes) {
-    throw Error(kProgramLimitExceeded, "query is " + std::to_string(query.size()) +
-                                           " bytes long, at most " +
-                                           std::to_string(kMaxQueryBytes) + " are allowed");
+    throw Error(sqlstate::kProgramLimitExceeded,
+                "query is " + std::to_string(query.size()) + " bytes long, at most " +
+                    std::to_string(kMaxQueryBytes) + " are allowed");
   }
   int page_size = paging::resolve_page_size(PG_ARGISNULL(2),
                                             PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2), "page_size");

@@ -49,7 +49,8 @@ std::vector<PendingJob> pending_jobs(pg::SpiSession& spi, Oid relation) {
 void enqueue(pg::SpiSession& spi, Oid relation, const std::string& name,
              const std::string& definition) {
   if (definition.size() >= kMaxJobDefinition) {
-    throw Error("54000", "the index definition is too long for a background build",
+    throw Error(sqlstate::kProgramLimitExceeded,
+                "the index definition is too long for a background build",
                 std::to_string(definition.size()) + " bytes; the limit is " +
                     std::to_string(kMaxJobDefinition - 1) + ".");
   }
@@ -62,7 +63,7 @@ void enqueue(pg::SpiSession& spi, Oid relation, const std::string& name,
   });
   if (!can_login) {
     throw Error(
-        "42501",
+        sqlstate::kInsufficientPrivilege,
         "a background index build runs as the role that asks for it, and this role cannot log in",
         "", "Ask as a role with LOGIN that owns the table, or use concurrently: false.");
   }

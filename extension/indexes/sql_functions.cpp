@@ -163,7 +163,8 @@ JobState read_job(pg::SpiSession& spi, int64 job, Oid caller) {
                 "index job " + std::to_string(job) + " does not exist");
   }
   if (spi.text_not_null(0, 2) != "t") {
-    throw Error("42501", "permission denied for index job " + std::to_string(job),
+    throw Error(sqlstate::kInsufficientPrivilege,
+                "permission denied for index job " + std::to_string(job),
                 "Only members of the role that requested it may wait for it.");
   }
   JobState result;

@@ -16,8 +16,6 @@ namespace pgfast::paging {
 
 namespace {
 
-constexpr char kProgramLimitExceeded[] = "54000";
-
 bool is_scalar(const std::string& json_type) {
   return json_type == "string" || json_type == "number" || json_type == "boolean";
 }
@@ -70,14 +68,14 @@ Filter build_filter(pg::SpiSession& spi, const pg::RelationInfo& relation, Datum
   }
   long keys = std::stol(spi.text_not_null(0, 1));
   if (keys > kMaxFilterKeys) {
-    throw Error(kProgramLimitExceeded,
+    throw Error(sqlstate::kProgramLimitExceeded,
                 "filter has " + std::to_string(keys) + " keys, at most " +
                     std::to_string(kMaxFilterKeys) + " are allowed",
                 "", "Filter on fewer columns.");
   }
   long values = std::stol(spi.text_not_null(0, 2));
   if (values > settings.filter_values_max) {
-    throw Error(kProgramLimitExceeded,
+    throw Error(sqlstate::kProgramLimitExceeded,
                 "filter arrays hold " + std::to_string(values) + " values, at most " +
                     std::to_string(settings.filter_values_max) +
                     " (pgfast.filter_values_max) are allowed",

@@ -34,6 +34,29 @@ wait_for() {
 
 # Waits for the job the query names (the call alone in its statement, as wait_index_job requires).
 wait_job() { q -c "SELECT pgfast.wait_index_job($(q -c "$1"), ${2:-60000})"; }
+# The stall attacks' setup: roles attacker and victim with a table each (att.slow, vic.mine), and
+# the attacker holding ROW EXCLUSIVE on att.slow in an idle transaction of its own session (fed
+# through a fifo on fd 9). Sets holder (that psql's pid) and held (the query that sees the lock).
+attacker_holds_lock() {
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE ROLE attacker LOGIN" -c "CREATE ROLE victim LOGIN"
+  q -c "CREATE SCHEMA att AUTHORIZATION attacker" -c "CREATE SCHEMA vic AUTHORIZATION victim"
+  q -U attacker -c "CREATE TABLE att.slow AS SELECT g AS id FROM generate_series(1, 1000) g"
+  q -U victim -c "CREATE TABLE vic.mine AS SELECT g AS id FROM generate_series(1, 1000) g"
+  fifo="$PGFAST_SERVICES_DIR/attacker.fifo"
+  mkfifo "$fifo"
+  psql -X -qAt -U attacker <"$fifo" >/dev/null 2>&1 &
+  holder=$!
+  exec 9>"$fifo"
+  echo "BEGIN; LOCK TABLE att.slow IN ROW EXCLUSIVE MODE;" >&9
+  held="SELECT count(*) FROM pg_locks WHERE relation = 'att.slow'::regclass AND mode = 'RowExclusiveLock' AND granted"
+  wait_for "$held" "1" "the attacker holds its lock"
+}
+attacker_releases_lock() {
+  echo "COMMIT;" >&9
+  exec 9>&-
+  wait "$holder" || true
+}
 
 inside=${2:-}
 
@@ -249,19 +272,7 @@ stall_by_other_role)
   # transaction and queues a concurrent build there (CREATE INDEX CONCURRENTLY then waits for that
   # transaction). Another role's build on its own table must not wait behind it.
   if [ -z "$inside" ]; then with_server ""; exit; fi
-  q -c "CREATE EXTENSION pgfast"
-  q -c "CREATE ROLE attacker LOGIN" -c "CREATE ROLE victim LOGIN"
-  q -c "CREATE SCHEMA att AUTHORIZATION attacker" -c "CREATE SCHEMA vic AUTHORIZATION victim"
-  q -U attacker -c "CREATE TABLE att.slow AS SELECT g AS id FROM generate_series(1, 1000) g"
-  q -U victim -c "CREATE TABLE vic.mine AS SELECT g AS id FROM generate_series(1, 1000) g"
-  fifo="$PGFAST_SERVICES_DIR/attacker.fifo"
-  mkfifo "$fifo"
-  psql -X -qAt -U attacker <"$fifo" >/dev/null 2>&1 &
-  holder=$!
-  exec 9>"$fifo"
-  echo "BEGIN; LOCK TABLE att.slow IN ROW EXCLUSIVE MODE;" >&9
-  held="SELECT count(*) FROM pg_locks WHERE relation = 'att.slow'::regclass AND mode = 'RowExclusiveLock' AND granted"
-  wait_for "$held" "1" "the attacker holds its lock"
+  attacker_holds_lock
   q -U attacker -c "SELECT pgfast.ensure_index('att.slow', '{id}', '{\"concurrently\": true}')" >/dev/null
   wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pgfast index build' AND wait_event_type = 'Lock'" \
     "1" "the attacker's build waits for the attacker's lock"
@@ -274,9 +285,7 @@ stall_by_other_role)
     "the attacker's build is still waiting"
   expect_eq "$(q -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'vic.mine_id_idx'::regclass")" "t" \
     "the victim's index is valid"
-  echo "COMMIT;" >&9
-  exec 9>&-
-  wait "$holder" || true
+  attacker_releases_lock
   expect_eq "$(wait_job "SELECT job_id FROM pgfast.index_job WHERE index_name = 'slow_id_idx'" 60000)" \
     "done" "the attacker's build finishes once its lock is gone"
   ;;
@@ -290,19 +299,7 @@ pgfast.index_build_lock_timeout = 1000
 pgfast.index_worker_paused = on"
     exit
   fi
-  q -c "CREATE EXTENSION pgfast"
-  q -c "CREATE ROLE attacker LOGIN" -c "CREATE ROLE victim LOGIN"
-  q -c "CREATE SCHEMA att AUTHORIZATION attacker" -c "CREATE SCHEMA vic AUTHORIZATION victim"
-  q -U attacker -c "CREATE TABLE att.slow AS SELECT g AS id FROM generate_series(1, 1000) g"
-  q -U victim -c "CREATE TABLE vic.mine AS SELECT g AS id FROM generate_series(1, 1000) g"
-  fifo="$PGFAST_SERVICES_DIR/attacker.fifo"
-  mkfifo "$fifo"
-  psql -X -qAt -U attacker <"$fifo" >/dev/null 2>&1 &
-  holder=$!
-  exec 9>"$fifo"
-  echo "BEGIN; LOCK TABLE att.slow IN ROW EXCLUSIVE MODE;" >&9
-  held="SELECT count(*) FROM pg_locks WHERE relation = 'att.slow'::regclass AND mode = 'RowExclusiveLock' AND granted"
-  wait_for "$held" "1" "the attacker holds its lock"
+  attacker_holds_lock
   # Several jobs of the attacker, queued before the victim's: round robin between roles.
   for col in id "(id + 1)" "(id + 2)"; do
     q -U attacker -c "SELECT pgfast.ensure_index('att.slow', '{\"$col\"}', '{\"concurrently\": true}')" >/dev/null
@@ -321,9 +318,7 @@ pgfast.index_worker_paused = on"
   q -c "SELECT error FROM pgfast.index_job WHERE job_id = $first" |
     grep -q "pgfast.index_build_lock_timeout" ||
     fail "error: $(q -c "SELECT error FROM pgfast.index_job WHERE job_id = $first")"
-  echo "COMMIT;" >&9
-  exec 9>&-
-  wait "$holder" || true
+  attacker_releases_lock
   last=$(q -c "SELECT max(job_id) FROM pgfast.index_job WHERE requested_by = 'attacker'::regrole")
   expect_eq "$(q -c "SELECT pgfast.wait_index_job($last, 60000)")" "done" \
     "the attacker's later builds run once its lock is gone"

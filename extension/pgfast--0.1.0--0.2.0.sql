@@ -25,6 +25,11 @@ CREATE FUNCTION pgfast.slow_queries_info(
 -- any condition of the caller's (a cheap leaky function would otherwise see every role's
 -- definitions and build errors).
 ALTER VIEW pgfast.index_jobs SET (security_barrier = true);
+-- Sizes without waiting for a lock: another session's open DROP INDEX or REINDEX must not stall
+-- every role's index_report (then the size pg_class recorded is shown).
+CREATE FUNCTION pgfast._index_size(index regclass) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'pgfast_index_size'
+  LANGUAGE C VOLATILE STRICT;
 -- index_report finds duplicates by sorting on each index's stored definition (not by comparing
 -- every pair of a table's indexes through pgfast._index_duplicate_of, which is dropped; its C
 -- symbol stays for 0.1.0).
@@ -38,7 +43,7 @@ AS $$
   WITH idx AS (
     SELECT i.indexrelid, i.indrelid, tc.oid::regclass::text AS table_name,
            ic.relname::text AS index_name, am.amname::text AS method,
-           pg_relation_size(i.indexrelid) AS size_bytes,
+           pgfast._index_size(i.indexrelid) AS size_bytes,
            COALESCE(s.idx_scan, 0) AS scans,
            (i.indisunique OR i.indisprimary OR i.indisexclusion
             OR EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)) AS enforces,

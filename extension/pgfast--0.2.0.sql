@@ -317,6 +317,11 @@ COMMENT ON FUNCTION pgfast.fts_search(regclass, text, int, text, jsonb) IS
 CREATE FUNCTION pgfast._gin_pending_pages(index regclass) RETURNS bigint
   AS 'MODULE_PATHNAME', 'pgfast_gin_pending_pages'
   LANGUAGE C VOLATILE STRICT;
+-- Sizes without waiting for a lock: another session's open DROP INDEX or REINDEX must not stall
+-- every role's index_report (then the size pg_class recorded is shown).
+CREATE FUNCTION pgfast._index_size(index regclass) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'pgfast_index_size'
+  LANGUAGE C VOLATILE STRICT;
 
 CREATE FUNCTION pgfast.index_report(target regclass DEFAULT NULL)
   RETURNS TABLE(table_name text, index_name text, method text, size_bytes bigint, scans bigint,
@@ -328,7 +333,7 @@ AS $$
   WITH idx AS (
     SELECT i.indexrelid, i.indrelid, tc.oid::regclass::text AS table_name,
            ic.relname::text AS index_name, am.amname::text AS method,
-           pg_relation_size(i.indexrelid) AS size_bytes,
+           pgfast._index_size(i.indexrelid) AS size_bytes,
            COALESCE(s.idx_scan, 0) AS scans,
            (i.indisunique OR i.indisprimary OR i.indisexclusion
             OR EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)) AS enforces,

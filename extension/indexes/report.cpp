@@ -1,5 +1,9 @@
 // The C helpers of pgfast.index_report (a SQL function over the catalogs and statistics):
-//  * pgfast._gin_pending_pages(index): the pending-list length from a GIN index's metapage.
+//  * pgfast._index_size(index): the index's size, like pg_relation_size, without waiting for a
+//    lock: another session holding a conflicting lock (an open DROP INDEX, REINDEX) would
+//    otherwise stall every role's index_report; then the size recorded in pg_class is shown.
+//  * pgfast._gin_pending_pages(index): the pending-list length from a GIN index's metapage (NULL
+//    while another session holds a conflicting lock).
 //  * pgfast._index_duplicate_of(index): an older index of the same table with the same definition,
 //    compared as ensure_index compares (pg_index fields and expression trees). Only 0.1.0's
 //    index_report calls it (a comparison of every pair of a table's indexes); 0.2.0's sorts on
@@ -18,6 +22,7 @@ extern "C" {
 #include "catalog/pg_am.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -37,11 +42,25 @@ bool readable_index(Oid index) {
   });
 }
 
+// The index opened with an ACCESS SHARE lock if that lock is free right now, else nullptr: the
+// report waits for no one. Close with close_unlocked. Plain PostgreSQL calls.
+Relation open_if_unlocked(Oid index_oid) {
+  if (!ConditionalLockRelationOid(index_oid, AccessShareLock)) return nullptr;
+  Relation index = try_relation_open(index_oid, NoLock);
+  if (index == nullptr) UnlockRelationOid(index_oid, AccessShareLock);
+  return index;
+}
+
+void close_unlocked(Relation index) {
+  relation_close(index, AccessShareLock);
+}
+
 // -1 when `index` is not a GIN index, has no metapage yet (CREATE INDEX CONCURRENTLY creates
-// the index empty and builds it later), or is another session's temporary index (its pages live
-// in that session's local buffers). Plain PostgreSQL calls.
+// the index empty and builds it later), is another session's temporary index (its pages live
+// in that session's local buffers), or is locked by another session. Plain PostgreSQL calls.
 int64 pending_pages(Oid index_oid) {
-  Relation index = relation_open(index_oid, AccessShareLock);
+  Relation index = open_if_unlocked(index_oid);
+  if (index == nullptr) return -1;
   int64 pages = -1;
   if (index->rd_rel->relam == GIN_AM_OID && !RELATION_IS_OTHER_TEMP(index) &&
       RelationGetNumberOfBlocks(index) > 0) {
@@ -50,8 +69,27 @@ int64 pending_pages(Oid index_oid) {
     pages = GinPageGetMeta(BufferGetPage(buffer))->nPendingPages;
     UnlockReleaseBuffer(buffer);
   }
-  relation_close(index, AccessShareLock);
+  close_unlocked(index);
   return pages;
+}
+
+// Bytes of the index's main fork; the size pg_class recorded (relpages, as of the last VACUUM,
+// ANALYZE or build) when the index is locked by another session or is its temporary index; -1
+// when it is gone. Plain PostgreSQL calls.
+int64 index_size(Oid index_oid) {
+  Relation index = open_if_unlocked(index_oid);
+  if (index != nullptr && !RELATION_IS_OTHER_TEMP(index)) {
+    const int64 bytes = static_cast<int64>(RelationGetNumberOfBlocks(index)) * BLCKSZ;
+    close_unlocked(index);
+    return bytes;
+  }
+  if (index != nullptr) close_unlocked(index);
+  HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(index_oid));
+  if (!HeapTupleIsValid(tuple)) return -1;
+  const int64 bytes =
+      static_cast<int64>(reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relpages) * BLCKSZ;
+  ReleaseSysCache(tuple);
+  return bytes;
 }
 
 }  // namespace
@@ -86,5 +124,17 @@ Datum pgfast_gin_pending_pages(PG_FUNCTION_ARGS) {
   });
   if (pages < 0) PG_RETURN_NULL();
   PG_RETURN_INT64(pages);
+}
+
+PG_FUNCTION_INFO_V1(pgfast_index_size);
+Datum pgfast_index_size(PG_FUNCTION_ARGS) {
+  int64 bytes = -1;
+  pgfast::pg::sql_entry([&] {
+    Oid index = PG_GETARG_OID(0);
+    bytes = pgfast::pg::call([index] { return pgfast::indexes::index_size(index); });
+    return static_cast<Datum>(0);
+  });
+  if (bytes < 0) PG_RETURN_NULL();
+  PG_RETURN_INT64(bytes);
 }
 }

@@ -114,3 +114,8 @@ DROP FUNCTION pgfast._index_duplicate_of(regclass);
 -- The worker's claim: the oldest queued job of each role (extension/indexes/worker.cpp).
 CREATE INDEX index_job_queued_by_role ON pgfast.index_job (requested_by, job_id)
   WHERE state = 'queued';
+
+-- notify_changes / stop_notify_changes: their catalog queries resolve no name or operator through
+-- the caller's search_path (an exact-match operator in a writable schema would win otherwise).
+ALTER FUNCTION pgfast.notify_changes(regclass, text, integer) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION pgfast.stop_notify_changes(regclass) SET search_path = pg_catalog, pg_temp;

@@ -157,7 +157,9 @@ CREATE FUNCTION pgfast._notify_changes_trigger() RETURNS trigger
 CREATE FUNCTION pgfast.notify_changes(target regclass, channel text DEFAULT 'pgfast_changes',
                                       max_keys integer DEFAULT 1000)
   RETURNS void
-  LANGUAGE plpgsql VOLATILE AS $fn$
+  LANGUAGE plpgsql VOLATILE
+  -- Its catalog queries resolve no name or operator through the caller's search_path.
+  SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
   kind "char";
 BEGIN
@@ -208,7 +210,8 @@ COMMENT ON FUNCTION pgfast.notify_changes(regclass, text, integer) IS
   'NOTIFY channel after commit with the primary keys of the rows each statement changed';
 
 CREATE FUNCTION pgfast.stop_notify_changes(target regclass) RETURNS void
-  LANGUAGE plpgsql VOLATILE AS $fn$
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
   trigger_name name;
 BEGIN

@@ -62,5 +62,29 @@ CREATE TRIGGER x AFTER INSERT ON t REFERENCING NEW TABLE AS n FOR EACH STATEMENT
   EXECUTE FUNCTION pgfast._notify_changes_trigger('c', '10');
 INSERT INTO t VALUES (4);
 DROP TABLE t;
+-- notify_changes' own catalog queries resolve no operator through the caller's search_path: an
+-- exact-match operator `=` (oid, regclass) in a schema the attacker owns, on a privileged
+-- caller's search_path, would otherwise win over pg_catalog's and run as that caller
+-- (the CVE-2018-1058 class).
 RESET ROLE;
+CREATE SCHEMA regress_notify_evil AUTHORIZATION regress_pgfast_notify_attacker;
+SET ROLE regress_pgfast_notify_attacker;
+CREATE TABLE regress_notify_evil.ran_as (who name);
+GRANT INSERT ON regress_notify_evil.ran_as TO PUBLIC;
+CREATE FUNCTION regress_notify_evil.eq(oid, regclass) RETURNS bool LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO regress_notify_evil.ran_as VALUES (current_user);
+  RETURN $1 OPERATOR(pg_catalog.=) $2::oid;
+END $$;
+CREATE OPERATOR regress_notify_evil.= (LEFTARG = oid, RIGHTARG = regclass,
+                                       FUNCTION = regress_notify_evil.eq);
+RESET ROLE;
+CREATE TABLE regress_notify_victim (id int PRIMARY KEY);
+SET search_path = public, regress_notify_evil;
+SELECT pgfast.notify_changes('regress_notify_victim');
+SELECT pgfast.stop_notify_changes('regress_notify_victim');
+RESET search_path;
+SELECT count(*) AS attacker_operator_calls FROM regress_notify_evil.ran_as;
+DROP TABLE regress_notify_victim;
+DROP SCHEMA regress_notify_evil CASCADE;
 DROP ROLE regress_pgfast_notify_attacker;

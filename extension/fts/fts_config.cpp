@@ -19,7 +19,8 @@ std::optional<FtsConfig> load_config(pg::SpiSession& spi, Oid relation) {
   args.add(OIDOID, ObjectIdGetDatum(relation));
   spi.execute(
       "SELECT index_name, config::pg_catalog.oid, columns, document, "
-      "COALESCE(generated_column, '') FROM pgfast.fts_config WHERE relation = $1",
+      "COALESCE(generated_column, '') FROM pgfast.fts_config "
+      "WHERE relation OPERATOR(pg_catalog.=) $1",
       args, true);
   if (spi.rows() == 0) return std::nullopt;
   FtsConfig c;

@@ -24,6 +24,7 @@ extern "C" {
 #include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/analyze.h"
@@ -407,8 +408,16 @@ void run_build(int slot, uint64 generation) {
     error += drop_invalid_index(relation, name);
   }
   pg::call([parse_context] { MemoryContextDelete(parse_context); });
+  // Cut at a character boundary: the text becomes index_job.error, a text value never validated
+  // again (a cut inside a multibyte character would be invalid in the server encoding).
   char copy[sizeof(BuildSlot::error)];
-  snprintf(copy, sizeof(copy), "%s", error.c_str());
+  const char* text = error.c_str();
+  const int length = static_cast<int>(error.size());
+  const int kept = pg::call([text, length] {
+    return pg_mbcliplen(text, length, static_cast<int>(sizeof(BuildSlot::error)) - 1);
+  });
+  memcpy(copy, text, static_cast<size_t>(kept));
+  copy[kept] = '\0';
   SpinLockAcquire(&shared->mutex);
   BuildSlot* s = &shared->slots[slot];
   if (s->in_use && s->generation == generation) {

@@ -757,6 +757,10 @@ bool sole_database_worker() {
   return claimed;
 }
 
+// How many one-second waits for a free background-worker slot, with no build of this database
+// running, before a job fails: a passing shortage (parallel queries) only delays the job.
+constexpr int kMaxSlotWaits = 60;
+
 // pgfast.index_builds_per_database, leaving background workers for the launcher and this worker.
 size_t builds_allowed() {
   int allowed = std::min(builds_per_database, max_worker_processes - 2);
@@ -782,6 +786,7 @@ void database_loop() {
   std::vector<RunningBuild> builds;
   std::map<Oid, uint64_t> served;  // role -> the turn of its last build here
   uint64_t turn = 0;
+  int slot_waits = 0;  // one-second waits for a free background-worker slot, nothing running
   for (;;) {
     pg::check_for_interrupts();
     if (ConfigReloadPending) {
@@ -801,7 +806,11 @@ void database_loop() {
       std::vector<Oid> busy;
       for (const RunningBuild& b : builds) busy.push_back(b.job.role);
       Job job;
-      if (!claim_next_job(job, busy, served)) break;
+      if (!claim_next_job(job, busy, served)) {
+        if (builds.empty()) slot_waits = 0;  // nothing left that waits for a slot
+        break;
+      }
+      const uint64_t previous_turn = served[job.role];
       served[job.role] = ++turn;
       if (job.definition.size() >= kMaxJobDefinition) {
         finish_job(job.id, false, "the index definition is too long");
@@ -810,16 +819,22 @@ void database_loop() {
       RunningBuild build;
       if (start_build(job, build)) {
         builds.push_back(build);
-      } else if (!builds.empty()) {
+        slot_waits = 0;
+      } else if (!builds.empty() || ++slot_waits < kMaxSlotWaits) {
+        // Every background-worker slot is taken (parallel queries, other databases' builds):
+        // the job waits for one, and keeps its role's turn.
         requeue_job(job.id);
+        served[job.role] = previous_turn;
         break;
       } else {
+        slot_waits = 0;
         finish_job(job.id, false,
-                   "could not start a build worker (max_worker_processes, or every build slot in "
-                   "use)");
+                   "could not start a build worker for a minute (max_worker_processes, or every "
+                   "build slot in use; keep max_parallel_workers below max_worker_processes - 2 - "
+                   "pgfast.index_builds_per_database so parallel queries cannot take them all)");
       }
     }
-    if (builds.empty()) return;
+    if (builds.empty() && slot_waits == 0) return;
     // Woken by a build worker's exit (bgw_notify_pid) or a committed job; the timeout covers a
     // wake-up consumed while starting a build.
     pg::call([] {

@@ -5,7 +5,7 @@
 #
 #   tests/integration/index_worker_server_test.sh <case>
 #   cases: restart_keeps_queued_job worker_checks_role launcher_restarts killed_build
-#          orphaned_build leaked_slots stranded_jobs gin_report_during_build wait_forms
+#          orphaned_build leaked_slots stranded_jobs gin_report_during_build wait_forms slots_taken
 #          stall_by_other_role stuck_build_times_out wait_cancel
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -324,6 +324,44 @@ pgfast.index_worker_paused = on"
   last=$(q -c "SELECT max(job_id) FROM pgfast.index_job WHERE requested_by = 'attacker'::regrole")
   expect_eq "$(q -c "SELECT pgfast.wait_index_job($last, 60000)")" "done" \
     "the attacker's next build runs once its lock is gone"
+  ;;
+
+slots_taken)
+  # Every background-worker slot taken by another role's parallel query when a build should start:
+  # the job waits for a slot instead of failing (0.2.0 before this: 'could not start a build
+  # worker' at once). 5 slots: PostgreSQL's logical replication launcher, pgfast's launcher, this
+  # database's worker, 2 parallel workers.
+  if [ -z "$inside" ]; then
+    with_server "max_worker_processes = 5
+max_parallel_workers = 2"
+    exit
+  fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "CREATE ROLE hog LOGIN" -c "CREATE ROLE victim LOGIN"
+  q -c "CREATE SCHEMA vic AUTHORIZATION victim"
+  q -c "CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 200000) g" -c "GRANT SELECT ON big TO hog"
+  q -U victim -c "CREATE TABLE vic.mine AS SELECT g AS id FROM generate_series(1, 1000) g"
+  fifo="$PGFAST_SERVICES_DIR/hog.fifo"
+  mkfifo "$fifo"
+  psql -X -qAt -U hog <"$fifo" >/dev/null 2>&1 &
+  hog=$!
+  exec 9>"$fifo"
+  echo "SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SELECT count(*) FROM big WHERE pg_sleep(0.0001) IS NOT NULL;" >&9
+  wait_for "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'parallel worker'" "2" \
+    "the parallel query holds both free slots"
+  q -U victim -c "SELECT pgfast.ensure_index('vic.mine', '{id}', '{\"concurrently\": true}')" >/dev/null
+  job=$(q -U victim -c "SELECT job_id FROM pgfast.index_jobs")
+  wait_for "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgfast index jobs'" "1" \
+    "the database worker runs"
+  expect_eq "$(q -c "SELECT state <> 'failed' FROM pgfast.index_job WHERE job_id = $job")" "t" \
+    "the job waits for a slot while the parallel query holds them"
+  q -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE usename = 'hog' AND backend_type = 'client backend'" >/dev/null
+  exec 9>&-
+  wait "$hog" || true
+  state=$(q -U victim -c "SELECT pgfast.wait_index_job($job, 60000)")
+  expect_eq "$state" "done" "the build runs once a slot is free ($(q -c "SELECT error FROM pgfast.index_job WHERE job_id = $job"))"
   ;;
 
 wait_cancel)

@@ -109,3 +109,9 @@ DROP FUNCTION pgfast._index_duplicate_of(regclass);
 -- The worker's claim: the oldest queued job of each role (extension/indexes/worker.cpp).
 CREATE INDEX index_job_queued_by_role ON pgfast.index_job (requested_by, job_id)
   WHERE state = 'queued';
+
+-- index definitions (sec-parse)
+-- The definition as the requester's session transformed it: ensure_index compares a new request
+-- with this tree and never parses another role's job text (which could run that role's code, e.g.
+-- a domain's CHECK). Jobs queued by 0.1.0 have none and match no request.
+ALTER TABLE pgfast.index_job ADD COLUMN definition_tree text;

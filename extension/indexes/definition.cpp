@@ -47,6 +47,11 @@ struct Shape {
   List* pred;
 };
 
+// A stored tree is in the node format of the server that wrote it, which may change between major
+// versions (a job queued before pg_upgrade): trees carry this prefix, and one without it matches
+// nothing instead of being misread.
+constexpr const char kTreePrefix[] = "pgfast definition 1, PostgreSQL " PG_MAJORVERSION ": ";
+
 // The single IndexStmt `sql` parses to (PostgreSQL's grammar; its syntax errors as they are).
 IndexStmt* parse_index_statement(const char* sql) {
   List* raw = raw_parser(sql, RAW_PARSE_DEFAULT);
@@ -412,19 +417,33 @@ std::string build_statement(const IndexRequest& request, const std::string& name
 
 std::string definition_tree(Oid relation, const std::string& statement) {
   const char* sql = statement.c_str();
-  return pg::call([relation, sql] { return nodeToString(shape_to_tree(describe(relation, sql))); });
+  return kTreePrefix + std::string(pg::call([relation, sql] {
+           return nodeToString(shape_to_tree(describe(relation, sql)));
+         }));
 }
 
+namespace {
+
+// The node text of a tree made by definition_tree on this major version, or nullptr.
+const char* tree_text(const std::string& tree) {
+  size_t n = sizeof(kTreePrefix) - 1;
+  return tree.compare(0, n, kTreePrefix) == 0 ? tree.c_str() + n : nullptr;
+}
+
+}  // namespace
+
 std::optional<std::string> find_equivalent_index(Oid relation, const std::string& tree) {
-  const char* text = tree.c_str();
+  const char* text = tree_text(tree);
+  if (text == nullptr) return std::nullopt;
   char* name = pg::call([relation, text] { return find_index(relation, shape_from_tree(text)); });
   if (name == nullptr) return std::nullopt;
   return std::string(name);
 }
 
 bool same_definition(const std::string& a, const std::string& b) {
-  const char* ta = a.c_str();
-  const char* tb = b.c_str();
+  const char* ta = tree_text(a);
+  const char* tb = tree_text(b);
+  if (ta == nullptr || tb == nullptr) return false;
   return pg::call([ta, tb] { return same_shape(shape_from_tree(ta), shape_from_tree(tb)); });
 }
 

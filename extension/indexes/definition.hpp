@@ -56,7 +56,8 @@ std::string definition_tree(Oid relation, const std::string& statement);
 // any. Existing indexes are read as stored; nothing is parsed or evaluated.
 std::optional<std::string> find_equivalent_index(Oid relation, const std::string& tree);
 
-// Whether two trees from definition_tree define equivalent indexes (nothing parsed or evaluated).
+// Whether two trees from definition_tree define equivalent indexes (nothing parsed or evaluated);
+// false for a tree another PostgreSQL major version wrote (its node format may differ).
 bool same_definition(const std::string& a, const std::string& b);
 
 // Whether `expression` (SQL text pgfast built from the caller's request, parsed as the caller, as

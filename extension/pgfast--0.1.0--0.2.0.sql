@@ -119,3 +119,9 @@ CREATE INDEX index_job_queued_by_role ON pgfast.index_job (requested_by, job_id)
 -- the caller's search_path (an exact-match operator in a writable schema would win otherwise).
 ALTER FUNCTION pgfast.notify_changes(regclass, text, integer) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION pgfast.stop_notify_changes(regclass) SET search_path = pg_catalog, pg_temp;
+
+-- index definitions: stored trees
+-- The definition as the requester's session transformed it: ensure_index compares a new request
+-- with this tree and never parses another role's job text (which could run that role's code, e.g.
+-- a domain's CHECK). Jobs queued by 0.1.0 have none and match no request.
+ALTER TABLE pgfast.index_job ADD COLUMN definition_tree text;

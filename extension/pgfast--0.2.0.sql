@@ -244,7 +244,10 @@ CREATE TABLE pgfast.index_job (
   started_at timestamptz,
   finished_at timestamptz,
   worker_pid int,  -- the build worker's pid while it runs (an orphaned build is waited for)
-  search_path text);  -- the requesting session's, for the names in the definition's expressions
+  search_path text,  -- the requesting session's, for the names in the definition's expressions
+  -- The definition as the requester's session transformed it (nodeToString): later requests compare
+  -- with this tree and never parse another role's text (extension/indexes/definition.hpp).
+  definition_tree text);
 CREATE INDEX index_job_queued ON pgfast.index_job (job_id) WHERE state IN ('queued', 'running');
 -- The worker's claim: the oldest queued job of each role (extension/indexes/worker.cpp).
 CREATE INDEX index_job_queued_by_role ON pgfast.index_job (requested_by, job_id)

@@ -45,6 +45,23 @@ CREATE TABLE att.gen (id int PRIMARY KEY, body text,
   doc tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, body || att.evil_t('x'))) STORED);
 -- A table that will have only a queued job.
 CREATE TABLE att.queued (a int, b int);
+-- Code that runs when a literal is parsed, not when an expression is evaluated: the CHECK of a
+-- domain, which array input runs for each element of '{x}'::att.d[].
+CREATE FUNCTION att.check_d(text) RETURNS bool LANGUAGE plpgsql IMMUTABLE
+  AS $$BEGIN PERFORM att.escalate(); RETURN true; END$$;
+CREATE DOMAIN att.d AS text CHECK (att.check_d(VALUE));
+CREATE TABLE att.gen_dom (id int PRIMARY KEY, body text,
+  doc tsvector GENERATED ALWAYS AS
+    (to_tsvector('english'::regconfig, body || cardinality('{x}'::att.d[]))) STORED);
+-- A composite column whose cast to text is the attacker's function: fts_index's document
+-- (COALESCE(body::text, '')) calls it for every row when a generated column is added.
+CREATE TYPE att.ty AS (x int);
+CREATE FUNCTION att.ty_text(att.ty) RETURNS text LANGUAGE plpgsql IMMUTABLE
+  AS $$BEGIN PERFORM att.escalate(); RETURN 'composite ' || $1.x; END$$;
+CREATE CAST (att.ty AS text) WITH FUNCTION att.ty_text(att.ty);
+CREATE TABLE att.c (id int PRIMARY KEY, body att.ty);
+INSERT INTO att.c VALUES (1, ROW(7));
+DELETE FROM att.log;
 RESET ROLE;
 
 -- What escalated since the last look (then reset, so each step is judged alone).
@@ -95,6 +112,20 @@ SELECT * FROM public.regress_escalated();
 SELECT pgfast.fts_index('att.gen', '{body}', 'english', NULL, '{"generated_column": "doc"}');
 SELECT * FROM public.regress_escalated();
 
+-- 6b. The same with a generated column whose expression holds a domain-array literal: the stored
+-- expression is compared as stored (pg_attrdef.adbin), never re-parsed from its text.
+\c -
+SELECT pgfast.fts_index('att.gen_dom', '{body}', 'english', NULL, '{"generated_column": "doc"}');
+SELECT * FROM public.regress_escalated();
+
+-- 6c. Adding the generated column over the composite column: the table rewrite (which casts every
+-- row's body to text) runs as the table's owner, so the attacker's cast runs as the attacker.
+\c -
+SELECT pgfast.fts_index('att.c', '{body}', 'english', NULL, '{"generated_column": "doc"}');
+SELECT DISTINCT who AS cast_ran_as FROM att.log;
+SELECT * FROM public.regress_escalated();
+SELECT attname FROM pg_attribute WHERE attrelid = 'att.c'::regclass AND attname = 'doc';
+
 -- Adding a generated column rewrites the trap table (its indexes rebuilt as their owner).
 \c -
 SELECT pgfast.fts_index('att.trap', '{body}', 'english', NULL, '{"generated_column": "doc"}');
@@ -111,6 +142,41 @@ SELECT pgfast.ensure_index('att.queued', '{b}');
 SELECT attacker_is_superuser, ran_as_another_role FROM public.regress_escalated();
 ROLLBACK;
 SELECT * FROM public.regress_escalated();
+-- 7b. The same with a domain-array literal in the queued job's definition: the job's definition is
+-- compared as it was transformed when it was queued (by its requester), never parsed again.
+\c -
+BEGIN;
+SET LOCAL ROLE regress_pgfast_attacker;
+SELECT pgfast.ensure_index('att.queued', '{"(b || array_to_string(''{x}''::att.d[], ''''))"}',
+                           '{"concurrently": true}');
+-- Asked again (its own text, parsed as itself): the queued job is found by its stored tree.
+SELECT pgfast.ensure_index('att.queued', '{"(b || array_to_string(''{x}''::att.d[], ''''))"}',
+                           '{"concurrently": true}');
+SELECT count(*) AS jobs FROM pgfast.index_jobs WHERE relation = 'att.queued'::regclass;
+RESET ROLE;
+DELETE FROM att.log;
+SELECT pgfast.ensure_index('att.queued', '{a}');
+SELECT attacker_is_superuser, ran_as_another_role FROM public.regress_escalated();
+ROLLBACK;
+SELECT * FROM public.regress_escalated();
+
+-- 7c. A job queued before the upgrade to 0.2.0 has no stored tree: it matches no request and its
+-- text is parsed by nobody (its name stays taken).
+\c -
+BEGIN;
+SET LOCAL ROLE regress_pgfast_attacker;
+SELECT pgfast.ensure_index('att.queued', '{"(b || array_to_string(''{x}''::att.d[], ''''))"}',
+                           '{"concurrently": true}');
+RESET ROLE;
+UPDATE pgfast.index_job SET definition_tree = NULL WHERE relation = 'att.queued'::regclass;
+SET LOCAL ROLE regress_pgfast_attacker;
+SELECT pgfast.ensure_index('att.queued', '{"(b || array_to_string(''{x}''::att.d[], ''''))"}',
+                           '{"concurrently": true}');
+RESET ROLE;
+DELETE FROM att.log;
+SELECT pgfast.ensure_index('att.queued', '{a}');
+SELECT attacker_is_superuser, ran_as_another_role FROM public.regress_escalated();
+ROLLBACK;
 
 -- 8. index_jobs through a cheap leaky function. The victim's jobs: one with a secret literal in its
 -- predicate, one that fails on a duplicate key (the error names the key value).
@@ -190,7 +256,7 @@ SELECT count(*) FROM generate_series(1, 50) g,
 \set VERBOSITY default
 RESET statement_timeout;
 
-DELETE FROM pgfast.fts_config WHERE relation = 'att.trap'::regclass;
+DELETE FROM pgfast.fts_config WHERE relation IN ('att.trap'::regclass, 'att.c'::regclass);
 DROP FUNCTION public.regress_escalated();
 DROP SCHEMA att CASCADE;
 DROP SCHEMA vic CASCADE;

@@ -14,6 +14,7 @@
 #include "pg/json_options.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
+#include "pg/run_as_owner.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {
@@ -45,8 +46,9 @@ std::vector<char> char_array(FunctionCallInfo fcinfo, int n) {
   return out;
 }
 
-// The generation expression of `column` if it is a stored generated column, "" if it is another
-// column, nullopt if there is no such column.
+// The generation expression of `column` as stored (pg_attrdef.adbin, a node tree: never deparsed
+// nor re-parsed, which would run the column owner's code such as a domain's CHECK) if it is a
+// stored generated tsvector column, "" if it is another column, nullopt if there is no such column.
 std::optional<std::string> generation_expression(pg::SpiSession& spi, Oid relation,
                                                  const std::string& column) {
   pg::SpiArgs args;
@@ -54,7 +56,7 @@ std::optional<std::string> generation_expression(pg::SpiSession& spi, Oid relati
   args.add_text(column);
   spi.execute(
       "SELECT a.atttypid = 'pg_catalog.tsvector'::pg_catalog.regtype AND a.attgenerated = 's', "
-      "pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attribute a "
+      "d.adbin::pg_catalog.text FROM pg_catalog.pg_attribute a "
       "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
       "WHERE a.attrelid = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
       args, false);
@@ -138,15 +140,19 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
         });
     if (!existing) {
       // Adding a stored generated column rewrites the table (an ACCESS EXCLUSIVE lock for the
-      // duration); only the index build itself can be concurrent.
-      spi.execute(add_column + " ADD COLUMN " + quote_identifier(config.generated_column) +
-                      " pg_catalog.tsvector GENERATED ALWAYS AS (" + config.document + ") STORED",
-                  false);
+      // duration); only the index build itself can be concurrent. The rewrite evaluates the
+      // document for every row, and with it the casts of the columns' types to text -- the table
+      // owner's choice, possibly its own functions -- so it runs as the table's owner under
+      // SECURITY_RESTRICTED_OPERATION, as PostgreSQL runs index builds; every name in the
+      // statement is qualified (search_path pinned to pg_catalog, pg_temp).
+      std::string statement =
+          add_column + " ADD COLUMN " + quote_identifier(config.generated_column) +
+          " pg_catalog.tsvector GENERATED ALWAYS AS (" + config.document + ") STORED";
+      pg::RunAsOwner owner(pg::relation_owner(relation));
+      spi.execute(statement, false);
     } else {
       bool same = !existing->empty() &&
-                  indexes::equivalent_statements(
-                      relation, "CREATE INDEX ON x USING gin ((" + config.document + "))",
-                      "CREATE INDEX ON x USING gin ((" + *existing + "))");
+                  indexes::expression_equals_stored(relation, config.document, *existing);
       if (!same) {
         throw Error("42701",
                     "column \"" + config.generated_column +

@@ -47,6 +47,11 @@ struct Shape {
   List* pred;
 };
 
+// A stored tree is in the node format of the server that wrote it, which may change between major
+// versions (a job queued before pg_upgrade): trees carry this prefix, and one without it matches
+// nothing instead of being misread.
+constexpr const char kTreePrefix[] = "pgfast definition 1, PostgreSQL " PG_MAJORVERSION ": ";
+
 // The single IndexStmt `sql` parses to (PostgreSQL's grammar; its syntax errors as they are).
 IndexStmt* parse_index_statement(const char* sql) {
   List* raw = raw_parser(sql, RAW_PARSE_DEFAULT);
@@ -155,6 +160,72 @@ Shape* describe(Oid relid, const char* sql) {
   // make_ands_explicit(make_ands_implicit(where)). Not normalised further: see stored_tree.
   fix_opfuncids(reinterpret_cast<Node*>(s->exprs));
   s->pred = make_ands_implicit(reinterpret_cast<Expr*>(stmt->whereClause));
+  fix_opfuncids(reinterpret_cast<Node*>(s->pred));
+  return s;
+}
+
+// A Shape as a tree of plain nodes (lists of integers and OIDs, the expression and predicate
+// trees), so that nodeToString/stringToNode carry it: [[unique, nulls_not_distinct, natts, nkey],
+// [am], attnums, opclasses, collations, options, exprs, pred].
+Node* shape_to_tree(const Shape* s) {
+  List* flags = list_make4_int(s->unique, s->nulls_not_distinct, s->natts, s->nkey);
+  List* attnums = NIL;
+  for (int i = 0; i < s->natts; ++i) attnums = lappend_int(attnums, s->attnums[i]);
+  List* opclass = NIL;
+  List* collation = NIL;
+  List* option = NIL;
+  for (int i = 0; i < s->nkey; ++i) {
+    opclass = lappend_oid(opclass, s->opclass[i]);
+    collation = lappend_oid(collation, s->collation[i]);
+    option = lappend_int(option, s->option[i]);
+  }
+  List* tree = list_make4(flags, list_make1_oid(s->am), attnums, opclass);
+  tree = lappend(tree, collation);
+  tree = lappend(tree, option);
+  tree = lappend(tree, s->exprs);
+  tree = lappend(tree, s->pred);
+  return reinterpret_cast<Node*>(tree);
+}
+
+[[noreturn]] void bad_tree() {
+  ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("malformed stored index definition")));
+}
+
+List* tree_list(List* tree, int n, NodeTag tag, int length) {
+  auto* l = static_cast<List*>(list_nth(tree, n));
+  if (list_length(l) != length || (l != NIL && l->type != tag)) bad_tree();
+  return l;
+}
+
+Shape* shape_from_tree(const char* text) {
+  Node* node = static_cast<Node*>(stringToNode(text));
+  if (node == nullptr || !IsA(node, List) || list_length(castNode(List, node)) != 8) bad_tree();
+  List* tree = castNode(List, node);
+  auto* s = static_cast<Shape*>(palloc0(sizeof(Shape)));
+  List* flags = tree_list(tree, 0, T_IntList, 4);
+  s->unique = list_nth_int(flags, 0) != 0;
+  s->nulls_not_distinct = list_nth_int(flags, 1) != 0;
+  s->natts = list_nth_int(flags, 2);
+  s->nkey = list_nth_int(flags, 3);
+  if (s->natts < 1 || s->natts > INDEX_MAX_KEYS || s->nkey < 1 || s->nkey > s->natts) bad_tree();
+  s->am = linitial_oid(tree_list(tree, 1, T_OidList, 1));
+  List* attnums = tree_list(tree, 2, T_IntList, s->natts);
+  List* opclass = tree_list(tree, 3, T_OidList, s->nkey);
+  List* collation = tree_list(tree, 4, T_OidList, s->nkey);
+  List* option = tree_list(tree, 5, T_IntList, s->nkey);
+  for (int i = 0; i < s->natts; ++i)
+    s->attnums[i] = static_cast<AttrNumber>(list_nth_int(attnums, i));
+  for (int i = 0; i < s->nkey; ++i) {
+    s->opclass[i] = list_nth_oid(opclass, i);
+    s->collation[i] = list_nth_oid(collation, i);
+    s->option[i] = static_cast<int16>(list_nth_int(option, i));
+  }
+  s->exprs = static_cast<List*>(list_nth(tree, 6));
+  s->pred = static_cast<List*>(list_nth(tree, 7));
+  if ((s->exprs != NIL && !IsA(s->exprs, List)) || (s->pred != NIL && !IsA(s->pred, List))) {
+    bad_tree();
+  }
+  fix_opfuncids(reinterpret_cast<Node*>(s->exprs));
   fix_opfuncids(reinterpret_cast<Node*>(s->pred));
   return s;
 }
@@ -344,18 +415,49 @@ std::string build_statement(const IndexRequest& request, const std::string& name
   return sql;
 }
 
-std::optional<std::string> find_equivalent_index(Oid relation, const std::string& statement) {
+std::string definition_tree(Oid relation, const std::string& statement) {
   const char* sql = statement.c_str();
-  char* name = pg::call([relation, sql] { return find_index(relation, describe(relation, sql)); });
+  return kTreePrefix + std::string(pg::call([relation, sql] {
+           return nodeToString(shape_to_tree(describe(relation, sql)));
+         }));
+}
+
+namespace {
+
+// The node text of a tree made by definition_tree on this major version, or nullptr.
+const char* tree_text(const std::string& tree) {
+  size_t n = sizeof(kTreePrefix) - 1;
+  return tree.compare(0, n, kTreePrefix) == 0 ? tree.c_str() + n : nullptr;
+}
+
+}  // namespace
+
+std::optional<std::string> find_equivalent_index(Oid relation, const std::string& tree) {
+  const char* text = tree_text(tree);
+  if (text == nullptr) return std::nullopt;
+  char* name = pg::call([relation, text] { return find_index(relation, shape_from_tree(text)); });
   if (name == nullptr) return std::nullopt;
   return std::string(name);
 }
 
-bool equivalent_statements(Oid relation, const std::string& a, const std::string& b) {
-  const char* sa = a.c_str();
-  const char* sb = b.c_str();
-  return pg::call(
-      [relation, sa, sb] { return same_shape(describe(relation, sa), describe(relation, sb)); });
+bool same_definition(const std::string& a, const std::string& b) {
+  const char* ta = tree_text(a);
+  const char* tb = tree_text(b);
+  if (ta == nullptr || tb == nullptr) return false;
+  return pg::call([ta, tb] { return same_shape(shape_from_tree(ta), shape_from_tree(tb)); });
+}
+
+bool expression_equals_stored(Oid relation, const std::string& expression,
+                              const std::string& stored) {
+  std::string statement = "CREATE INDEX ON x ((" + expression + "))";
+  const char* sql = statement.c_str();
+  const char* text = stored.c_str();
+  return pg::call([relation, sql, text] {
+    Shape* requested = describe(relation, sql);
+    auto* tree = static_cast<Node*>(stringToNode(text));
+    fix_opfuncids(tree);
+    return list_length(requested->exprs) == 1 && equal(linitial(requested->exprs), tree);
+  });
 }
 
 std::string choose_index_name(Oid relation, const IndexRequest& request,

@@ -10,10 +10,15 @@
 // key-column count, uniqueness and access method. Two definitions are equivalent when these are
 // equal, expression and predicate trees compared with equal() (token positions ignored) in the form
 // CREATE INDEX stores them -- so an index created by hand under any name, in any spelling, is
-// recognised. Nothing is evaluated: existing indexes' trees are read from pg_index as stored, not
-// through the relcache, whose eval_const_expressions would run the index owner's immutable
-// functions as the caller (CVE-2022-1552); pending jobs' and requested definitions are only
-// parsed and transformed.
+// recognised.
+//
+// Nothing of another role is parsed or evaluated (DESIGN 3.1). Parse analysis runs code: a typed
+// literal's input function, e.g. the CHECK of a domain in '{x}'::d[]. So only the caller's own
+// request is parsed (as the caller, like its own CREATE INDEX); everything else is compared as a
+// tree stored when it was made: existing indexes' trees as pg_index stores them (not through the
+// relcache, whose eval_const_expressions would run the index owner's immutable functions as the
+// caller, CVE-2022-1552), a queued job's tree as its requester's session stored it
+// (definition_tree), a generated column's as pg_attrdef.adbin stores it.
 #pragma once
 
 #include <optional>
@@ -40,13 +45,26 @@ struct IndexRequest {
 // name when empty.
 std::string build_statement(const IndexRequest& request, const std::string& name);
 
-// The name of a valid index on the relation equivalent to `statement` (built by
-// build_statement), if any. Errors from transforming the statement are PostgreSQL's (42703 for an
-// unknown column, 42883 for an unknown function, 42704 for an unknown method or operator class).
-std::optional<std::string> find_equivalent_index(Oid relation, const std::string& statement);
+// The definition `statement` (built by build_statement, the caller's own request) gives, parsed
+// and transformed as the current user, serialised (nodeToString of plain nodes): what
+// find_equivalent_index and same_definition compare, and what a queued job stores. Errors from
+// transforming the statement are PostgreSQL's (42703 for an unknown column, 42883 for an unknown
+// function, 42704 for an unknown method or operator class).
+std::string definition_tree(Oid relation, const std::string& statement);
 
-// Whether two statements for the same relation define equivalent indexes.
-bool equivalent_statements(Oid relation, const std::string& a, const std::string& b);
+// The name of a valid index on the relation with the definition `tree` (from definition_tree), if
+// any. Existing indexes are read as stored; nothing is parsed or evaluated.
+std::optional<std::string> find_equivalent_index(Oid relation, const std::string& tree);
+
+// Whether two trees from definition_tree define equivalent indexes (nothing parsed or evaluated);
+// false for a tree another PostgreSQL major version wrote (its node format may differ).
+bool same_definition(const std::string& a, const std::string& b);
+
+// Whether `expression` (SQL text pgfast built from the caller's request, parsed as the caller, as
+// an index expression of `relation`) equals the expression tree `stored` (nodeToString form, e.g.
+// pg_attrdef.adbin of a generated column), which is read as stored, never parsed from text.
+bool expression_equals_stored(Oid relation, const std::string& expression,
+                              const std::string& stored);
 
 // The name PostgreSQL would choose for an index on `relation` over `elements` (table_col_idx,
 // "key" for unique indexes), not taken by any relation of the schema nor listed in `taken`.

@@ -1,5 +1,6 @@
 #include "indexes/ensure.hpp"
 
+#include <optional>
 #include <vector>
 
 #include "core/error.hpp"
@@ -25,7 +26,7 @@ namespace {
 
 struct PendingJob {
   std::string index_name;
-  std::string definition;
+  std::optional<std::string> tree;  // definition_tree when queued; none for jobs queued by 0.1.0
 };
 
 // The job table is readable by no ordinary role: pgfast reads and writes it as its owner.
@@ -34,20 +35,22 @@ std::vector<PendingJob> pending_jobs(pg::SpiSession& spi, Oid relation) {
   pg::SpiArgs args;
   args.add(OIDOID, ObjectIdGetDatum(relation));
   spi.execute(
-      "SELECT index_name, definition FROM pgfast.index_job "
+      "SELECT index_name, definition_tree FROM pgfast.index_job "
       "WHERE relation OPERATOR(pg_catalog.=) $1 "
       "AND state OPERATOR(pg_catalog.=) ANY ('{queued,running}'::pg_catalog.text[]) "
       "ORDER BY job_id",
       args, false);
   std::vector<PendingJob> jobs;
   for (uint64_t r = 0; r < spi.rows(); ++r) {
-    jobs.push_back({spi.text_not_null(r, 0), spi.text_not_null(r, 1)});
+    jobs.push_back({spi.text_not_null(r, 0), spi.text(r, 1)});
   }
   return jobs;
 }
 
+// `tree` is the definition as this session (the requester) transformed it: later requests by any
+// role compare with it instead of parsing the requester's text (definition.hpp).
 void enqueue(pg::SpiSession& spi, Oid relation, const std::string& name,
-             const std::string& definition) {
+             const std::string& definition, const std::string& tree) {
   if (definition.size() >= kMaxJobDefinition) {
     throw Error(sqlstate::kProgramLimitExceeded,
                 "the index definition is too long for a background build",
@@ -78,9 +81,10 @@ void enqueue(pg::SpiSession& spi, Oid relation, const std::string& name,
   args.add_text(definition);
   args.add(OIDOID, ObjectIdGetDatum(role));
   args.add_text(search_path);
+  args.add_text(tree);
   spi.execute(
-      "INSERT INTO pgfast.index_job (relation, index_name, definition, requested_by, search_path) "
-      "VALUES ($1, $2, $3, $4, $5)",
+      "INSERT INTO pgfast.index_job (relation, index_name, definition, requested_by, search_path, "
+      "definition_tree) VALUES ($1, $2, $3, $4, $5, $6)",
       args, false);
   wake_launcher_at_commit();
 }
@@ -124,12 +128,14 @@ std::string ensure_index(pg::SpiSession& spi, IndexRequest request, const std::s
   }
   bool concurrently = request.concurrently;
   request.concurrently = false;
-  std::string probe = build_statement(request, "");
-  if (auto existing = find_equivalent_index(relation, probe)) return *existing;
+  // The caller's own request, parsed as the caller (as its CREATE INDEX would be); everything it
+  // is compared with is read as stored.
+  std::string tree = definition_tree(relation, build_statement(request, ""));
+  if (auto existing = find_equivalent_index(relation, tree)) return *existing;
   std::vector<PendingJob> jobs = pending_jobs(spi, relation);
   std::vector<std::string> taken;
   for (const PendingJob& job : jobs) {
-    if (equivalent_statements(relation, job.definition, probe)) return job.index_name;
+    if (job.tree && same_definition(*job.tree, tree)) return job.index_name;
     taken.push_back(job.index_name);
   }
 
@@ -149,7 +155,7 @@ std::string ensure_index(pg::SpiSession& spi, IndexRequest request, const std::s
   request.concurrently = concurrently;
   std::string statement = build_statement(request, chosen);
   if (concurrently) {
-    enqueue(spi, relation, chosen, statement);
+    enqueue(spi, relation, chosen, statement, tree);
   } else {
     spi.execute(statement, false);
   }

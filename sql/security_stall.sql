@@ -1,7 +1,9 @@
 -- One role cannot stall another's reports (issue #15, DESIGN 3.1): a session holding a lock that
 -- conflicts with ACCESS SHARE on its own index (an open DROP INDEX) does not make anyone's
 -- pgfast.index_report() wait. The size then comes from pg_class, the GIN pending count is NULL.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 CREATE ROLE regress_pgfast_staller LOGIN;
 CREATE SCHEMA stall AUTHORIZATION regress_pgfast_staller;
 SET ROLE regress_pgfast_staller;

@@ -55,7 +55,8 @@ std::optional<std::string> generation_expression(pg::SpiSession& spi, Oid relati
   args.add(OIDOID, ObjectIdGetDatum(relation));
   args.add_text(column);
   spi.execute(
-      "SELECT a.atttypid = 'pg_catalog.tsvector'::pg_catalog.regtype AND a.attgenerated = 's', "
+      "SELECT a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.tsvector'::pg_catalog.regtype "
+      "AND a.attgenerated = 's', "
       "d.adbin::pg_catalog.text FROM pg_catalog.pg_attribute a "
       "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
       "WHERE a.attrelid = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",

@@ -106,8 +106,9 @@ void decide_sampling() {
 }
 
 bool considered_at(int level) {
-  return settings.threshold_ms >= 0 && statement_sampled && !IsParallelWorker() &&
-         (level == 0 || settings.track == static_cast<int>(Track::kAll)) && store::available();
+  return settings.threshold_ms >= 0 && statement_sampled &&
+         (level == 0 || settings.track == static_cast<int>(Track::kAll)) && store::available() &&
+         !IsParallelWorker();
 }
 
 // Read after the statement ran: a statement that disabled capture (SET pgfast.slow_query_ms = -1)
@@ -183,7 +184,7 @@ void on_executor_end(QueryDesc* query_desc) {
     previous_executor_end(query_desc);
   else
     standard_ExecutorEnd(query_desc);
-  finish_capture(outcome);
+  if (outcome.failed) finish_capture(outcome);
 }
 
 // EXECUTE runs a prepared statement whose executor run is captured by itself; PREPARE and

@@ -64,7 +64,8 @@ struct CaptureOutcome {
 template <typename Body>
 void capture_guarded(Body&& body, CaptureOutcome& outcome) noexcept {
   auto with_fault_point = [&body] {
-    pg::fault_point("slowlog_capture");
+    // The hook is null unless the test module is loaded: skip the call on the hot path.
+    if (pgfast_fault_hook != nullptr) pg::fault_point("slowlog_capture");
     body();
   };
   outcome.failed = !pg::run_guarded(with_fault_point, outcome.error);
@@ -173,8 +174,10 @@ void on_executor_finish(QueryDesc* query_desc) {
 void on_executor_end(QueryDesc* query_desc) {
   CaptureOutcome outcome;
   if (query_desc->totaltime != nullptr && considered_at(nesting_level)) {
-    InstrEndLoop(query_desc->totaltime);
-    double duration_ms = query_desc->totaltime->total * 1000.0;
+    // What InstrEndLoop would add up (total of finished loops plus the current one), read without
+    // changing the Instrumentation: whoever else shares it ends its loop as before.
+    const Instrumentation* totals = query_desc->totaltime;
+    double duration_ms = (totals->total + INSTR_TIME_GET_DOUBLE(totals->counter)) * 1000.0;
     if (crossed_threshold(duration_ms)) {
       int level = nesting_level;
       capture_guarded([&] { capture_executor(query_desc, duration_ms, level); }, outcome);

@@ -113,7 +113,8 @@ struct Shared {
   pg_atomic_uint64 dropped;   // see RingInfo
   TimestampTz since;          // under the ring lock
   uint64 role_generation;     // changes (under the ring lock held exclusively) when a role goes
-  int stats_max;              // entries of the scratch array that follows the slots
+  uint64 stats_generation;  // changes (under the statistics lock held exclusively) when a key goes
+  int stats_max;            // entries of the scratch array that follows the slots
   // followed by capacity slots of slot_size bytes, then stats_max TimestampTz of eviction scratch
 };
 
@@ -130,6 +131,17 @@ struct RoleCache {
   Oid userid = InvalidOid;
   RoleEntry* entry = nullptr;
 } role_cache;
+
+// This backend's recently updated statistics entries, direct-mapped by the key's hash: valid while
+// the statistics generation is unchanged (a key is removed only under the exclusive lock, which
+// changes it). Saves the hash table probe of a statement seen recently.
+struct StatsCacheSlot {
+  uint64 generation = 0;
+  StatsKey key{};
+  StatsEntry* entry = nullptr;
+};
+constexpr uint32 kStatsCacheSlots = 64;
+StatsCacheSlot stats_cache[kStatsCacheSlots];
 
 // The statistics key's hash: one 64-bit mix of the 16 bytes instead of a byte-wise hash.
 uint32 stats_key_hash(const void* key, Size) {
@@ -304,7 +316,10 @@ bool write_offered_slot(RoleEntry* role, const CaptureRecord& s, int64 share) {
   if (!lock_slot(slot, &seq)) return false;
   Oid owner = slot->owner;
   SpinLockAcquire(&role->mutex);
-  bool take = owner == InvalidOid || role->count < share;
+  // The slot offered may be the role's own oldest entry (always, for a role alone in a full ring):
+  // then it is exactly the one replace_own_oldest would pick, so take it now.
+  bool take =
+      owner == InvalidOid || role->count < share || (owner == role->userid && role->head == index);
   if (take && owner != role->userid) ++role->count;  // reserved before the previous owner lets go
   SpinLockRelease(&role->mutex);
   if (!take) {
@@ -434,6 +449,7 @@ void evict_least_recent(Oid userid) {
     if ((userid != InvalidOid && e->key.userid != userid) || e->last_seen > cutoff) continue;
     Oid owner = e->key.userid;
     hash_search(stats_table, &e->key, HASH_REMOVE, nullptr);
+    ++shared->stats_generation;
     auto* role = static_cast<StatsRole*>(hash_search(stats_roles, &owner, HASH_FIND, nullptr));
     if (role != nullptr && --role->keys <= 0)
       hash_search(stats_roles, &owner, HASH_REMOVE, nullptr);
@@ -476,8 +492,17 @@ StatsEntry* add_key(const StatsKey* key) {
 // can report an error.
 void update_stats(const StatsKey* key, double duration_ms, TimestampTz now, const char* query,
                   int query_len) {
+  uint32 hash = stats_key_hash(key, sizeof *key);
+  StatsCacheSlot* cached = &stats_cache[hash % kStatsCacheSlots];
   LWLockAcquire(stats_lock(), LW_SHARED);
-  auto* entry = static_cast<StatsEntry*>(hash_search(stats_table, key, HASH_FIND, nullptr));
+  StatsEntry* entry = nullptr;
+  bool hit = cached->entry != nullptr && cached->generation == shared->stats_generation &&
+             std::memcmp(&cached->key, key, sizeof *key) == 0;
+  if (hit)
+    entry = cached->entry;
+  else
+    entry = static_cast<StatsEntry*>(
+        hash_search_with_hash_value(stats_table, key, hash, HASH_FIND, nullptr));
   if (entry == nullptr) {
     LWLockRelease(stats_lock());
     LWLockAcquire(stats_lock(), LW_EXCLUSIVE);
@@ -491,6 +516,7 @@ void update_stats(const StatsKey* key, double duration_ms, TimestampTz now, cons
       std::memcpy(entry->sample, query, entry->sample_len);
     }
   }
+  if (!hit) *cached = {shared->stats_generation, *key, entry};
   SpinLockAcquire(&entry->mutex);
   entry->total_ms += duration_ms;
   entry->last_seen = now;
@@ -555,6 +581,7 @@ void attach_shared_memory() {
     pg_atomic_init_u64(&shared->dropped, 0);
     shared->since = GetCurrentTimestamp();
     shared->role_generation = 1;
+    shared->stats_generation = 1;
     for (int i = 0; i < shared->capacity; ++i) {
       Slot* slot = slot_at(i);
       pg_atomic_init_u64(&slot->seq, 0);
@@ -742,6 +769,7 @@ void reset() {
          e = static_cast<StatsEntry*>(hash_seq_search(&scan))) {
       hash_search(stats_table, &e->key, HASH_REMOVE, nullptr);
     }
+    ++shared->stats_generation;
     hash_seq_init(&scan, stats_roles);
     for (auto* r = static_cast<StatsRole*>(hash_seq_search(&scan)); r != nullptr;
          r = static_cast<StatsRole*>(hash_seq_search(&scan))) {

@@ -125,3 +125,14 @@ for name in "${order[@]}"; do
 done
 printf '\n}\n' >>"$out"
 echo "per-statement instructions (mixed workload) from runs of $n1 and $n2 statements; $out"
+# The goals of issue #16 (bench/summarize.py prints them too, in `make bench`'s table).
+goal() {  # label pgfast-config baseline-config at-most strict
+  local v=${per_statement[$2]:-} b=${per_statement[$3]:-}
+  [ -n "$v" ] && [ -n "$b" ] || return 0
+  awk -v v="$v" -v b="$b" -v m="$4" -v strict="$5" -v label="$1" 'BEGIN {
+    r = v / b; met = strict ? r < m : r <= m
+    printf "%-52s %.4fx  %s\n", label, r, met ? "met" : "NOT met" }'
+}
+goal "goal: pgfast idle <= 1.01x compute_query_id = on" pgfast_idle none_queryid_on 1.01 0
+goal "goal: capture-all <= pg_stat_statements" pgfast_capture_all pg_stat_statements 1 0
+goal "goal: pgfast idle < pg_stat_statements" pgfast_idle pg_stat_statements 1 1

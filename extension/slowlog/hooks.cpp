@@ -118,6 +118,52 @@ bool crossed_threshold(double duration_ms) {
   return settings.threshold_ms >= 0 && duration_ms >= settings.threshold_ms;
 }
 
+void on_executor_start(QueryDesc* query_desc, int eflags);
+void on_executor_run(QueryDesc* query_desc, ScanDirection direction, uint64 count,
+                     bool execute_once);
+void on_executor_finish(QueryDesc* query_desc);
+void on_executor_end(QueryDesc* query_desc);
+
+// No other extension hooks the executor (before or after pgfast): nobody else reads the
+// statement's Instrumentation, so pgfast allocates it with the timer only and adds up itself, in
+// its ExecutorRun/ExecutorFinish hooks, the four counters it keeps (buffer hits and reads, temp
+// blocks written, WAL bytes), instead of the whole BufferUsage/WalUsage diff Instrumentation makes.
+// Same scope as Instrumentation's (the time inside ExecutorRun and ExecutorFinish), fewer
+// instructions. With pg_stat_statements or auto_explain loaded, the Instrumentation is shared and
+// allocated with INSTRUMENT_ALL, as they expect.
+bool executor_hooks_alone() {
+  return previous_executor_start == nullptr && previous_executor_run == nullptr &&
+         previous_executor_finish == nullptr && previous_executor_end == nullptr &&
+         ExecutorStart_hook == on_executor_start && ExecutorRun_hook == on_executor_run &&
+         ExecutorFinish_hook == on_executor_finish && ExecutorEnd_hook == on_executor_end;
+}
+
+struct Counters {
+  int64 shared_blks_hit;
+  int64 shared_blks_read;
+  int64 temp_blks_written;
+  uint64 wal_bytes;
+};
+
+// The statement's timer-only Instrumentation (its buffer and WAL fields are left to pgfast), or
+// null when the statement has none or a full one.
+Instrumentation* timer_only(QueryDesc* query_desc) {
+  Instrumentation* totals = query_desc->totaltime;
+  return totals != nullptr && !totals->need_bufusage && !totals->need_walusage ? totals : nullptr;
+}
+
+Counters counters_now() {
+  return {pgBufferUsage.shared_blks_hit, pgBufferUsage.shared_blks_read,
+          pgBufferUsage.temp_blks_written, pgWalUsage.wal_bytes};
+}
+
+void add_counters_since(Instrumentation* totals, const Counters& before) {
+  totals->bufusage.shared_blks_hit += pgBufferUsage.shared_blks_hit - before.shared_blks_hit;
+  totals->bufusage.shared_blks_read += pgBufferUsage.shared_blks_read - before.shared_blks_read;
+  totals->bufusage.temp_blks_written += pgBufferUsage.temp_blks_written - before.temp_blks_written;
+  totals->walusage.wal_bytes += pgWalUsage.wal_bytes - before.wal_bytes;
+}
+
 void on_shmem_request() {
   if (previous_shmem_request) previous_shmem_request();
   store::request_shared_memory();
@@ -137,13 +183,16 @@ void on_executor_start(QueryDesc* query_desc, int eflags) {
   if (considered_at(nesting_level) && query_desc->totaltime == nullptr) {
     // Total time, buffers and WAL of the whole statement (what auto_explain measures too).
     MemoryContext old = MemoryContextSwitchTo(query_desc->estate->es_query_cxt);
-    query_desc->totaltime = InstrAlloc(1, INSTRUMENT_ALL, false);
+    query_desc->totaltime =
+        InstrAlloc(1, executor_hooks_alone() ? INSTRUMENT_TIMER : INSTRUMENT_ALL, false);
     MemoryContextSwitchTo(old);
   }
 }
 
-void on_executor_run(QueryDesc* query_desc, ScanDirection direction, uint64 count,
-                     bool execute_once) {
+// The previous/standard ExecutorRun one nesting level down. Not inlined: the callers' locals must
+// not live across its sigsetjmp.
+pg_noinline void run_nested(QueryDesc* query_desc, ScanDirection direction, uint64 count,
+                            bool execute_once) {
   ++nesting_level;
   PG_TRY();
   {
@@ -157,7 +206,17 @@ void on_executor_run(QueryDesc* query_desc, ScanDirection direction, uint64 coun
   PG_END_TRY();
 }
 
-void on_executor_finish(QueryDesc* query_desc) {
+void on_executor_run(QueryDesc* query_desc, ScanDirection direction, uint64 count,
+                     bool execute_once) {
+  Instrumentation* totals = timer_only(query_desc);
+  if (totals == nullptr) return run_nested(query_desc, direction, count, execute_once);
+  Counters before = counters_now();
+  run_nested(query_desc, direction, count, execute_once);
+  add_counters_since(totals, before);
+}
+
+// The previous/standard ExecutorFinish one nesting level down (not inlined, as run_nested).
+pg_noinline void finish_nested(QueryDesc* query_desc) {
   ++nesting_level;
   PG_TRY();
   {
@@ -169,6 +228,14 @@ void on_executor_finish(QueryDesc* query_desc) {
   PG_FINALLY();
   { --nesting_level; }
   PG_END_TRY();
+}
+
+void on_executor_finish(QueryDesc* query_desc) {
+  Instrumentation* totals = timer_only(query_desc);
+  if (totals == nullptr) return finish_nested(query_desc);
+  Counters before = counters_now();
+  finish_nested(query_desc);
+  add_counters_since(totals, before);
 }
 
 void on_executor_end(QueryDesc* query_desc) {

@@ -131,11 +131,13 @@ void on_executor_end(QueryDesc* query_desc);
 // Same scope as Instrumentation's (the time inside ExecutorRun and ExecutorFinish), fewer
 // instructions. With pg_stat_statements or auto_explain loaded, the Instrumentation is shared and
 // allocated with INSTRUMENT_ALL, as they expect.
+// (Those that read the Instrumentation hook ExecutorStart and ExecutorEnd; a library loaded later,
+// with LOAD, wraps pgfast's hooks, which shows in the hook variables.)
+bool first_in_executor_chain = false;  // set by install_hooks
+
 bool executor_hooks_alone() {
-  return previous_executor_start == nullptr && previous_executor_run == nullptr &&
-         previous_executor_finish == nullptr && previous_executor_end == nullptr &&
-         ExecutorStart_hook == on_executor_start && ExecutorRun_hook == on_executor_run &&
-         ExecutorFinish_hook == on_executor_finish && ExecutorEnd_hook == on_executor_end;
+  return first_in_executor_chain && ExecutorStart_hook == on_executor_start &&
+         ExecutorEnd_hook == on_executor_end;
 }
 
 struct Counters {
@@ -340,6 +342,9 @@ void install_hooks() {
   ExecutorEnd_hook = on_executor_end;
   previous_process_utility = ProcessUtility_hook;
   ProcessUtility_hook = on_process_utility;
+  first_in_executor_chain = previous_executor_start == nullptr &&
+                            previous_executor_run == nullptr &&
+                            previous_executor_finish == nullptr && previous_executor_end == nullptr;
 }
 
 }  // namespace pgfast::slowlog

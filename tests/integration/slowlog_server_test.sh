@@ -5,6 +5,7 @@
 #
 #   tests/integration/slowlog_server_test.sh <case>
 #   cases: not_preloaded ring_overflow role_share role_share_concurrency log_line auto_explain_oracle pgbench_concurrency
+#          pg_stat_statements_shared
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 case_name=${1:?case name}
@@ -195,6 +196,32 @@ pgbench_concurrency)
   expect_eq "$(q -c "SELECT count(*) > 0 FROM pgfast.slow_queries_info() WHERE overwritten > 1000")" "t" "overwritten counted"
   expect_eq "$(q -c "SELECT count(*) >= 5 FROM pgfast.slow_query_stats WHERE username = current_user AND calls > 100")" "t" "statistics accumulated"
   ! grep -Eq 'terminated by signal|PANIC|TRAP:' "$PGFAST_PG_LOG" || fail "backend crash: $(grep -E 'terminated by signal|PANIC|TRAP:' "$PGFAST_PG_LOG")"
+  ;;
+
+pg_stat_statements_shared)
+  # Issue #16: pgfast keeps only a timer in the statement's Instrumentation when no other extension
+  # hooks the executor. pg_stat_statements loaded after pgfast wraps pgfast's hooks and reuses the
+  # Instrumentation pgfast allocated: it must still be a full one (buffers, WAL), and both must
+  # count the same statement's work.
+  if [ -z "$inside" ]; then
+    with_server $'shared_preload_libraries = \'pgfast,pg_stat_statements\'\npgfast.slow_query_ms = 0\npgfast.slow_query_log = off'
+    exit
+  fi
+  q -c "CREATE EXTENSION pgfast" -c "CREATE EXTENSION pg_stat_statements"
+  q -c "CREATE TABLE shared_instr (id int, pad text)"
+  q -c "SELECT pgfast.slow_queries_reset()" -c "SELECT pg_stat_statements_reset()" >/dev/null
+  q -c "INSERT INTO shared_instr SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g" >/dev/null
+  expect_eq "$(q -c "SELECT wal_records > 0 AND wal_bytes > 100000 AND shared_blks_dirtied > 0
+                            AND shared_blks_hit + shared_blks_read > 0 AND total_exec_time > 0
+                       FROM pg_stat_statements WHERE query LIKE 'INSERT INTO shared_instr%'")" \
+    "t" "pg_stat_statements' buffer and WAL counters from the shared Instrumentation"
+  expect_eq "$(q -c "SELECT count(*) = 1 AND bool_and(wal_bytes > 100000 AND shared_blks_hit + shared_blks_read > 0)
+                       FROM pgfast.slow_queries WHERE query LIKE 'INSERT INTO shared_instr%'")" \
+    "t" "pgfast's counters of the same statement"
+  expect_eq "$(q -c "SELECT s.wal_bytes = p.wal_bytes
+                       FROM pgfast.slow_queries s, pg_stat_statements p
+                      WHERE s.query LIKE 'INSERT INTO shared_instr%' AND p.query LIKE 'INSERT INTO shared_instr%'")" \
+    "t" "the same WAL bytes in both"
   ;;
 
 *) fail "unknown case" ;;

@@ -82,12 +82,30 @@ def slowlog_overhead(data):
 
 
 def slowlog_instructions(data):
+    # Issue #16 section 3: instructions per statement (callgrind, bench/slowlog_instructions.sh, mixed
+    # workload). Each goal is a row whose ratio is baseline / pgfast (higher is better, as elsewhere);
+    # the name carries the cost ratio pgfast / baseline that the goal is stated in.
     base = data.get("none")
     out = []
     for name, v in data.items():
         if name != "none" and base and v:
             out.append(row("slowlog", f"instructions/statement: none / {name}", v, base, "instr",
                            base / v, None, "lower"))
+    goals = [  # (pgfast config, baseline config, at most this many times the baseline's cost)
+        ("pgfast_idle", "none_queryid_on", 1.01, "goal: pgfast idle <= 1.01x compute_query_id = on"),
+        ("pgfast_capture_all", "pg_stat_statements", 1.0, "goal: capture-all <= pg_stat_statements"),
+        ("pgfast_idle", "pg_stat_statements", 1.0, "goal: pgfast idle < pg_stat_statements"),
+    ]
+    for mine, theirs, at_most, label in goals:
+        v, b = data.get(mine), data.get(theirs)
+        if not v or not b:
+            continue
+        cost = v / b
+        met = cost < at_most if mine == "pgfast_idle" and theirs == "pg_stat_statements" else cost <= at_most
+        r = row("slowlog", f"{label}: {cost:.4f}x, {'met' if met else 'NOT met'}", v, b, "instr", b / v,
+                1 / at_most, "lower")
+        r["meets_goal"] = met
+        out.append(r)
     return out
 
 

@@ -1,4 +1,4 @@
-// Turns a finished statement into a CapturedStatement: text, counters, optional plan; writes it to
+// Turns a finished statement into a CaptureRecord: text, counters, optional plan; writes it to
 // the store and the server log. Called from the hooks inside the SQL entry guard.
 #pragma once
 

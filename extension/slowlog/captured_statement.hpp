@@ -1,6 +1,7 @@
 // One captured slow statement, as written to and read from the shared-memory ring.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -25,6 +26,30 @@ struct CapturedStatement {
   std::string client_addr;  // numeric host, empty for Unix-socket and background connections
   std::string query;        // already truncated to pgfast.slow_query_text_max
   std::string plan;         // already truncated to pgfast.slow_query_plan_max
+};
+
+// What a capture hands to the store (store::write): the same fields as views into the backend's
+// memory (query text, plan, names), so the hot path builds no string and allocates nothing.
+struct CaptureRecord {
+  int64_t captured_at = 0;  // TimestampTz
+  int32_t pid = 0;
+  uint32_t dbid = 0;
+  uint32_t userid = 0;
+  uint64_t queryid = 0;
+  double duration_ms = 0;
+  uint64_t rows = 0;
+  int64_t shared_blks_hit = 0;
+  int64_t shared_blks_read = 0;
+  int64_t temp_blks_written = 0;
+  uint64_t wal_bytes = 0;
+  int32_t nesting_level = 0;
+  bool has_plan = false;
+  const char* application_name = "";  // NUL-terminated
+  const char* client_addr = "";       // NUL-terminated
+  const char* query = "";             // query_len bytes, already truncated
+  size_t query_len = 0;
+  const char* plan = "";  // plan_len bytes, already truncated
+  size_t plan_len = 0;
 };
 
 // One (database, user, queryid) row of pgfast.slow_query_stats.

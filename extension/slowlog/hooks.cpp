@@ -64,7 +64,8 @@ struct CaptureOutcome {
 template <typename Body>
 void capture_guarded(Body&& body, CaptureOutcome& outcome) noexcept {
   auto with_fault_point = [&body] {
-    pg::fault_point("slowlog_capture");
+    // The hook is null unless the test module is loaded: skip the call on the hot path.
+    if (pgfast_fault_hook != nullptr) pg::fault_point("slowlog_capture");
     body();
   };
   outcome.failed = !pg::run_guarded(with_fault_point, outcome.error);
@@ -106,14 +107,63 @@ void decide_sampling() {
 }
 
 bool considered_at(int level) {
-  return settings.threshold_ms >= 0 && statement_sampled && !IsParallelWorker() &&
-         (level == 0 || settings.track == static_cast<int>(Track::kAll)) && store::available();
+  return settings.threshold_ms >= 0 && statement_sampled &&
+         (level == 0 || settings.track == static_cast<int>(Track::kAll)) && store::available() &&
+         !IsParallelWorker();
 }
 
 // Read after the statement ran: a statement that disabled capture (SET pgfast.slow_query_ms = -1)
 // is not captured.
 bool crossed_threshold(double duration_ms) {
   return settings.threshold_ms >= 0 && duration_ms >= settings.threshold_ms;
+}
+
+void on_executor_start(QueryDesc* query_desc, int eflags);
+void on_executor_run(QueryDesc* query_desc, ScanDirection direction, uint64 count,
+                     bool execute_once);
+void on_executor_finish(QueryDesc* query_desc);
+void on_executor_end(QueryDesc* query_desc);
+
+// No other extension hooks the executor (before or after pgfast): nobody else reads the
+// statement's Instrumentation, so pgfast allocates it with the timer only and adds up itself, in
+// its ExecutorRun/ExecutorFinish hooks, the four counters it keeps (buffer hits and reads, temp
+// blocks written, WAL bytes), instead of the whole BufferUsage/WalUsage diff Instrumentation makes.
+// Same scope as Instrumentation's (the time inside ExecutorRun and ExecutorFinish), fewer
+// instructions. With pg_stat_statements or auto_explain loaded, the Instrumentation is shared and
+// allocated with INSTRUMENT_ALL, as they expect.
+// (Those that read the Instrumentation hook ExecutorStart and ExecutorEnd; a library loaded later,
+// with LOAD, wraps pgfast's hooks, which shows in the hook variables.)
+bool first_in_executor_chain = false;  // set by install_hooks
+
+bool executor_hooks_alone() {
+  return first_in_executor_chain && ExecutorStart_hook == on_executor_start &&
+         ExecutorEnd_hook == on_executor_end;
+}
+
+struct Counters {
+  int64 shared_blks_hit;
+  int64 shared_blks_read;
+  int64 temp_blks_written;
+  uint64 wal_bytes;
+};
+
+// The statement's timer-only Instrumentation (its buffer and WAL fields are left to pgfast), or
+// null when the statement has none or a full one.
+Instrumentation* timer_only(QueryDesc* query_desc) {
+  Instrumentation* totals = query_desc->totaltime;
+  return totals != nullptr && !totals->need_bufusage && !totals->need_walusage ? totals : nullptr;
+}
+
+Counters counters_now() {
+  return {pgBufferUsage.shared_blks_hit, pgBufferUsage.shared_blks_read,
+          pgBufferUsage.temp_blks_written, pgWalUsage.wal_bytes};
+}
+
+void add_counters_since(Instrumentation* totals, const Counters& before) {
+  totals->bufusage.shared_blks_hit += pgBufferUsage.shared_blks_hit - before.shared_blks_hit;
+  totals->bufusage.shared_blks_read += pgBufferUsage.shared_blks_read - before.shared_blks_read;
+  totals->bufusage.temp_blks_written += pgBufferUsage.temp_blks_written - before.temp_blks_written;
+  totals->walusage.wal_bytes += pgWalUsage.wal_bytes - before.wal_bytes;
 }
 
 void on_shmem_request() {
@@ -134,14 +184,18 @@ void on_executor_start(QueryDesc* query_desc, int eflags) {
     standard_ExecutorStart(query_desc, eflags);
   if (considered_at(nesting_level) && query_desc->totaltime == nullptr) {
     // Total time, buffers and WAL of the whole statement (what auto_explain measures too).
-    MemoryContext old = MemoryContextSwitchTo(query_desc->estate->es_query_cxt);
-    query_desc->totaltime = InstrAlloc(1, INSTRUMENT_ALL, false);
-    MemoryContextSwitchTo(old);
+    // What InstrAlloc(1, ...) makes, zeroed by InstrInit's memset instead of palloc0's word loop.
+    auto* totals = static_cast<Instrumentation*>(
+        MemoryContextAlloc(query_desc->estate->es_query_cxt, sizeof(Instrumentation)));
+    InstrInit(totals, executor_hooks_alone() ? INSTRUMENT_TIMER : INSTRUMENT_ALL);
+    query_desc->totaltime = totals;
   }
 }
 
-void on_executor_run(QueryDesc* query_desc, ScanDirection direction, uint64 count,
-                     bool execute_once) {
+// The previous/standard ExecutorRun one nesting level down. Not inlined: the callers' locals must
+// not live across its sigsetjmp.
+pg_noinline void run_nested(QueryDesc* query_desc, ScanDirection direction, uint64 count,
+                            bool execute_once) {
   ++nesting_level;
   PG_TRY();
   {
@@ -155,7 +209,17 @@ void on_executor_run(QueryDesc* query_desc, ScanDirection direction, uint64 coun
   PG_END_TRY();
 }
 
-void on_executor_finish(QueryDesc* query_desc) {
+void on_executor_run(QueryDesc* query_desc, ScanDirection direction, uint64 count,
+                     bool execute_once) {
+  Instrumentation* totals = timer_only(query_desc);
+  if (totals == nullptr) return run_nested(query_desc, direction, count, execute_once);
+  Counters before = counters_now();
+  run_nested(query_desc, direction, count, execute_once);
+  add_counters_since(totals, before);
+}
+
+// The previous/standard ExecutorFinish one nesting level down (not inlined, as run_nested).
+pg_noinline void finish_nested(QueryDesc* query_desc) {
   ++nesting_level;
   PG_TRY();
   {
@@ -169,11 +233,21 @@ void on_executor_finish(QueryDesc* query_desc) {
   PG_END_TRY();
 }
 
+void on_executor_finish(QueryDesc* query_desc) {
+  Instrumentation* totals = timer_only(query_desc);
+  if (totals == nullptr) return finish_nested(query_desc);
+  Counters before = counters_now();
+  finish_nested(query_desc);
+  add_counters_since(totals, before);
+}
+
 void on_executor_end(QueryDesc* query_desc) {
   CaptureOutcome outcome;
   if (query_desc->totaltime != nullptr && considered_at(nesting_level)) {
-    InstrEndLoop(query_desc->totaltime);
-    double duration_ms = query_desc->totaltime->total * 1000.0;
+    // What InstrEndLoop would add up (total of finished loops plus the current one), read without
+    // changing the Instrumentation: whoever else shares it ends its loop as before.
+    const Instrumentation* totals = query_desc->totaltime;
+    double duration_ms = (totals->total + INSTR_TIME_GET_DOUBLE(totals->counter)) * 1000.0;
     if (crossed_threshold(duration_ms)) {
       int level = nesting_level;
       capture_guarded([&] { capture_executor(query_desc, duration_ms, level); }, outcome);
@@ -183,7 +257,7 @@ void on_executor_end(QueryDesc* query_desc) {
     previous_executor_end(query_desc);
   else
     standard_ExecutorEnd(query_desc);
-  finish_capture(outcome);
+  if (outcome.failed) finish_capture(outcome);
 }
 
 // EXECUTE runs a prepared statement whose executor run is captured by itself; PREPARE and
@@ -269,6 +343,9 @@ void install_hooks() {
   ExecutorEnd_hook = on_executor_end;
   previous_process_utility = ProcessUtility_hook;
   ProcessUtility_hook = on_process_utility;
+  first_in_executor_chain = previous_executor_start == nullptr &&
+                            previous_executor_run == nullptr &&
+                            previous_executor_finish == nullptr && previous_executor_end == nullptr;
 }
 
 }  // namespace pgfast::slowlog

@@ -22,6 +22,10 @@ extern "C" {
 
 namespace pgfast::slowlog::store {
 
+namespace detail {
+bool attached = false;
+}
+
 namespace {
 
 constexpr char kTrancheName[] = "pgfast_slowlog";
@@ -79,6 +83,7 @@ struct StatsKey {
   Oid userid;
   uint64 queryid;
 };
+static_assert(sizeof(StatsKey) == 16, "StatsKey is compared with memcmp: no padding");
 
 struct StatsEntry {
   StatsKey key;  // hash key: first
@@ -107,7 +112,9 @@ struct Shared {
   pg_atomic_uint64 offered;   // captures offered since reset
   pg_atomic_uint64 dropped;   // see RingInfo
   TimestampTz since;          // under the ring lock
-  int stats_max;              // entries of the scratch array that follows the slots
+  uint64 role_generation;     // changes (under the ring lock held exclusively) when a role goes
+  uint64 stats_generation;  // changes (under the statistics lock held exclusively) when a key goes
+  int stats_max;            // entries of the scratch array that follows the slots
   // followed by capacity slots of slot_size bytes, then stats_max TimestampTz of eviction scratch
 };
 
@@ -115,6 +122,39 @@ Shared* shared = nullptr;
 HTAB* roles = nullptr;        // RoleEntry by userid
 HTAB* stats_table = nullptr;  // StatsEntry by StatsKey
 HTAB* stats_roles = nullptr;  // StatsRole by userid
+
+// This backend's role entry from its last write, valid while the role table's generation is
+// unchanged (entries never move in a shared hash table; they go only when the generation changes).
+// Saves the role lookup of every capture after the first.
+struct RoleCache {
+  uint64 generation = 0;
+  Oid userid = InvalidOid;
+  RoleEntry* entry = nullptr;
+} role_cache;
+
+// This backend's recently updated statistics entries, direct-mapped by the key's hash: valid while
+// the statistics generation is unchanged (a key is removed only under the exclusive lock, which
+// changes it). Saves the hash table probe of a statement seen recently.
+struct StatsCacheSlot {
+  uint64 generation = 0;
+  StatsKey key{};
+  StatsEntry* entry = nullptr;
+};
+constexpr uint32 kStatsCacheSlots = 64;
+StatsCacheSlot stats_cache[kStatsCacheSlots];
+
+// The statistics key's hash: one 64-bit mix of the 16 bytes instead of a byte-wise hash.
+uint32 stats_key_hash(const void* key, Size) {
+  const auto* k = static_cast<const StatsKey*>(key);
+  uint64 x = k->queryid ^
+             ((static_cast<uint64>(k->dbid) << 32 | k->userid) * UINT64CONST(0x9e3779b97f4a7c15));
+  x ^= x >> 33;
+  x *= UINT64CONST(0xff51afd7ed558ccd);
+  x ^= x >> 33;
+  x *= UINT64CONST(0xc4ceb9fe1a85ec53);
+  x ^= x >> 33;
+  return static_cast<uint32>(x);
+}
 
 LWLock* stats_lock() {
   return &shared->locks[kStatsLock].lock;
@@ -165,9 +205,9 @@ int64 share_of(int64 total) {
   return std::max<int64>(1, static_cast<int64>(settings.role_share * static_cast<double>(total)));
 }
 
-void copy_cstring(char* dst, size_t size, const std::string& src) {
-  size_t n = std::min(src.size(), size - 1);
-  std::memcpy(dst, src.data(), n);
+void copy_cstring(char* dst, size_t size, const char* src) {
+  size_t n = strnlen(src, size - 1);
+  std::memcpy(dst, src, n);
   dst[n] = '\0';
 }
 
@@ -220,7 +260,7 @@ void append_slot(RoleEntry* role, int32 index) {
 }
 
 // Copies the statement into a slot the caller owns. Reads the strings; allocates nothing.
-void fill_slot(Slot* slot, const CapturedStatement& s) {
+void fill_slot(Slot* slot, const CaptureRecord& s) {
   SlotHeader& h = slot->header;
   h.captured_at = s.captured_at;
   h.pid = s.pid;
@@ -235,10 +275,10 @@ void fill_slot(Slot* slot, const CapturedStatement& s) {
   h.wal_bytes = s.wal_bytes;
   h.nesting_level = s.nesting_level;
   h.has_plan = s.has_plan;
-  h.query_len = static_cast<uint32>(std::min<Size>(s.query.size(), shared->text_max));
-  h.plan_len = static_cast<uint32>(std::min<Size>(s.plan.size(), shared->plan_max));
-  std::memcpy(slot_text(slot), s.query.data(), h.query_len);
-  std::memcpy(slot_plan(slot), s.plan.data(), h.plan_len);
+  h.query_len = static_cast<uint32>(std::min<Size>(s.query_len, shared->text_max));
+  h.plan_len = static_cast<uint32>(std::min<Size>(s.plan_len, shared->plan_max));
+  std::memcpy(slot_text(slot), s.query, h.query_len);
+  std::memcpy(slot_plan(slot), s.plan, h.plan_len);
   copy_cstring(h.application_name, sizeof h.application_name, s.application_name);
   copy_cstring(h.client_addr, sizeof h.client_addr, s.client_addr);
   slot->sequence = pg_atomic_fetch_add_u64(&shared->sequence, 1);
@@ -246,7 +286,7 @@ void fill_slot(Slot* slot, const CapturedStatement& s) {
 
 // The role holds its share: its entry replaces its own oldest one. False when that slot changed
 // hands or stayed busy meanwhile.
-bool replace_own_oldest(RoleEntry* role, const CapturedStatement& s) {
+bool replace_own_oldest(RoleEntry* role, const CaptureRecord& s) {
   SpinLockAcquire(&role->mutex);
   int32 oldest = role->head;
   SpinLockRelease(&role->mutex);
@@ -268,7 +308,7 @@ bool replace_own_oldest(RoleEntry* role, const CapturedStatement& s) {
 }
 
 // One attempt at the next slot the cursor offers. The caller holds the ring lock shared.
-bool write_offered_slot(RoleEntry* role, const CapturedStatement& s, int64 share) {
+bool write_offered_slot(RoleEntry* role, const CaptureRecord& s, int64 share) {
   uint64 claim = pg_atomic_fetch_add_u64(&shared->cursor, 1);
   int32 index = static_cast<int32>(claim % static_cast<uint64>(shared->capacity));
   Slot* slot = slot_at(index);
@@ -276,7 +316,10 @@ bool write_offered_slot(RoleEntry* role, const CapturedStatement& s, int64 share
   if (!lock_slot(slot, &seq)) return false;
   Oid owner = slot->owner;
   SpinLockAcquire(&role->mutex);
-  bool take = owner == InvalidOid || role->count < share;
+  // The slot offered may be the role's own oldest entry (always, for a role alone in a full ring):
+  // then it is exactly the one replace_own_oldest would pick, so take it now.
+  bool take =
+      owner == InvalidOid || role->count < share || (owner == role->userid && role->head == index);
   if (take && owner != role->userid) ++role->count;  // reserved before the previous owner lets go
   SpinLockRelease(&role->mutex);
   if (!take) {
@@ -314,6 +357,7 @@ void add_role(Oid userid) {
          r = static_cast<RoleEntry*>(hash_seq_search(&scan))) {
       if (r->count == 0) hash_search(roles, &r->userid, HASH_REMOVE, nullptr);
     }
+    ++shared->role_generation;
   }
   bool found;
   auto* role = static_cast<RoleEntry*>(hash_search(roles, &userid, HASH_ENTER_NULL, &found));
@@ -327,9 +371,14 @@ void add_role(Oid userid) {
 
 // PostgreSQL calls only (run inside pg::call). Nothing between LWLockAcquire and LWLockRelease
 // can report an error.
-void write_ring(const CapturedStatement* s) {
+void write_ring(const CaptureRecord* s) {
   LWLockAcquire(ring_lock(), LW_SHARED);
-  auto* role = static_cast<RoleEntry*>(hash_search(roles, &s->userid, HASH_FIND, nullptr));
+  RoleEntry* role = nullptr;
+  if (role_cache.entry != nullptr && role_cache.userid == s->userid &&
+      role_cache.generation == shared->role_generation)
+    role = role_cache.entry;
+  else
+    role = static_cast<RoleEntry*>(hash_search(roles, &s->userid, HASH_FIND, nullptr));
   if (role == nullptr) {
     LWLockRelease(ring_lock());
     LWLockAcquire(ring_lock(), LW_EXCLUSIVE);
@@ -339,6 +388,7 @@ void write_ring(const CapturedStatement* s) {
     // Gone again only if the table filled up meanwhile: the entry is dropped.
     role = static_cast<RoleEntry*>(hash_search(roles, &s->userid, HASH_FIND, nullptr));
   }
+  if (role != nullptr) role_cache = {shared->role_generation, s->userid, role};
   pg_atomic_fetch_add_u64(&shared->offered, 1);
   int64 share = share_of(shared->capacity);
   bool written = false;
@@ -399,6 +449,7 @@ void evict_least_recent(Oid userid) {
     if ((userid != InvalidOid && e->key.userid != userid) || e->last_seen > cutoff) continue;
     Oid owner = e->key.userid;
     hash_search(stats_table, &e->key, HASH_REMOVE, nullptr);
+    ++shared->stats_generation;
     auto* role = static_cast<StatsRole*>(hash_search(stats_roles, &owner, HASH_FIND, nullptr));
     if (role != nullptr && --role->keys <= 0)
       hash_search(stats_roles, &owner, HASH_REMOVE, nullptr);
@@ -441,8 +492,17 @@ StatsEntry* add_key(const StatsKey* key) {
 // can report an error.
 void update_stats(const StatsKey* key, double duration_ms, TimestampTz now, const char* query,
                   int query_len) {
+  uint32 hash = stats_key_hash(key, sizeof *key);
+  StatsCacheSlot* cached = &stats_cache[hash % kStatsCacheSlots];
   LWLockAcquire(stats_lock(), LW_SHARED);
-  auto* entry = static_cast<StatsEntry*>(hash_search(stats_table, key, HASH_FIND, nullptr));
+  StatsEntry* entry = nullptr;
+  bool hit = cached->entry != nullptr && cached->generation == shared->stats_generation &&
+             std::memcmp(&cached->key, key, sizeof *key) == 0;
+  if (hit)
+    entry = cached->entry;
+  else
+    entry = static_cast<StatsEntry*>(
+        hash_search_with_hash_value(stats_table, key, hash, HASH_FIND, nullptr));
   if (entry == nullptr) {
     LWLockRelease(stats_lock());
     LWLockAcquire(stats_lock(), LW_EXCLUSIVE);
@@ -456,6 +516,7 @@ void update_stats(const StatsKey* key, double duration_ms, TimestampTz now, cons
       std::memcpy(entry->sample, query, entry->sample_len);
     }
   }
+  if (!hit) *cached = {shared->stats_generation, *key, entry};
   SpinLockAcquire(&entry->mutex);
   entry->total_ms += duration_ms;
   entry->last_seen = now;
@@ -519,6 +580,8 @@ void attach_shared_memory() {
     pg_atomic_init_u64(&shared->offered, 0);
     pg_atomic_init_u64(&shared->dropped, 0);
     shared->since = GetCurrentTimestamp();
+    shared->role_generation = 1;
+    shared->stats_generation = 1;
     for (int i = 0; i < shared->capacity; ++i) {
       Slot* slot = slot_at(i);
       pg_atomic_init_u64(&slot->seq, 0);
@@ -537,18 +600,17 @@ void attach_shared_memory() {
   std::memset(&info, 0, sizeof info);
   info.keysize = sizeof(StatsKey);
   info.entrysize = sizeof(StatsEntry);
+  info.hash = stats_key_hash;
   stats_table = ShmemInitHash("pgfast slowlog stats", settings.stats_max, settings.stats_max, &info,
-                              HASH_ELEM | HASH_BLOBS);
+                              HASH_ELEM | HASH_FUNCTION);
   std::memset(&info, 0, sizeof info);
   info.keysize = sizeof(Oid);
   info.entrysize = sizeof(StatsRole);
   stats_roles = ShmemInitHash("pgfast slowlog stats roles", stats_role_table_size(),
                               stats_role_table_size(), &info, HASH_ELEM | HASH_BLOBS);
   LWLockRelease(AddinShmemInitLock);
-}
-
-bool available() {
-  return shared != nullptr && roles != nullptr && stats_table != nullptr && stats_roles != nullptr;
+  detail::attached =
+      shared != nullptr && roles != nullptr && stats_table != nullptr && stats_roles != nullptr;
 }
 
 void require_available() {
@@ -560,15 +622,12 @@ void require_available() {
       "Add 'pgfast' to shared_preload_libraries in postgresql.conf and restart the server.");
 }
 
-void record(const CapturedStatement& statement, double duration_ms) {
+void write(const CaptureRecord& record) {
   if (!available()) return;
-  const CapturedStatement* s = &statement;
-  pg::call([s] { write_ring(s); });
-  StatsKey key{statement.dbid, statement.userid, statement.queryid};
-  TimestampTz now = statement.captured_at;
-  pg::call([&key, s, duration_ms, now] {
-    update_stats(&key, duration_ms, now, s->query.data(), static_cast<int>(s->query.size()));
-  });
+  write_ring(&record);
+  StatsKey key{record.dbid, record.userid, record.queryid};
+  update_stats(&key, record.duration_ms, record.captured_at, record.query,
+               static_cast<int>(std::min<size_t>(record.query_len, kSampleMax)));
 }
 
 void count_failed_capture() noexcept {
@@ -700,6 +759,7 @@ void reset() {
          r = static_cast<RoleEntry*>(hash_seq_search(&scan))) {
       hash_search(roles, &r->userid, HASH_REMOVE, nullptr);
     }
+    ++shared->role_generation;
     pg_atomic_write_u64(&shared->offered, 0);
     pg_atomic_write_u64(&shared->dropped, 0);
     shared->since = GetCurrentTimestamp();
@@ -709,6 +769,7 @@ void reset() {
          e = static_cast<StatsEntry*>(hash_seq_search(&scan))) {
       hash_search(stats_table, &e->key, HASH_REMOVE, nullptr);
     }
+    ++shared->stats_generation;
     hash_seq_init(&scan, stats_roles);
     for (auto* r = static_cast<StatsRole*>(hash_seq_search(&scan)); r != nullptr;
          r = static_cast<StatsRole*>(hash_seq_search(&scan))) {

@@ -27,11 +27,20 @@ namespace pgfast::slowlog::store {
 void request_shared_memory();
 // From shmem_startup_hook: create or attach.
 void attach_shared_memory();
-// True in a server that preloaded pgfast (the shared memory exists).
-bool available();
+namespace detail {
+extern bool attached;  // set by attach_shared_memory
+}
 
-// Writes `statement` into the ring and its duration into the statistics.
-void record(const CapturedStatement& statement, double duration_ms);
+// True in a server that preloaded pgfast (the shared memory exists). Inline: the hooks ask it for
+// every statement.
+inline bool available() {
+  return detail::attached;
+}
+
+// Writes `record` into the ring and its duration into the statistics. PostgreSQL calls only: run
+// it inside pg::call (capture.cpp does, in the same call that cleans the text). Takes LWLocks and
+// spinlocks but neither allocates nor reports an error while holding them.
+void write(const CaptureRecord& record);
 
 // Counts a capture that failed before it reached the ring (for hooks.cpp): it shows in
 // slow_queries_info() as offered and dropped. Atomics only: no lock, no error.

@@ -5,6 +5,7 @@
 #
 #   tests/integration/slowlog_server_test.sh <case>
 #   cases: not_preloaded ring_overflow role_share role_share_concurrency log_line auto_explain_oracle pgbench_concurrency
+#          pg_stat_statements_shared text_truncated
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 case_name=${1:?case name}
@@ -195,6 +196,63 @@ pgbench_concurrency)
   expect_eq "$(q -c "SELECT count(*) > 0 FROM pgfast.slow_queries_info() WHERE overwritten > 1000")" "t" "overwritten counted"
   expect_eq "$(q -c "SELECT count(*) >= 5 FROM pgfast.slow_query_stats WHERE username = current_user AND calls > 100")" "t" "statistics accumulated"
   ! grep -Eq 'terminated by signal|PANIC|TRAP:' "$PGFAST_PG_LOG" || fail "backend crash: $(grep -E 'terminated by signal|PANIC|TRAP:' "$PGFAST_PG_LOG")"
+  ;;
+
+pg_stat_statements_shared)
+  # Issue #16: pgfast keeps only a timer in the statement's Instrumentation when no other extension
+  # hooks the executor. pg_stat_statements loaded after pgfast wraps pgfast's hooks and reuses the
+  # Instrumentation pgfast allocated: it must still be a full one (buffers, WAL), and both must
+  # count the same statement's work.
+  if [ -z "$inside" ]; then
+    with_server $'shared_preload_libraries = \'pgfast,pg_stat_statements\'\npgfast.slow_query_ms = 0\npgfast.slow_query_log = off'
+    exit
+  fi
+  q -c "CREATE EXTENSION pgfast" -c "CREATE EXTENSION pg_stat_statements"
+  q -c "CREATE TABLE shared_instr (id int, pad text)"
+  q -c "SELECT pgfast.slow_queries_reset()" -c "SELECT pg_stat_statements_reset()" >/dev/null
+  q -c "INSERT INTO shared_instr SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g" >/dev/null
+  expect_eq "$(q -c "SELECT wal_records > 0 AND wal_bytes > 100000 AND shared_blks_dirtied > 0
+                            AND shared_blks_hit + shared_blks_read > 0 AND total_exec_time > 0
+                       FROM pg_stat_statements WHERE query LIKE 'INSERT INTO shared_instr%'")" \
+    "t" "pg_stat_statements' buffer and WAL counters from the shared Instrumentation"
+  expect_eq "$(q -c "SELECT count(*) = 1 AND bool_and(wal_bytes > 100000 AND shared_blks_hit + shared_blks_read > 0)
+                       FROM pgfast.slow_queries WHERE query LIKE 'INSERT INTO shared_instr%'")" \
+    "t" "pgfast's counters of the same statement"
+  expect_eq "$(q -c "SELECT s.wal_bytes = p.wal_bytes
+                       FROM pgfast.slow_queries s, pg_stat_statements p
+                      WHERE s.query LIKE 'INSERT INTO shared_instr%' AND p.query LIKE 'INSERT INTO shared_instr%'")" \
+    "t" "the same WAL bytes in both"
+  ;;
+
+text_truncated)
+  # The capture walks the text for a character boundary only when it is longer than
+  # slow_query_text_max (issue #16): a short text is kept whole, a long multibyte one is cut on a
+  # character boundary, in the ring, the statistics sample and the log line.
+  if [ -z "$inside" ]; then
+    with_server $'pgfast.slow_query_text_max = 64\npgfast.slow_query_ms = 0\nclient_encoding = UTF8'
+    exit
+  fi
+  q -c "CREATE EXTENSION pgfast"
+  q -c "SELECT pgfast.slow_queries_reset()" >/dev/null
+  # 9 bytes, then 2-byte characters: byte 64 is the first half of one, so the cut keeps 63.
+  long="SELECT 'x$(printf 'é%.0s' $(seq 1 60))' AS long_text"
+  short="SELECT 'é' AS short_text"
+  printf '%s;\n%s;\n' "$long" "$short" | q >/dev/null
+  # psql variables quote the texts (they hold single quotes).
+  checks=$(q -v long="$long" -v short="$short" <<'SQL'
+SELECT (SELECT octet_length(query) || ' ' || (query = :'short')
+          FROM pgfast.slow_queries WHERE query LIKE '%short_text'),
+       (SELECT octet_length(query) = 63 AND starts_with(:'long', query)
+          FROM pgfast.slow_queries WHERE query LIKE '%éé%'),
+       (SELECT count(*) FROM pgfast.slow_query_stats
+         WHERE starts_with(:'long', query) AND octet_length(query) = 63 AND query LIKE '%éé%');
+SQL
+)
+  expect_eq "$checks" "$(printf '%s' "$short" | wc -c | tr -d ' ') true|t|1" \
+    "short text kept whole | long text cut on a character boundary | statistics sample cut the same way"
+  cut=$(q -c "SELECT query FROM pgfast.slow_queries WHERE query LIKE '%éé%'")
+  grep -F "SLOW QUERY (" "$PGFAST_PG_LOG" | grep -qF "s): $cut" ||
+    fail "log line: $(grep -F 'SLOW QUERY' "$PGFAST_PG_LOG" | tail -3)"
   ;;
 
 *) fail "unknown case" ;;

@@ -74,6 +74,38 @@ void check_keys_present(pg::SpiSession& spi, const Stage& stage,
   }
 }
 
+std::vector<std::string> resolve_set_columns(
+    const pg::RelationInfo& target, const std::vector<std::string>& columns, int64_t rows,
+    const std::vector<std::string>& keys,
+    const std::optional<std::vector<std::string>>& requested) {
+  std::vector<std::string> out;
+  auto is_key = [&](const std::string& c) {
+    return std::find(keys.begin(), keys.end(), c) != keys.end();
+  };
+  if (!requested) {
+    for (const std::string& c : columns) {
+      if (!is_key(c)) out.push_back(c);
+    }
+    return out;
+  }
+  for (const std::string& c : *requested) {
+    const pg::ColumnInfo& info = target.require_column(c, "update_columns");
+    if (is_key(c)) {
+      throw Error(sqlstate::kInvalidParameterValue,
+                  "update_columns names the conflict column \"" + c + "\"");
+    }
+    if (info.generated || info.identity_always) {
+      throw Error("428C9", "column \"" + c + "\" of update_columns cannot be written");
+    }
+    if (rows > 0 && std::find(columns.begin(), columns.end(), c) == columns.end()) {
+      throw Error(sqlstate::kInvalidParameterValue,
+                  "update column \"" + c + "\" is not present in the input rows");
+    }
+    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  }
+  return out;
+}
+
 std::vector<int64_t> ords_of_result(pg::SpiSession& spi) {
   std::vector<int64_t> ords;
   ords.reserve(spi.rows());

@@ -29,6 +29,13 @@ std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationI
                                         const Stage& stage, const std::vector<std::string>& keys,
                                         OnDuplicate mode, const char* argument);
 
+// The columns an upsert sets on matched rows: `requested` (update_columns, checked: existing,
+// writable, not a key, present in the input when it has rows) or every non-key input column.
+// `columns`, `rows`: the input's columns and row count.
+std::vector<std::string> resolve_set_columns(
+    const pg::RelationInfo& target, const std::vector<std::string>& columns, int64_t rows,
+    const std::vector<std::string>& keys, const std::optional<std::vector<std::string>>& requested);
+
 // The ords returned by the last statement's first column.
 std::vector<int64_t> ords_of_result(pg::SpiSession& spi);
 

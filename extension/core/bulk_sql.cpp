@@ -173,6 +173,38 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
                                   "(WHERE NOT \"i\".inserted) FROM \"i\""));
 }
 
+std::string upsert_in_place(const InPlace& p) {
+  const bool update = !p.set_columns.empty() && !p.target_empty;
+  std::string sql = "WITH ";
+  if (update) {
+    // ROW() of one column is a row too: lag() and = compare whole keys either way.
+    const std::string key_row = "ROW(" + list(p.keys, "w") + ")";
+    sql += "\"u\" AS (UPDATE " + p.target + " \"t\" SET " + set_list(p.set_columns, "s") +
+           " FROM (SELECT \"w\".*, 1 / CASE WHEN " + key_row + " = pg_catalog.lag(" + key_row +
+           ") OVER (ORDER BY " + list(p.keys, "w") + ") THEN 0 ELSE 1 END AS " + p.check +
+           " FROM " + p.source + " \"w\" ORDER BY " + list(p.keys, "w") + ") AS \"s\" WHERE " +
+           key_join(p.keys) + " AND \"s\"." + p.check + " = 1";
+    if (p.only_changed) sql += " AND " + changed(p.set_columns, "t", "s");
+    sql += " RETURNING 1), \"c\" AS (SELECT pg_catalog.count(*) AS n FROM \"u\"), ";
+  }
+  std::string existing;
+  for (size_t i = 0; i < p.keys.size(); ++i) {
+    existing += (i ? " AND " : "") + col("e", p.keys[i]) + " = " + col("s", p.keys[i]);
+  }
+  std::string where;
+  if (update) where = " WHERE (SELECT \"c\".n FROM \"c\") < $1 AND";
+  if (!p.target_empty) {
+    where = (where.empty() ? " WHERE" : where) + " NOT EXISTS (SELECT 1 FROM " + p.target +
+            " \"e\" WHERE " + existing + ")";
+  }
+  sql += "\"i\" AS (INSERT INTO " + p.target + " AS \"t\" (" + list(p.columns, nullptr) +
+         ") SELECT " + list(p.columns, "s") + " FROM " + p.source + " \"s\"" + where +
+         " ORDER BY " + list(p.keys, "s") + " RETURNING 1) SELECT " +
+         (update ? "(SELECT \"c\".n FROM \"c\")" : "0::bigint") +
+         ", (SELECT pg_catalog.count(*) FROM \"i\")";
+  return sql;
+}
+
 std::string insert_all(const Tables& t, const std::vector<std::string>& columns,
                        const std::vector<std::string>& returning) {
   // INSERT ... SELECT ... ORDER BY inserts, and RETURNs, in that order; row_number() over the

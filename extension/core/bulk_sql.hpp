@@ -83,6 +83,28 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
                            bool on_conflict = true, bool tell_conflicts = true,
                            bool with_ords = true);
 
+// bulk_upsert_from reading its source in place (no stage: the source's columns have the target's
+// types). One statement, one snapshot: CTE "u" updates the target rows that match a source key
+// (those that differ with `only_changed`), reading the source sorted by key, so it writes and locks
+// in key order; the sort also checks that no key repeats: a repeated key divides by zero (22012)
+// in the column named `check` (a name no column of the source has), which ends the statement.
+// Then, only if "u" did not update $1 (bigint: the source's row count) rows, CTE "i" inserts, in
+// key order, the source rows whose key the target does not hold (a key repeated among them is a
+// unique violation). Returns one row: (updated, inserted). Without `set_columns` there is no
+// update; with `target_empty` (the caller saw no row in the target) there is neither an update
+// nor the anti-join, and a key inserted meanwhile is a unique violation.
+struct InPlace {
+  std::string target;  // quoted, qualified
+  std::string source;  // quoted, qualified
+  std::string check;   // quoted
+  std::vector<std::string> keys;
+  std::vector<std::string> columns;  // the source's columns
+  std::vector<std::string> set_columns;
+  bool only_changed = true;
+  bool target_empty = false;
+};
+std::string upsert_in_place(const InPlace& p);
+
 // Inserts every staged row in ord order; returns ord and the target's `returning` columns as a
 // jsonb object. With `returning` empty there is no RETURNING (it would need SELECT on the target)
 // and the statement returns nothing; the caller numbers the inserted rows itself.

@@ -1,0 +1,138 @@
+#include "bulk/in_place.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "bulk/keys.hpp"
+#include "bulk/matched_update.hpp"
+#include "bulk/stage.hpp"
+#include "core/bulk_sql.hpp"
+#include "core/error.hpp"
+#include "core/sql_text.hpp"
+#include "pg/local_settings.hpp"
+#include "pg/subtransaction.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+}
+
+namespace pgfast::bulk {
+
+namespace {
+
+// The source's columns in the target's column order, or nothing when the source cannot be read in
+// place: not an ordinary table, a column the target lacks or has with another type, typmod or
+// collation, or that cannot be written; or user triggers on the target or its partitions.
+std::optional<std::vector<std::string>> in_place_columns(pg::SpiSession& spi,
+                                                         const pg::RelationInfo& target,
+                                                         Oid source) {
+  pg::SpiArgs args;
+  args.add(OIDOID, ObjectIdGetDatum(source));
+  args.add(OIDOID, ObjectIdGetDatum(target.oid));
+  spi.execute_cached(
+      "SELECT s.attname, c.relkind = 'r' AND t.attname IS NOT NULL AND t.atttypid = s.atttypid "
+      "AND t.atttypmod = s.atttypmod AND t.attcollation = s.attcollation AND t.attgenerated = '' "
+      "AND t.attidentity <> 'a' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g JOIN "
+      "pg_catalog.pg_partition_tree($2) p ON g.tgrelid = p.relid WHERE NOT g.tgisinternal) "
+      "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute s ON s.attrelid = c.oid AND "
+      "s.attnum > 0 AND NOT s.attisdropped LEFT JOIN pg_catalog.pg_attribute t ON t.attrelid = $2 "
+      "AND t.attname = s.attname AND t.attnum > 0 AND NOT t.attisdropped WHERE c.oid = $1",
+      args, true);
+  if (spi.rows() == 0) return std::nullopt;
+  std::set<std::string> named;
+  for (uint64_t r = 0; r < spi.rows(); ++r) {
+    if (spi.text_not_null(r, 1) != "t") return std::nullopt;
+    named.insert(spi.text_not_null(r, 0));
+  }
+  std::vector<std::string> columns;
+  for (const pg::ColumnInfo& c : target.columns) {
+    if (named.count(c.name)) columns.push_back(c.name);
+  }
+  return columns;
+}
+
+// True when a valid, immediate, non-partial unique index of the target has exactly `keys` as its
+// key columns: it then raises 23505 for a key repeated among the inserted rows at once.
+bool immediate_unique_index(pg::SpiSession& spi, const pg::RelationInfo& target,
+                            const std::vector<std::string>& keys) {
+  pg::SpiArgs args;
+  args.add(OIDOID, ObjectIdGetDatum(target.oid));
+  spi.execute_cached(
+      "SELECT i.indexrelid, a.attname FROM pg_catalog.pg_index i CROSS JOIN LATERAL "
+      "pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_catalog.pg_attribute "
+      "a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE i.indrelid = $1 AND "
+      "i.indisunique AND i.indimmediate AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS "
+      "NULL AND k.ord <= i.indnkeyatts",
+      args, true);
+  std::map<std::string, std::set<std::string>> indexes;
+  for (uint64_t r = 0; r < spi.rows(); ++r) {
+    indexes[spi.text_not_null(r, 0)].insert(spi.text_not_null(r, 1));
+  }
+  const std::set<std::string> wanted(keys.begin(), keys.end());
+  return std::any_of(indexes.begin(), indexes.end(),
+                     [&](const auto& index) { return index.second == wanted; });
+}
+
+}  // namespace
+
+std::optional<InPlaceCounts> upsert_in_place(
+    pg::SpiSession& spi, const pg::RelationInfo& target, Oid source,
+    const std::optional<std::vector<std::string>>& conflict_columns,
+    const std::optional<std::vector<std::string>>& update_columns, const Options& options) {
+  if (source == target.oid) return std::nullopt;
+  std::optional<std::vector<std::string>> columns = in_place_columns(spi, target, source);
+  if (!columns) return std::nullopt;
+  const pg::RelationInfo from = pg::load_relation(spi, source);
+  spi.execute("SELECT pg_catalog.count(*) FROM " + from.qualified_name, false);
+  const int64_t rows = std::stoll(spi.text_not_null(0, 0));
+  if (rows < kLargeCallRows) return std::nullopt;
+
+  bulk_sql::InPlace p;
+  p.keys = resolve_keys(target, conflict_columns, "conflict_columns", true);
+  p.set_columns = resolve_set_columns(target, *columns, rows, p.keys, update_columns);
+  for (const std::string& k : p.keys) {
+    if (std::find(columns->begin(), columns->end(), k) == columns->end() ||
+        !target.column(k)->not_null) {
+      return std::nullopt;  // the staged path names the missing column or the NULL row
+    }
+  }
+  if (!immediate_unique_index(spi, target, p.keys)) return std::nullopt;
+  // A target without a visible row needs neither the update nor the anti-join: a key another
+  // transaction inserts meanwhile is a unique violation, and the staged path then runs.
+  spi.execute("SELECT 1 FROM " + target.qualified_name + " LIMIT 1", false);
+  p.target_empty = spi.rows() == 0;
+  if (!p.target_empty && p.set_columns.empty()) {
+    return std::nullopt;  // the staged path's duplicate check covers rows that match
+  }
+  p.target = target.qualified_name;
+  p.source = from.qualified_name;
+  p.check = free_ord_name(target);
+  p.columns = *columns;
+  p.only_changed = options.only_changed;
+  const std::string sql = bulk_sql::upsert_in_place(p);
+
+  InPlaceCounts out;
+  try {
+    pg::Subtransaction sub;
+    {
+      pg::LocalSettings settings;
+      if (!p.target_empty) order_joins_by_key(spi, target, rows, settings);
+      pg::SpiArgs args;
+      args.add(INT8OID, Int64GetDatum(rows));
+      spi.execute(sql, args, false);
+    }
+    out.updated = std::stoll(spi.text_not_null(0, 0));
+    out.inserted = std::stoll(spi.text_not_null(0, 1));
+    sub.commit();
+  } catch (const Error& e) {
+    // A repeated or NULL key, a bad value, a key inserted meanwhile: the staged path settles it
+    // (on_duplicate, the row named, ON CONFLICT). Anything else ends the call.
+    if (!bulk_sql::blames_row(e.sqlstate())) throw;
+    return std::nullopt;
+  }
+  out.unchanged = rows - out.updated - out.inserted;
+  return out;
+}
+
+}  // namespace pgfast::bulk

@@ -22,8 +22,9 @@ namespace pgfast::bulk {
 namespace {
 
 // The source's columns in the target's column order, or nothing when the source cannot be read in
-// place: not an ordinary table, a column the target lacks or has with another type, typmod or
-// collation, or that cannot be written; or user triggers on the target or its partitions.
+// place: not a temporary table (which no other session writes: the row count read first stays
+// true for the statement that follows), a column the target lacks or has with another type, typmod
+// or collation, or that cannot be written; or user triggers on the target or its partitions.
 std::optional<std::vector<std::string>> in_place_columns(pg::SpiSession& spi,
                                                          const pg::RelationInfo& target,
                                                          Oid source) {
@@ -31,7 +32,8 @@ std::optional<std::vector<std::string>> in_place_columns(pg::SpiSession& spi,
   args.add(OIDOID, ObjectIdGetDatum(source));
   args.add(OIDOID, ObjectIdGetDatum(target.oid));
   spi.execute_cached(
-      "SELECT s.attname, c.relkind = 'r' AND t.attname IS NOT NULL AND t.atttypid = s.atttypid "
+      "SELECT s.attname, c.relkind = 'r' AND c.relpersistence = 't' AND t.attname IS NOT NULL AND "
+      "t.atttypid = s.atttypid "
       "AND t.atttypmod = s.atttypmod AND t.attcollation = s.attcollation AND t.attgenerated = '' "
       "AND t.attidentity <> 'a' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g JOIN "
       "pg_catalog.pg_partition_tree($2) p ON g.tgrelid = p.relid WHERE NOT g.tgisinternal) "

@@ -23,7 +23,7 @@ struct InPlaceCounts {
 };
 
 // The counts, or nullopt when the call must take the staged path (nothing was changed then): the
-// source is not an ordinary table whose every column the target has with the same type, typmod
+// source is not a temporary table whose every column the target has with the same type, typmod
 // and collation (writable); the target has user triggers (they would fire twice when the attempt
 // is rolled back); fewer than kLargeCallRows rows; a key column that may be NULL or a unique index
 // on the keys that is deferrable; or the statement failed with a data error (class 22 or 23:

@@ -165,3 +165,46 @@ TEST(BulkSql, OnlyDataErrorsBlameARow) {
 }
 
 }  // namespace
+
+namespace {
+
+InPlace in_place(bool target_empty, std::vector<std::string> set_columns) {
+  InPlace p;
+  p.target = "\"public\".\"items\"";
+  p.source = "pg_temp.\"incoming\"";
+  p.check = "\"ord\"";
+  p.keys = {"id"};
+  p.columns = {"id", "na'me"};
+  p.set_columns = std::move(set_columns);
+  p.target_empty = target_empty;
+  return p;
+}
+
+TEST(BulkSql, UpsertInPlaceUpdatesInKeyOrderThenInsertsOnlyWhenRowsAreLeft) {
+  std::string sql = upsert_in_place(in_place(false, {"na'me"}));
+  // The update reads the source sorted by key, checking that no key repeats.
+  EXPECT_NE(
+      sql.find("FROM (SELECT \"w\".*, 1 / CASE WHEN ROW(\"w\".\"id\") = pg_catalog.lag(ROW("
+               "\"w\".\"id\")) OVER (ORDER BY \"w\".\"id\") THEN 0 ELSE 1 END AS \"ord\" "
+               "FROM pg_temp.\"incoming\" \"w\" ORDER BY \"w\".\"id\") AS \"s\" WHERE "
+               "\"t\".\"id\" = \"s\".\"id\" AND \"s\".\"ord\" = 1 AND ROW(\"t\".\"na'me\") IS "
+               "DISTINCT FROM ROW(\"s\".\"na'me\")"),
+      std::string::npos)
+      << sql;
+  // The insert runs only when the update left rows, and only for keys the target lacks.
+  EXPECT_NE(sql.find("WHERE (SELECT \"c\".n FROM \"c\") < $1 AND NOT EXISTS (SELECT 1 FROM "
+                     "\"public\".\"items\" \"e\" WHERE \"e\".\"id\" = \"s\".\"id\") ORDER BY "
+                     "\"s\".\"id\" RETURNING 1)"),
+            std::string::npos)
+      << sql;
+  EXPECT_EQ(sql.find('\''), sql.find("na'me") + 2) << "no string literal: " << sql;
+}
+
+TEST(BulkSql, UpsertInPlaceIntoAnEmptyTargetOnlyInserts) {
+  EXPECT_EQ(upsert_in_place(in_place(true, {"na'me"})),
+            "WITH \"i\" AS (INSERT INTO \"public\".\"items\" AS \"t\" (\"id\", \"na'me\") SELECT "
+            "\"s\".\"id\", \"s\".\"na'me\" FROM pg_temp.\"incoming\" \"s\" ORDER BY \"s\".\"id\" "
+            "RETURNING 1) SELECT 0::bigint, (SELECT pg_catalog.count(*) FROM \"i\")");
+}
+
+}  // namespace

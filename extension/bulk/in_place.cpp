@@ -93,6 +93,7 @@ std::optional<InPlaceCounts> upsert_in_place(
   bulk_sql::InPlace p;
   p.keys = resolve_keys(target, conflict_columns, "conflict_columns", true);
   p.set_columns = resolve_set_columns(target, *columns, rows, p.keys, update_columns);
+  // (p.update / p.insert are decided below, from the match counts.)
   for (const std::string& k : p.keys) {
     if (std::find(columns->begin(), columns->end(), k) == columns->end() ||
         !target.column(k)->not_null) {
@@ -100,18 +101,42 @@ std::optional<InPlaceCounts> upsert_in_place(
     }
   }
   if (!immediate_unique_index(spi, target, p.keys)) return std::nullopt;
-  // A target without a visible row needs neither the update nor the anti-join: a key another
-  // transaction inserts meanwhile is a unique violation, and the staged path then runs.
-  spi.execute("SELECT 1 FROM " + target.qualified_name + " LIMIT 1", false);
-  p.target_empty = spi.rows() == 0;
-  if (!p.target_empty && p.set_columns.empty()) {
-    return std::nullopt;  // the staged path's duplicate check covers rows that match
-  }
   p.target = target.qualified_name;
   p.source = from.qualified_name;
   p.check = free_ord_name(target);
   p.columns = *columns;
   p.only_changed = options.only_changed;
+
+  // Which rows match, in a read that may hash (nothing is locked or written): it picks the
+  // statement. A target without a visible row needs no join at all.
+  int64_t matched = 0;
+  int64_t differing = 0;
+  spi.execute("SELECT 1 FROM " + target.qualified_name + " LIMIT 1", false);
+  if (spi.rows() > 0) {
+    pg::LocalSettings settings;
+    avoid_hashing_large_targets(spi, target, rows, settings);
+    spi.execute(
+        bulk_sql::match_counts(bulk_sql::Tables{p.target, p.source, ""}, p.keys, p.set_columns),
+        false);
+    matched = std::stoll(spi.text_not_null(0, 0));
+    differing = p.only_changed ? std::stoll(spi.text_not_null(0, 1)) : matched;
+  }
+  if (matched == rows && differing == 0) {
+    // Nothing to write: the call is settled once no key repeats (then every row is unchanged).
+    spi.execute(bulk_sql::any_duplicate(bulk_sql::Tables{p.target, p.source, ""}, p.keys,
+                                        one_fast_sorting_key(target, p.keys)),
+                false);
+    if (spi.rows() > 0) return std::nullopt;
+    return InPlaceCounts{0, 0, rows};
+  }
+  if (matched > 0 && p.set_columns.empty()) {
+    return std::nullopt;  // the staged path's duplicate check covers rows that match
+  }
+  // No key of the source in the target: the ordered insert alone (a key inserted meanwhile, or
+  // repeated among the rows, is a unique violation). Every key in the target: the update alone
+  // (a row deleted meanwhile is neither updated nor inserted, as in the staged path).
+  p.update = matched > 0;
+  p.insert = matched < rows;
   const std::string sql = bulk_sql::upsert_in_place(p);
 
   InPlaceCounts out;
@@ -119,7 +144,7 @@ std::optional<InPlaceCounts> upsert_in_place(
     pg::Subtransaction sub;
     {
       pg::LocalSettings settings;
-      if (!p.target_empty) order_joins_by_key(spi, target, rows, settings);
+      if (p.update) order_joins_by_key(spi, target, rows, settings);
       pg::SpiArgs args;
       args.add(INT8OID, Int64GetDatum(rows));
       spi.execute(sql, args, false);

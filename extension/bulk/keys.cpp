@@ -134,13 +134,15 @@ bool sorts_fast(const pg::ColumnInfo& c) {
 
 }  // namespace
 
+bool one_fast_sorting_key(const pg::RelationInfo& target, const std::vector<std::string>& keys) {
+  return keys.size() == 1 && sorts_fast(*target.column(keys[0]));
+}
+
 std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationInfo& target,
                                         const Stage& stage, const std::vector<std::string>& keys,
                                         OnDuplicate mode, const char* argument) {
   bulk_sql::Tables t = stage.tables(target);
-  spi.execute(
-      bulk_sql::any_duplicate(t, keys, keys.size() == 1 && sorts_fast(*target.column(keys[0]))),
-      false);
+  spi.execute(bulk_sql::any_duplicate(t, keys, one_fast_sorting_key(target, keys)), false);
   if (spi.rows() == 0) return {};
   if (mode == OnDuplicate::kError) {
     spi.execute(bulk_sql::first_duplicate(t, keys), false);

@@ -23,6 +23,10 @@ std::vector<std::string> resolve_keys(const pg::RelationInfo& target,
 void check_keys_present(pg::SpiSession& spi, const Stage& stage,
                         const std::vector<std::string>& keys, const char* argument);
 
+// True for one key column of a type with a cheap sort (integers, uuid, dates and timestamps):
+// bulk_sql::any_duplicate's sort_distinct.
+bool one_fast_sorting_key(const pg::RelationInfo& target, const std::vector<std::string>& keys);
+
 // Applies `on_duplicate`: an error naming both rows, or the losing rows removed from the stage.
 // Returns the removed ords.
 std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationInfo& target,

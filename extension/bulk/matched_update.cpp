@@ -80,6 +80,14 @@ void order_joins_by_key(pg::SpiSession& spi, const pg::RelationInfo& target, int
   force_join(settings, stage_join(rows, target_rows_estimate(spi, target.oid)));
 }
 
+void avoid_hashing_large_targets(pg::SpiSession& spi, const pg::RelationInfo& target, int64_t rows,
+                                 pg::LocalSettings& settings) {
+  if (rows >= kLargeCallRows &&
+      stage_join(rows, target_rows_estimate(spi, target.oid)) == StageJoin::kIndexProbes) {
+    force_join(settings, StageJoin::kIndexProbes);
+  }
+}
+
 MatchedUpdate update_matched_rows(pg::SpiSession& spi, const pg::RelationInfo& target,
                                   const bulk_sql::Tables& t, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& set_columns, bool only_changed,

@@ -36,6 +36,12 @@ struct MatchedUpdate {
 void order_joins_by_key(pg::SpiSession& spi, const pg::RelationInfo& target, int64_t rows,
                         pg::LocalSettings& settings);
 
+// For a read of a large call's rows joined with the target (no locks): index probes when the call
+// is small next to its target, where the planner tends to hash the whole target; else the
+// planner's choice.
+void avoid_hashing_large_targets(pg::SpiSession& spi, const pg::RelationInfo& target, int64_t rows,
+                                 pg::LocalSettings& settings);
+
 MatchedUpdate update_matched_rows(pg::SpiSession& spi, const pg::RelationInfo& target,
                                   const bulk_sql::Tables& t, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& set_columns, bool only_changed,

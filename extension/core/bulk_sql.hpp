@@ -83,16 +83,21 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
                            bool on_conflict = true, bool tell_conflicts = true,
                            bool with_ords = true);
 
+// One row: how many staged rows have their key in the target, and how many of those differ in
+// `compare_columns` (0 when empty). Any join method: nothing is locked or written.
+std::string match_counts(const Tables& t, const std::vector<std::string>& keys,
+                         const std::vector<std::string>& compare_columns);
+
 // bulk_upsert_from reading its source in place (no stage: the source's columns have the target's
-// types). One statement, one snapshot: CTE "u" updates the target rows that match a source key
-// (those that differ with `only_changed`), reading the source sorted by key, so it writes and locks
-// in key order; the sort also checks that no key repeats: a repeated key divides by zero (22012)
-// in the column named `check` (a name no column of the source has), which ends the statement.
-// Then, only if "u" did not update $1 (bigint: the source's row count) rows, CTE "i" inserts, in
-// key order, the source rows whose key the target does not hold (a key repeated among them is a
-// unique violation). Returns one row: (updated, inserted). Without `set_columns` there is no
-// update; with `target_empty` (the caller saw no row in the target) there is neither an update
-// nor the anti-join, and a key inserted meanwhile is a unique violation.
+// types). One statement, one snapshot, returning one row (updated, inserted):
+// - with `update`, CTE "u" updates the target rows that match a source key (those that differ
+//   with `only_changed`), reading the source sorted by key, so it writes and locks in key order;
+//   the sort also checks that no key repeats: a repeated key divides by zero (22012) in the
+//   column named `check` (a name no column of the source has), which ends the statement;
+// - with `insert`, CTE "i" inserts the source rows in key order: after an update, only if it did
+//   not update $1 (bigint: the source's row count) rows and only rows whose key the target does
+//   not hold; without an update, every row (the caller found no key of the source in the target:
+//   one that is there now is a unique violation, as is a key repeated among the rows).
 struct InPlace {
   std::string target;  // quoted, qualified
   std::string source;  // quoted, qualified
@@ -101,7 +106,8 @@ struct InPlace {
   std::vector<std::string> columns;  // the source's columns
   std::vector<std::string> set_columns;
   bool only_changed = true;
-  bool target_empty = false;
+  bool update = true;
+  bool insert = true;
 };
 std::string upsert_in_place(const InPlace& p);
 

@@ -168,27 +168,28 @@ TEST(BulkSql, OnlyDataErrorsBlameARow) {
 
 namespace {
 
-InPlace in_place(bool target_empty, std::vector<std::string> set_columns) {
+InPlace in_place(bool update, bool insert) {
   InPlace p;
   p.target = "\"public\".\"items\"";
   p.source = "pg_temp.\"incoming\"";
   p.check = "\"ord\"";
   p.keys = {"id"};
   p.columns = {"id", "na'me"};
-  p.set_columns = std::move(set_columns);
-  p.target_empty = target_empty;
+  p.set_columns = {"na'me"};
+  p.update = update;
+  p.insert = insert;
   return p;
 }
 
 TEST(BulkSql, UpsertInPlaceUpdatesInKeyOrderThenInsertsOnlyWhenRowsAreLeft) {
-  std::string sql = upsert_in_place(in_place(false, {"na'me"}));
+  std::string sql = upsert_in_place(in_place(true, true));
   // The update reads the source sorted by key, checking that no key repeats.
   EXPECT_NE(
-      sql.find("FROM (SELECT \"w\".*, 1 / CASE WHEN ROW(\"w\".\"id\") = pg_catalog.lag(ROW("
-               "\"w\".\"id\")) OVER (ORDER BY \"w\".\"id\") THEN 0 ELSE 1 END AS \"ord\" "
+      sql.find("FROM (SELECT \"w\".*, 1 / CASE WHEN \"w\".\"id\" = pg_catalog.lag("
+               "\"w\".\"id\") OVER (ORDER BY \"w\".\"id\") THEN 0 ELSE 1 END AS \"ord\" "
                "FROM pg_temp.\"incoming\" \"w\" ORDER BY \"w\".\"id\") AS \"s\" WHERE "
                "\"t\".\"id\" = \"s\".\"id\" AND \"s\".\"ord\" = 1 AND ROW(\"t\".\"na'me\") IS "
-               "DISTINCT FROM ROW(\"s\".\"na'me\")"),
+               "DISTINCT FROM ROW(\"s\".\"na'me\") RETURNING 1)"),
       std::string::npos)
       << sql;
   // The insert runs only when the update left rows, and only for keys the target lacks.
@@ -200,11 +201,31 @@ TEST(BulkSql, UpsertInPlaceUpdatesInKeyOrderThenInsertsOnlyWhenRowsAreLeft) {
   EXPECT_EQ(sql.find('\''), sql.find("na'me") + 2) << "no string literal: " << sql;
 }
 
-TEST(BulkSql, UpsertInPlaceIntoAnEmptyTargetOnlyInserts) {
-  EXPECT_EQ(upsert_in_place(in_place(true, {"na'me"})),
+TEST(BulkSql, UpsertInPlaceComparesEachKeyColumnWithItsPredecessor) {
+  InPlace p = in_place(true, false);
+  p.keys = {"a", "b"};
+  std::string sql = upsert_in_place(p);
+  EXPECT_NE(sql.find("CASE WHEN \"w\".\"a\" = pg_catalog.lag(\"w\".\"a\") OVER (ORDER BY "
+                     "\"w\".\"a\", \"w\".\"b\") AND \"w\".\"b\" = pg_catalog.lag(\"w\".\"b\") OVER "
+                     "(ORDER BY \"w\".\"a\", \"w\".\"b\") THEN 0 ELSE 1 END"),
+            std::string::npos)
+      << sql;
+  EXPECT_EQ(sql.find("INSERT"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("SELECT (SELECT \"c\".n FROM \"c\"), 0::bigint"), std::string::npos) << sql;
+}
+
+TEST(BulkSql, UpsertInPlaceWithoutMatchesOnlyInserts) {
+  EXPECT_EQ(upsert_in_place(in_place(false, true)),
             "WITH \"i\" AS (INSERT INTO \"public\".\"items\" AS \"t\" (\"id\", \"na'me\") SELECT "
             "\"s\".\"id\", \"s\".\"na'me\" FROM pg_temp.\"incoming\" \"s\" ORDER BY \"s\".\"id\" "
             "RETURNING 1) SELECT 0::bigint, (SELECT pg_catalog.count(*) FROM \"i\")");
+}
+
+TEST(BulkSql, MatchCountsCountsMatchedAndDiffering) {
+  EXPECT_EQ(match_counts(kTables, {"id"}, {"v"}),
+            "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE ROW(\"t\".\"v\") IS "
+            "DISTINCT FROM ROW(\"s\".\"v\")) FROM pg_temp.\"pgfast_stage_1\" \"s\" JOIN "
+            "\"public\".\"items\" \"t\" ON \"t\".\"id\" = \"s\".\"id\"");
 }
 
 }  // namespace

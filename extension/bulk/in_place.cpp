@@ -15,6 +15,7 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 }
 
 namespace pgfast::bulk {
@@ -76,6 +77,15 @@ bool immediate_unique_index(pg::SpiSession& spi, const pg::RelationInfo& target,
                      [&](const auto& index) { return index.second == wanted; });
 }
 
+// The statement sorts the source's rows by key (for the update and the insert). Sorted in memory
+// that takes about half the time of a sort spilled to disk: work_mem is raised for the statement
+// to about 1.5 times the source's size, up to maintenance_work_mem (what PostgreSQL grants
+// CREATE INDEX's sort), never lowered.
+void sort_in_memory(pg::LocalSettings& settings, int64_t source_kb) {
+  const int64_t wanted = std::min<int64_t>(source_kb + source_kb / 2, maintenance_work_mem);
+  if (wanted > work_mem) settings.set("work_mem", (std::to_string(wanted) + "kB").c_str());
+}
+
 }  // namespace
 
 std::optional<InPlaceCounts> upsert_in_place(
@@ -86,8 +96,15 @@ std::optional<InPlaceCounts> upsert_in_place(
   std::optional<std::vector<std::string>> columns = in_place_columns(spi, target, source);
   if (!columns) return std::nullopt;
   const pg::RelationInfo from = pg::load_relation(spi, source);
-  spi.execute("SELECT pg_catalog.count(*) FROM " + from.qualified_name, false);
+  pg::SpiArgs source_arg;
+  source_arg.add(OIDOID, ObjectIdGetDatum(source));
+  spi.execute(
+      "SELECT pg_catalog.count(*), pg_catalog.pg_relation_size($1::pg_catalog.regclass) / "
+      "1024 FROM " +
+          from.qualified_name,
+      source_arg, false);
   const int64_t rows = std::stoll(spi.text_not_null(0, 0));
+  const int64_t source_kb = std::stoll(spi.text_not_null(0, 1));
   if (rows < kLargeCallRows) return std::nullopt;
 
   bulk_sql::InPlace p;
@@ -145,6 +162,7 @@ std::optional<InPlaceCounts> upsert_in_place(
     {
       pg::LocalSettings settings;
       if (p.update) order_joins_by_key(spi, target, rows, settings);
+      sort_in_memory(settings, source_kb);
       pg::SpiArgs args;
       args.add(INT8OID, Int64GetDatum(rows));
       spi.execute(sql, args, false);

@@ -81,6 +81,9 @@ bool immediate_unique_index(pg::SpiSession& spi, const pg::RelationInfo& target,
 // that takes about half the time of a sort spilled to disk: work_mem is raised for the statement
 // to about 1.5 times the source's size, up to maintenance_work_mem (what PostgreSQL grants
 // CREATE INDEX's sort), never lowered.
+// Smaller sources are staged: the fixed cost of the checks here would not pay off.
+constexpr int64_t kInPlaceMinKb = 256;
+
 void sort_in_memory(pg::LocalSettings& settings, int64_t source_kb) {
   const int64_t wanted = std::min<int64_t>(source_kb + source_kb / 2, maintenance_work_mem);
   if (wanted > work_mem) settings.set("work_mem", (std::to_string(wanted) + "kB").c_str());
@@ -96,20 +99,20 @@ std::optional<InPlaceCounts> upsert_in_place(
   std::optional<std::vector<std::string>> columns = in_place_columns(spi, target, source);
   if (!columns) return std::nullopt;
   const pg::RelationInfo from = pg::load_relation(spi, source);
+  // The size (no scan) decides; rows are counted only when the target has any.
   pg::SpiArgs source_arg;
   source_arg.add(OIDOID, ObjectIdGetDatum(source));
   spi.execute(
-      "SELECT pg_catalog.count(*), pg_catalog.pg_relation_size($1::pg_catalog.regclass) / "
-      "1024 FROM " +
-          from.qualified_name,
+      "SELECT pg_catalog.pg_relation_size($1::pg_catalog.regclass) / 1024, EXISTS (SELECT "
+      "FROM " +
+          from.qualified_name + ")",
       source_arg, false);
-  const int64_t rows = std::stoll(spi.text_not_null(0, 0));
-  const int64_t source_kb = std::stoll(spi.text_not_null(0, 1));
-  if (rows < kLargeCallRows) return std::nullopt;
+  const int64_t source_kb = std::stoll(spi.text_not_null(0, 0));
+  if (source_kb < kInPlaceMinKb || spi.text_not_null(0, 1) != "t") return std::nullopt;
 
   bulk_sql::InPlace p;
   p.keys = resolve_keys(target, conflict_columns, "conflict_columns", true);
-  p.set_columns = resolve_set_columns(target, *columns, rows, p.keys, update_columns);
+  p.set_columns = resolve_set_columns(target, *columns, 1, p.keys, update_columns);
   // (p.update / p.insert are decided below, from the match counts.)
   for (const std::string& k : p.keys) {
     if (std::find(columns->begin(), columns->end(), k) == columns->end() ||
@@ -126,10 +129,14 @@ std::optional<InPlaceCounts> upsert_in_place(
 
   // Which rows match, in a read that may hash (nothing is locked or written): it picks the
   // statement. A target without a visible row needs no join at all.
+  int64_t rows = 0;  // counted when the target has rows
   int64_t matched = 0;
   int64_t differing = 0;
   spi.execute("SELECT 1 FROM " + target.qualified_name + " LIMIT 1", false);
-  if (spi.rows() > 0) {
+  const bool target_empty = spi.rows() == 0;
+  if (!target_empty) {
+    spi.execute("SELECT pg_catalog.count(*) FROM " + from.qualified_name, false);
+    rows = std::stoll(spi.text_not_null(0, 0));
     pg::LocalSettings settings;
     avoid_hashing_large_targets(spi, target, rows, settings);
     spi.execute(
@@ -138,7 +145,7 @@ std::optional<InPlaceCounts> upsert_in_place(
     matched = std::stoll(spi.text_not_null(0, 0));
     differing = p.only_changed ? std::stoll(spi.text_not_null(0, 1)) : matched;
   }
-  if (matched == rows && differing == 0) {
+  if (!target_empty && matched == rows && differing == 0) {
     // Nothing to write: the call is settled once no key repeats (then every row is unchanged).
     spi.execute(bulk_sql::any_duplicate(bulk_sql::Tables{p.target, p.source, ""}, p.keys,
                                         one_fast_sorting_key(target, p.keys)),
@@ -153,7 +160,7 @@ std::optional<InPlaceCounts> upsert_in_place(
   // repeated among the rows, is a unique violation). Every key in the target: the update alone
   // (a row deleted meanwhile is neither updated nor inserted, as in the staged path).
   p.update = matched > 0;
-  p.insert = matched < rows;
+  p.insert = target_empty || matched < rows;
   const std::string sql = bulk_sql::upsert_in_place(p);
 
   InPlaceCounts out;
@@ -176,6 +183,7 @@ std::optional<InPlaceCounts> upsert_in_place(
     if (!bulk_sql::blames_row(e.sqlstate())) throw;
     return std::nullopt;
   }
+  if (target_empty) rows = out.inserted;  // every row, or an error
   out.unchanged = rows - out.updated - out.inserted;
   return out;
 }

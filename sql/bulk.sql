@@ -193,7 +193,7 @@ SELECT * FROM pgfast.bulk_upsert_from('inplace', 'inplace_src', options => '{"up
 SET pgfast.slow_query_ms = -1;
 RESET pgfast.slow_query_track;
 SELECT count(*) FILTER (WHERE query LIKE '%pgfast\_stage\_%') AS staged_statements,
-       count(*) FILTER (WHERE query LIKE 'WITH "i" AS (INSERT%') AS in_place_inserts,
+       count(*) FILTER (WHERE query LIKE 'INSERT INTO "public"."inplace" AS "t"%') AS in_place_inserts,
        count(*) FILTER (WHERE query LIKE 'WITH "u" AS (UPDATE%') AS in_place_upserts
 FROM pgfast.slow_queries WHERE nesting_level > 0;
 SELECT last_value AS sequence_after_12500_new_rows FROM inplace_n_seq;

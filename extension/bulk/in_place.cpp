@@ -81,6 +81,24 @@ bool immediate_unique_index(pg::SpiSession& spi, const pg::RelationInfo& target,
 // that takes about half the time of a sort spilled to disk: work_mem is raised for the statement
 // to about 1.5 times the source's size, up to maintenance_work_mem (what PostgreSQL grants
 // CREATE INDEX's sort), never lowered.
+// True when the first kSampleRows rows of the source (in scan order) all have their key in the
+// target with other values: a hint that every row changes (index probes: nothing is hashed).
+constexpr int kSampleRows = 1000;
+
+bool sample_all_differ(pg::SpiSession& spi, const bulk_sql::InPlace& p) {
+  pg::LocalSettings settings;
+  settings.set("enable_hashjoin", "off");
+  settings.set("enable_mergejoin", "off");
+  spi.execute(bulk_sql::match_counts(bulk_sql::Tables{p.target,
+                                                      "(SELECT * FROM " + p.source + " LIMIT " +
+                                                          std::to_string(kSampleRows) + ")",
+                                                      ""},
+                                     p.keys, p.set_columns),
+              false);
+  return spi.text_not_null(0, 0) == std::to_string(kSampleRows) &&
+         spi.text_not_null(0, 1) == std::to_string(kSampleRows);
+}
+
 // Smaller sources are staged: the fixed cost of the checks here would not pay off.
 constexpr int64_t kInPlaceMinKb = 256;
 
@@ -137,6 +155,13 @@ std::optional<InPlaceCounts> upsert_in_place(
   if (!target_empty) {
     spi.execute("SELECT pg_catalog.count(*) FROM " + from.qualified_name, false);
     rows = std::stoll(spi.text_not_null(0, 0));
+  }
+  if (!target_empty && p.only_changed && !p.set_columns.empty() && sample_all_differ(spi, p)) {
+    // Most likely every row changes: the statement that updates and then (only if rows are
+    // left) inserts handles any mix; the full count would only cost a join more.
+    matched = 1;
+    differing = 1;
+  } else if (!target_empty) {
     pg::LocalSettings settings;
     avoid_hashing_large_targets(spi, target, rows, settings);
     spi.execute(
@@ -172,10 +197,13 @@ std::optional<InPlaceCounts> upsert_in_place(
       sort_in_memory(settings, source_kb);
       pg::SpiArgs args;
       args.add(INT8OID, Int64GetDatum(rows));
-      spi.execute(sql, args, false);
+      const uint64_t processed = spi.execute(sql, args, false);
+      if (!p.update) out.inserted = static_cast<int64_t>(processed);
     }
-    out.updated = std::stoll(spi.text_not_null(0, 0));
-    out.inserted = std::stoll(spi.text_not_null(0, 1));
+    if (p.update) {
+      out.updated = std::stoll(spi.text_not_null(0, 0));
+      out.inserted = std::stoll(spi.text_not_null(0, 1));
+    }
     sub.commit();
   } catch (const Error& e) {
     // A repeated or NULL key, a bad value, a key inserted meanwhile: the staged path settles it

@@ -182,6 +182,10 @@ std::string match_counts(const Tables& t, const std::vector<std::string>& keys,
 }
 
 std::string upsert_in_place(const InPlace& p) {
+  if (!p.update) {
+    return "INSERT INTO " + p.target + " AS \"t\" (" + list(p.columns, nullptr) + ") SELECT " +
+           list(p.columns, "s") + " FROM " + p.source + " \"s\" ORDER BY " + list(p.keys, "s");
+  }
   std::string sql = "WITH ";
   if (p.update) {
     // One lag() per key column: comparing ROW()s costs a record per row.

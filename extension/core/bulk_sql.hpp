@@ -94,6 +94,8 @@ std::string match_counts(const Tables& t, const std::vector<std::string>& keys,
 //   with `only_changed`), reading the source sorted by key, so it writes and locks in key order;
 //   the sort also checks that no key repeats: a repeated key divides by zero (22012) in the
 //   column named `check` (a name no column of the source has), which ends the statement;
+// Without `update`, it is a plain INSERT of every source row in key order (its row count is the
+// number inserted).
 // - with `insert`, CTE "i" inserts the source rows in key order: after an update, only if it did
 //   not update $1 (bigint: the source's row count) rows and only rows whose key the target does
 //   not hold; without an update, every row (the caller found no key of the source in the target:

@@ -25,8 +25,9 @@ struct InPlaceCounts {
 // The counts, or nullopt when the call must take the staged path (nothing was changed then): the
 // source is not a temporary table whose every column the target has with the same type, typmod
 // and collation (writable); the target has user triggers (they would fire twice when the attempt
-// is rolled back); fewer than kLargeCallRows rows; a key column that may be NULL or a unique index
-// on the keys that is deferrable; or the statement failed with a data error (class 22 or 23:
+// is rolled back); a source under 256 kB or without rows; a key column that may be NULL or a unique
+// index on the keys that is deferrable; rows that match when no column is set; a repeated key among
+// rows that are all unchanged; or the statement failed with a data error (class 22 or 23:
 // a repeated or NULL key, a bad value, a concurrent insert of a key). Any other error is raised.
 // Errors in the arguments (conflict_columns, update_columns) are raised as the staged path would.
 std::optional<InPlaceCounts> upsert_in_place(

@@ -9,6 +9,8 @@
 // key another transaction inserted after the collection makes it fail with a unique violation, and
 // the rows then go through ON CONFLICT instead. One call is one statement's worth of work in the
 // caller's transaction: any error undoes all of it.
+//
+// bulk_upsert_from first tries its source in place, without a stage (bulk/in_place.hpp).
 #include <algorithm>
 #include <map>
 #include <optional>

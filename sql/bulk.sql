@@ -213,6 +213,18 @@ INSERT INTO inplace_src2 SELECT g, 'd' || g FROM generate_series(1, 12000) g;
 SELECT * FROM pgfast.bulk_upsert_from('inplace', 'inplace_src2');
 SELECT count(*) FILTER (WHERE v = 'd' || id) AS right_value FROM inplace;
 DROP TABLE inplace, inplace_src, inplace_src2;
+-- Columns named like the in-place statement's aliases and internal names.
+CREATE TABLE inplace_names (id bigint PRIMARY KEY, "ord" text NOT NULL, "s" text, "w" int, "n" int,
+  "c" int, "t" int);
+CREATE TEMPORARY TABLE inplace_names_src (LIKE inplace_names);
+INSERT INTO inplace_names_src SELECT g, 'o' || g, 's' || g, g, g, g, g FROM generate_series(1, 12000) g;
+SELECT * FROM pgfast.bulk_upsert_from('inplace_names', 'inplace_names_src');
+UPDATE inplace_names_src SET "ord" = 'p' || id, "n" = -id WHERE id % 2 = 0;
+SELECT * FROM pgfast.bulk_upsert_from('inplace_names', 'inplace_names_src');
+SELECT * FROM pgfast.bulk_upsert_from('inplace_names', 'inplace_names_src');
+SELECT count(*) FILTER (WHERE "ord" = CASE WHEN id % 2 = 0 THEN 'p' ELSE 'o' END || id
+  AND "n" = CASE WHEN id % 2 = 0 THEN -id ELSE id END AND "s" = 's' || id) AS right_value FROM inplace_names;
+DROP TABLE inplace_names, inplace_names_src;
 
 DROP TABLE items, tags, events, "we""ird; T", measures, audit;
 DROP FUNCTION audit_row();

@@ -13,6 +13,11 @@
 //              holding the new values (filled and analyzed before the clock starts), as in update
 //   update_hot   update, on the table created WITH (fillfactor = 50): room on every page for the
 //              new row versions, so the updates are HOT (no new index entries)
+//   stage_insert  the SQL path for new rows: binary COPY into a temporary table (LIKE the target)
+//              and pgfast.bulk_upsert_from into the empty table, both timed, in one transaction
+//   stage_update  the SQL path for changed rows: pgfast.bulk_upsert_from from a temp table already
+//              holding the new values (filled and analyzed before the clock starts, as for
+//              bare_update), every row changed
 // BENCH_BULK_MODES (comma-separated) runs a subset, e.g. "copy,unchanged" for profiling; copy is
 // always kept as the baseline.
 // Reports rows/s, ratio to COPY, WAL bytes and table growth; writes bench/results/bulk.json.
@@ -160,8 +165,9 @@ int main() {
   auto table_size = [&] {
     return c.execute("SELECT pg_table_size($1::regclass)", pgfast::params(table)).as<double>(0, 0);
   };
-  std::vector<std::string> modes = {"copy", "insert", "insert_mode", "update",    "unchanged",
-                                    "half", "naive",  "bare_update", "update_hot"};
+  std::vector<std::string> modes = {"copy",       "insert",       "insert_mode", "update",
+                                    "unchanged",  "half",         "naive",       "bare_update",
+                                    "update_hot", "stage_insert", "stage_update"};
   if (const char* only = std::getenv("BENCH_BULK_MODES"); only && *only) {
     const std::string wanted = std::string(",") + only + ",";
     modes.erase(std::remove_if(modes.begin() + 1, modes.end(),
@@ -173,10 +179,15 @@ int main() {
   std::map<std::string, Measure> results;
   for (int round = 1; round <= rounds; ++round) {
     for (const std::string& mode : modes) {
-      if (mode == "copy" || mode == "insert" || mode == "insert_mode") state(nullptr);
+      if (mode == "copy" || mode == "insert" || mode == "insert_mode" || mode == "stage_insert") {
+        state(nullptr);
+      }
       if (mode == "update_hot") c.execute("ALTER TABLE " + table + " SET (fillfactor = 50)");
-      if (mode == "update" || mode == "bare_update" || mode == "update_hot") state(&rows_a);
-      if (mode == "bare_update") {
+      if (mode == "update" || mode == "bare_update" || mode == "update_hot" ||
+          mode == "stage_update") {
+        state(&rows_a);
+      }
+      if (mode == "bare_update" || mode == "stage_update") {
         c.execute("BEGIN");
         c.execute("CREATE TEMPORARY TABLE bench_bulk_new (LIKE " + table + ") ON COMMIT DROP");
         copy_rows(c, "bench_bulk_new", rows_b);
@@ -195,6 +206,17 @@ int main() {
         c.execute("UPDATE " + table +
                   " t SET title = s.title, n = s.n, seen = s.seen, meta = s.meta FROM "
                   "bench_bulk_new s WHERE t.id = s.id");
+        c.execute("COMMIT");
+      } else if (mode == "stage_update") {
+        c.execute("SELECT * FROM pgfast.bulk_upsert_from($1::regclass, 'bench_bulk_new')",
+                  pgfast::params(table));
+        c.execute("COMMIT");
+      } else if (mode == "stage_insert") {
+        c.execute("BEGIN");
+        c.execute("CREATE TEMPORARY TABLE bench_bulk_new (LIKE " + table + ") ON COMMIT DROP");
+        copy_rows(c, "bench_bulk_new", rows_b);
+        c.execute("SELECT * FROM pgfast.bulk_upsert_from($1::regclass, 'bench_bulk_new')",
+                  pgfast::params(table));
         c.execute("COMMIT");
       } else if (mode == "insert_mode") {
         bulk_write(c, table, rows_b, pgfast::BulkMode::insert);
@@ -225,7 +247,9 @@ int main() {
                 median(m.wal_bytes) / 1e6, median(m.growth_bytes) / 1e6);
     json << (i ? ", " : "") << "{\"mode\": \"" << modes[i] << "\", \"rows_per_s\": " << rate
          << ", \"vs_copy\": " << rate / copy_rate << ", \"wal_bytes\": " << median(m.wal_bytes)
-         << ", \"table_growth_bytes\": " << median(m.growth_bytes) << "}";
+         << ", \"table_growth_bytes\": " << median(m.growth_bytes) << ", \"seconds\": [";
+    for (size_t r = 0; r < m.seconds.size(); ++r) json << (r ? ", " : "") << m.seconds[r];
+    json << "]}";
   }
   json << "]}\n";
   // Speed of mode `a` relative to mode `b` (0 when either did not run).
@@ -236,8 +260,10 @@ int main() {
   };
   std::printf(
       "medians of %d interleaved rounds, %ld rows; unchanged vs naive: %.2fx; update vs bare "
-      "UPDATE: %.2fx; bench/results/bulk.json\n",
-      rounds, n, ratio("unchanged", "naive"), ratio("update", "bare_update"));
+      "UPDATE: %.2fx; stage_insert vs COPY: %.2fx; stage_update vs bare UPDATE: %.2fx; "
+      "bench/results/bulk.json\n",
+      rounds, n, ratio("unchanged", "naive"), ratio("update", "bare_update"),
+      ratio("stage_insert", "copy"), ratio("stage_update", "bare_update"));
   c.execute("DROP TABLE " + table);
   return 0;
 }

@@ -174,5 +174,57 @@ CREATE VIEW item_names AS SELECT id, name FROM items;
 SELECT * FROM pgfast.bulk_upsert('item_names', '[]');
 DROP VIEW item_names;
 
+-- 12. bulk_upsert_from reads a source whose columns have the target's types in place (no stage,
+--     no separate duplicate check): one statement updates, checks keys and inserts. A repeated key
+--     rolls that statement back and the staged path applies on_duplicate; sequences only advance
+--     for new rows.
+CREATE TABLE inplace (id bigint PRIMARY KEY, v text NOT NULL, n bigserial);
+CREATE TEMPORARY TABLE inplace_src (id bigint, v text);
+INSERT INTO inplace_src SELECT g, 'a' || g FROM generate_series(1, 12000) g ORDER BY md5(g::text);
+SELECT pgfast.slow_queries_reset();
+SET pgfast.slow_query_ms = 0;
+SET pgfast.slow_query_track = 'all';
+SELECT * FROM pgfast.bulk_upsert_from('inplace', 'inplace_src');
+SELECT * FROM pgfast.bulk_upsert_from('inplace', 'inplace_src');
+UPDATE inplace_src SET v = 'b' || id WHERE id % 3 = 0;
+INSERT INTO inplace_src SELECT g, 'c' || g FROM generate_series(12001, 12500) g;
+SELECT * FROM pgfast.bulk_upsert_from('inplace', 'inplace_src');
+SELECT * FROM pgfast.bulk_upsert_from('inplace', 'inplace_src', options => '{"update_when": "always"}');
+SET pgfast.slow_query_ms = -1;
+RESET pgfast.slow_query_track;
+SELECT count(*) FILTER (WHERE query LIKE '%pgfast\_stage\_%') AS staged_statements,
+       count(*) FILTER (WHERE query LIKE 'INSERT INTO "public"."inplace" AS "t"%') AS in_place_inserts,
+       count(*) FILTER (WHERE query LIKE 'WITH "u" AS (UPDATE%') AS in_place_upserts
+FROM pgfast.slow_queries WHERE nesting_level > 0;
+SELECT last_value AS sequence_after_12500_new_rows FROM inplace_n_seq;
+SELECT count(*) AS total, count(*) FILTER (WHERE v = CASE WHEN id > 12000 THEN 'c' WHEN id % 3 = 0
+  THEN 'b' ELSE 'a' END || id) AS right_value FROM inplace;
+-- A key twice among existing rows and twice among new rows: the staged path decides.
+INSERT INTO inplace_src VALUES (5, 'first 5'), (12501, 'first 12501');
+INSERT INTO inplace_src VALUES (5, 'last 5'), (12501, 'last 12501');
+SELECT * FROM pgfast.bulk_upsert_from('inplace', 'inplace_src', options => '{"on_duplicate": "error"}');
+SELECT * FROM pgfast.bulk_upsert_from('inplace', 'inplace_src', options => '{"on_duplicate": "first"}');
+SELECT * FROM pgfast.bulk_upsert_from('inplace', 'inplace_src');
+SELECT id, v FROM inplace WHERE id IN (5, 12501) ORDER BY id;
+SELECT last_value AS sequence_after_12501_new_rows FROM inplace_n_seq;
+-- A source of other types is staged (cast as INSERT would), with the same outcome.
+CREATE TEMPORARY TABLE inplace_src2 (id integer, v varchar(20));
+INSERT INTO inplace_src2 SELECT g, 'd' || g FROM generate_series(1, 12000) g;
+SELECT * FROM pgfast.bulk_upsert_from('inplace', 'inplace_src2');
+SELECT count(*) FILTER (WHERE v = 'd' || id) AS right_value FROM inplace;
+DROP TABLE inplace, inplace_src, inplace_src2;
+-- Columns named like the in-place statement's aliases and internal names.
+CREATE TABLE inplace_names (id bigint PRIMARY KEY, "ord" text NOT NULL, "s" text, "w" int, "n" int,
+  "c" int, "t" int);
+CREATE TEMPORARY TABLE inplace_names_src (LIKE inplace_names);
+INSERT INTO inplace_names_src SELECT g, 'o' || g, 's' || g, g, g, g, g FROM generate_series(1, 12000) g;
+SELECT * FROM pgfast.bulk_upsert_from('inplace_names', 'inplace_names_src');
+UPDATE inplace_names_src SET "ord" = 'p' || id, "n" = -id WHERE id % 2 = 0;
+SELECT * FROM pgfast.bulk_upsert_from('inplace_names', 'inplace_names_src');
+SELECT * FROM pgfast.bulk_upsert_from('inplace_names', 'inplace_names_src');
+SELECT count(*) FILTER (WHERE "ord" = CASE WHEN id % 2 = 0 THEN 'p' ELSE 'o' END || id
+  AND "n" = CASE WHEN id % 2 = 0 THEN -id ELSE id END AND "s" = 's' || id) AS right_value FROM inplace_names;
+DROP TABLE inplace_names, inplace_names_src;
+
 DROP TABLE items, tags, events, "we""ird; T", measures, audit;
 DROP FUNCTION audit_row();

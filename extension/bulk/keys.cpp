@@ -74,6 +74,38 @@ void check_keys_present(pg::SpiSession& spi, const Stage& stage,
   }
 }
 
+std::vector<std::string> resolve_set_columns(
+    const pg::RelationInfo& target, const std::vector<std::string>& columns, int64_t rows,
+    const std::vector<std::string>& keys,
+    const std::optional<std::vector<std::string>>& requested) {
+  std::vector<std::string> out;
+  auto is_key = [&](const std::string& c) {
+    return std::find(keys.begin(), keys.end(), c) != keys.end();
+  };
+  if (!requested) {
+    for (const std::string& c : columns) {
+      if (!is_key(c)) out.push_back(c);
+    }
+    return out;
+  }
+  for (const std::string& c : *requested) {
+    const pg::ColumnInfo& info = target.require_column(c, "update_columns");
+    if (is_key(c)) {
+      throw Error(sqlstate::kInvalidParameterValue,
+                  "update_columns names the conflict column \"" + c + "\"");
+    }
+    if (info.generated || info.identity_always) {
+      throw Error("428C9", "column \"" + c + "\" of update_columns cannot be written");
+    }
+    if (rows > 0 && std::find(columns.begin(), columns.end(), c) == columns.end()) {
+      throw Error(sqlstate::kInvalidParameterValue,
+                  "update column \"" + c + "\" is not present in the input rows");
+    }
+    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  }
+  return out;
+}
+
 std::vector<int64_t> ords_of_result(pg::SpiSession& spi) {
   std::vector<int64_t> ords;
   ords.reserve(spi.rows());
@@ -102,13 +134,15 @@ bool sorts_fast(const pg::ColumnInfo& c) {
 
 }  // namespace
 
+bool one_fast_sorting_key(const pg::RelationInfo& target, const std::vector<std::string>& keys) {
+  return keys.size() == 1 && sorts_fast(*target.column(keys[0]));
+}
+
 std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationInfo& target,
                                         const Stage& stage, const std::vector<std::string>& keys,
                                         OnDuplicate mode, const char* argument) {
   bulk_sql::Tables t = stage.tables(target);
-  spi.execute(
-      bulk_sql::any_duplicate(t, keys, keys.size() == 1 && sorts_fast(*target.column(keys[0]))),
-      false);
+  spi.execute(bulk_sql::any_duplicate(t, keys, one_fast_sorting_key(target, keys)), false);
   if (spi.rows() == 0) return {};
   if (mode == OnDuplicate::kError) {
     spi.execute(bulk_sql::first_duplicate(t, keys), false);

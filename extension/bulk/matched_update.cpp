@@ -11,10 +11,6 @@ namespace pgfast::bulk {
 
 namespace {
 
-// From this many rows on, a call picks its joins itself (below); smaller calls leave them to the
-// planner and take their row locks in a locking pass first (which writes every locked row twice).
-constexpr int64_t kLargeCallRows = 10000;
-
 // The planner's row count of the target (summed over the partitions of a partitioned table); -1
 // when some table was never vacuumed or analyzed (reltuples -1).
 int64_t target_rows_estimate(pg::SpiSession& spi, Oid target) {
@@ -78,6 +74,19 @@ int64_t update_in_key_order(pg::SpiSession& spi, const bulk_sql::Tables& t,
 }
 
 }  // namespace
+
+void order_joins_by_key(pg::SpiSession& spi, const pg::RelationInfo& target, int64_t rows,
+                        pg::LocalSettings& settings) {
+  force_join(settings, stage_join(rows, target_rows_estimate(spi, target.oid)));
+}
+
+void avoid_hashing_large_targets(pg::SpiSession& spi, const pg::RelationInfo& target, int64_t rows,
+                                 pg::LocalSettings& settings) {
+  if (rows >= kLargeCallRows &&
+      stage_join(rows, target_rows_estimate(spi, target.oid)) == StageJoin::kIndexProbes) {
+    force_join(settings, StageJoin::kIndexProbes);
+  }
+}
 
 MatchedUpdate update_matched_rows(pg::SpiSession& spi, const pg::RelationInfo& target,
                                   const bulk_sql::Tables& t, const std::vector<std::string>& keys,

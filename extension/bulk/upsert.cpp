@@ -9,12 +9,15 @@
 // key another transaction inserted after the collection makes it fail with a unique violation, and
 // the rows then go through ON CONFLICT instead. One call is one statement's worth of work in the
 // caller's transaction: any error undoes all of it.
+//
+// bulk_upsert_from first tries its source in place, without a stage (bulk/in_place.hpp).
 #include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "bulk/in_place.hpp"
 #include "bulk/keys.hpp"
 #include "bulk/matched_update.hpp"
 #include "bulk/options.hpp"
@@ -46,38 +49,6 @@ struct Outcome {
   std::map<int64_t, Action> actions;  // filled only when asked
   std::map<int64_t, std::string> keys;
 };
-
-std::vector<std::string> resolve_set_columns(
-    const pg::RelationInfo& target, const Stage& stage, const std::vector<std::string>& keys,
-    const std::optional<std::vector<std::string>>& requested) {
-  std::vector<std::string> out;
-  auto is_key = [&](const std::string& c) {
-    return std::find(keys.begin(), keys.end(), c) != keys.end();
-  };
-  if (!requested) {
-    for (const std::string& c : stage.columns) {
-      if (!is_key(c)) out.push_back(c);
-    }
-    return out;
-  }
-  for (const std::string& c : *requested) {
-    const pg::ColumnInfo& info = target.require_column(c, "update_columns");
-    if (is_key(c)) {
-      throw Error(sqlstate::kInvalidParameterValue,
-                  "update_columns names the conflict column \"" + c + "\"");
-    }
-    if (info.generated || info.identity_always) {
-      throw Error("428C9", "column \"" + c + "\" of update_columns cannot be written");
-    }
-    if (stage.rows > 0 &&
-        std::find(stage.columns.begin(), stage.columns.end(), c) == stage.columns.end()) {
-      throw Error(sqlstate::kInvalidParameterValue,
-                  "update column \"" + c + "\" is not present in the input rows");
-    }
-    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
-  }
-  return out;
-}
 
 struct Inserted {
   int64_t inserted = 0;
@@ -136,7 +107,8 @@ Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const St
                    const std::optional<std::vector<std::string>>& update_columns,
                    const Options& options, const char* argument, bool with_rows) {
   std::vector<std::string> keys = resolve_keys(target, conflict_columns, "conflict_columns", true);
-  std::vector<std::string> set_columns = resolve_set_columns(target, stage, keys, update_columns);
+  std::vector<std::string> set_columns =
+      resolve_set_columns(target, stage.columns, stage.rows, keys, update_columns);
   Outcome out;
   if (stage.rows == 0) return out;
   check_keys_present(spi, stage, keys, argument);
@@ -242,6 +214,15 @@ Datum bulk_upsert_from(FunctionCallInfo fcinfo) {
   pg::SpiSession spi;
   Call call = read_call(spi, fcinfo, "bulk_upsert_from");
   if (PG_ARGISNULL(1)) throw Error(sqlstate::kNullValueNotAllowed, "source must not be NULL");
+  if (std::optional<InPlaceCounts> c =
+          upsert_in_place(spi, call.target, PG_GETARG_OID(1), call.conflict_columns,
+                          call.update_columns, call.options)) {
+    Outcome o;
+    o.inserted = c->inserted;
+    o.updated = c->updated;
+    o.unchanged = c->unchanged;
+    return counts_result(fcinfo, o);
+  }
   Stage stage = stage_relation(spi, call.target, PG_GETARG_OID(1));
   Outcome o = run_upsert(spi, call.target, stage, call.conflict_columns, call.update_columns,
                          call.options, "source", false);

@@ -173,6 +173,52 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
                                   "(WHERE NOT \"i\".inserted) FROM \"i\""));
 }
 
+std::string match_counts(const Tables& t, const std::vector<std::string>& keys,
+                         const std::vector<std::string>& compare_columns) {
+  std::string differs =
+      compare_columns.empty() ? std::string("false") : changed(compare_columns, "t", "s");
+  return "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE " + differs + ") FROM " +
+         t.stage + " \"s\" JOIN " + t.target + " \"t\" ON " + key_join(keys);
+}
+
+std::string upsert_in_place(const InPlace& p) {
+  if (!p.update) {
+    return "INSERT INTO " + p.target + " AS \"t\" (" + list(p.columns, nullptr) + ") SELECT " +
+           list(p.columns, "s") + " FROM " + p.source + " \"s\" ORDER BY " + list(p.keys, "s");
+  }
+  std::string sql = "WITH ";
+  if (p.update) {
+    // One lag() per key column: comparing ROW()s costs a record per row.
+    std::string repeated;
+    for (size_t i = 0; i < p.keys.size(); ++i) {
+      repeated += (i ? " AND " : "") + col("w", p.keys[i]) + " = pg_catalog.lag(" +
+                  col("w", p.keys[i]) + ") OVER (ORDER BY " + list(p.keys, "w") + ")";
+    }
+    sql += "\"u\" AS (UPDATE " + p.target + " \"t\" SET " + set_list(p.set_columns, "s") +
+           " FROM (SELECT \"w\".*, 1 / CASE WHEN " + repeated + " THEN 0 ELSE 1 END AS " + p.check +
+           " FROM " + p.source + " \"w\" ORDER BY " + list(p.keys, "w") + ") AS \"s\" WHERE " +
+           key_join(p.keys) + " AND \"s\"." + p.check + " = 1";
+    if (p.only_changed) sql += " AND " + changed(p.set_columns, "t", "s");
+    sql += " RETURNING 1), \"c\" AS (SELECT pg_catalog.count(*) AS n FROM \"u\")";
+  }
+  if (p.insert) {
+    std::string where;
+    if (p.update) {
+      std::string existing;
+      for (size_t i = 0; i < p.keys.size(); ++i) {
+        existing += (i ? " AND " : "") + col("e", p.keys[i]) + " = " + col("s", p.keys[i]);
+      }
+      where = " WHERE (SELECT \"c\".n FROM \"c\") < $1 AND NOT EXISTS (SELECT 1 FROM " + p.target +
+              " \"e\" WHERE " + existing + ")";
+    }
+    sql += std::string(p.update ? ", " : "") + "\"i\" AS (INSERT INTO " + p.target + " AS \"t\" (" +
+           list(p.columns, nullptr) + ") SELECT " + list(p.columns, "s") + " FROM " + p.source +
+           " \"s\"" + where + " ORDER BY " + list(p.keys, "s") + " RETURNING 1)";
+  }
+  return sql + " SELECT " + (p.update ? "(SELECT \"c\".n FROM \"c\")" : "0::bigint") + ", " +
+         (p.insert ? "(SELECT pg_catalog.count(*) FROM \"i\")" : "0::bigint");
+}
+
 std::string insert_all(const Tables& t, const std::vector<std::string>& columns,
                        const std::vector<std::string>& returning) {
   // INSERT ... SELECT ... ORDER BY inserts, and RETURNs, in that order; row_number() over the

@@ -83,6 +83,36 @@ std::string insert_missing(const Tables& t, const std::vector<std::string>& keys
                            bool on_conflict = true, bool tell_conflicts = true,
                            bool with_ords = true);
 
+// One row: how many staged rows have their key in the target, and how many of those differ in
+// `compare_columns` (0 when empty). Any join method: nothing is locked or written.
+std::string match_counts(const Tables& t, const std::vector<std::string>& keys,
+                         const std::vector<std::string>& compare_columns);
+
+// bulk_upsert_from reading its source in place (no stage: the source's columns have the target's
+// types). One statement, one snapshot, returning one row (updated, inserted):
+// - with `update`, CTE "u" updates the target rows that match a source key (those that differ
+//   with `only_changed`), reading the source sorted by key, so it writes and locks in key order;
+//   the sort also checks that no key repeats: a repeated key divides by zero (22012) in the
+//   column named `check` (a name no column of the source has), which ends the statement;
+// Without `update`, it is a plain INSERT of every source row in key order (its row count is the
+// number inserted).
+// - with `insert`, CTE "i" inserts the source rows in key order: after an update, only if it did
+//   not update $1 (bigint: the source's row count) rows and only rows whose key the target does
+//   not hold; without an update, every row (the caller found no key of the source in the target:
+//   one that is there now is a unique violation, as is a key repeated among the rows).
+struct InPlace {
+  std::string target;  // quoted, qualified
+  std::string source;  // quoted, qualified
+  std::string check;   // quoted
+  std::vector<std::string> keys;
+  std::vector<std::string> columns;  // the source's columns
+  std::vector<std::string> set_columns;
+  bool only_changed = true;
+  bool update = true;
+  bool insert = true;
+};
+std::string upsert_in_place(const InPlace& p);
+
 // Inserts every staged row in ord order; returns ord and the target's `returning` columns as a
 // jsonb object. With `returning` empty there is no RETURNING (it would need SELECT on the target)
 // and the statement returns nothing; the caller numbers the inserted rows itself.

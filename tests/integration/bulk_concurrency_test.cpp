@@ -43,7 +43,9 @@ class RoundBarrier {
 };
 
 // kWriters threads upsert kKeysPerCall of kKeys keys per call, each round in a new random order.
-void run_overlapping_upserts(int kRounds, int kKeys, int kKeysPerCall) {
+// With `from_stage`, each call is pgfast.bulk_upsert_from of a temporary table (LIKE the target:
+// read in place, without a stage of pgfast's own) filled in the same transaction.
+void run_overlapping_upserts(int kRounds, int kKeys, int kKeysPerCall, bool from_stage = false) {
   constexpr int kWriters = 4;
   pgfast::Database db(pgfast_test::pool_options(pgfast_test::unique_name("bulkconc"), kWriters, 0));
   const std::string table = pgfast_test::unique_name("bulk_conc");
@@ -71,8 +73,26 @@ void run_overlapping_upserts(int kRounds, int kKeys, int kKeysPerCall) {
         }
         rows += "]";
         try {
-          db.query("SELECT * FROM pgfast.bulk_upsert($1::regclass, $2::jsonb)",
-                   pgfast::params(table, rows));
+          if (from_stage) {
+            pgfast::Database::Lease lease = db.acquire();
+            pgfast::Connection& c = *lease;
+            c.execute("BEGIN");
+            try {
+              c.execute("CREATE TEMPORARY TABLE conc_stage (LIKE " + table + ") ON COMMIT DROP");
+              c.execute("INSERT INTO conc_stage SELECT * FROM jsonb_populate_recordset(NULL::" +
+                            table + ", $1::jsonb)",
+                        pgfast::params(rows));
+              c.execute("SELECT * FROM pgfast.bulk_upsert_from($1::regclass, 'conc_stage')",
+                        pgfast::params(table));
+              c.execute("COMMIT");
+            } catch (...) {
+              c.execute("ROLLBACK");
+              throw;
+            }
+          } else {
+            db.query("SELECT * FROM pgfast.bulk_upsert($1::regclass, $2::jsonb)",
+                     pgfast::params(table, rows));
+          }
         } catch (const pgfast::DatabaseError& e) {
           std::lock_guard<std::mutex> lock(errors_mutex);
           errors.push_back(e.sqlstate() + ": " + e.what());
@@ -111,6 +131,12 @@ TEST(BulkConcurrency, OverlappingUpsertsNeverDeadlockAndMatchSerialResult) {
 // instead of a locking pass first.
 TEST(BulkConcurrency, LargeOverlappingUpsertsNeverDeadlock) {
   run_overlapping_upserts(4, 24000, 16000);
+}
+
+// bulk_upsert_from reading a temporary table in place: one statement updates in key order (merge
+// join) and inserts the new keys in key order.
+TEST(BulkConcurrency, LargeOverlappingUpsertsFromTemporaryTablesNeverDeadlock) {
+  run_overlapping_upserts(4, 24000, 16000, true);
 }
 
 }  // namespace

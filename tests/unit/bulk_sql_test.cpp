@@ -165,3 +165,66 @@ TEST(BulkSql, OnlyDataErrorsBlameARow) {
 }
 
 }  // namespace
+
+namespace {
+
+InPlace in_place(bool update, bool insert) {
+  InPlace p;
+  p.target = "\"public\".\"items\"";
+  p.source = "pg_temp.\"incoming\"";
+  p.check = "\"ord\"";
+  p.keys = {"id"};
+  p.columns = {"id", "na'me"};
+  p.set_columns = {"na'me"};
+  p.update = update;
+  p.insert = insert;
+  return p;
+}
+
+TEST(BulkSql, UpsertInPlaceUpdatesInKeyOrderThenInsertsOnlyWhenRowsAreLeft) {
+  std::string sql = upsert_in_place(in_place(true, true));
+  // The update reads the source sorted by key, checking that no key repeats.
+  EXPECT_NE(
+      sql.find("FROM (SELECT \"w\".*, 1 / CASE WHEN \"w\".\"id\" = pg_catalog.lag("
+               "\"w\".\"id\") OVER (ORDER BY \"w\".\"id\") THEN 0 ELSE 1 END AS \"ord\" "
+               "FROM pg_temp.\"incoming\" \"w\" ORDER BY \"w\".\"id\") AS \"s\" WHERE "
+               "\"t\".\"id\" = \"s\".\"id\" AND \"s\".\"ord\" = 1 AND ROW(\"t\".\"na'me\") IS "
+               "DISTINCT FROM ROW(\"s\".\"na'me\") RETURNING 1)"),
+      std::string::npos)
+      << sql;
+  // The insert runs only when the update left rows, and only for keys the target lacks.
+  EXPECT_NE(sql.find("WHERE (SELECT \"c\".n FROM \"c\") < $1 AND NOT EXISTS (SELECT 1 FROM "
+                     "\"public\".\"items\" \"e\" WHERE \"e\".\"id\" = \"s\".\"id\") ORDER BY "
+                     "\"s\".\"id\" RETURNING 1)"),
+            std::string::npos)
+      << sql;
+  EXPECT_EQ(sql.find('\''), sql.find("na'me") + 2) << "no string literal: " << sql;
+}
+
+TEST(BulkSql, UpsertInPlaceComparesEachKeyColumnWithItsPredecessor) {
+  InPlace p = in_place(true, false);
+  p.keys = {"a", "b"};
+  std::string sql = upsert_in_place(p);
+  EXPECT_NE(sql.find("CASE WHEN \"w\".\"a\" = pg_catalog.lag(\"w\".\"a\") OVER (ORDER BY "
+                     "\"w\".\"a\", \"w\".\"b\") AND \"w\".\"b\" = pg_catalog.lag(\"w\".\"b\") OVER "
+                     "(ORDER BY \"w\".\"a\", \"w\".\"b\") THEN 0 ELSE 1 END"),
+            std::string::npos)
+      << sql;
+  EXPECT_EQ(sql.find("INSERT"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("SELECT (SELECT \"c\".n FROM \"c\"), 0::bigint"), std::string::npos) << sql;
+}
+
+TEST(BulkSql, UpsertInPlaceWithoutMatchesOnlyInserts) {
+  EXPECT_EQ(upsert_in_place(in_place(false, true)),
+            "INSERT INTO \"public\".\"items\" AS \"t\" (\"id\", \"na'me\") SELECT \"s\".\"id\", "
+            "\"s\".\"na'me\" FROM pg_temp.\"incoming\" \"s\" ORDER BY \"s\".\"id\"");
+}
+
+TEST(BulkSql, MatchCountsCountsMatchedAndDiffering) {
+  EXPECT_EQ(match_counts(kTables, {"id"}, {"v"}),
+            "SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE ROW(\"t\".\"v\") IS "
+            "DISTINCT FROM ROW(\"s\".\"v\")) FROM pg_temp.\"pgfast_stage_1\" \"s\" JOIN "
+            "\"public\".\"items\" \"t\" ON \"t\".\"id\" = \"s\".\"id\"");
+}
+
+}  // namespace

@@ -37,7 +37,8 @@ std::optional<std::vector<std::string>> in_place_columns(pg::SpiSession& spi,
       "t.atttypid = s.atttypid "
       "AND t.atttypmod = s.atttypmod AND t.attcollation = s.attcollation AND t.attgenerated = '' "
       "AND t.attidentity <> 'a' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g JOIN "
-      "pg_catalog.pg_partition_tree($2) p ON g.tgrelid = p.relid WHERE NOT g.tgisinternal) "
+      "pg_catalog.pg_partition_tree($2) p ON g.tgrelid OPERATOR(pg_catalog.=) p.relid "
+      "WHERE NOT g.tgisinternal) "
       "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute s ON s.attrelid = c.oid AND "
       "s.attnum > 0 AND NOT s.attisdropped LEFT JOIN pg_catalog.pg_attribute t ON t.attrelid = $2 "
       "AND t.attname = s.attname AND t.attnum > 0 AND NOT t.attisdropped WHERE c.oid = $1",

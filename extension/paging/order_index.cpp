@@ -2,7 +2,10 @@
 
 #include <string>
 
+#include "pg/guard.hpp"
+
 extern "C" {
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 }
 
@@ -50,6 +53,9 @@ bool order_has_index(pg::SpiSession& spi, Oid relation, const std::vector<OrderK
 }
 
 void prefer_ordered_index_scans(std::optional<pg::LocalSettings>& settings) {
+  // Settings cannot change in parallel mode (page() called above a Gather, in the leader): the
+  // plan is then left to the seek ranges' estimates alone.
+  if (pg::call([] { return IsInParallelMode(); })) return;
   settings.emplace();
   for (const char* name :
        {"enable_seqscan", "enable_bitmapscan", "enable_sort", "enable_incremental_sort"}) {

@@ -19,6 +19,7 @@ bool order_has_index(pg::SpiSession& spi, Oid relation, const std::vector<OrderK
 // Turns seqscan, bitmapscan, sort and incremental sort off in `settings` (emplaced), so the
 // planner cannot trade the ordered index scan for a plan that reads the whole range: estimates
 // then only choose among ordered index scans. Restored when `settings` is reset or destroyed.
+// Does nothing in parallel mode, where settings cannot change.
 void prefer_ordered_index_scans(std::optional<pg::LocalSettings>& settings);
 
 }  // namespace pgfast::paging

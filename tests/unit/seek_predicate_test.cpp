@@ -540,7 +540,9 @@ TEST(SeekPredicateSemantics, RangesAreConsecutiveAndIndexBounded) {
         }
         for (const auto& [i, row] : selected) {
           for (const auto& [j, other] : selected) {
-            if (i < j) ASSERT_LT(compare_rows(*row, *other, columns), 0) << "config " << config;
+            if (i < j) {
+              ASSERT_LT(compare_rows(*row, *other, columns), 0) << "config " << config;
+            }
           }
         }
       }

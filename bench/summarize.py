@@ -60,6 +60,19 @@ def bulk(data):
 
 def paging(data):
     out = []
+    # Issue #16 goal: per ordering family and direction, the slowest of the deep/last pages costs
+    # at most 1.5x the first page. The ratio is first/worst (higher is better), so the goal is 1/1.5.
+    orderings = data.get("orderings", [])
+    for o in orderings:
+        first, worst = o["first_ms"], o["worst_ms"]
+        out.append(row("paging", f"first / deepest page, '{o['order_by']}' {o['direction']} "
+                       f"(deep/first {o['deep_vs_first']:.2f}, goal <= 1.5)", worst, first, "ms",
+                       first / worst if worst > 0 else 0, round(1 / 1.5, 3)))
+    if orderings:
+        worst = max(o["deep_vs_first"] for o in orderings)
+        print(f"paging goal (issue #16): every ordering, both directions, deep/first <= 1.5: "
+              f"{'met' if worst <= 1.5 else 'not met'} (worst {worst:.2f}, "
+              f"page size {data.get('page_size')}, {data.get('rows')} rows)")
     for d in data["depths"]:
         ks, off = d["keyset_server_ms"], d["offset_server_ms"]
         out.append(row("paging", f"keyset vs OFFSET at depth {d['depth']} (server ms)", ks, off, "ms",

@@ -1,53 +1,97 @@
 #include "paging/order_index.hpp"
 
-#include <string>
+#include <array>
 
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/xact.h"
-#include "catalog/pg_type.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
 }
 
 namespace pgfast::paging {
 
-bool order_has_index(pg::SpiSession& spi, Oid relation, const std::vector<OrderKey>& order) {
-  // One row per leading key column of every candidate index; attname is NULL for an expression.
-  pg::SpiArgs args;
-  args.add(OIDOID, ObjectIdGetDatum(relation));
-  args.add(INT4OID, Int32GetDatum(static_cast<int32>(order.size())));
-  spi.execute_cached(
-      "SELECT i.indexrelid::pg_catalog.text, a.attname::pg_catalog.text, "
-      "(i.indoption[k.n - 1] & 1) <> 0, (i.indoption[k.n - 1] & 2) <> 0 "
-      "FROM pg_catalog.pg_index i "
-      "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
-      "JOIN pg_catalog.pg_am am ON am.oid = ic.relam AND am.amname = 'btree' "
-      "CROSS JOIN LATERAL pg_catalog.generate_series(1, $2) k(n) "
-      "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
-      "AND a.attnum = i.indkey[k.n - 1] AND i.indkey[k.n - 1] <> 0 "
-      "WHERE i.indrelid = $1 AND i.indisvalid AND i.indpred IS NULL AND i.indnkeyatts >= $2 "
-      "ORDER BY i.indexrelid, k.n",
-      args, true);
-  const size_t n = order.size();
-  std::string index;
-  size_t k = 0;
-  bool forward = true;
-  bool backward = true;
-  for (uint64_t r = 0; r < spi.rows(); ++r) {
-    std::string this_index = spi.text_not_null(r, 0);
-    if (this_index != index) {
-      index = this_index;
-      k = 0;
-      forward = backward = true;
+namespace {
+
+// The leading key columns of one index, as plain values (filled inside pg::call).
+struct IndexKeys {
+  bool usable = false;  // valid btree, no predicate, at least as many key columns as the order
+  std::array<AttrNumber, INDEX_MAX_KEYS> attnum{};
+  std::array<int16, INDEX_MAX_KEYS> option{};
+};
+
+// From the catalog caches (no query): called for every page, it must cost next to nothing.
+void read_index(Oid index, int n, IndexKeys& out) {
+  pg::call([index, n, &out] {
+    out.usable = false;
+    HeapTuple cls = SearchSysCache1(RELOID, ObjectIdGetDatum(index));
+    if (!HeapTupleIsValid(cls)) return;
+    bool btree = reinterpret_cast<Form_pg_class>(GETSTRUCT(cls))->relam == BTREE_AM_OID;
+    ReleaseSysCache(cls);
+    if (!btree) return;
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+    if (!HeapTupleIsValid(tuple)) return;
+    Form_pg_index form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
+    if (form->indisvalid && form->indnkeyatts >= n &&
+        heap_attisnull(tuple, Anum_pg_index_indpred, nullptr)) {
+      bool isnull = true;
+      Datum options = SysCacheGetAttr(INDEXRELID, tuple, Anum_pg_index_indoption, &isnull);
+      if (!isnull) {
+        int2vector* indoption = reinterpret_cast<int2vector*>(DatumGetPointer(options));
+        for (int k = 0; k < n; ++k) {
+          out.attnum[k] = form->indkey.values[k];
+          out.option[k] = indoption->values[k];
+        }
+        out.usable = true;
+      }
     }
-    std::optional<std::string> column = spi.text(r, 1);
-    bool desc = spi.text_not_null(r, 2) == "t";
-    bool nulls_first = spi.text_not_null(r, 3) == "t";
-    const OrderKey& key = order[k];
-    bool same_column = column && *column == key.column;
-    forward = forward && same_column && desc == key.descending && nulls_first == key.nulls_first;
-    backward = backward && same_column && desc != key.descending && nulls_first != key.nulls_first;
-    if (++k == n && (forward || backward)) return true;
+    ReleaseSysCache(tuple);
+  });
+}
+
+}  // namespace
+
+bool order_has_index(Oid relation, const std::vector<OrderKey>& order) {
+  const int n = static_cast<int>(order.size());
+  if (n < 1 || n > INDEX_MAX_KEYS) return false;
+  std::array<AttrNumber, INDEX_MAX_KEYS> wanted{};
+  for (int k = 0; k < n; ++k) {
+    const char* name = order[k].column.c_str();
+    wanted[k] = pg::call([relation, name] { return get_attnum(relation, name); });
+    if (wanted[k] == InvalidAttrNumber) return false;
+  }
+  List* indexes = pg::call([relation] {
+    Relation rel = relation_open(relation, AccessShareLock);
+    List* list = RelationGetIndexList(rel);
+    relation_close(rel, AccessShareLock);
+    return list;
+  });
+  int count = pg::call([indexes] { return list_length(indexes); });
+  for (int i = 0; i < count; ++i) {
+    Oid index = pg::call([indexes, i] { return list_nth_oid(indexes, i); });
+    IndexKeys keys;
+    read_index(index, n, keys);
+    if (!keys.usable) continue;
+    bool forward = true;
+    bool backward = true;
+    for (int k = 0; k < n; ++k) {
+      bool desc = (keys.option[k] & INDOPTION_DESC) != 0;
+      bool nulls_first = (keys.option[k] & INDOPTION_NULLS_FIRST) != 0;
+      bool same_column = keys.attnum[k] == wanted[k];
+      forward = forward && same_column && desc == order[k].descending &&
+                nulls_first == order[k].nulls_first;
+      backward = backward && same_column && desc != order[k].descending &&
+                 nulls_first != order[k].nulls_first;
+    }
+    if (forward || backward) return true;
   }
   return false;
 }

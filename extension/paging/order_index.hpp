@@ -7,14 +7,14 @@
 
 #include "core/order_by.hpp"
 #include "pg/local_settings.hpp"
-#include "pg/spi.hpp"
+#include "pg/postgres.hpp"
 
 namespace pgfast::paging {
 
 // True when a valid, non-partial btree index of `relation` has `order` (every column, the
 // tie-breaker included) as the leading key columns, with the same directions and NULLS placement
-// or all of them reversed (a backward scan).
-bool order_has_index(pg::SpiSession& spi, Oid relation, const std::vector<OrderKey>& order);
+// or all of them reversed (a backward scan). Read from the relcache and catalog caches.
+bool order_has_index(Oid relation, const std::vector<OrderKey>& order);
 
 // Turns seqscan, bitmapscan, sort and incremental sort off in `settings` (emplaced), so the
 // planner cannot trade the ordered index scan for a plan that reads the whole range: estimates

@@ -146,7 +146,7 @@ std::string page_json(FunctionCallInfo fcinfo) {
   const std::vector<OrderKey>& opposite = backward ? forward_walk : backward_walk;
 
   std::optional<pg::LocalSettings> plan_settings;
-  if (source.filter.condition.empty() && order_has_index(spi, relation, source.order)) {
+  if (source.filter.condition.empty() && order_has_index(relation, source.order)) {
     prefer_ordered_index_scans(plan_settings);
   }
   std::vector<PageRow> rows = fetch(spi, source, walk, position, page_size + 1L);

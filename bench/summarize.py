@@ -72,6 +72,21 @@ def bulk(data):
 
 def paging(data):
     out = []
+    # Issue #16 goal: per ordering family and direction, the slowest of the deep/last pages costs
+    # at most 1.5x the first page. deep_vs_first is a median of per-round ratios (paging_bench.cpp);
+    # the row's ratio is its inverse (higher is better), so the goal is 1/1.5.
+    orderings = data.get("orderings", [])
+    for o in orderings:
+        deep = o["deep_vs_first"]
+        out.append(row("paging", f"first / deepest page, '{o['order_by']}' {o['direction']} "
+                       f"(deep/first {deep:.2f}, goal <= 1.5)", o["worst_ms"], o["first_ms"], "ms",
+                       1 / deep if deep > 0 else 0, round(1 / 1.5, 3)))
+    if orderings:
+        worst = max(o["deep_vs_first"] for o in orderings)
+        print(f"paging goal (issue #16): every ordering, both directions, deep/first <= 1.5: "
+              f"{'met' if worst <= 1.5 else 'not met'} (worst {worst:.2f}, "
+              f"page size {data.get('page_size')}, {data.get('rows')} rows; noise: first page vs "
+              f"its repeat up to {data.get('noise', float('nan')):.2f}x)")
     for d in data["depths"]:
         ks, off = d["keyset_server_ms"], d["offset_server_ms"]
         out.append(row("paging", f"keyset vs OFFSET at depth {d['depth']} (server ms)", ks, off, "ms",

@@ -182,6 +182,23 @@ SELECT (SELECT array_agg((e ->> 'id')::int) FROM jsonb_array_elements(p -> 'item
   FROM pgfast.offset_page('docs', 'created_at DESC', 2, 7, '{"category": "b"}') p;
 SELECT pgfast.offset_page('docs', page => 0);
 SELECT pgfast.offset_page('docs', per_page => 1000);
+-- count => 'exact' (the default) | 'estimated' | 'none': the same rows and exact has_next in
+-- every mode; 'none' leaves total and pages null, 'estimated' takes the planner's row estimate
+-- (never below what the page saw; its value depends on statistics, so only checked loosely).
+SELECT c.mode, p - 'items' - 'total' - 'pages' AS meta, p -> 'total' AS total, p -> 'pages' AS pages,
+       p -> 'items' = pgfast.offset_page('docs', 'id', c.page, 10) -> 'items' AS same_items
+  FROM (VALUES ('none', 2), ('none', 4), ('none', 5), ('exact', 4)) c(mode, page),
+       pgfast.offset_page('docs', 'id', c.page, 10, count => c.mode) p;
+SELECT (p ->> 'total')::bigint >= 31 AS total_at_least_seen,
+       (p ->> 'pages')::bigint = ((p ->> 'total')::bigint + 9) / 10 AS pages_from_total,
+       (p ->> 'has_next')::bool AS has_next, (p ->> 'has_prev')::bool AS has_prev,
+       p -> 'items' = pgfast.offset_page('docs', 'id', 3, 10) -> 'items' AS same_items
+  FROM pgfast.offset_page('docs', 'id', 3, 10, count => 'estimated') p;
+SELECT (p ->> 'total')::bigint >= 0 AS has_estimate, jsonb_array_length(p -> 'items') AS items,
+       p ->> 'has_next' AS has_next
+  FROM pgfast.offset_page('docs', 'id', 1, 7, '{"category": "none"}', count => 'estimated') p;
+SELECT pgfast.offset_page('docs', count => 'exactly');
+SELECT p - 'items' AS meta FROM pgfast.offset_page('docs', 'id', 1, 10, count => NULL) p;
 
 -- 9. The page query uses the index matching order_by (Index Cond), seen through pgfast's own
 --    slow-query capture of the nested query's plan.

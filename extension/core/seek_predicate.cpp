@@ -9,15 +9,14 @@
 //   NULLs before the values (ASC NULLS FIRST, DESC NULLS FIRST):
 //     value not NULL: gt = q op p                  eq = q = p
 //     value NULL:     gt = q IS NOT NULL           eq = q IS NULL
-// The expansion gt_1 OR (eq_1 AND (gt_2 OR (eq_2 AND ... gt_n))) is simplified: a FALSE gt_i
-// leaves eq_i AND (...), a FALSE tail leaves gt_i alone, and an all-FALSE predicate is "FALSE".
+// "After" over columns i..n is a row comparison when those columns agree (same direction, NOT
+// NULL, values not NULL), else the expansion gt_i OR (eq_i AND (gt_i+1 OR (eq_i+1 AND ... gt_n))),
+// simplified: a FALSE gt_i leaves eq_i AND (...), a FALSE tail leaves gt_i alone.
 //
-// The leading range condition (expanded form, two or more columns) comes from column 1 and is
-// only emitted where it adds something: "q1 >= p" ("<=" for DESC), or "(q1 >= p OR q1 IS NULL)"
-// for a nullable column with NULLS LAST. When column 1's value is NULL it is omitted: with NULLS
-// LAST the expansion already starts with the conjunct "q1 IS NULL AND ...", and with NULLS FIRST
-// every row qualifies. It is also omitted when the expansion reduced to gt_1 alone (which
-// implies it). Every compound piece is parenthesised, so the result can be AND-ed as it is.
+// The ranges (see the header) split on column 1 only: its bound is the index's leading range, so
+// the rest only ever filters the ties of column 1's cursor value. Inside a range, "q <> p" and
+// "q = p" are never unknown (the bound keeps q non-NULL); <rest> may be unknown only where it
+// should be FALSE (a NULL compared in a NULLS FIRST column), and WHERE drops unknown rows.
 //
 // param_cast is copied into the SQL as it is: it must come from the server (e.g. "::" plus
 // format_type of the column's type), never from user input.
@@ -34,7 +33,6 @@ constexpr char kFalse[] = "FALSE";
 struct ColumnTerms {
   std::string gt;  // empty: FALSE
   std::string eq;
-  std::string range;  // leading range condition (only used for column 1); empty: none
 };
 
 std::string parameter(const SeekColumn& c) {
@@ -55,41 +53,37 @@ ColumnTerms terms_for(const SeekColumn& c, const std::string& q) {
   }
   std::string p = parameter(c);
   std::string cmp = q + (c.key.descending ? " < " : " > ") + p;
-  std::string range = q + (c.key.descending ? " <= " : " >= ") + p;
   if (nulls_after && !c.not_null) {
     t.gt = "(" + cmp + " OR " + q + " IS NULL)";
-    t.range = "(" + range + " OR " + q + " IS NULL)";
   } else {
     t.gt = cmp;
-    t.range = range;
   }
   t.eq = q + " = " + p;
   return t;
 }
 
-}  // namespace
-
-std::string seek_predicate(const std::vector<SeekColumn>& columns, const std::string& alias) {
-  if (columns.empty()) throw Error(sqlstate::kInternalError, "seek_predicate: no columns");
-
-  const std::string prefix = alias.empty() ? std::string() : quote_identifier(alias) + ".";
-  std::vector<std::string> names;
-  names.reserve(columns.size());
-  for (const SeekColumn& c : columns) names.push_back(prefix + quote_identifier(c.key.column));
-
-  // Fast form: one row-value comparison.
-  bool uniform = true;
-  for (const SeekColumn& c : columns) {
-    uniform = uniform && c.not_null && !c.value_is_null &&
-              c.key.descending == columns.front().key.descending;
+// Columns from..n can be compared as one row: same direction, NOT NULL, values not NULL.
+bool row_comparable(const std::vector<SeekColumn>& columns, size_t from) {
+  for (size_t i = from; i < columns.size(); ++i) {
+    const SeekColumn& c = columns[i];
+    if (!c.not_null || c.value_is_null || c.key.descending != columns[from].key.descending) {
+      return false;
+    }
   }
-  if (uniform) {
-    const char* op = columns.front().key.descending ? " < " : " > ";
-    if (columns.size() == 1) return names[0] + op + parameter(columns[0]);
+  return true;
+}
+
+// "After" over columns[from..] (empty: FALSE).
+std::string after_from(const std::vector<SeekColumn>& columns,
+                       const std::vector<std::string>& names, size_t from) {
+  if (from >= columns.size()) return {};
+  if (row_comparable(columns, from)) {
+    const char* op = columns[from].key.descending ? " < " : " > ";
+    if (from + 1 == columns.size()) return names[from] + op + parameter(columns[from]);
     std::string lhs = "(";
     std::string rhs = "(";
-    for (size_t i = 0; i < columns.size(); ++i) {
-      if (i > 0) {
+    for (size_t i = from; i < columns.size(); ++i) {
+      if (i > from) {
         lhs += ", ";
         rhs += ", ";
       }
@@ -98,31 +92,62 @@ std::string seek_predicate(const std::vector<SeekColumn>& columns, const std::st
     }
     return lhs + ")" + op + rhs + ")";
   }
-
-  // Expanded form, built from the last column back to the first.
-  std::vector<ColumnTerms> terms;
-  terms.reserve(columns.size());
-  for (size_t i = 0; i < columns.size(); ++i) terms.push_back(terms_for(columns[i], names[i]));
-
-  std::string expansion = terms.back().gt;  // empty: FALSE
-  bool full_first_level = false;            // expansion is (gt_1 OR (eq_1 AND ...))
-  for (size_t i = columns.size() - 1; i-- > 0;) {
-    const ColumnTerms& t = terms[i];
-    full_first_level = false;
+  // Expanded form, built from the last column back to `from`.
+  std::string expansion = terms_for(columns.back(), names.back()).gt;  // empty: FALSE
+  for (size_t i = columns.size() - 1; i-- > from;) {
+    ColumnTerms t = terms_for(columns[i], names[i]);
     if (expansion.empty()) {
       expansion = t.gt;
     } else if (t.gt.empty()) {
       expansion = "(" + t.eq + " AND " + expansion + ")";
     } else {
       expansion = "(" + t.gt + " OR (" + t.eq + " AND " + expansion + "))";
-      full_first_level = true;
     }
   }
-  if (expansion.empty()) return kFalse;
-  if (full_first_level && !terms.front().range.empty()) {
-    return "(" + terms.front().range + " AND " + expansion + ")";
-  }
   return expansion;
+}
+
+}  // namespace
+
+std::vector<std::string> seek_ranges(const std::vector<SeekColumn>& columns,
+                                     const std::string& alias) {
+  if (columns.empty()) throw Error(sqlstate::kInternalError, "seek_predicate: no columns");
+
+  const std::string prefix = alias.empty() ? std::string() : quote_identifier(alias) + ".";
+  std::vector<std::string> names;
+  names.reserve(columns.size());
+  for (const SeekColumn& c : columns) names.push_back(prefix + quote_identifier(c.key.column));
+
+  // One row-value comparison (or one NOT NULL column): already a single index range.
+  if (row_comparable(columns, 0)) return {after_from(columns, names, 0)};
+  const SeekColumn& first = columns.front();
+  const std::string& q = names.front();
+  std::string rest = after_from(columns, names, 1);
+  bool nulls_after = !first.key.nulls_first;
+  std::vector<std::string> ranges;
+  if (first.value_is_null) {
+    if (!rest.empty()) ranges.push_back("(" + q + " IS NULL AND " + rest + ")");
+    if (!nulls_after) ranges.push_back(q + " IS NOT NULL");
+    return ranges;
+  }
+  std::string p = parameter(first);
+  if (rest.empty()) {
+    ranges.push_back(q + (first.key.descending ? " < " : " > ") + p);
+  } else {
+    ranges.push_back("(" + q + (first.key.descending ? " <= " : " >= ") + p + " AND (" + q +
+                     " <> " + p + " OR " + rest + "))");
+  }
+  if (nulls_after && !first.not_null) ranges.push_back(q + " IS NULL");
+  return ranges;
+}
+
+std::string seek_predicate(const std::vector<SeekColumn>& columns, const std::string& alias) {
+  std::vector<std::string> ranges = seek_ranges(columns, alias);
+  if (ranges.empty()) return kFalse;
+  if (ranges.size() == 1) return ranges.front();
+  std::string sql = "(";
+  for (size_t i = 0; i < ranges.size(); ++i) sql += (i > 0 ? " OR " : "") + ranges[i];
+  return sql + ")";
 }
 
 }  // namespace pgfast

@@ -1,5 +1,8 @@
-// pgfast.offset_page(source, order_by, page, per_page, filter): numbered pages with totals, in
-// the same unique order as pgfast.page.
+// pgfast.offset_page(source, order_by, page, per_page, filter, count): numbered pages, in the
+// same unique order as pgfast.page, with a total that is counted ('exact', the default), the
+// planner's row estimate ('estimated') or left out ('none': total and pages are null). The 0.2.0
+// signature (five arguments, no count) calls the same symbol and means 'exact'.
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +18,33 @@
 namespace pgfast::paging {
 
 namespace {
+
+enum class CountMode { kExact, kEstimated, kNone };
+
+CountMode count_mode(FunctionCallInfo fcinfo) {
+  if (PG_NARGS() < 6 || PG_ARGISNULL(5)) return CountMode::kExact;
+  std::string mode = pg::text_arg(fcinfo, 5);
+  if (mode == "exact") return CountMode::kExact;
+  if (mode == "estimated") return CountMode::kEstimated;
+  if (mode == "none") return CountMode::kNone;
+  throw Error(sqlstate::kInvalidParameterValue,
+              "count must be 'exact', 'estimated' or 'none', got " + json_quote(mode));
+}
+
+// The planner's estimate of the rows `from` yields: the top node's "Plan Rows" in EXPLAIN (FORMAT
+// JSON) of SELECT 1 <from>, planned with the same parameters.
+int64_t estimated_rows(pg::SpiSession& spi, const std::string& from, pg::SpiArgs& args) {
+  // Not read_only: SPI refuses EXPLAIN there (it is a utility statement); without ANALYZE it only
+  // plans, reads and writes nothing.
+  spi.execute("EXPLAIN (FORMAT JSON) SELECT 1" + from, args, false);
+  std::string plan = spi.text_not_null(0, 0);
+  const std::string key = "\"Plan Rows\": ";
+  size_t at = plan.find(key);
+  if (at == std::string::npos) {
+    throw Error(sqlstate::kInternalError, "offset_page: no \"Plan Rows\" in the count estimate");
+  }
+  return std::llround(std::stod(plan.substr(at + key.size())));
+}
 
 // The page as JSON text. The jsonb Datum is made by the caller, after SPI is finished: memory
 // allocated while SPI is connected belongs to SPI and is freed by SPI_finish.
@@ -32,33 +62,61 @@ std::string offset_page_json(FunctionCallInfo fcinfo) {
       resolve_page_size(PG_ARGISNULL(3), PG_ARGISNULL(3) ? 0 : PG_GETARG_INT32(3), "per_page");
   bool filter_is_null = PG_ARGISNULL(4);
   Datum filter = filter_is_null ? static_cast<Datum>(0) : PG_GETARG_DATUM(4);
+  CountMode mode = count_mode(fcinfo);
 
   pg::SpiSession spi;
   ResolvedSource source = resolve_source(spi, relation, order_by, filter, filter_is_null);
   std::string from = from_where(source, {source.filter.condition});
 
+  // With an exact count the page's rows are known from the total; otherwise one row more than the
+  // page is fetched, so has_next stays exact.
+  std::optional<int64_t> total;
   pg::SpiArgs count_args = source.filter_args;
-  spi.execute("SELECT count(*)" + from, count_args, true);
-  int64_t total = std::stoll(spi.text_not_null(0, 0));
+  if (mode == CountMode::kExact) {
+    spi.execute("SELECT count(*)" + from, count_args, true);
+    total = std::stoll(spi.text_not_null(0, 0));
+  } else if (mode == CountMode::kEstimated) {
+    total = estimated_rows(spi, from, count_args);
+  }
 
   pg::SpiArgs page_args = source.filter_args;
   int64_t offset = (page - 1) * per_page;
+  long fetch = per_page + (mode == CountMode::kExact ? 0 : 1);
   spi.execute("SELECT pg_catalog.to_jsonb(" + quote_identifier(kAlias) + ".*)::text" + from +
-                  order_by_clause(source.order) + " LIMIT " + std::to_string(per_page) +
-                  " OFFSET " + std::to_string(offset),
+                  order_by_clause(source.order) + " LIMIT " + std::to_string(fetch) + " OFFSET " +
+                  std::to_string(offset),
               page_args, true);
   std::vector<std::string> items;
-  for (uint64_t r = 0; r < spi.rows(); ++r) items.push_back(spi.text_not_null(r, 0));
+  for (uint64_t r = 0; r < spi.rows() && r < static_cast<uint64_t>(per_page); ++r) {
+    items.push_back(spi.text_not_null(r, 0));
+  }
 
-  int64_t pages = (total + per_page - 1) / per_page;
+  bool has_next;
+  bool has_prev;
+  if (mode == CountMode::kExact) {
+    has_next = page < (*total + per_page - 1) / per_page;
+    has_prev = page > 1 && *total > 0;
+  } else {
+    has_next = spi.rows() > static_cast<uint64_t>(per_page);
+    has_prev = page > 1;
+    // An estimate never contradicts what the page saw: at least the rows up to this page's end.
+    int64_t seen = offset + static_cast<int64_t>(items.size()) + (has_next ? 1 : 0);
+    if (total && *total < seen) total = seen;
+  }
+
+  auto number = [](const std::optional<int64_t>& v) {
+    return v ? std::to_string(*v) : std::string("null");
+  };
+  std::optional<int64_t> pages;
+  if (total) pages = (*total + per_page - 1) / per_page;
   std::string json = "{\"items\": ";
   append_json_array(json, items);
-  json += ", \"total\": " + std::to_string(total);
+  json += ", \"total\": " + number(total);
   json += ", \"page\": " + std::to_string(page);
   json += ", \"per_page\": " + std::to_string(per_page);
-  json += ", \"pages\": " + std::to_string(pages);
-  json += std::string(", \"has_next\": ") + (page < pages ? "true" : "false");
-  json += std::string(", \"has_prev\": ") + (page > 1 && total > 0 ? "true" : "false");
+  json += ", \"pages\": " + number(pages);
+  json += std::string(", \"has_next\": ") + (has_next ? "true" : "false");
+  json += std::string(", \"has_prev\": ") + (has_prev ? "true" : "false");
   json += "}";
   return json;
 }

@@ -3,7 +3,12 @@
 // The page is the first page_size rows after the `after` cursor (or before the `before` cursor,
 // walking the order backwards), in the unique order ORDER BY order_by, <tie-breaker>. One query
 // fetches page_size + 1 rows (has_next/has_prev in the walking direction); the other direction is
-// answered by an EXISTS-style probe from the page's edge, so both flags are exact.
+// answered by a one-row probe from the page's edge, so both flags are exact.
+//
+// Plan shape (docs/pagination.md): the rows after a cursor are read as at most two index ranges
+// (seek_ranges), each with ORDER BY <walk> LIMIT, probes included, so an index matching the order
+// is walked from the cursor and stops after the page; with such an index and no filter, the
+// statements run with seqscan/bitmapscan/sort off (order_index.hpp).
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -14,6 +19,7 @@
 #include "core/seek_predicate.hpp"
 #include "core/sql_text.hpp"
 #include "paging/cursor_secret.hpp"
+#include "paging/order_index.hpp"
 #include "paging/page_query.hpp"
 #include "paging/settings.hpp"
 #include "pg/datum.hpp"
@@ -29,9 +35,10 @@ struct PageRow {
   std::string item;  // the row as JSON text
 };
 
-// The seek condition "after `position` in `walk`", its parameters appended to `args`.
-std::string seek_condition(const ResolvedSource& source, const std::vector<OrderKey>& walk,
-                           const CursorPosition& position, pg::SpiArgs& args) {
+// The ranges "after `position` in `walk`" (seek_ranges), their parameters appended to `args`.
+std::vector<std::string> seek_conditions(const ResolvedSource& source,
+                                         const std::vector<OrderKey>& walk,
+                                         const CursorPosition& position, pg::SpiArgs& args) {
   std::vector<SeekColumn> columns;
   for (size_t i = 0; i < walk.size(); ++i) {
     const pg::ColumnInfo& info = source.relation.require_column(walk[i].column, "order_by");
@@ -44,7 +51,7 @@ std::string seek_condition(const ResolvedSource& source, const std::vector<Order
     }
     columns.push_back(std::move(c));
   }
-  return seek_predicate(columns, kAlias);
+  return seek_ranges(columns, kAlias);
 }
 
 std::string key_select_list(const ResolvedSource& source) {
@@ -55,42 +62,52 @@ std::string key_select_list(const ResolvedSource& source) {
   return list;
 }
 
-// Rows strictly after `from` (if any) in `walk`, at most `limit`.
+// Rows strictly after `from` (if any) in `walk`, at most `limit`: the seek ranges read in turn,
+// each as ORDER BY walk LIMIT <what is still missing>.
 std::vector<PageRow> fetch(pg::SpiSession& spi, const ResolvedSource& source,
                            const std::vector<OrderKey>& walk,
                            const std::optional<CursorPosition>& from, long limit) {
   pg::SpiArgs args = source.filter_args;
-  std::string seek = from ? seek_condition(source, walk, *from, args) : std::string();
-  std::string sql = "SELECT " + key_select_list(source) + "pg_catalog.to_jsonb(" +
-                    quote_identifier(kAlias) + ".*)::text" +
-                    from_where(source, {source.filter.condition, seek}) + order_by_clause(walk) +
-                    " LIMIT " + std::to_string(limit);
-  spi.execute(sql, args, true);
+  std::vector<std::string> ranges =
+      from ? seek_conditions(source, walk, *from, args) : std::vector<std::string>{std::string()};
   std::vector<PageRow> rows;
   int keys = static_cast<int>(source.order.size());
-  for (uint64_t r = 0; r < spi.rows(); ++r) {
-    PageRow row;
-    for (int k = 0; k < keys; ++k) {
-      bool is_null;
-      Datum value = spi.datum(r, k, &is_null);
-      row.key.values.push_back(
-          is_null ? std::nullopt
-                  : std::optional<std::string>(pg::send_binary(spi.column_type(k), value)));
+  for (const std::string& range : ranges) {
+    long missing = limit - static_cast<long>(rows.size());
+    if (missing <= 0) break;
+    std::string sql = "SELECT " + key_select_list(source) + "pg_catalog.to_jsonb(" +
+                      quote_identifier(kAlias) + ".*)::text" +
+                      from_where(source, {source.filter.condition, range}) + order_by_clause(walk) +
+                      " LIMIT " + std::to_string(missing);
+    spi.execute(sql, args, true);
+    for (uint64_t r = 0; r < spi.rows(); ++r) {
+      PageRow row;
+      for (int k = 0; k < keys; ++k) {
+        bool is_null;
+        Datum value = spi.datum(r, k, &is_null);
+        row.key.values.push_back(
+            is_null ? std::nullopt
+                    : std::optional<std::string>(pg::send_binary(spi.column_type(k), value)));
+      }
+      row.item = spi.text_not_null(r, keys);
+      rows.push_back(std::move(row));
     }
-    row.item = spi.text_not_null(r, keys);
-    rows.push_back(std::move(row));
   }
   return rows;
 }
 
-// Whether any row lies strictly after `from` in `walk`.
+// Whether any row lies strictly after `from` in `walk`: the first row of each range in the
+// walk's own order (so LIMIT 1 is the first entry of the index range, never a scan for any row).
 bool any_after(pg::SpiSession& spi, const ResolvedSource& source, const std::vector<OrderKey>& walk,
                const CursorPosition& from) {
   pg::SpiArgs args = source.filter_args;
-  std::string seek = seek_condition(source, walk, from, args);
-  spi.execute("SELECT 1" + from_where(source, {source.filter.condition, seek}) + " LIMIT 1", args,
-              true);
-  return spi.rows() > 0;
+  for (const std::string& range : seek_conditions(source, walk, from, args)) {
+    spi.execute("SELECT 1" + from_where(source, {source.filter.condition, range}) +
+                    order_by_clause(walk) + " LIMIT 1",
+                args, true);
+    if (spi.rows() > 0) return true;
+  }
+  return false;
 }
 
 // The page as JSON text. The jsonb Datum is made by the caller, after SPI is finished: memory
@@ -128,6 +145,10 @@ std::string page_json(FunctionCallInfo fcinfo) {
   const std::vector<OrderKey>& walk = backward ? backward_walk : forward_walk;
   const std::vector<OrderKey>& opposite = backward ? forward_walk : backward_walk;
 
+  std::optional<pg::LocalSettings> plan_settings;
+  if (source.filter.condition.empty() && order_has_index(relation, source.order)) {
+    prefer_ordered_index_scans(plan_settings);
+  }
   std::vector<PageRow> rows = fetch(spi, source, walk, position, page_size + 1L);
   bool more_ahead = rows.size() > static_cast<size_t>(page_size);
   if (more_ahead) rows.pop_back();
@@ -136,6 +157,7 @@ std::string page_json(FunctionCallInfo fcinfo) {
   if (position) {
     more_behind = any_after(spi, source, opposite, rows.empty() ? *position : rows.front().key);
   }
+  if (plan_settings) plan_settings->restore();
   if (backward) std::reverse(rows.begin(), rows.end());
   bool has_next = backward ? more_behind : more_ahead;
   bool has_prev = backward ? more_ahead : more_behind;

@@ -18,6 +18,7 @@
 namespace {
 
 using pgfast::seek_predicate;
+using pgfast::seek_ranges;
 using pgfast::SeekColumn;
 
 SeekColumn col(std::string name, bool descending, bool nulls_first, bool not_null, int param,
@@ -87,64 +88,73 @@ TEST(SeekPredicate, SingleColumn) {
 
 TEST(SeekPredicate, MixedDirections) {
   EXPECT_EQ(seek_predicate({nn("a", kDesc, 1), nn("b", kAsc, 2)}, ""),
-            "(\"a\" <= $1 AND (\"a\" < $1 OR (\"a\" = $1 AND \"b\" > $2)))");
+            "(\"a\" <= $1 AND (\"a\" <> $1 OR \"b\" > $2))");
   EXPECT_EQ(seek_predicate({nn("a", kAsc, 1), nn("b", kDesc, 2), nn("c", kAsc, 3)}, ""),
-            "(\"a\" >= $1 AND (\"a\" > $1 OR (\"a\" = $1 AND (\"b\" < $2 OR (\"b\" = $2 AND "
-            "\"c\" > $3)))))");
+            "(\"a\" >= $1 AND (\"a\" <> $1 OR (\"b\" < $2 OR (\"b\" = $2 AND \"c\" > $3))))");
 }
 
-TEST(SeekPredicate, SameDirectionButNullableIsExpanded) {
+TEST(SeekPredicate, NullableFirstColumnSplitsIntoRanges) {
+  // NULLS LAST in the walk: the non-NULL range, then the NULL range; never "OR a IS NULL" inside.
+  EXPECT_EQ(seek_ranges({nullable("a", kAsc, kNullsLast, 1), nn("id", kAsc, 2)}, ""),
+            (std::vector<std::string>{"(\"a\" >= $1 AND (\"a\" <> $1 OR \"id\" > $2))",
+                                      "\"a\" IS NULL"}));
+  EXPECT_EQ(seek_ranges({nullable("a", kDesc, kNullsLast, 1), nn("id", kDesc, 2)}, ""),
+            (std::vector<std::string>{"(\"a\" <= $1 AND (\"a\" <> $1 OR \"id\" < $2))",
+                                      "\"a\" IS NULL"}));
+  // NULLS FIRST: the NULLs are behind, one range.
+  EXPECT_EQ(seek_ranges({nullable("a", kAsc, kNullsFirst, 1), nn("id", kAsc, 2)}, ""),
+            (std::vector<std::string>{"(\"a\" >= $1 AND (\"a\" <> $1 OR \"id\" > $2))"}));
+  EXPECT_EQ(seek_ranges({nullable("a", kDesc, kNullsFirst, 1), nn("id", kAsc, 2)}, ""),
+            (std::vector<std::string>{"(\"a\" <= $1 AND (\"a\" <> $1 OR \"id\" > $2))"}));
+  // One predicate: the ranges OR-ed.
   EXPECT_EQ(seek_predicate({nullable("a", kAsc, kNullsLast, 1), nn("id", kAsc, 2)}, ""),
-            "((\"a\" >= $1 OR \"a\" IS NULL) AND ((\"a\" > $1 OR \"a\" IS NULL) OR (\"a\" = $1 "
-            "AND \"id\" > $2)))");
-  EXPECT_EQ(seek_predicate({nullable("a", kAsc, kNullsFirst, 1), nn("id", kAsc, 2)}, ""),
-            "(\"a\" >= $1 AND (\"a\" > $1 OR (\"a\" = $1 AND \"id\" > $2)))");
-  EXPECT_EQ(seek_predicate({nullable("a", kDesc, kNullsFirst, 1), nn("id", kDesc, 2)}, ""),
-            "(\"a\" <= $1 AND (\"a\" < $1 OR (\"a\" = $1 AND \"id\" < $2)))");
-  EXPECT_EQ(seek_predicate({nullable("a", kDesc, kNullsLast, 1), nn("id", kDesc, 2)}, ""),
-            "((\"a\" <= $1 OR \"a\" IS NULL) AND ((\"a\" < $1 OR \"a\" IS NULL) OR (\"a\" = $1 "
-            "AND \"id\" < $2)))");
+            "((\"a\" >= $1 AND (\"a\" <> $1 OR \"id\" > $2)) OR \"a\" IS NULL)");
 }
 
 TEST(SeekPredicate, NullCursorValue) {
-  // NULLS LAST: only the NULL group can follow; the leading conjunct is the range itself.
+  // NULLS LAST: only the NULL group can follow.
   EXPECT_EQ(seek_predicate({null_value("a", kAsc, kNullsLast), nn("id", kAsc, 2)}, ""),
             "(\"a\" IS NULL AND \"id\" > $2)");
   EXPECT_EQ(seek_predicate({null_value("a", kDesc, kNullsLast), nn("id", kAsc, 2)}, ""),
             "(\"a\" IS NULL AND \"id\" > $2)");
-  // NULLS FIRST: every non-NULL follows.
-  EXPECT_EQ(seek_predicate({null_value("a", kAsc, kNullsFirst), nn("id", kAsc, 2)}, ""),
-            "(\"a\" IS NOT NULL OR (\"a\" IS NULL AND \"id\" > $2))");
+  // NULLS FIRST: the rest of the NULL group, then every non-NULL, as two ranges.
+  EXPECT_EQ(seek_ranges({null_value("a", kAsc, kNullsFirst), nn("id", kAsc, 2)}, ""),
+            (std::vector<std::string>{"(\"a\" IS NULL AND \"id\" > $2)", "\"a\" IS NOT NULL"}));
   EXPECT_EQ(seek_predicate({null_value("a", kDesc, kNullsFirst), nn("id", kDesc, 2)}, ""),
-            "(\"a\" IS NOT NULL OR (\"a\" IS NULL AND \"id\" < $2))");
+            "((\"a\" IS NULL AND \"id\" < $2) OR \"a\" IS NOT NULL)");
+  // The rest is a row comparison where its columns agree.
+  EXPECT_EQ(seek_predicate(
+                {null_value("a", kAsc, kNullsLast), nn("b", kDesc, 2), nn("id", kDesc, 3)}, ""),
+            "(\"a\" IS NULL AND (\"b\", \"id\") < ($2, $3))");
 }
 
 TEST(SeekPredicate, FalseTermsAreSimplified) {
-  // A FALSE tail leaves gt_1 alone (and the range, which it implies, is dropped).
+  // A FALSE tail leaves gt_1 alone.
   EXPECT_EQ(seek_predicate({nn("a", kAsc, 1), null_value("b", kAsc, kNullsLast)}, ""),
             "\"a\" > $1");
   // A FALSE gt in the middle disappears.
   EXPECT_EQ(
       seek_predicate({nn("a", kAsc, 1), null_value("b", kAsc, kNullsLast), nn("c", kDesc, 3)}, ""),
-      "(\"a\" >= $1 AND (\"a\" > $1 OR (\"a\" = $1 AND (\"b\" IS NULL AND \"c\" < $3))))");
+      "(\"a\" >= $1 AND (\"a\" <> $1 OR (\"b\" IS NULL AND \"c\" < $3)))");
   // Everything FALSE.
   EXPECT_EQ(
       seek_predicate({null_value("a", kAsc, kNullsLast), null_value("b", kDesc, kNullsLast)}, ""),
       "FALSE");
+  EXPECT_TRUE(
+      seek_ranges({null_value("a", kAsc, kNullsLast), null_value("b", kDesc, kNullsLast)}, "")
+          .empty());
   // NULL in a NULLS FIRST column: the gt term is IS NOT NULL.
   EXPECT_EQ(
       seek_predicate({nn("a", kAsc, 1), null_value("b", kAsc, kNullsFirst), nn("c", kAsc, 3)}, ""),
-      "(\"a\" >= $1 AND (\"a\" > $1 OR (\"a\" = $1 AND (\"b\" IS NOT NULL OR (\"b\" IS NULL "
-      "AND \"c\" > $3)))))");
+      "(\"a\" >= $1 AND (\"a\" <> $1 OR (\"b\" IS NOT NULL OR (\"b\" IS NULL AND \"c\" > $3))))");
 }
 
 TEST(SeekPredicate, Alias) {
   EXPECT_EQ(seek_predicate({nn("a", kAsc, 1), nn("id", kAsc, 2)}, "s"),
             "(\"s\".\"a\", \"s\".\"id\") > ($1, $2)");
   EXPECT_EQ(seek_predicate({nullable("a", kAsc, kNullsLast, 1), nn("id", kDesc, 2)}, "My\"Alias"),
-            "((\"My\"\"Alias\".\"a\" >= $1 OR \"My\"\"Alias\".\"a\" IS NULL) AND "
-            "((\"My\"\"Alias\".\"a\" > $1 OR \"My\"\"Alias\".\"a\" IS NULL) OR "
-            "(\"My\"\"Alias\".\"a\" = $1 AND \"My\"\"Alias\".\"id\" < $2)))");
+            "((\"My\"\"Alias\".\"a\" >= $1 AND (\"My\"\"Alias\".\"a\" <> $1 OR "
+            "\"My\"\"Alias\".\"id\" < $2)) OR \"My\"\"Alias\".\"a\" IS NULL)");
   EXPECT_EQ(seek_predicate({null_value("a", kAsc, kNullsFirst)}, "t"), "\"t\".\"a\" IS NOT NULL");
 }
 
@@ -162,7 +172,7 @@ TEST(SeekPredicate, Errors) {
 
 // ---------------------------------------------------------------------------------------------
 // Semantics: a tiny evaluator for the SQL this module writes (quoted, optionally qualified
-// columns; $n parameters with an optional ::cast; = < > <= >=; IS [NOT] NULL; row comparisons;
+// columns; $n parameters with an optional ::cast; = <> < > <= >=; IS [NOT] NULL; row comparisons;
 // AND, OR, FALSE, parentheses) over integer rows, with SQL's three-valued logic.
 
 using Value = std::optional<int>;
@@ -235,6 +245,7 @@ class SqlCondition {
       if (!l || !r) return Tri::kUnknown;
       if (*l == *r) continue;
       if (n.op == "=") return Tri::kFalse;
+      if (n.op == "<>") return Tri::kTrue;
       bool less = *l < *r;
       bool holds = (n.op == "<" || n.op == "<=") ? less : !less;
       return holds ? Tri::kTrue : Tri::kFalse;
@@ -376,7 +387,7 @@ class SqlCondition {
       n->kind = negated ? Node::Kind::kIsNotNull : Node::Kind::kIsNull;
       return n;
     }
-    for (const char* candidate : {">=", "<=", ">", "<", "="}) {
+    for (const char* candidate : {">=", "<=", "<>", ">", "<", "="}) {
       if (accept(candidate)) {
         n->op = candidate;
         break;
@@ -471,20 +482,73 @@ TEST(SeekPredicateSemantics, SelectsExactlyTheRowsAfterTheCursor) {
   EXPECT_GT(checked_rows, 1000000u);
 }
 
-// The leading range condition never excludes a row the expansion selects (it is implied), and it is
-// present in the expanded form whenever column 1's cursor value is not NULL and the expansion has
-// more than gt_1.
-TEST(SeekPredicateSemantics, LeadingRangeIsPresentWhenUseful) {
-  for (bool desc : {false, true}) {
-    for (bool nulls_first : {false, true}) {
-      std::string sql =
-          seek_predicate({nullable("a", desc, nulls_first, 1), nn("b", !desc, 2)}, "");
-      std::string op = desc ? "<=" : ">=";
-      EXPECT_TRUE(sql.rfind("(\"a\" " + op + " $1 AND ", 0) == 0 ||
-                  sql.rfind("((\"a\" " + op + " $1 OR \"a\" IS NULL) AND ", 0) == 0)
-          << sql;
+// seek_ranges, for every configuration, cursor and row of the test above: the ranges are
+// disjoint, their union is exactly the rows after the cursor, every row of range i comes before
+// every row of range i + 1 in the walk (so reading them in turn, each ORDER BY walk, is the walk),
+// and no range ORs an IS NULL onto column 1 (which would leave the index without a bound).
+TEST(SeekPredicateSemantics, RangesAreConsecutiveAndIndexBounded) {
+  const std::vector<Value> nullable_domain{std::nullopt, 0, 1, 2};
+  const std::vector<Value> not_null_domain{0, 1, 2};
+  size_t two_range_cases = 0;
+  for (size_t n = 1; n <= 3; ++n) {
+    for (unsigned config = 0; config < (1u << (3 * n)); ++config) {
+      std::vector<SeekColumn> columns;
+      std::map<std::string, size_t> names;
+      for (size_t k = 0; k < n; ++k) {
+        names["c" + std::to_string(k)] = k;
+        unsigned bits = config >> (3 * k);
+        columns.push_back(col("c" + std::to_string(k), bits & 1, (bits >> 1) & 1, (bits >> 2) & 1,
+                              static_cast<int>(k + 1)));
+      }
+      std::vector<std::vector<Value>> rows{{}};
+      for (size_t k = 0; k < n; ++k) {
+        std::vector<std::vector<Value>> next;
+        for (const auto& prefix : rows) {
+          for (const Value& v : columns[k].not_null ? not_null_domain : nullable_domain) {
+            next.push_back(prefix);
+            next.back().push_back(v);
+          }
+        }
+        rows = std::move(next);
+      }
+      for (const auto& cursor : rows) {
+        std::map<int, Value> params;
+        for (size_t k = 0; k < n; ++k) {
+          columns[k].value_is_null = !cursor[k].has_value();
+          params[static_cast<int>(k + 1)] = cursor[k];
+        }
+        std::vector<std::string> ranges = seek_ranges(columns, "");
+        ASSERT_LE(ranges.size(), 2u);
+        if (ranges.size() == 2) ++two_range_cases;
+        std::vector<SqlCondition> conditions;
+        for (const std::string& r : ranges) {
+          EXPECT_EQ(r.find("OR \"c0\" IS NULL"), std::string::npos) << r;
+          conditions.emplace_back(r, names, params);
+        }
+        // (range index, row) for every selected row.
+        std::vector<std::pair<size_t, const std::vector<Value>*>> selected;
+        for (const auto& candidate : rows) {
+          bool after = compare_rows(candidate, cursor, columns) > 0;
+          size_t hits = 0;
+          for (size_t i = 0; i < conditions.size(); ++i) {
+            if (conditions[i].evaluate(candidate) == Tri::kTrue) {
+              ++hits;
+              selected.emplace_back(i, &candidate);
+            }
+          }
+          ASSERT_EQ(hits, after ? 1u : 0u) << "config " << config;
+        }
+        for (const auto& [i, row] : selected) {
+          for (const auto& [j, other] : selected) {
+            if (i < j) {
+              ASSERT_LT(compare_rows(*row, *other, columns), 0) << "config " << config;
+            }
+          }
+        }
+      }
     }
   }
+  EXPECT_GT(two_range_cases, 0u);
 }
 
 }  // namespace

@@ -125,3 +125,17 @@ ALTER FUNCTION pgfast.stop_notify_changes(regclass) SET search_path = pg_catalog
 -- with this tree and never parses another role's job text (which could run that role's code, e.g.
 -- a domain's CHECK). Jobs queued by 0.1.0 have none and match no request.
 ALTER TABLE pgfast.index_job ADD COLUMN definition_tree text;
+
+-- pagination
+-- offset_page gains count => 'exact' | 'estimated' | 'none'. A new argument cannot be added in
+-- place (CREATE OR REPLACE would make an ambiguous overload), so the function is re-created; the
+-- C symbol is the same and still serves the five-argument 0.1.0 signature.
+DROP FUNCTION pgfast.offset_page(regclass, text, int, int, jsonb);
+CREATE FUNCTION pgfast.offset_page(source regclass, order_by text DEFAULT NULL, page int DEFAULT 1,
+                                   per_page int DEFAULT NULL, filter jsonb DEFAULT NULL,
+                                   count text DEFAULT 'exact')
+  RETURNS jsonb
+  AS 'MODULE_PATHNAME', 'pgfast_offset_page'
+  LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION pgfast.offset_page(regclass, text, int, int, jsonb, text) IS
+  'Numbered page: {"items", "total", "page", "per_page", "pages", "has_next", "has_prev"}; count: exact, estimated or none (total and pages null)';

@@ -92,12 +92,13 @@ COMMENT ON FUNCTION pgfast.page(regclass, text, int, text, text, jsonb) IS
   'Keyset page: {"items", "next_cursor", "prev_cursor", "has_next", "has_prev", "page_size"}';
 
 CREATE FUNCTION pgfast.offset_page(source regclass, order_by text DEFAULT NULL, page int DEFAULT 1,
-                                   per_page int DEFAULT NULL, filter jsonb DEFAULT NULL)
+                                   per_page int DEFAULT NULL, filter jsonb DEFAULT NULL,
+                                   count text DEFAULT 'exact')
   RETURNS jsonb
   AS 'MODULE_PATHNAME', 'pgfast_offset_page'
   LANGUAGE C STABLE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION pgfast.offset_page(regclass, text, int, int, jsonb) IS
-  'Numbered page: {"items", "total", "page", "per_page", "pages", "has_next", "has_prev"}';
+COMMENT ON FUNCTION pgfast.offset_page(regclass, text, int, int, jsonb, text) IS
+  'Numbered page: {"items", "total", "page", "per_page", "pages", "has_next", "has_prev"}; count: exact, estimated or none (total and pages null)';
 
 -- ---------------------------------------------------------------------------------------------
 -- Bulk operations (set-based, one call = all or nothing; see docs/bulk.md)

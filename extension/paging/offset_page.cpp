@@ -1,6 +1,6 @@
 // pgfast.offset_page(source, order_by, page, per_page, filter, count): numbered pages, in the
 // same unique order as pgfast.page, with a total that is counted ('exact', the default), the
-// planner's row estimate ('estimated') or left out ('none': total and pages are null). The 0.2.0
+// planner's row estimate ('estimated') or left out ('none': total and pages are null). The 0.1.0
 // signature (five arguments, no count) calls the same symbol and means 'exact'.
 #include <cmath>
 #include <optional>

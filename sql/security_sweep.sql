@@ -76,6 +76,7 @@ LANGUAGE sql AS $$
     WHEN type = 'text'::regtype AND name = 'query' THEN quote_literal('fox -dog')
     WHEN type = 'text'::regtype AND name = 'channel' THEN quote_literal('regress_pgfast_sweep')
     WHEN type = 'text'::regtype AND name IN ('after', 'before') THEN 'NULL'
+    WHEN type = 'text'::regtype AND name = 'count' THEN quote_literal('estimated')
     WHEN type = 'text'::regtype THEN quote_literal('AAAA')
     WHEN type = 'text[]'::regtype AND name = 'update_columns' THEN 'NULL'
     -- ensure_index takes index elements (SQL: quoted names, expressions), fts_index column names.

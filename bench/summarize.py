@@ -201,6 +201,15 @@ for r in rows:
 print("ratio: how many times better pgfast is than the baseline (for 'vs COPY' and TPS rows: the "
       "fraction of the baseline's speed kept)")
 
+# Issue #16's goals, one line each: met / not met, with the measured ratio.
+ISSUE_16 = ("#16 ", "goal: ", "first / deepest page")
+goals = [r for r in rows if r["meets_goal"] is not None and r["name"].startswith(ISSUE_16)]
+if goals:
+    print("\nissue #16 goals (each against a baseline of the same run):")
+    for r in goals:
+        print(f"  {'met    ' if r['meets_goal'] else 'NOT met'}  {r['benchmark']:8} {r['name']} "
+              f"(ratio {r['ratio']:.2f}, goal {r['goal']:.2f})")
+
 with open(os.path.join(results, "bench.json"), "w") as f:
     json.dump({"rows": rows}, f, indent=2)
 

@@ -5,8 +5,20 @@ SET client_min_messages = warning;  -- whether the extensions exist already or n
 CREATE EXTENSION IF NOT EXISTS pgfast;
 CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;
-SELECT dblink_connect('listener', format('host=127.0.0.1 port=%s dbname=%s user=%s',
-                      current_setting('port'), current_database(), current_user));
+-- The second session reaches the server the way this one did: psql's own host (a TCP host or a
+-- Unix-socket directory) and port, and PGPASSWORD when the suite runs with one (a password server,
+-- pg_virtualenv). Values are quoted for a connection string.
+\set pgfast_password ''
+\getenv pgfast_password PGPASSWORD
+CREATE FUNCTION pg_temp.conninfo(host text, port text, role name, password text) RETURNS text
+LANGUAGE sql AS $$
+  SELECT string_agg(k || '=''' || replace(replace(v, '\', '\\'), '''', '\''') || '''', ' ')
+    FROM (VALUES ('host', host), ('port', port), ('dbname', current_database()),
+                 ('user', role::text), ('password', NULLIF(password, ''))) AS c(k, v)
+   WHERE v IS NOT NULL
+$$;
+SELECT dblink_connect('listener', pg_temp.conninfo(:'HOST', :'PORT', current_user,
+                                                  :'pgfast_password'));
 SELECT dblink_exec('listener', 'LISTEN pgfast_changes');
 SELECT dblink_exec('listener', 'LISTEN other_channel');
 -- What the listener has received once the server delivered everything committed so far (a round

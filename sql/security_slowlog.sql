@@ -8,7 +8,7 @@ CREATE EXTENSION IF NOT EXISTS pgfast;
 SET pgfast.slow_query_ms = -1;
 SELECT current_user AS superuser \gset
 SELECT pgfast.slow_queries_reset();
-CREATE ROLE regress_pgfast_a LOGIN;
+CREATE ROLE regress_pgfast_a LOGIN PASSWORD 'regress-a-pw';  -- for a password server
 CREATE ROLE regress_pgfast_b LOGIN;
 CREATE ROLE regress_pgfast_member LOGIN IN ROLE regress_pgfast_a;
 CREATE ROLE regress_pgfast_stats LOGIN IN ROLE pg_read_all_stats;
@@ -18,7 +18,7 @@ ALTER ROLE regress_pgfast_a SET pgfast.slow_query_plan = 'text';
 
 -- 1. Role a runs a slow statement in its own session, with an application name (over TCP when the
 --    server is reached over TCP, so client_addr is set).
-\c -reuse-previous=on "user=regress_pgfast_a application_name=secret-app-a"
+\c -reuse-previous=on "user=regress_pgfast_a password=regress-a-pw application_name=secret-app-a"
 SELECT 'secret-literal-a' AS secret, pg_sleep(0.11) IS NOT NULL AS slept;
 \c - :superuser
 SET pgfast.slow_query_ms = -1;

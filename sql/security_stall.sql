@@ -4,7 +4,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;
-CREATE ROLE regress_pgfast_staller LOGIN;
+CREATE ROLE regress_pgfast_staller LOGIN PASSWORD 'regress-staller-pw';
 CREATE SCHEMA stall AUTHORIZATION regress_pgfast_staller;
 SET ROLE regress_pgfast_staller;
 CREATE TABLE stall.t (a int, doc tsvector);
@@ -15,8 +15,20 @@ RESET ROLE;
 SELECT size_bytes > 0 AS sized, gin_pending_pages FROM pgfast.index_report('stall.t')
  ORDER BY index_name;
 -- The attacker's own session: DROP INDEX in a transaction left open.
-SELECT dblink_connect('staller', format('host=127.0.0.1 port=%s dbname=%s user=regress_pgfast_staller',
-                                        current_setting('port'), current_database()));
+-- The second session reaches the server the way this one did: psql's own host (a TCP host or a
+-- Unix-socket directory) and port, and PGPASSWORD when the suite runs with one (a password server,
+-- pg_virtualenv). Values are quoted for a connection string.
+\set pgfast_password ''
+\getenv pgfast_password PGPASSWORD
+CREATE FUNCTION pg_temp.conninfo(host text, port text, role name, password text) RETURNS text
+LANGUAGE sql AS $$
+  SELECT string_agg(k || '=''' || replace(replace(v, '\', '\\'), '''', '\''') || '''', ' ')
+    FROM (VALUES ('host', host), ('port', port), ('dbname', current_database()),
+                 ('user', role::text), ('password', NULLIF(password, ''))) AS c(k, v)
+   WHERE v IS NOT NULL
+$$;
+SELECT dblink_connect('staller', pg_temp.conninfo(:'HOST', :'PORT', 'regress_pgfast_staller',
+                                                 'regress-staller-pw'));
 SELECT dblink_exec('staller', 'BEGIN');
 SELECT dblink_exec('staller', 'DROP INDEX stall.t_a');
 SELECT dblink_exec('staller', 'DROP INDEX stall.t_doc');

@@ -55,19 +55,19 @@ SELECT sec_paging.best_time('SELECT pgfast.page(''sec_paging.big'', ''id'', 50,
                                filter => jsonb_build_object(''id'', $1))', j, a)
        / sec_paging.best_time('SELECT jsonb_agg(to_jsonb(s.*)) FROM (SELECT * FROM sec_paging.big s
                                WHERE id = ANY ($2) ORDER BY id LIMIT 51) s', j, a) < 25
-         AS page_within_10x,
+         AS page_within_25x,
        sec_paging.best_time('SELECT pgfast.page(''sec_paging.big'', ''label DESC'', 50,
                                filter => jsonb_build_object(''label'', $1))', j, a)
        / sec_paging.best_time('SELECT jsonb_agg(to_jsonb(s.*)) FROM (SELECT * FROM sec_paging.big s
                                WHERE label = ANY ($2::text[])
                                ORDER BY label DESC, id LIMIT 51) s', j, a) < 25
-         AS page_text_within_10x,
+         AS page_text_within_25x,
        sec_paging.best_time('SELECT pgfast.offset_page(''sec_paging.big'', ''id'', 3, 50,
                                jsonb_build_object(''grp'', $1))', j, a)
        / sec_paging.best_time('SELECT (SELECT count(*) FROM sec_paging.big s WHERE grp = ANY ($2)),
                                (SELECT jsonb_agg(to_jsonb(s.*)) FROM (SELECT * FROM sec_paging.big s
                                WHERE grp = ANY ($2) ORDER BY id LIMIT 50 OFFSET 100) s)', j, a) < 25
-         AS offset_page_within_10x
+         AS offset_page_within_25x
   FROM vals;
 -- Typed arrays of every kind: timestamptz (an input function that is only stable), a domain,
 -- an array column (compared element by element), an empty list, mixed with scalars.

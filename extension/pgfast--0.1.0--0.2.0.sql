@@ -139,3 +139,38 @@ CREATE FUNCTION pgfast.offset_page(source regclass, order_by text DEFAULT NULL, 
   LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION pgfast.offset_page(regclass, text, int, int, jsonb, text) IS
   'Numbered page: {"items", "total", "page", "per_page", "pages", "has_next", "has_prev"}; count: exact, estimated or none (total and pages null)';
+
+-- comments (issue #21)
+-- Every object of the extension, and the extension itself, says what it is (\df+ pgfast.*,
+-- \dv+ pgfast.*; sql/comments.sql checks that none is missing).
+COMMENT ON EXTENSION pgfast IS
+  'pgfast: keyset and numbered pages, bulk writes, change notifications, index management, full-text search, slow-query capture';
+COMMENT ON FUNCTION pgfast._slow_queries() IS
+  'Internal: the slow-query ring as the caller may see it; read through the view pgfast.slow_queries';
+COMMENT ON FUNCTION pgfast._slow_query_stats() IS
+  'Internal: the slow-query statistics as the caller may see them; read through the view pgfast.slow_query_stats';
+COMMENT ON FUNCTION pgfast.slow_queries_info() IS
+  'Slow-query ring counters: capacity, used, overwritten, since (last reset), max_per_role, dropped captures';
+COMMENT ON FUNCTION pgfast.slow_queries_reset() IS
+  'Empties the slow-query ring and statistics (superusers; EXECUTE can be granted)';
+COMMENT ON FUNCTION pgfast._random_bytes(int) IS
+  'Internal: n bytes (1 to 1024) from pg_strong_random; the install script makes pgfast.cursor_key with it';
+COMMENT ON FUNCTION pgfast.bulk_upsert(regclass, jsonb, text[], text[], jsonb) IS
+  'Inserts or updates a JSON array of rows in one set-based statement; returns inserted, updated and unchanged counts';
+COMMENT ON FUNCTION pgfast.bulk_upsert_from(regclass, regclass, text[], text[], jsonb) IS
+  'bulk_upsert of the rows of another relation (e.g. a temp table filled by COPY); returns inserted, updated and unchanged counts';
+COMMENT ON FUNCTION pgfast.bulk_upsert_rows(regclass, jsonb, text[], text[], jsonb) IS
+  'bulk_upsert returning one row per input row: its position (ord), action and key';
+COMMENT ON FUNCTION pgfast.bulk_insert(regclass, jsonb, jsonb) IS
+  'Inserts a JSON array of rows in one statement; returns each row''s position (ord) and new key';
+COMMENT ON FUNCTION pgfast.bulk_update(regclass, jsonb, text[], jsonb) IS
+  'Updates the rows named by key columns from a JSON array in one statement; returns updated, unchanged and missing counts';
+COMMENT ON FUNCTION pgfast.bulk_delete(regclass, jsonb, text[]) IS
+  'Deletes the rows whose keys are in a JSON array in one statement; returns the number deleted';
+COMMENT ON FUNCTION pgfast._notify_changes_trigger() IS
+  'Internal: statement trigger that NOTIFYs the changed rows'' primary keys; installed by pgfast.notify_changes';
+COMMENT ON SEQUENCE pgfast.index_job_job_id_seq IS 'Job numbers of pgfast.index_job';
+COMMENT ON FUNCTION pgfast._gin_pending_pages(regclass) IS
+  'Internal: pages in a GIN index''s pending list (NULL if the index is locked); called by pgfast.index_report';
+COMMENT ON FUNCTION pgfast._index_size(regclass) IS
+  'Internal: an index''s size without waiting for its lock (else the size pg_class recorded); called by pgfast.index_report';

@@ -2,6 +2,8 @@
 \echo Use "CREATE EXTENSION pgfast" to load this file. \quit
 
 COMMENT ON SCHEMA pgfast IS 'pgfast: the performance layer (see pgfast.version())';
+COMMENT ON EXTENSION pgfast IS
+  'pgfast: keyset and numbered pages, bulk writes, change notifications, index management, full-text search, slow-query capture';
 
 CREATE FUNCTION pgfast.version() RETURNS text
   AS 'MODULE_PATHNAME', 'pgfast_version'
@@ -22,6 +24,8 @@ CREATE FUNCTION pgfast._slow_queries(
   RETURNS SETOF record
   AS 'MODULE_PATHNAME', 'pgfast_slow_queries'
   LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION pgfast._slow_queries() IS
+  'Internal: the slow-query ring as the caller may see it; read through the view pgfast.slow_queries';
 
 -- The functions hide what the caller may not see (as pg_stat_activity does); the views only add
 -- names, and are security barriers all the same.
@@ -42,6 +46,8 @@ CREATE FUNCTION pgfast._slow_query_stats(
   RETURNS SETOF record
   AS 'MODULE_PATHNAME', 'pgfast_slow_query_stats'
   LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION pgfast._slow_query_stats() IS
+  'Internal: the slow-query statistics as the caller may see them; read through the view pgfast.slow_query_stats';
 
 CREATE VIEW pgfast.slow_query_stats WITH (security_barrier = true) AS
   SELECT d.datname AS database, r.rolname AS username, s.queryid, s.calls, s.total_ms,
@@ -59,11 +65,15 @@ CREATE FUNCTION pgfast.slow_queries_info(
   RETURNS record
   AS 'MODULE_PATHNAME', 'pgfast_slow_queries_info'
   LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION pgfast.slow_queries_info() IS
+  'Slow-query ring counters: capacity, used, overwritten, since (last reset), max_per_role, dropped captures';
 
 CREATE FUNCTION pgfast.slow_queries_reset() RETURNS void
   AS 'MODULE_PATHNAME', 'pgfast_slow_queries_reset'
   LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION pgfast.slow_queries_reset() FROM PUBLIC;
+COMMENT ON FUNCTION pgfast.slow_queries_reset() IS
+  'Empties the slow-query ring and statistics (superusers; EXECUTE can be granted)';
 
 GRANT SELECT ON pgfast.slow_queries, pgfast.slow_query_stats TO PUBLIC;
 
@@ -77,6 +87,8 @@ CREATE FUNCTION pgfast._random_bytes(n int) RETURNS bytea
   LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 -- Internal: only this script needs it (DESIGN 3.1: internal functions are not executable by PUBLIC).
 REVOKE ALL ON FUNCTION pgfast._random_bytes(int) FROM PUBLIC;
+COMMENT ON FUNCTION pgfast._random_bytes(int) IS
+  'Internal: n bytes (1 to 1024) from pg_strong_random; the install script makes pgfast.cursor_key with it';
 CREATE TABLE pgfast.cursor_key (key bytea NOT NULL);
 REVOKE ALL ON pgfast.cursor_key FROM PUBLIC;
 INSERT INTO pgfast.cursor_key VALUES (pgfast._random_bytes(32));
@@ -110,6 +122,8 @@ CREATE FUNCTION pgfast.bulk_upsert(target regclass, rows jsonb,
   RETURNS TABLE(inserted bigint, updated bigint, unchanged bigint)
   AS 'MODULE_PATHNAME', 'pgfast_bulk_upsert'
   LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION pgfast.bulk_upsert(regclass, jsonb, text[], text[], jsonb) IS
+  'Inserts or updates a JSON array of rows in one set-based statement; returns inserted, updated and unchanged counts';
 
 CREATE FUNCTION pgfast.bulk_upsert_from(target regclass, source regclass,
                                         conflict_columns text[] DEFAULT NULL,
@@ -118,6 +132,8 @@ CREATE FUNCTION pgfast.bulk_upsert_from(target regclass, source regclass,
   RETURNS TABLE(inserted bigint, updated bigint, unchanged bigint)
   AS 'MODULE_PATHNAME', 'pgfast_bulk_upsert_from'
   LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION pgfast.bulk_upsert_from(regclass, regclass, text[], text[], jsonb) IS
+  'bulk_upsert of the rows of another relation (e.g. a temp table filled by COPY); returns inserted, updated and unchanged counts';
 
 CREATE FUNCTION pgfast.bulk_upsert_rows(target regclass, rows jsonb,
                                         conflict_columns text[] DEFAULT NULL,
@@ -126,22 +142,30 @@ CREATE FUNCTION pgfast.bulk_upsert_rows(target regclass, rows jsonb,
   RETURNS TABLE(ord bigint, action text, key jsonb)
   AS 'MODULE_PATHNAME', 'pgfast_bulk_upsert_rows'
   LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION pgfast.bulk_upsert_rows(regclass, jsonb, text[], text[], jsonb) IS
+  'bulk_upsert returning one row per input row: its position (ord), action and key';
 
 CREATE FUNCTION pgfast.bulk_insert(target regclass, rows jsonb, options jsonb DEFAULT '{}')
   RETURNS TABLE(ord bigint, key jsonb)
   AS 'MODULE_PATHNAME', 'pgfast_bulk_insert'
   LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION pgfast.bulk_insert(regclass, jsonb, jsonb) IS
+  'Inserts a JSON array of rows in one statement; returns each row''s position (ord) and new key';
 
 CREATE FUNCTION pgfast.bulk_update(target regclass, rows jsonb, key_columns text[] DEFAULT NULL,
                                    options jsonb DEFAULT '{}')
   RETURNS TABLE(updated bigint, unchanged bigint, missing bigint)
   AS 'MODULE_PATHNAME', 'pgfast_bulk_update'
   LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION pgfast.bulk_update(regclass, jsonb, text[], jsonb) IS
+  'Updates the rows named by key columns from a JSON array in one statement; returns updated, unchanged and missing counts';
 
 CREATE FUNCTION pgfast.bulk_delete(target regclass, keys jsonb, key_columns text[] DEFAULT NULL)
   RETURNS bigint
   AS 'MODULE_PATHNAME', 'pgfast_bulk_delete'
   LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION pgfast.bulk_delete(regclass, jsonb, text[]) IS
+  'Deletes the rows whose keys are in a JSON array in one statement; returns the number deleted';
 
 -- ---------------------------------------------------------------------------------------------
 -- Cache invalidation from the database (DESIGN 4.5, docs/cache.md)
@@ -154,6 +178,8 @@ CREATE FUNCTION pgfast.bulk_delete(target regclass, keys jsonb, key_columns text
 CREATE FUNCTION pgfast._notify_changes_trigger() RETURNS trigger
   AS 'MODULE_PATHNAME', 'pgfast_notify_changes_trigger'
   LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pgfast._notify_changes_trigger() IS
+  'Internal: statement trigger that NOTIFYs the changed rows'' primary keys; installed by pgfast.notify_changes';
 
 CREATE FUNCTION pgfast.notify_changes(target regclass, channel text DEFAULT 'pgfast_changes',
                                       max_keys integer DEFAULT 1000)
@@ -255,6 +281,7 @@ CREATE INDEX index_job_queued_by_role ON pgfast.index_job (requested_by, job_id)
   WHERE state = 'queued';
 REVOKE ALL ON pgfast.index_job FROM PUBLIC;
 REVOKE ALL ON SEQUENCE pgfast.index_job_job_id_seq FROM PUBLIC;
+COMMENT ON SEQUENCE pgfast.index_job_job_id_seq IS 'Job numbers of pgfast.index_job';
 COMMENT ON TABLE pgfast.index_job IS
   'Background index builds; read through pgfast.index_jobs, written by pgfast only';
 
@@ -324,11 +351,15 @@ COMMENT ON FUNCTION pgfast.fts_search(regclass, text, int, text, jsonb) IS
 CREATE FUNCTION pgfast._gin_pending_pages(index regclass) RETURNS bigint
   AS 'MODULE_PATHNAME', 'pgfast_gin_pending_pages'
   LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION pgfast._gin_pending_pages(regclass) IS
+  'Internal: pages in a GIN index''s pending list (NULL if the index is locked); called by pgfast.index_report';
 -- Sizes without waiting for a lock: another session's open DROP INDEX or REINDEX must not stall
 -- every role's index_report (then the size pg_class recorded is shown).
 CREATE FUNCTION pgfast._index_size(index regclass) RETURNS bigint
   AS 'MODULE_PATHNAME', 'pgfast_index_size'
   LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION pgfast._index_size(regclass) IS
+  'Internal: an index''s size without waiting for its lock (else the size pg_class recorded); called by pgfast.index_report';
 
 CREATE FUNCTION pgfast.index_report(target regclass DEFAULT NULL)
   RETURNS TABLE(table_name text, index_name text, method text, size_bytes bigint, scans bigint,

@@ -969,13 +969,13 @@ void define_settings() {
       false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable(
       "pgfast.index_builds_per_database",
-      "Background index builds one database runs at the same time (at most one per requesting "
-      "role).",
+      "Sets how many background index builds one database runs at the same time (at most one per "
+      "requesting role).",
       "Also bounded by max_worker_processes minus 2 (the launcher and the database worker).",
       &builds_per_database, 2, 1, kMaxBuildsPerDatabase, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable(
       "pgfast.index_build_lock_timeout",
-      "Longest wait of a background index build for one lock (0: no limit).",
+      "Sets the longest wait of a background index build for one lock (0: no limit).",
       "CREATE INDEX CONCURRENTLY's waits for writers and for older transactions count; a build "
       "that waits longer fails.",
       &build_lock_timeout_ms, 300000, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,

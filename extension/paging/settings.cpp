@@ -15,18 +15,20 @@ Settings settings;
 
 // Only PostgreSQL calls and no C++ object with a destructor (see slowlog::define_settings).
 void define_settings() {
-  DefineCustomIntVariable("pgfast.page_size_default",
-                          "Page size of pgfast.page and pgfast.offset_page when none is given.",
-                          nullptr, &settings.page_size_default, 50, 1, 100000, PGC_USERSET, 0,
-                          nullptr, nullptr, nullptr);
-  DefineCustomIntVariable("pgfast.page_size_max", "Largest page size a caller may ask for.",
-                          nullptr, &settings.page_size_max, 500, 1, 100000, PGC_SUSET, 0, nullptr,
-                          nullptr, nullptr);
-  DefineCustomIntVariable("pgfast.filter_values_max",
-                          "Most array elements, over all keys, in one filter of pgfast.page and "
-                          "pgfast.offset_page.",
-                          nullptr, &settings.filter_values_max, 100000, 1, 100000000, PGC_SUSET, 0,
-                          nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "pgfast.page_size_default",
+      "Sets the page size of pgfast.page and pgfast.offset_page when the caller gives none.",
+      nullptr, &settings.page_size_default, 50, 1, 100000, PGC_USERSET, 0, nullptr, nullptr,
+      nullptr);
+  DefineCustomIntVariable(
+      "pgfast.page_size_max", "Sets the largest page size a caller may ask for.", nullptr,
+      &settings.page_size_max, 500, 1, 100000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "pgfast.filter_values_max",
+      "Sets the most array elements, over all keys, that one filter of pgfast.page or "
+      "pgfast.offset_page may hold.",
+      nullptr, &settings.filter_values_max, 100000, 1, 100000000, PGC_SUSET, 0, nullptr, nullptr,
+      nullptr);
   DefineCustomBoolVariable("pgfast.cursor_encryption",
                            "Encrypts new page cursors (AES-256-GCM) so that they do not show the "
                            "sort-key values; cursors of either form stay valid.",
@@ -35,8 +37,8 @@ void define_settings() {
   // Hidden from ordinary roles: they can neither read nor set it.
   DefineCustomStringVariable(
       "pgfast.cursor_secret",
-      "Secret that authenticates page cursors; empty: a random per-database key.", nullptr,
-      &settings.cursor_secret, "", PGC_SUSET,
+      "Sets the secret that authenticates page cursors (empty: a random per-database key).",
+      nullptr, &settings.cursor_secret, "", PGC_SUSET,
       GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
 }
 

@@ -52,6 +52,9 @@ facts(fact) AS (
          || coalesce(obj_description(n.oid, 'pg_namespace'), '')
     FROM pg_namespace n WHERE n.nspname = 'pgfast'
   UNION ALL
+  -- The extension's own comment (the install and update scripts set it, over the control file's).
+  SELECT 'extension pgfast comment ' || coalesce(obj_description(ext.oid, 'pg_extension'), '') FROM ext
+  UNION ALL
   -- Tables whose data pg_dump keeps (pg_extension_config_dump).
   SELECT 'config dump ' || cfg.rel::regclass || ' ' || coalesce(cond, '')
     FROM ext, unnest(ext.extconfig, ext.extcondition) AS cfg(rel, cond)

@@ -81,10 +81,13 @@ client: bootstrap
 
 # pg_regress against a running server (PGHOST/PGPORT/PGUSER), pgfast preloaded there, as PGXS
 # users expect: `make install && make installcheck`. SCHEDULE=<file> runs another schedule (it must
-# start with `test: version`, which creates the extension).
+# start with `test: version`, which creates the extension). PGFAST_TESTING=1 also runs
+# sql/schedule_testing, the suites that need the test module (`make install-testing`), which a
+# production install does not have.
 installcheck: check-schedule
 	$(pg_regress_installcheck) --inputdir=. --outputdir=$(or $(REGRESS_OUTPUTDIR),.) \
-	  --schedule=$(or $(SCHEDULE),sql/schedule) --dbname=pgfast_regression
+	  --schedule=$(or $(SCHEDULE),sql/schedule) \
+	  $(if $(PGFAST_TESTING),--schedule=sql/schedule_testing) --dbname=pgfast_regression
 
 check-schedule:
 	@scripts/check-schedule

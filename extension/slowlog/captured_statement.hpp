@@ -7,7 +7,9 @@
 
 namespace pgfast::slowlog {
 
-struct CapturedStatement {
+// The fixed-size facts of one captured statement: what the capture records, the ring's slot keeps
+// and the view shows (trivially copyable, so a slot in shared memory holds them as they are).
+struct StatementFacts {
   int64_t captured_at = 0;  // TimestampTz
   int32_t pid = 0;
   uint32_t dbid = 0;
@@ -21,6 +23,9 @@ struct CapturedStatement {
   uint64_t wal_bytes = 0;
   int32_t nesting_level = 0;
   bool has_plan = false;
+};
+
+struct CapturedStatement : StatementFacts {
   uint64_t sequence = 0;  // write number in the ring: orders the entries oldest first
   std::string application_name;
   std::string client_addr;  // numeric host, empty for Unix-socket and background connections
@@ -30,20 +35,7 @@ struct CapturedStatement {
 
 // What a capture hands to the store (store::write): the same fields as views into the backend's
 // memory (query text, plan, names), so the hot path builds no string and allocates nothing.
-struct CaptureRecord {
-  int64_t captured_at = 0;  // TimestampTz
-  int32_t pid = 0;
-  uint32_t dbid = 0;
-  uint32_t userid = 0;
-  uint64_t queryid = 0;
-  double duration_ms = 0;
-  uint64_t rows = 0;
-  int64_t shared_blks_hit = 0;
-  int64_t shared_blks_read = 0;
-  int64_t temp_blks_written = 0;
-  uint64_t wal_bytes = 0;
-  int32_t nesting_level = 0;
-  bool has_plan = false;
+struct CaptureRecord : StatementFacts {
   const char* application_name = "";  // NUL-terminated
   const char* client_addr = "";       // NUL-terminated
   const char* query = "";             // query_len bytes, already truncated

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "core/error.hpp"
@@ -38,25 +39,13 @@ constexpr int kAttempts = 3;  // slots a writer tries before it drops its entry
 constexpr int32 kNone = -1;
 
 // The fixed part of a ring slot's content; the query text and the plan follow the slot.
-struct SlotHeader {
-  TimestampTz captured_at;
-  int32 pid;
-  Oid dbid;
-  Oid userid;
-  uint64 queryid;
-  double duration_ms;
-  uint64 rows;
-  int64 shared_blks_hit;
-  int64 shared_blks_read;
-  int64 temp_blks_written;
-  uint64 wal_bytes;
-  int32 nesting_level;
+struct SlotHeader : StatementFacts {
   uint32 query_len;
   uint32 plan_len;
-  bool has_plan;
   char application_name[NAMEDATALEN];
   char client_addr[64];
 };
+static_assert(std::is_trivially_copyable_v<SlotHeader>, "a slot lives in shared memory");
 
 struct Slot {
   pg_atomic_uint64 seq;  // even: stable; odd: a writer owns the slot
@@ -262,19 +251,7 @@ void append_slot(RoleEntry* role, int32 index) {
 // Copies the statement into a slot the caller owns. Reads the strings; allocates nothing.
 void fill_slot(Slot* slot, const CaptureRecord& s) {
   SlotHeader& h = slot->header;
-  h.captured_at = s.captured_at;
-  h.pid = s.pid;
-  h.dbid = s.dbid;
-  h.userid = s.userid;
-  h.queryid = s.queryid;
-  h.duration_ms = s.duration_ms;
-  h.rows = s.rows;
-  h.shared_blks_hit = s.shared_blks_hit;
-  h.shared_blks_read = s.shared_blks_read;
-  h.temp_blks_written = s.temp_blks_written;
-  h.wal_bytes = s.wal_bytes;
-  h.nesting_level = s.nesting_level;
-  h.has_plan = s.has_plan;
+  static_cast<StatementFacts&>(h) = s;
   h.query_len = static_cast<uint32>(std::min<Size>(s.query_len, shared->text_max));
   h.plan_len = static_cast<uint32>(std::min<Size>(s.plan_len, shared->plan_max));
   std::memcpy(slot_text(slot), s.query, h.query_len);
@@ -649,19 +626,7 @@ std::vector<CapturedStatement> read_ring() {
     uint64 sequence;
     if (!read_slot(i, &h, &sequence, text.data(), plan.data())) continue;
     CapturedStatement s;
-    s.captured_at = h.captured_at;
-    s.pid = h.pid;
-    s.dbid = h.dbid;
-    s.userid = h.userid;
-    s.queryid = h.queryid;
-    s.duration_ms = h.duration_ms;
-    s.rows = h.rows;
-    s.shared_blks_hit = h.shared_blks_hit;
-    s.shared_blks_read = h.shared_blks_read;
-    s.temp_blks_written = h.temp_blks_written;
-    s.wal_bytes = h.wal_bytes;
-    s.nesting_level = h.nesting_level;
-    s.has_plan = h.has_plan;
+    static_cast<StatementFacts&>(s) = h;
     s.sequence = sequence;
     h.application_name[NAMEDATALEN - 1] = '\0';
     h.client_addr[sizeof h.client_addr - 1] = '\0';

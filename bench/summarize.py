@@ -43,12 +43,15 @@ def bulk(data):
     if "insert_mode" in modes:
         out.append(row("bulk", "insert mode vs binary COPY (rows/s)", modes["insert_mode"]["rows_per_s"],
                        copy, "rows/s", modes["insert_mode"]["vs_copy"], 0.8))
-    # The issue's absolute goal: every mode at least 100x the reference app's 2,000 rows/s.
+    # Issue #4's absolute goal, 100x the reference app's 2,000 rows/s, holds for the modes that
+    # write new rows or nothing; issue #16 withdrew it for updates (PostgreSQL's own UPDATE ... FROM
+    # is below it here) and states them as a ratio to that floor instead (the #16 rows).
     for mode in ("insert", "insert_mode", "update", "update_hot", "unchanged", "half"):
         if mode in modes:
             r = modes[mode]["rows_per_s"]
+            goal = None if mode in ("update", "update_hot", "half") else 100
             out.append(row("bulk", f"{mode} vs the reference app's 2,000 rows/s", r, 2000.0, "rows/s",
-                           r / 2000.0, 100))
+                           r / 2000.0, goal))
     if "update" in modes and "bare_update" in modes:
         u, b = modes["update"]["rows_per_s"], modes["bare_update"]["rows_per_s"]
         out.append(row("bulk", "upsert all-update vs bare UPDATE ... FROM (the SQL floor)", u, b, "rows/s", u / b, None))

@@ -98,14 +98,16 @@ def paging(data):
 
 
 def slowlog_overhead(data):
+    # Context only (issue #16): TPS ratios near 1% are below this machine's noise; the acceptance
+    # measure is instructions per statement (slowlog_instructions below).
     out = []
     for e in data:
         a = e["median_tps"]["a"]
         tag = f"pgbench {e['script']} c={e['clients']}"
         out.append(row("slowlog", f"{tag}: preloaded, idle / not preloaded (TPS)", e["median_tps"]["b"], a,
-                       "TPS", e["ratio_b_a"], 0.99))
+                       "TPS", e["ratio_b_a"], None))
         out.append(row("slowlog", f"{tag}: capture all / not preloaded (TPS)", e["median_tps"]["c"], a,
-                       "TPS", e["ratio_c_a"], 0.95))
+                       "TPS", e["ratio_c_a"], None))
         out.append(row("slowlog", f"{tag}: pg_stat_statements / not preloaded (TPS)", e["median_tps"]["d"],
                        a, "TPS", e["ratio_d_a"], None))
     return out

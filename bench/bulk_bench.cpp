@@ -135,7 +135,7 @@ int main() {
   const long n = env_long("BENCH_BULK_ROWS", 1000000);
   const int rounds = static_cast<int>(env_long("BENCH_ROUNDS", 5));
   pgfast::Database db(pgfast::Settings::from_env());
-  pgfast::Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   pgfast::Connection& c = *lease;
   c.execute("CREATE EXTENSION IF NOT EXISTS pgfast");
   const std::string table = "bench_bulk";

@@ -55,7 +55,7 @@ BuildResult build_with_writer(pgfast::Database& db, bool concurrently) {
   std::atomic<long> writes{0};
   double longest = 0;  // read after join
   std::thread writer([&] {
-    pgfast::Lease lease = db.acquire();
+    pgfast::PooledConnection lease = db.acquire();
     while (!stop.load()) {
       double ms = wall_ms([&] {
         lease->execute(
@@ -69,7 +69,7 @@ BuildResult build_with_writer(pgfast::Database& db, bool concurrently) {
   long writes_before = writes.load();
   auto start = std::chrono::steady_clock::now();
   {
-    pgfast::Lease lease = db.acquire();
+    pgfast::PooledConnection lease = db.acquire();
     std::string options = concurrently ? "{\"concurrently\": true}" : "{}";
     std::string name(
         lease

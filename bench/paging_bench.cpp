@@ -120,7 +120,7 @@ int main() {
   // family -> position -> cursor: one server-side walk per family, pages of up to 500 rows.
   std::map<std::string, std::map<long, std::string>> cursors;
   {
-    pgfast::Lease lease = db.acquire();
+    pgfast::PooledConnection lease = db.acquire();
     lease->execute("CREATE TEMP TABLE bench_cursors (position bigint, cursor text)");
     for (const Family& f : kFamilies) {
       std::fprintf(stderr, "collecting cursors for %s (one walk)...\n", f.order_by);

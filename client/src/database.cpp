@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "pool.hpp"
+#include "shared_handle.hpp"
 
 namespace pgfast {
 
@@ -19,57 +20,44 @@ DatabaseOptions DatabaseOptions::from_settings(const Settings& settings) {
 
 Database::Database(const Settings& settings) : Database(Options::from_settings(settings)) {}
 
-Database::Database(Options options) : pool_(std::make_shared<detail::Pool>(std::move(options))) {}
+Database::Database(Options options)
+    : pool_(detail::make_shared_handle(std::make_shared<detail::Pool>(std::move(options)))) {}
 
-Database::~Database() {
-  if (pool_) pool_->close();
-}
-
-Database::Database(Database&&) noexcept = default;
-
-Database& Database::operator=(Database&& other) noexcept {
-  if (this != &other) {
-    if (pool_) pool_->close();
-    pool_ = std::move(other.pool_);
-  }
-  return *this;
-}
-
-Lease Database::acquire() {
+PooledConnection Database::acquire() {
   return pool_->acquire(pool_->options().acquire_timeout);
 }
 
-Lease Database::acquire(std::chrono::milliseconds timeout) {
+PooledConnection Database::acquire(std::chrono::milliseconds timeout) {
   return pool_->acquire(timeout);
 }
 
 Result Database::query(std::string_view sql, const Params& params) {
-  Lease lease = acquire();
+  PooledConnection lease = acquire();
   return lease->execute(sql, params);
 }
 
 Result Database::execute_prepared(std::string_view sql, const Params& params) {
-  Lease lease = acquire();
+  PooledConnection lease = acquire();
   return lease->execute_prepared(sql, params);
 }
 
 KeysetPage Database::page(const PageRequest& request) {
-  Lease lease = acquire();
-  return fetch_page(*lease, request);
+  PooledConnection lease = acquire();
+  return pgfast::page(*lease, request);
 }
 
 OffsetPage Database::offset_page(const OffsetPageRequest& request) {
-  Lease lease = acquire();
-  return fetch_offset_page(*lease, request);
+  PooledConnection lease = acquire();
+  return pgfast::offset_page(*lease, request);
 }
 
 std::string Database::ensure_index(const IndexSpec& spec) {
-  Lease lease = acquire();
+  PooledConnection lease = acquire();
   return pgfast::ensure_index(*lease, spec);
 }
 
 FtsPage Database::fts_search(const FtsSearchRequest& request) {
-  Lease lease = acquire();
+  PooledConnection lease = acquire();
   return pgfast::fts_search(*lease, request);
 }
 

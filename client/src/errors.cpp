@@ -23,18 +23,18 @@ struct Tag {
 template <class F>
 void with_error_type(const std::string& sqlstate, F&& f) {
   const std::string cls = sqlstate.substr(0, 2);
-  if (cls == "08") return f(Tag<ConnectionException>{});
-  if (cls == "0A") return f(Tag<FeatureNotSupported>{});
-  if (cls == "22") return f(Tag<DataException>{});
-  if (cls == "23") return f(Tag<IntegrityConstraintViolation>{});
-  if (cls == "25") return f(Tag<InvalidTransactionState>{});
-  if (cls == "28") return f(Tag<InvalidAuthorization>{});
-  if (cls == "40") return f(Tag<TransactionRollback>{});
-  if (cls == "42") return f(Tag<SyntaxErrorOrAccessRuleViolation>{});
-  if (cls == "53") return f(Tag<InsufficientResources>{});
-  if (cls == "54") return f(Tag<ProgramLimitExceeded>{});
-  if (cls == "55") return f(Tag<ObjectNotInPrerequisiteState>{});
-  if (cls == "57") return f(Tag<OperatorIntervention>{});
+  if (cls == "08") return f(Tag<ConnectionError>{});
+  if (cls == "0A") return f(Tag<FeatureNotSupportedError>{});
+  if (cls == "22") return f(Tag<DataError>{});
+  if (cls == "23") return f(Tag<IntegrityError>{});
+  if (cls == "25") return f(Tag<InvalidTransactionStateError>{});
+  if (cls == "28") return f(Tag<AuthorizationError>{});
+  if (cls == "40") return f(Tag<TransactionRollbackError>{});
+  if (cls == "42") return f(Tag<SyntaxOrAccessError>{});
+  if (cls == "53") return f(Tag<InsufficientResourcesError>{});
+  if (cls == "54") return f(Tag<ProgramLimitError>{});
+  if (cls == "55") return f(Tag<ObjectStateError>{});
+  if (cls == "57") return f(Tag<OperatorInterventionError>{});
   if (cls == "58") return f(Tag<SystemError>{});
   if (cls == "F0") return f(Tag<ConfigFileError>{});
   if (cls == "P0") return f(Tag<PlpgsqlError>{});
@@ -46,14 +46,14 @@ void with_error_type(const std::string& sqlstate, F&& f) {
 
 PoolTimeoutError::PoolTimeoutError(int pool_size, int max_overflow,
                                    std::chrono::milliseconds timeout)
-    : ClientError(pool_timeout_message(pool_size, max_overflow, timeout)),
+    : Error(pool_timeout_message(pool_size, max_overflow, timeout)),
       pool_size_(pool_size),
       max_overflow_(max_overflow),
       timeout_(timeout) {}
 
 DatabaseError::DatabaseError(std::string sqlstate, const std::string& message, std::string detail,
                              std::string hint)
-    : ClientError(message),
+    : Error(message),
       sqlstate_(std::move(sqlstate)),
       detail_(std::move(detail)),
       hint_(std::move(hint)) {}

@@ -201,7 +201,7 @@ InvalidationEvent Invalidator::handle(const std::string& payload) {
   InvalidationEvent event;
   try {
     event = apply(parse_change_notification(payload));
-  } catch (const ClientError& e) {
+  } catch (const Error& e) {
     event.kind = InvalidationEvent::Kind::error;
     event.error = e.what();
   }
@@ -245,16 +245,16 @@ void Invalidator::start(std::chrono::milliseconds timeout) {
     if (thread_.joinable()) return;
     stopping_ = false;
   }
-  if (::pipe(wake_pipe_) != 0) throw ClientError("pgfast::Invalidator: pipe() failed");
+  if (::pipe(wake_pipe_) != 0) throw Error("pgfast::Invalidator: pipe() failed");
   ::fcntl(wake_pipe_[0], F_SETFL, O_NONBLOCK);
   ::fcntl(wake_pipe_[1], F_SETFL, O_NONBLOCK);
   thread_ = std::thread([this] { run(); });
   std::unique_lock<std::mutex> lock(mutex_);
   if (!cv_.wait_for(lock, timeout, [&] { return connects_ > 0; })) {
-    throw ConnectionException(kSqlstateUnableToConnect,
-                              "pgfast::Invalidator: not listening within " +
-                                  std::to_string(timeout.count()) +
-                                  " ms (still retrying): " + last_connect_error_);
+    throw ConnectionError(kSqlstateUnableToConnect,
+                          "pgfast::Invalidator: not listening within " +
+                              std::to_string(timeout.count()) +
+                              " ms (still retrying): " + last_connect_error_);
   }
 }
 
@@ -329,7 +329,7 @@ void Invalidator::run() {
         }
         pollfd fds[2] = {{PQsocket(raw), POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
         const int ready_fds = ::poll(fds, 2, pending ? 1000 : -1);
-        if (ready_fds < 0 && errno != EINTR) throw ClientError("poll() failed");
+        if (ready_fds < 0 && errno != EINTR) throw Error("poll() failed");
         if (fds[1].revents != 0) {  // woken by stop() or by a pending resync
           char buffer[64];
           while (::read(wake_pipe_[0], buffer, sizeof buffer) > 0) {
@@ -342,8 +342,8 @@ void Invalidator::run() {
         }
         if (fds[0].revents == 0) continue;
         if (PQconsumeInput(raw) == 0 || PQstatus(raw) == CONNECTION_BAD) {
-          throw ConnectionException(kSqlstateConnectionFailure,
-                                    std::string("LISTEN connection lost: ") + PQerrorMessage(raw));
+          throw ConnectionError(kSqlstateConnectionFailure,
+                                std::string("LISTEN connection lost: ") + PQerrorMessage(raw));
         }
       }
     } catch (const std::exception& e) {

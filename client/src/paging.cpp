@@ -31,7 +31,7 @@ void collect_items(const Result& r, int column, std::vector<std::string>& items)
 
 }  // namespace
 
-KeysetPage fetch_page(Connection& connection, const PageRequest& request) {
+KeysetPage page(Connection& connection, const PageRequest& request) {
   Result r = connection.execute_prepared(
       kPageSql, params(request.source, request.order_by, request.page_size, request.after,
                        request.before, request.filter));
@@ -45,7 +45,7 @@ KeysetPage fetch_page(Connection& connection, const PageRequest& request) {
   return page;
 }
 
-OffsetPage fetch_offset_page(Connection& connection, const OffsetPageRequest& request) {
+OffsetPage offset_page(Connection& connection, const OffsetPageRequest& request) {
   Result r = connection.execute_prepared(
       kOffsetPageSql,
       params(request.source, request.order_by, request.page, request.per_page, request.filter));

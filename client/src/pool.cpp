@@ -68,14 +68,14 @@ bool Pool::fit_for_loan(Connection& conn, CloseReason& reason) noexcept {
   return true;
 }
 
-Lease Pool::acquire(std::chrono::milliseconds timeout) {
+PooledConnection Pool::acquire(std::chrono::milliseconds timeout) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::max(timeout, std::chrono::milliseconds::zero());
   std::unique_ptr<Connection> conn;
   {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      if (closed_) throw ClientError("pgfast::Database: the pool is closed");
+      if (closed_) throw Error("pgfast::Database: the pool is closed");
       if (!idle_.empty()) {
         conn = std::move(idle_.back());
         idle_.pop_back();
@@ -122,7 +122,7 @@ Lease Pool::acquire(std::chrono::milliseconds timeout) {
     std::lock_guard<std::mutex> lock(mutex_);
     ++acquired_total_;
   }
-  return Lease(shared_from_this(), std::move(conn));
+  return PooledConnection(shared_from_this(), std::move(conn));
 }
 
 void Pool::give_back(std::unique_ptr<Connection> conn, bool discard) noexcept {

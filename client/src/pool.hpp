@@ -11,7 +11,7 @@
 
 #include "pgfast/connection.hpp"
 #include "pgfast/database.hpp"
-#include "pgfast/lease.hpp"
+#include "pgfast/pooled_connection.hpp"
 #include "pgfast/pool_stats.hpp"
 
 namespace pgfast::detail {
@@ -24,8 +24,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  Lease acquire(std::chrono::milliseconds timeout);
-  // Called by Lease: keeps the connection for reuse or closes it.
+  PooledConnection acquire(std::chrono::milliseconds timeout);
+  // Called by PooledConnection: keeps the connection for reuse or closes it.
   void give_back(std::unique_ptr<Connection> conn, bool discard) noexcept;
   // Closes the idle connections; connections given back later are closed too.
   void close() noexcept;

@@ -199,8 +199,8 @@ Decision RateLimiter::decide(const std::string& identity, long long cost, bool c
   }
   try {
     return count(from_redis(k, cost, consume));
-  } catch (const RedisUnavailable&) {
-  } catch (const RedisCommandError& e) {
+  } catch (const RedisUnavailableError&) {
+  } catch (const RedisReplyError& e) {
     if (!transient(e.code())) throw;
   }
   counters_.redis_failures.fetch_add(1, std::memory_order_relaxed);

@@ -7,6 +7,7 @@
 
 #include "pgfast/settings.hpp"
 #include "redis_connection.hpp"
+#include "shared_handle.hpp"
 
 namespace pgfast {
 
@@ -35,13 +36,13 @@ class Redis::Impl {
   }
 
   // A borrowed connection, given back (or discarded when broken) on destruction.
-  class Lease {
+  class PooledConnection {
    public:
-    Lease(Impl& pool, std::unique_ptr<detail::RedisConnection> conn)
+    PooledConnection(Impl& pool, std::unique_ptr<detail::RedisConnection> conn)
         : pool_(pool), conn_(std::move(conn)) {}
-    ~Lease() { pool_.give_back(std::move(conn_)); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
+    ~PooledConnection() { pool_.give_back(std::move(conn_)); }
+    PooledConnection(const PooledConnection&) = delete;
+    PooledConnection& operator=(const PooledConnection&) = delete;
     detail::RedisConnection* operator->() { return conn_.get(); }
 
    private:
@@ -49,7 +50,7 @@ class Redis::Impl {
     std::unique_ptr<detail::RedisConnection> conn_;
   };
 
-  Lease borrow() {
+  PooledConnection borrow() {
     const auto deadline = std::chrono::steady_clock::now() + options_.pool_timeout;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
@@ -61,7 +62,8 @@ class Redis::Impl {
         const bool recently_used =
             options_.probe_idle_after.count() > 0 &&
             std::chrono::steady_clock::now() - conn->idle_since() < options_.probe_idle_after;
-        if (recently_used || !conn->closed_by_peer()) return Lease(*this, std::move(conn));
+        if (recently_used || !conn->closed_by_peer())
+          return PooledConnection(*this, std::move(conn));
         // Closed while idle (server restarted, idle timeout, CLIENT KILL): drop it, try again.
         conn.reset();
         lock.lock();
@@ -74,7 +76,7 @@ class Redis::Impl {
         const auto now = std::chrono::steady_clock::now();
         if (now < down_until_) {
           unavailable_.fetch_add(1, std::memory_order_relaxed);
-          throw RedisUnavailable(
+          throw RedisUnavailableError(
               "Redis " + endpoint_string() +
               ": unreachable at the last connect attempt; not retrying for down_backoff " +
               std::to_string(options_.down_backoff.count()) + " ms (" + last_connect_error_ + ")");
@@ -88,7 +90,7 @@ class Redis::Impl {
           lock.lock();
           ++created_;
           lock.unlock();
-          return Lease(*this, std::move(conn));
+          return PooledConnection(*this, std::move(conn));
         } catch (const std::exception& e) {
           lock.lock();
           --open_;
@@ -112,11 +114,11 @@ class Redis::Impl {
       if (!woke) {
         ++pool_timeouts_;
         unavailable_.fetch_add(1, std::memory_order_relaxed);
-        throw RedisUnavailable("Redis " + endpoint_string() + ": all " +
-                               std::to_string(options_.max_connections) +
-                               " connections are in use and none became free within the pool "
-                               "timeout of " +
-                               std::to_string(options_.pool_timeout.count()) + " ms");
+        throw RedisUnavailableError("Redis " + endpoint_string() + ": all " +
+                                    std::to_string(options_.max_connections) +
+                                    " connections are in use and none became free within the pool "
+                                    "timeout of " +
+                                    std::to_string(options_.pool_timeout.count()) + " ms");
       }
     }
   }
@@ -151,7 +153,7 @@ class Redis::Impl {
     available_.notify_all();
   }
 
-  void shut_down() noexcept {
+  void close() noexcept {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       closed_ = true;
@@ -205,13 +207,10 @@ class Redis::Impl {
   std::uint64_t pool_timeouts_ = 0;
 };
 
-Redis::Redis(RedisOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
+Redis::Redis(RedisOptions options)
+    : impl_(detail::make_shared_handle(std::make_shared<Impl>(std::move(options)))) {}
 
 Redis::Redis(const Settings& settings) : Redis(RedisOptions::from_settings(settings)) {}
-
-Redis::~Redis() {
-  impl_->shut_down();
-}
 
 RedisReply Redis::command(const std::vector<std::string>& argv) {
   if (argv.empty()) throw RedisError("Redis: empty command");
@@ -219,14 +218,14 @@ RedisReply Redis::command(const std::vector<std::string>& argv) {
   RedisReply reply;
   try {
     reply = lease->command(argv);
-  } catch (const RedisUnavailable&) {
+  } catch (const RedisUnavailableError&) {
     impl_->unavailable_.fetch_add(1, std::memory_order_relaxed);
     throw;
   }
   impl_->commands_.fetch_add(1, std::memory_order_relaxed);
   if (reply.is_error()) {
     impl_->command_errors_.fetch_add(1, std::memory_order_relaxed);
-    throw RedisCommandError(reply.str());
+    throw RedisReplyError(reply.str());
   }
   return reply;
 }
@@ -240,7 +239,7 @@ std::vector<RedisReply> Redis::pipeline(const std::vector<std::vector<std::strin
   std::vector<RedisReply> replies;
   try {
     replies = lease->pipeline(commands);
-  } catch (const RedisUnavailable&) {
+  } catch (const RedisUnavailableError&) {
     impl_->unavailable_.fetch_add(1, std::memory_order_relaxed);
     throw;
   }

@@ -59,12 +59,13 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint,
   ctx_ = connect_timeout.count() > 0 ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port,
                                                                to_timeval(connect_timeout))
                                      : redisConnect(endpoint.host.c_str(), endpoint.port);
-  if (ctx_ == nullptr) throw RedisUnavailable("Redis " + where_ + ": out of memory on connect");
+  if (ctx_ == nullptr)
+    throw RedisUnavailableError("Redis " + where_ + ": out of memory on connect");
   if (ctx_->err != 0) {
     const std::string message = "Redis " + where_ + ": cannot connect: " + ctx_->errstr;
     redisFree(ctx_);
     ctx_ = nullptr;
-    throw RedisUnavailable(message);
+    throw RedisUnavailableError(message);
   }
   try {
     // AUTH and SELECT are part of connecting: they get the connect timeout.
@@ -72,7 +73,7 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint,
     auto setup = [&](const std::vector<std::string>& argv, const char* what) {
       const RedisReply r = command(argv);
       if (r.is_error())
-        throw RedisUnavailable("Redis " + where_ + ": " + what + " failed: " + r.str());
+        throw RedisUnavailableError("Redis " + where_ + ": " + what + " failed: " + r.str());
     };
     if (!endpoint.password.empty()) {
       if (endpoint.username.empty()) {
@@ -106,7 +107,7 @@ void RedisConnection::fail(const std::string& doing) {
   if (timed_out) {
     message += " (command timeout of " + std::to_string(command_timeout_.count()) + " ms)";
   }
-  throw RedisUnavailable(message);
+  throw RedisUnavailableError(message);
 }
 
 void RedisConnection::append(const std::vector<std::string>& argv) {
@@ -134,7 +135,7 @@ RedisReply RedisConnection::read_reply(const char* doing) {
 }
 
 RedisReply RedisConnection::command(const std::vector<std::string>& argv) {
-  if (broken_) throw RedisUnavailable("Redis " + where_ + ": connection is broken");
+  if (broken_) throw RedisUnavailableError("Redis " + where_ + ": connection is broken");
   try {
     append(argv);
     return read_reply(argv.front().c_str());
@@ -146,7 +147,7 @@ RedisReply RedisConnection::command(const std::vector<std::string>& argv) {
 
 std::vector<RedisReply> RedisConnection::pipeline(
     const std::vector<std::vector<std::string>>& commands) {
-  if (broken_) throw RedisUnavailable("Redis " + where_ + ": connection is broken");
+  if (broken_) throw RedisUnavailableError("Redis " + where_ + ": connection is broken");
   // Checked before anything is buffered, so a bad command cannot leave the connection half-sent.
   for (const auto& argv : commands) {
     if (argv.empty()) throw RedisError("Redis: empty command in a pipeline");

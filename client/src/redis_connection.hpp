@@ -20,15 +20,15 @@ RedisReply copy_reply(const redisReply* reply);
 
 class RedisConnection {
  public:
-  // Connects, then AUTH and SELECT as the endpoint says. Throws RedisUnavailable.
+  // Connects, then AUTH and SELECT as the endpoint says. Throws RedisUnavailableError.
   RedisConnection(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
                   std::chrono::milliseconds command_timeout);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Error replies come back as replies. Throws RedisUnavailable (and marks the connection broken)
-  // on any I/O failure.
+  // Error replies come back as replies. Throws RedisUnavailableError (and marks the connection
+  // broken) on any I/O failure.
   RedisReply command(const std::vector<std::string>& argv);
   std::vector<RedisReply> pipeline(const std::vector<std::vector<std::string>>& commands);
 

@@ -81,7 +81,7 @@ const std::vector<RedisReply>& RedisReply::elements() const {
 }
 
 const RedisReply& RedisReply::throw_if_error() const {
-  if (type_ == Type::error) throw RedisCommandError(str_);
+  if (type_ == Type::error) throw RedisReplyError(str_);
   return *this;
 }
 
@@ -109,7 +109,7 @@ std::string RedisReply::debug_string() const {
   return "?";
 }
 
-RedisCommandError::RedisCommandError(const std::string& reply_text)
+RedisReplyError::RedisReplyError(const std::string& reply_text)
     : RedisError(reply_text), code_(reply_text.substr(0, reply_text.find(' '))) {}
 
 }  // namespace pgfast

@@ -34,7 +34,7 @@ RedisReply RedisScript::run(Redis& redis, const std::vector<std::string>& keys,
   argv.insert(argv.end(), args.begin(), args.end());
   try {
     return redis.command(argv);
-  } catch (const RedisCommandError& e) {
+  } catch (const RedisReplyError& e) {
     if (e.code() != "NOSCRIPT") throw;
   }
   reloads_.fetch_add(1, std::memory_order_relaxed);

@@ -1,7 +1,7 @@
 #include "pgfast/transaction.hpp"
 
 #include "pgfast/errors.hpp"
-#include "pgfast/lease.hpp"
+#include "pgfast/pooled_connection.hpp"
 
 namespace pgfast {
 
@@ -25,7 +25,7 @@ std::string Transaction::begin_statement(const TransactionOptions& options) {
   return sql;
 }
 
-Transaction::Transaction(Lease& lease, const TransactionOptions& options)
+Transaction::Transaction(PooledConnection& lease, const TransactionOptions& options)
     : Transaction(*lease, options) {}
 
 Transaction::Transaction(Connection& connection, const TransactionOptions& options)

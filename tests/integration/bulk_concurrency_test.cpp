@@ -74,7 +74,7 @@ void run_overlapping_upserts(int kRounds, int kKeys, int kKeysPerCall, bool from
         rows += "]";
         try {
           if (from_stage) {
-            pgfast::Database::Lease lease = db.acquire();
+            pgfast::PooledConnection lease = db.acquire();
             pgfast::Connection& c = *lease;
             c.execute("BEGIN");
             try {

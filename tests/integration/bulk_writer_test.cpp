@@ -58,7 +58,7 @@ pgfast::BulkValue title(const std::string& t) {
 }
 
 TEST_F(BulkWriterTest, RoundTripsEveryTypeInChunksWithProgress) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.chunk_rows = 1000;
   std::vector<std::uint64_t> progress;
@@ -94,7 +94,7 @@ TEST_F(BulkWriterTest, RoundTripsEveryTypeInChunksWithProgress) {
 
 TEST_F(BulkWriterTest, SecondPassUpdatesOnlyChangedRows) {
   for (int pass = 0; pass < 2; ++pass) {
-    pgfast::Database::Lease lease = db_->acquire();
+    pgfast::PooledConnection lease = db_->acquire();
     pgfast::BulkWriterOptions o = options();
     o.columns.resize(3);
     pgfast::BulkWriter writer(*lease, o);
@@ -114,7 +114,7 @@ TEST_F(BulkWriterTest, SecondPassUpdatesOnlyChangedRows) {
 }
 
 TEST_F(BulkWriterTest, NullKeyNamesTheRowAndChangesNothing) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns.resize(2);
   o.chunk_rows = 100;
@@ -135,7 +135,7 @@ TEST_F(BulkWriterTest, NullKeyNamesTheRowAndChangesNothing) {
 }
 
 TEST_F(BulkWriterTest, WrongValueTypeIsAClientErrorNamingRowAndColumn) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns.resize(2);
   pgfast::BulkWriter writer(*lease, o);
@@ -143,13 +143,13 @@ TEST_F(BulkWriterTest, WrongValueTypeIsAClientErrorNamingRowAndColumn) {
   try {
     writer.add_row({std::string("not a number"), std::string("x")});
     FAIL();
-  } catch (const pgfast::ClientError& e) {
+  } catch (const pgfast::Error& e) {
     EXPECT_NE(std::string(e.what()).find("row 2, column \"id\""), std::string::npos) << e.what();
   }
 }
 
 TEST_F(BulkWriterTest, InsertModeAndMillionRows) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns.resize(3);
   o.mode = pgfast::BulkMode::insert;
@@ -164,7 +164,7 @@ TEST_F(BulkWriterTest, InsertModeAndMillionRows) {
 }
 
 TEST_F(BulkWriterTest, DirectInsertModeRoundTripsEveryType) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   db_->query("ALTER TABLE " + table_ + " ALTER COLUMN title TYPE varchar(20), " +
              "ALTER COLUMN n TYPE bigint");
   pgfast::BulkWriterOptions o = options();
@@ -194,7 +194,7 @@ TEST_F(BulkWriterTest, DirectInsertModeRoundTripsEveryType) {
 
 TEST_F(BulkWriterTest, NonMatchingTargetTypeTakesTheStagedPath) {
   // n is int here: the writer sends int8, so the values go through the stage and a cast.
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns.resize(3);
   o.mode = pgfast::BulkMode::insert;
@@ -209,7 +209,7 @@ TEST_F(BulkWriterTest, NonMatchingTargetTypeTakesTheStagedPath) {
 
 TEST_F(BulkWriterTest, DirectInsertModeErrorNamesTheInputRow) {
   db_->query("ALTER TABLE " + table_ + " ADD CONSTRAINT positive_score CHECK (score > 0)");
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.mode = pgfast::BulkMode::insert;
   o.columns = {{"id", pgfast::BulkType::int64}, {"score", pgfast::BulkType::float64}};
@@ -233,7 +233,7 @@ TEST_F(BulkWriterTest, DirectInsertModeErrorNamesTheInputRow) {
 
 TEST_F(BulkWriterTest, DirectInsertModeNullViolationNamesTheRowInALargerChunk) {
   db_->query("ALTER TABLE " + table_ + " ALTER COLUMN title SET NOT NULL");
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.mode = pgfast::BulkMode::insert;
   o.columns.resize(2);
@@ -257,7 +257,7 @@ TEST_F(BulkWriterTest, UpsertGoesDirectUntilAChunkMeetsExistingKeys) {
   db_->query("ALTER TABLE " + table_ + " ALTER COLUMN n TYPE bigint");
   db_->query("INSERT INTO " + table_ +
              " (id, title, n) SELECT g, 'old', g FROM generate_series(1001, 1010) g");
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns.resize(3);
   o.chunk_rows = 10;
@@ -293,7 +293,7 @@ TEST_F(BulkWriterTest, ReloadWhoseFirstKeyExistsIsStagedAndGrowsNothing) {
   db_->query("VACUUM " + table_);
   const long size_before =
       db_->query("SELECT pg_relation_size($1::regclass)", pgfast::params(table_)).as<long>(0, 0);
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns.resize(3);
   o.chunk_rows = 1000;
@@ -310,7 +310,7 @@ TEST_F(BulkWriterTest, ReloadWhoseFirstKeyExistsIsStagedAndGrowsNothing) {
 }
 
 TEST_F(BulkWriterTest, DuplicateKeyInsideAChunkFallsBackAndLastWins) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns.resize(2);
   o.options_json = R"({"on_duplicate": "last"})";
@@ -330,7 +330,7 @@ TEST_F(BulkWriterTest, DuplicateKeyInsideAChunkFallsBackAndLastWins) {
 
 TEST_F(BulkWriterTest, InvalidMergeOptionsFailEvenWhenEveryRowIsNew) {
   // Every row would go straight in, but the merge's own checks still apply.
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns.resize(2);
   o.options_json = R"({"on_duplicate": "sometimes"})";
@@ -356,7 +356,7 @@ TEST_F(BulkWriterTest, OmittedSerialColumnKeepsUpsertOffTheDirectPathAndSequence
                                                   .get(0, 0));
   const long before = db_->query(last_value).as<long>(0, 0);
   {
-    pgfast::Database::Lease lease = db_->acquire();
+    pgfast::PooledConnection lease = db_->acquire();
     pgfast::BulkWriterOptions o;
     o.target = t;
     o.columns = {{"id", pgfast::BulkType::int64}, {"title", pgfast::BulkType::text}};
@@ -381,7 +381,7 @@ TEST_F(BulkWriterTest, UserTriggerKeepsUpsertOnTheStagedPathAndFiresOncePerRow) 
   db_->query("CREATE TRIGGER count_rows AFTER INSERT OR UPDATE ON " + table_ +
              " FOR EACH ROW EXECUTE FUNCTION " + fired + "_fn()");
   {
-    pgfast::Database::Lease lease = db_->acquire();
+    pgfast::PooledConnection lease = db_->acquire();
     pgfast::BulkWriterOptions o = options();
     o.columns.resize(2);
     o.chunk_rows = 5;
@@ -407,7 +407,7 @@ TEST_F(BulkWriterTest, InsertModeDirectPathAlsoTakesTablesWithTriggers) {
   db_->query("CREATE TRIGGER count_rows AFTER INSERT ON " + table_ + " FOR EACH ROW EXECUTE " +
              "FUNCTION " + fired + "_fn()");
   {
-    pgfast::Database::Lease lease = db_->acquire();
+    pgfast::PooledConnection lease = db_->acquire();
     pgfast::BulkWriterOptions o = options();
     o.columns.resize(2);
     o.mode = pgfast::BulkMode::insert;
@@ -426,7 +426,7 @@ TEST_F(BulkWriterTest, InsertModeDirectPathAlsoTakesTablesWithTriggers) {
 TEST_F(BulkWriterTest, NotifyChangesTriggerKeepsTheDirectPath) {
   // pgfast's own trigger only NOTIFYs, which a rolled-back attempt undoes.
   db_->query("SELECT pgfast.notify_changes($1::regclass)", pgfast::params(table_));
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns.resize(2);
   o.chunk_rows = 5;
@@ -443,7 +443,7 @@ TEST_F(BulkWriterTest, PartitionedTargetUpsertsDirectThenThroughTheStage) {
   db_->query("CREATE TABLE " + t + "_high PARTITION OF " + t + " FOR VALUES FROM (100) TO (1000)");
   db_->query("INSERT INTO " + t + " VALUES (150, 'old')");
   {
-    pgfast::Database::Lease lease = db_->acquire();
+    pgfast::PooledConnection lease = db_->acquire();
     pgfast::BulkWriterOptions o;
     o.target = t;
     o.columns = {{"id", pgfast::BulkType::int64}, {"title", pgfast::BulkType::text}};
@@ -464,7 +464,7 @@ TEST_F(BulkWriterTest, PartitionedTargetUpsertsDirectThenThroughTheStage) {
 
 TEST_F(BulkWriterTest, RowLevelSecurityKeepsTheStagedPath) {
   db_->query("ALTER TABLE " + table_ + " ENABLE ROW LEVEL SECURITY");
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns.resize(2);
   o.mode = pgfast::BulkMode::insert;
@@ -475,7 +475,7 @@ TEST_F(BulkWriterTest, RowLevelSecurityKeepsTheStagedPath) {
 }
 
 TEST_F(BulkWriterTest, AbandonedDirectChunkLeavesTheCallersTransactionUsable) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   lease->execute("BEGIN");
   {
     pgfast::BulkWriterOptions o = options();
@@ -502,7 +502,7 @@ TEST_F(BulkWriterTest, AbandonedDirectChunkLeavesTheCallersTransactionUsable) {
 }
 
 TEST_F(BulkWriterTest, AbandonedDirectInsertModeChunkLeavesTheCallersTransactionUsable) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   lease->execute("BEGIN");
   {
     pgfast::BulkWriterOptions o = options();
@@ -517,7 +517,7 @@ TEST_F(BulkWriterTest, AbandonedDirectInsertModeChunkLeavesTheCallersTransaction
 }
 
 TEST_F(BulkWriterTest, DirectInsertModeErrorInTheCallersTransactionAbortsIt) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   lease->execute("BEGIN");
   try {
     pgfast::BulkWriterOptions o = options();
@@ -540,7 +540,7 @@ TEST_F(BulkWriterTest, DirectInsertModeErrorInTheCallersTransactionAbortsIt) {
 }
 
 TEST_F(BulkWriterTest, AbandonedStagedChunkLeavesTheCallersTransactionUsable) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   lease->execute("BEGIN");
   {
     pgfast::BulkWriterOptions o = options();
@@ -557,7 +557,7 @@ TEST_F(BulkWriterTest, AbandonedStagedChunkLeavesTheCallersTransactionUsable) {
 }
 
 TEST_F(BulkWriterTest, StagedChunksAreMergedEveryMergeRowsAndDuplicatesAcrossChunksFollowLast) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns = {{"id", pgfast::BulkType::int64}, {"n", pgfast::BulkType::int64}};  // n is int
   o.chunk_rows = 10;
@@ -586,7 +586,7 @@ TEST_F(BulkWriterTest, StagedChunksAreMergedEveryMergeRowsAndDuplicatesAcrossChu
 }
 
 TEST_F(BulkWriterTest, DuplicateAcrossChunksOfOneMergeWithOnDuplicateErrorNamesTheRow) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns = {{"id", pgfast::BulkType::int64}, {"n", pgfast::BulkType::int64}};  // n is int
   o.options_json = R"({"on_duplicate": "error"})";
@@ -606,15 +606,15 @@ TEST_F(BulkWriterTest, DuplicateAcrossChunksOfOneMergeWithOnDuplicateErrorNamesT
 }
 
 TEST_F(BulkWriterTest, MergeRowsMustBePositive) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.merge_rows = 0;
-  EXPECT_THROW(pgfast::BulkWriter(*lease, o), pgfast::ClientError);
+  EXPECT_THROW(pgfast::BulkWriter(*lease, o), pgfast::Error);
 }
 
 TEST_F(BulkWriterTest, Int32AndFloat32ColumnsTakeTheDirectPath) {
   db_->query("CREATE TABLE " + table_ + "_narrow (id int PRIMARY KEY, n int, r real)");
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o;
   o.target = table_ + "_narrow";
   o.columns = {{"id", pgfast::BulkType::int32},
@@ -650,7 +650,7 @@ TEST_F(BulkWriterTest, Int32AndFloat32ColumnsTakeTheDirectPath) {
 }
 
 TEST_F(BulkWriterTest, Int32OutOfRangeIsAClientErrorNamingRowAndColumn) {
-  pgfast::Database::Lease lease = db_->acquire();
+  pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.columns = {{"id", pgfast::BulkType::int64}, {"n", pgfast::BulkType::int32}};
   pgfast::BulkWriter writer(*lease, o);
@@ -658,7 +658,7 @@ TEST_F(BulkWriterTest, Int32OutOfRangeIsAClientErrorNamingRowAndColumn) {
   try {
     writer.add_row({std::int64_t{2}, std::int64_t{3000000000LL}});
     FAIL() << "an out-of-range integer was accepted";
-  } catch (const pgfast::ClientError& e) {
+  } catch (const pgfast::Error& e) {
     EXPECT_NE(std::string(e.what()).find("row 2, column \"n\""), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("out of range for type integer"), std::string::npos)
         << e.what();

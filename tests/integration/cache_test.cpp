@@ -665,9 +665,10 @@ TEST(CacheFaults, StrictModeThrows) {
   EXPECT_TRUE(cache.set("k", "v"));
   server.stop();
   CountingLoader loader;
-  EXPECT_THROW(cache.get("k"), pgfast::RedisUnavailable);
-  EXPECT_THROW(cache.cached_key("k", milliseconds(1000), loader.fn()), pgfast::RedisUnavailable);
-  EXPECT_THROW(cache.set("k", "v"), pgfast::RedisUnavailable);
+  EXPECT_THROW(cache.get("k"), pgfast::RedisUnavailableError);
+  EXPECT_THROW(cache.cached_key("k", milliseconds(1000), loader.fn()),
+               pgfast::RedisUnavailableError);
+  EXPECT_THROW(cache.set("k", "v"), pgfast::RedisUnavailableError);
 }
 
 TEST(CacheFaults, ClientPauseCallsReturnWithinTheTimeout) {

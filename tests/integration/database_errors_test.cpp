@@ -24,7 +24,7 @@ TEST_F(DatabaseErrors, DivisionByZeroIsADataException) {
   try {
     db_.query("SELECT 1/0");
     FAIL() << "no exception";
-  } catch (const pgfast::DataException& e) {
+  } catch (const pgfast::DataError& e) {
     EXPECT_EQ(e.sqlstate(), "22012");
     EXPECT_STREQ(e.what(), "division by zero");
   }
@@ -36,7 +36,7 @@ TEST_F(DatabaseErrors, UniqueViolationCarriesDetail) {
   try {
     db_.query("INSERT INTO " + table.name() + " VALUES ($1)", params(1));
     FAIL() << "no exception";
-  } catch (const pgfast::IntegrityConstraintViolation& e) {
+  } catch (const pgfast::IntegrityError& e) {
     EXPECT_EQ(e.sqlstate(), "23505");
     EXPECT_EQ(e.detail(), "Key (id)=(1) already exists.");
     EXPECT_NE(std::string(e.what()).find("duplicate key"), std::string::npos) << e.what();
@@ -47,7 +47,7 @@ TEST_F(DatabaseErrors, SyntaxError) {
   try {
     db_.query("SELEC 1");
     FAIL() << "no exception";
-  } catch (const pgfast::SyntaxErrorOrAccessRuleViolation& e) {
+  } catch (const pgfast::SyntaxOrAccessError& e) {
     EXPECT_EQ(e.sqlstate(), "42601");
   }
 }
@@ -56,7 +56,7 @@ TEST_F(DatabaseErrors, MissingTable) {
   try {
     db_.query("SELECT * FROM missing_table_xyz");
     FAIL() << "no exception";
-  } catch (const pgfast::SyntaxErrorOrAccessRuleViolation& e) {
+  } catch (const pgfast::SyntaxOrAccessError& e) {
     EXPECT_EQ(e.sqlstate(), "42P01");
     EXPECT_NE(std::string(e.what()).find("missing_table_xyz"), std::string::npos) << e.what();
   }
@@ -66,7 +66,7 @@ TEST_F(DatabaseErrors, ServerHintIsCarried) {
   try {
     db_.query("SELECT no_such_function_xyz(1)");
     FAIL() << "no exception";
-  } catch (const pgfast::SyntaxErrorOrAccessRuleViolation& e) {
+  } catch (const pgfast::SyntaxOrAccessError& e) {
     EXPECT_EQ(e.sqlstate(), "42883");
     EXPECT_NE(e.hint().find("explicit type casts"), std::string::npos) << e.hint();
   }
@@ -95,12 +95,12 @@ TEST_F(DatabaseErrors, PlpgsqlRaiseCarriesCustomSqlstateDetailAndHint) {
 }
 
 TEST_F(DatabaseErrors, QueryCanceledIsOperatorIntervention) {
-  Database::Lease lease = db_.acquire();
+  pgfast::PooledConnection lease = db_.acquire();
   lease->execute("SET statement_timeout = '10ms'");
   try {
     lease->execute("SELECT pg_sleep(5)");
     FAIL() << "no exception";
-  } catch (const pgfast::OperatorIntervention& e) {
+  } catch (const pgfast::OperatorInterventionError& e) {
     EXPECT_EQ(e.sqlstate(), "57014");
   }
   lease->execute("RESET statement_timeout");
@@ -111,24 +111,24 @@ TEST_F(DatabaseErrors, BadParameterTextIsADataException) {
   try {
     db_.query("SELECT $1::int", params("not a number"));
     FAIL() << "no exception";
-  } catch (const pgfast::DataException& e) {
+  } catch (const pgfast::DataError& e) {
     EXPECT_EQ(e.sqlstate(), "22P02");
   }
 }
 
 TEST_F(DatabaseErrors, ConnectionStaysUsableAfterAnError) {
-  Database::Lease lease = db_.acquire();
-  EXPECT_THROW(lease->execute("SELECT 1/0"), pgfast::DataException);
+  pgfast::PooledConnection lease = db_.acquire();
+  EXPECT_THROW(lease->execute("SELECT 1/0"), pgfast::DataError);
   EXPECT_TRUE(lease->usable());
   EXPECT_EQ(lease->execute("SELECT 3").as<int>(0, 0), 3);
 }
 
 TEST_F(DatabaseErrors, CopyThroughExecuteIsRefusedAndTheConnectionRecovers) {
-  Database::Lease lease = db_.acquire();
-  EXPECT_THROW(lease->execute("COPY (SELECT 1) TO STDOUT"), pgfast::ClientError);
+  pgfast::PooledConnection lease = db_.acquire();
+  EXPECT_THROW(lease->execute("COPY (SELECT 1) TO STDOUT"), pgfast::Error);
   EXPECT_TRUE(lease->usable());
   pgfast_test::ScratchTable table(db_, "id int");
-  EXPECT_THROW(lease->execute("COPY " + table.name() + " FROM STDIN"), pgfast::ClientError);
+  EXPECT_THROW(lease->execute("COPY " + table.name() + " FROM STDIN"), pgfast::Error);
   EXPECT_EQ(lease->transaction_status(), pgfast::TransactionStatus::idle);
   EXPECT_EQ(lease->execute("SELECT 4").as<int>(0, 0), 4);
 }

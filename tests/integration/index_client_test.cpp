@@ -113,7 +113,7 @@ TEST(IndexClient, FtsSearchPagesCoverEveryHitOnce) {
   EXPECT_EQ(total, expected);
   EXPECT_EQ(static_cast<long>(seen.size()), expected);
   EXPECT_EQ(pages, static_cast<int>((expected + 36) / 37));
-  // A tampered cursor is a DataException (22023).
+  // A tampered cursor is a DataError (22023).
   request.after = "x" + request.after.value_or("");
   EXPECT_THROW(db.fts_search(request), pgfast::DatabaseError);
   // An empty result is an empty page.
@@ -140,7 +140,7 @@ TEST(IndexClient, ConcurrentBuildDoesNotBlockWrites) {
   std::vector<std::string> commit_times;  // server clock_timestamp() after each write
   std::thread writer([&] {
     try {
-      pgfast::Lease lease = db.acquire();
+      pgfast::PooledConnection lease = db.acquire();
       long i = 0;
       while (!stop.load()) {
         ++i;
@@ -168,7 +168,7 @@ TEST(IndexClient, ConcurrentBuildDoesNotBlockWrites) {
   auto enqueue_start = std::chrono::steady_clock::now();
   std::string name;
   {
-    pgfast::Lease lease = db.acquire();
+    pgfast::PooledConnection lease = db.acquire();
     name = pgfast::ensure_index(*lease, spec);
     // Returned at once: the build runs in the background.
     EXPECT_LT(std::chrono::steady_clock::now() - enqueue_start, std::chrono::seconds(2));

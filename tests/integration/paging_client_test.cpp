@@ -107,7 +107,7 @@ TEST_F(PagingClient, TamperedCursorIsADataException) {
   try {
     db_->page(request);
     FAIL() << "a tampered cursor was accepted";
-  } catch (const pgfast::DataException& e) {
+  } catch (const pgfast::DataError& e) {
     EXPECT_EQ(e.sqlstate(), "22023");
     EXPECT_NE(std::string(e.what()).find("invalid cursor"), std::string::npos) << e.what();
   }
@@ -133,7 +133,7 @@ TEST_F(PagingClient, OffsetPagesWithTotals) {
   EXPECT_EQ(page.total, 23);
 
   request.page = 0;
-  EXPECT_THROW(db_->offset_page(request), pgfast::DataException);
+  EXPECT_THROW(db_->offset_page(request), pgfast::DataError);
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ TEST(Pool, FortyBorrowersNeverExceedPoolSizePlusOverflow) {
     threads.emplace_back([&] {
       try {
         start.arrive_and_wait();
-        Database::Lease lease = db.acquire();
+        pgfast::PooledConnection lease = db.acquire();
         {
           std::unique_lock<std::mutex> lock(mutex);
           const int mine = ++acquired;
@@ -97,11 +97,11 @@ TEST(Pool, AcquireTimesOutWithPoolTimeoutError) {
   pgfast::DatabaseOptions o = pool_options(unique_name("pgfast_timeout"), 1, 0);
   o.acquire_timeout = 200ms;
   Database db(o);
-  Database::Lease held = db.acquire();
+  pgfast::PooledConnection held = db.acquire();
 
   const auto started = std::chrono::steady_clock::now();
   try {
-    Database::Lease second = db.acquire();
+    pgfast::PooledConnection second = db.acquire();
     FAIL() << "second acquire succeeded with pool_size 1 + overflow 0";
   } catch (const pgfast::PoolTimeoutError& e) {
     const auto waited = std::chrono::steady_clock::now() - started;
@@ -125,7 +125,7 @@ TEST(Pool, AcquireTimesOutWithPoolTimeoutError) {
 
 TEST(Pool, WaiterGetsTheConnectionReleasedByAnotherThread) {
   Database db(pool_options(unique_name("pgfast_handoff"), 1, 0));
-  Database::Lease held = db.acquire();
+  pgfast::PooledConnection held = db.acquire();
   const int pid = held->backend_pid();
 
   std::atomic<int> waiter_pid{0};
@@ -149,7 +149,7 @@ TEST_P(TerminatedBackend, NextAcquireGetsAWorkingConnection) {
 
   int old_pid = 0;
   {
-    Database::Lease lease = db.acquire();
+    pgfast::PooledConnection lease = db.acquire();
     old_pid = lease->execute("SELECT pg_backend_pid()").as<int>(0, 0);
     EXPECT_EQ(old_pid, lease->backend_pid());
   }
@@ -167,7 +167,7 @@ TEST_P(TerminatedBackend, NextAcquireGetsAWorkingConnection) {
   const std::uint64_t broken_before = db.stats().broken_replaced;
   if (pre_ping) {
     // The ping on borrow finds the dead connection and replaces it before lending.
-    Database::Lease lease = db.acquire();
+    pgfast::PooledConnection lease = db.acquire();
     const int new_pid = lease->execute("SELECT pg_backend_pid()").as<int>(0, 0);
     EXPECT_NE(new_pid, old_pid);
     EXPECT_EQ(db.stats().broken_replaced, broken_before + 1);
@@ -175,19 +175,19 @@ TEST_P(TerminatedBackend, NextAcquireGetsAWorkingConnection) {
     {
       // Without pre-ping the dead connection is lent; its first query reports the lost
       // connection, and the lease is discarded when dropped.
-      Database::Lease lease = db.acquire();
+      pgfast::PooledConnection lease = db.acquire();
       EXPECT_EQ(lease->backend_pid(), old_pid);
       try {
         lease->execute("SELECT 1");
         ADD_FAILURE() << "query on a terminated backend succeeded";
-      } catch (const pgfast::ConnectionException& e) {
+      } catch (const pgfast::ConnectionError& e) {
         EXPECT_EQ(e.sqlstate_class(), "08");
       }
       EXPECT_TRUE(lease->broken());
     }
     EXPECT_EQ(db.stats().broken_replaced, broken_before + 1);
     EXPECT_EQ(db.stats().open, 0u);
-    Database::Lease lease = db.acquire();
+    pgfast::PooledConnection lease = db.acquire();
     const int new_pid = lease->execute("SELECT pg_backend_pid()").as<int>(0, 0);
     EXPECT_NE(new_pid, old_pid);
   }
@@ -200,8 +200,8 @@ INSTANTIATE_TEST_SUITE_P(PrePing, TerminatedBackend, ::testing::Values(true, fal
 
 TEST(Pool, ReusesIdleConnectionsLastInFirstOut) {
   Database db(pool_options(unique_name("pgfast_lifo"), 3, 0));
-  Database::Lease a = db.acquire();
-  Database::Lease b = db.acquire();
+  pgfast::PooledConnection a = db.acquire();
+  pgfast::PooledConnection b = db.acquire();
   const int pid_a = a->backend_pid();
   const int pid_b = b->backend_pid();
   ASSERT_NE(pid_a, pid_b);
@@ -209,8 +209,8 @@ TEST(Pool, ReusesIdleConnectionsLastInFirstOut) {
   b.release();
   EXPECT_EQ(db.acquire()->backend_pid(), pid_b);
   // And again: B went back on top of the stack.
-  Database::Lease first = db.acquire();
-  Database::Lease second = db.acquire();
+  pgfast::PooledConnection first = db.acquire();
+  pgfast::PooledConnection second = db.acquire();
   EXPECT_EQ(first->backend_pid(), pid_b);
   EXPECT_EQ(second->backend_pid(), pid_a);
   EXPECT_EQ(db.stats().created, 2u);
@@ -221,7 +221,7 @@ TEST(Pool, OverflowConnectionsAreClosedWhenReturnedToAFullPool) {
   Database db(pool_options(app, 2, 2));
   Connection observer(database_url());
   {
-    std::vector<Database::Lease> leases;
+    std::vector<pgfast::PooledConnection> leases;
     for (int i = 0; i < 4; ++i) leases.push_back(db.acquire());
     EXPECT_EQ(db.stats().open, 4u);
     EXPECT_EQ(backends_named(observer, app), 4);
@@ -264,18 +264,18 @@ TEST(Pool, LeaseLeftInATransactionIsRolledBackOnReturn) {
   Database db(pool_options(unique_name("pgfast_reset"), 1, 0));
   pgfast_test::ScratchTable table(db, "id int");
   {
-    Database::Lease lease = db.acquire();
+    pgfast::PooledConnection lease = db.acquire();
     lease->execute("BEGIN");
     lease->execute("INSERT INTO " + table.name() + " VALUES (1)");
   }
   {
-    Database::Lease lease = db.acquire();
+    pgfast::PooledConnection lease = db.acquire();
     EXPECT_EQ(lease->transaction_status(), pgfast::TransactionStatus::idle);
   }
   {
-    Database::Lease lease = db.acquire();
+    pgfast::PooledConnection lease = db.acquire();
     lease->execute("BEGIN");
-    EXPECT_THROW(lease->execute("SELECT 1/0"), pgfast::DataException);
+    EXPECT_THROW(lease->execute("SELECT 1/0"), pgfast::DataError);
     EXPECT_EQ(lease->transaction_status(), pgfast::TransactionStatus::in_error);
   }
   EXPECT_EQ(table.count(), 0);
@@ -284,7 +284,7 @@ TEST(Pool, LeaseLeftInATransactionIsRolledBackOnReturn) {
 
 TEST(Pool, DiscardedLeaseIsClosed) {
   Database db(pool_options(unique_name("pgfast_discard"), 2, 0));
-  Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   const int pid = lease->backend_pid();
   lease.discard();
   EXPECT_FALSE(lease);
@@ -303,18 +303,18 @@ TEST(Pool, UnreachableServerThrowsConnectionExceptionAndFreesTheSlot) {
   try {
     db.acquire();
     FAIL() << "connected to port 1";
-  } catch (const pgfast::ConnectionException& e) {
+  } catch (const pgfast::ConnectionError& e) {
     EXPECT_EQ(e.sqlstate(), "08001");
     EXPECT_NE(std::string(e.what()).find("127.0.0.1"), std::string::npos) << e.what();
   }
   EXPECT_EQ(db.stats().open, 0u);
   EXPECT_EQ(db.stats().in_use, 0u);
   // The slot was released: a second attempt fails the same way instead of timing out.
-  EXPECT_THROW(db.acquire(0ms), pgfast::ConnectionException);
+  EXPECT_THROW(db.acquire(0ms), pgfast::ConnectionError);
 }
 
 TEST(Pool, LeaseOutlivingTheDatabaseIsClosedOnRelease) {
-  Database::Lease lease;
+  pgfast::PooledConnection lease;
   {
     Database db(pool_options(unique_name("pgfast_outlive"), 1, 0));
     lease = db.acquire();

@@ -22,7 +22,7 @@ long server_prepared(Connection& c) {
 
 TEST(PreparedStatements, SameSqlIsPreparedOnce) {
   Database db(pool_options(unique_name("pgfast_prep"), 1, 0));
-  Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   const std::string sql = "SELECT $1::int + 1";
   EXPECT_EQ(lease->execute_prepared(sql, params(1)).as<int>(0, 0), 2);
   EXPECT_EQ(lease->execute_prepared(sql, params(41)).as<int>(0, 0), 42);
@@ -33,7 +33,7 @@ TEST(PreparedStatements, SameSqlIsPreparedOnce) {
 
 TEST(PreparedStatements, ReprepareTransparentlyAfterDiscardAll) {
   Database db(pool_options(unique_name("pgfast_discardall"), 1, 0));
-  Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   const std::string sql = "SELECT $1::text || '!'";
   EXPECT_EQ(lease->execute_prepared(sql, params("a")).get(0, 0), "a!");
   lease->execute("DISCARD ALL");
@@ -45,7 +45,7 @@ TEST(PreparedStatements, ReprepareTransparentlyAfterDiscardAll) {
 
 TEST(PreparedStatements, NullParameters) {
   Database db(pool_options(unique_name("pgfast_prepnull"), 1, 0));
-  Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   const std::string sql = "SELECT $1::text IS NULL, $2::int";
   const pgfast::Result r = lease->execute_prepared(sql, params(std::nullopt, std::optional<int>()));
   EXPECT_TRUE(r.as<bool>(0, 0));
@@ -59,7 +59,7 @@ TEST(PreparedStatements, LeastRecentlyUsedIsDeallocatedBeyondCapacity) {
   pgfast::DatabaseOptions o = pool_options(unique_name("pgfast_lru"), 1, 0);
   o.statement_cache_capacity = 2;
   Database db(o);
-  Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   lease->execute_prepared("SELECT 1");
   lease->execute_prepared("SELECT 2");
   lease->execute_prepared("SELECT 1");  // now "SELECT 2" is least recently used
@@ -78,7 +78,7 @@ TEST(PreparedStatements, EvictionInsideATransactionWaitsUntilItEnds) {
   pgfast::DatabaseOptions o = pool_options(unique_name("pgfast_lrutx"), 1, 0);
   o.statement_cache_capacity = 1;
   Database db(o);
-  Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   lease->execute_prepared("SELECT 1");
   lease->execute("BEGIN");
   lease->execute_prepared("SELECT 2");  // evicts "SELECT 1"; DEALLOCATE deferred
@@ -90,7 +90,7 @@ TEST(PreparedStatements, EvictionInsideATransactionWaitsUntilItEnds) {
 
 TEST(PreparedStatements, LostStatementInsideATransactionIsReportedNotRetried) {
   Database db(pool_options(unique_name("pgfast_preptx"), 1, 0));
-  Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   const std::string sql = "SELECT $1::int";
   lease->execute_prepared(sql, params(1));
   lease->execute("BEGIN");
@@ -109,7 +109,7 @@ TEST(PreparedStatements, StalePlanAfterSchemaChangeIsRepreparedOnce) {
   Database db(pool_options(unique_name("pgfast_stale"), 1, 0));
   pgfast_test::ScratchTable table(db, "id int");
   db.query("INSERT INTO " + table.name() + " VALUES (1)");
-  Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   const std::string sql = "SELECT * FROM " + table.name();
   EXPECT_EQ(lease->execute_prepared(sql).columns(), 1);
   lease->execute("ALTER TABLE " + table.name() + " ADD COLUMN extra text DEFAULT 'x'");
@@ -120,10 +120,10 @@ TEST(PreparedStatements, StalePlanAfterSchemaChangeIsRepreparedOnce) {
 
 TEST(PreparedStatements, ErrorsCarrySqlstate) {
   Database db(pool_options(unique_name("pgfast_preperr"), 1, 0));
-  Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   EXPECT_THROW(lease->execute_prepared("SELECT * FROM missing_table_xyz"),
-               pgfast::SyntaxErrorOrAccessRuleViolation);
-  EXPECT_THROW(lease->execute_prepared("SELECT 1/$1::int", params(0)), pgfast::DataException);
+               pgfast::SyntaxOrAccessError);
+  EXPECT_THROW(lease->execute_prepared("SELECT 1/$1::int", params(0)), pgfast::DataError);
   EXPECT_EQ(lease->prepared_statement_count(), 1u);  // the failed PREPARE is not cached
 }
 
@@ -131,7 +131,7 @@ TEST(PreparedStatements, CacheCanBeDisabled) {
   pgfast::DatabaseOptions o = pool_options(unique_name("pgfast_nocache"), 1, 0);
   o.statement_cache_capacity = 0;
   Database db(o);
-  Database::Lease lease = db.acquire();
+  pgfast::PooledConnection lease = db.acquire();
   EXPECT_EQ(lease->execute_prepared("SELECT $1::int", params(7)).as<int>(0, 0), 7);
   EXPECT_EQ(server_prepared(*lease), 0);
 }

@@ -11,7 +11,7 @@
 #include "test_env.hpp"
 
 using pgfast::Redis;
-using pgfast::RedisUnavailable;
+using pgfast::RedisUnavailableError;
 using std::chrono::milliseconds;
 
 TEST(RedisProbe, SkippedForRecentlyUsedConnectionsOneFailureAfterRestart) {
@@ -22,7 +22,7 @@ TEST(RedisProbe, SkippedForRecentlyUsedConnectionsOneFailureAfterRestart) {
   EXPECT_EQ(redis.command({"SET", "k", "v"}).str(), "OK");
   ASSERT_TRUE(server.restart());
   // The pooled connection is not probed: its command fails once and the connection is dropped.
-  EXPECT_THROW(redis.command({"GET", "k"}), RedisUnavailable);
+  EXPECT_THROW(redis.command({"GET", "k"}), RedisUnavailableError);
   EXPECT_TRUE(pgfast_test::eventually([&] { return redis.ping(); }));
   EXPECT_TRUE(redis.command({"GET", "k"}).is_nil());  // a fresh server
   EXPECT_GE(redis.stats().connections_discarded, 1u);

@@ -187,9 +187,9 @@ class RedisServer {
       try {
         probe.command({"PING"});
         return true;
-      } catch (const pgfast::RedisCommandError&) {
+      } catch (const pgfast::RedisReplyError&) {
         return true;  // it answers (e.g. NOAUTH with --requirepass)
-      } catch (const pgfast::RedisUnavailable&) {
+      } catch (const pgfast::RedisUnavailableError&) {
       }
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {

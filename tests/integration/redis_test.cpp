@@ -16,9 +16,9 @@
 #include "test_env.hpp"
 
 using pgfast::Redis;
-using pgfast::RedisCommandError;
 using pgfast::RedisReply;
-using pgfast::RedisUnavailable;
+using pgfast::RedisReplyError;
+using pgfast::RedisUnavailableError;
 using pgfast_test::redis_options;
 using pgfast_test::redis_url;
 using pgfast_test::RedisServer;
@@ -71,16 +71,16 @@ TEST(Redis, ErrorRepliesCarryTheirCodeAndKeepTheConnection) {
   try {
     redis.command({"GET", k});
     FAIL() << "GET on a list did not throw";
-  } catch (const RedisCommandError& e) {
+  } catch (const RedisReplyError& e) {
     EXPECT_EQ(e.code(), "WRONGTYPE");
   }
   try {
     redis.command({"EVALSHA", std::string(40, 'f'), "0"});
     FAIL() << "EVALSHA of an unknown script did not throw";
-  } catch (const RedisCommandError& e) {
+  } catch (const RedisReplyError& e) {
     EXPECT_EQ(e.code(), "NOSCRIPT");
   }
-  EXPECT_THROW(redis.command({"NOSUCHCOMMAND"}), RedisCommandError);
+  EXPECT_THROW(redis.command({"NOSUCHCOMMAND"}), RedisReplyError);
   EXPECT_THROW(redis.command({}), pgfast::RedisError);
   EXPECT_EQ(redis.command({"LLEN", k}).integer(), 1);
   const auto s = redis.stats();
@@ -102,7 +102,7 @@ TEST(Redis, PipelineKeepsOrderAndReturnsErrorsInPlace) {
   ASSERT_EQ(replies.size(), commands.size());
   for (int i = 0; i < 200; ++i) EXPECT_EQ(replies[i].integer(), i + 1);
   EXPECT_TRUE(replies[200].is_error());
-  EXPECT_THROW(replies[200].throw_if_error(), RedisCommandError);
+  EXPECT_THROW(replies[200].throw_if_error(), RedisReplyError);
   ASSERT_EQ(replies[201].size(), 200u);
   for (int i = 0; i < 200; ++i) EXPECT_EQ(replies[201][i].str(), std::to_string(i));
   EXPECT_EQ(replies[202].integer(), 1);
@@ -183,7 +183,7 @@ TEST(Redis, WaitingBorrowerGetsUnavailableAfterPoolTimeout) {
   started.wait();
   ASSERT_TRUE(pgfast_test::eventually([&] { return redis.stats().in_use == 1; }));
   const auto start = Clock::now();
-  EXPECT_THROW(redis.command({"PING"}), RedisUnavailable);
+  EXPECT_THROW(redis.command({"PING"}), RedisUnavailableError);
   const auto waited = ms_since(start);
   holder.join();
   EXPECT_GE(waited, 250);
@@ -204,7 +204,7 @@ TEST(Redis, CommandTimeoutOnPausedServerDiscardsTheConnection) {
   try {
     redis.command({"GET", key("x")});
     FAIL() << "no timeout";
-  } catch (const RedisUnavailable& e) {
+  } catch (const RedisUnavailableError& e) {
     EXPECT_NE(std::string(e.what()).find("timeout"), std::string::npos) << e.what();
   }
   const auto waited = ms_since(start);
@@ -224,7 +224,7 @@ TEST(Redis, FrozenServerTimesOutWithinTheCommandTimeout) {
   ASSERT_TRUE(redis.ping());
   server.freeze();
   const auto start = Clock::now();
-  EXPECT_THROW(redis.command({"PING"}), RedisUnavailable);
+  EXPECT_THROW(redis.command({"PING"}), RedisUnavailableError);
   const auto waited = ms_since(start);
   server.thaw();
   EXPECT_GE(waited, 250);
@@ -240,10 +240,10 @@ TEST(Redis, ConnectRefusedIsUnavailableAndBackoffFailsFast) {
   try {
     redis.command({"PING"});
     FAIL() << "no error";
-  } catch (const RedisUnavailable& e) {
+  } catch (const RedisUnavailableError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot connect"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(redis.command({"PING"}), RedisUnavailable);
+  EXPECT_THROW(redis.command({"PING"}), RedisUnavailableError);
   EXPECT_FALSE(redis.ping());
   EXPECT_LT(ms_since(start), 1000);
   const auto s = redis.stats();
@@ -264,8 +264,8 @@ TEST(Redis, RestartedServerIsUsedAgainWithoutRestartingTheClient) {
   EXPECT_EQ(redis.stats().connections_discarded, 1u);
   // Down: commands fail as unavailable; back: they work again.
   server.stop();
-  EXPECT_THROW(redis.command({"PING"}), RedisUnavailable);
-  EXPECT_THROW(redis.command({"PING"}), RedisUnavailable);
+  EXPECT_THROW(redis.command({"PING"}), RedisUnavailableError);
+  EXPECT_THROW(redis.command({"PING"}), RedisUnavailableError);
   ASSERT_TRUE(server.restart());
   EXPECT_EQ(redis.command({"SET", "after", "1"}).str(), "OK");
   EXPECT_EQ(redis.stats().in_use, 0u);
@@ -277,7 +277,7 @@ TEST(Redis, KilledServerInTheMiddleOfUse) {
   Redis redis(o);
   ASSERT_TRUE(redis.ping());
   server.kill();
-  EXPECT_THROW(redis.pipeline({{"PING"}, {"PING"}}), RedisUnavailable);
+  EXPECT_THROW(redis.pipeline({{"PING"}, {"PING"}}), RedisUnavailableError);
   ASSERT_TRUE(server.restart());
   EXPECT_EQ(redis.pipeline({{"PING"}, {"PING"}}).size(), 2u);
 }
@@ -303,12 +303,12 @@ TEST(Redis, AuthWithPasswordOrUserAndSelectDatabase) {
   try {
     wrong.command({"PING"});
     FAIL() << "no error";
-  } catch (const RedisUnavailable& e) {
+  } catch (const RedisUnavailableError& e) {
     EXPECT_NE(std::string(e.what()).find("AUTH failed"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).find("nope"), std::string::npos) << e.what();
   }
   Redis none(redis_options("redis://" + hostport));
-  EXPECT_THROW(none.command({"GET", "where"}), RedisCommandError);  // NOAUTH
+  EXPECT_THROW(none.command({"GET", "where"}), RedisReplyError);  // NOAUTH
 }
 
 TEST(Redis, FromSettings) {
@@ -353,7 +353,7 @@ TEST(RedisScript, RunsWithEvalshaAndSurvivesAScriptFlushAndARestart) {
   try {
     failing.run(redis, {}, {});
     FAIL() << "no error";
-  } catch (const RedisCommandError& e) {
+  } catch (const RedisReplyError& e) {
     EXPECT_EQ(e.code(), "MYERR");
   }
 }

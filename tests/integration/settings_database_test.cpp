@@ -38,7 +38,7 @@ TEST(SettingsDatabase, PoolSizeFromEnvironmentIsRespected) {
   EXPECT_EQ(db.options().pool_size, 2);
   EXPECT_FALSE(db.options().pre_ping);
 
-  std::vector<Database::Lease> leases;
+  std::vector<pgfast::PooledConnection> leases;
   leases.push_back(db.acquire());
   leases.push_back(db.acquire());
   EXPECT_THROW(db.acquire(), pgfast::PoolTimeoutError);

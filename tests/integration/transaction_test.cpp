@@ -59,13 +59,13 @@ TEST_F(TransactionTest, DatabaseErrorInBodyRollsBackAndPropagates) {
     c.execute(insert_sql(), params(2, "gone"));
     c.execute(insert_sql(), params(1, "duplicate"));
   }),
-               pgfast::IntegrityConstraintViolation);
+               pgfast::IntegrityError);
   EXPECT_EQ(table_.count(), 1);
 }
 
 TEST_F(TransactionTest, RaiiTransactionWithoutCommitRollsBack) {
   {
-    Database::Lease lease = db_.acquire();
+    pgfast::PooledConnection lease = db_.acquire();
     Transaction tx(lease);
     EXPECT_TRUE(tx.active());
     tx->execute(insert_sql(), params(1, "gone"));
@@ -75,7 +75,7 @@ TEST_F(TransactionTest, RaiiTransactionWithoutCommitRollsBack) {
 }
 
 TEST_F(TransactionTest, RaiiTransactionCommitPersists) {
-  Database::Lease lease = db_.acquire();
+  pgfast::PooledConnection lease = db_.acquire();
   {
     Transaction tx(*lease);
     lease->execute(insert_sql(), params(1, "kept"));
@@ -87,24 +87,24 @@ TEST_F(TransactionTest, RaiiTransactionCommitPersists) {
 }
 
 TEST_F(TransactionTest, ExplicitRollback) {
-  Database::Lease lease = db_.acquire();
+  pgfast::PooledConnection lease = db_.acquire();
   Transaction tx(lease);
   lease->execute(insert_sql(), params(1, "gone"));
   tx.rollback();
   EXPECT_FALSE(tx.active());
   EXPECT_EQ(table_.count(), 0);
-  EXPECT_THROW(tx.commit(), pgfast::InvalidTransactionState);
+  EXPECT_THROW(tx.commit(), pgfast::InvalidTransactionStateError);
 }
 
 TEST_F(TransactionTest, CommittingAFailedTransactionThrowsAndPersistsNothing) {
-  Database::Lease lease = db_.acquire();
+  pgfast::PooledConnection lease = db_.acquire();
   Transaction tx(lease);
   lease->execute(insert_sql(), params(1, "gone"));
-  EXPECT_THROW(lease->execute("SELECT 1/0"), pgfast::DataException);
+  EXPECT_THROW(lease->execute("SELECT 1/0"), pgfast::DataError);
   try {
     tx.commit();
     FAIL() << "commit of a failed transaction succeeded";
-  } catch (const pgfast::InvalidTransactionState& e) {
+  } catch (const pgfast::InvalidTransactionStateError& e) {
     EXPECT_EQ(e.sqlstate(), "25P02");
   }
   EXPECT_EQ(lease->transaction_status(), pgfast::TransactionStatus::idle);
@@ -131,22 +131,22 @@ TEST_F(TransactionTest, IsolationLevelAndReadOnly) {
                      try {
                        c.execute(insert_sql(), params(1, "x"));
                        ADD_FAILURE() << "insert in a read-only transaction succeeded";
-                     } catch (const pgfast::InvalidTransactionState& e) {
+                     } catch (const pgfast::InvalidTransactionStateError& e) {
                        EXPECT_EQ(e.sqlstate(), "25006");
                      }
                    },
                    options),
-               pgfast::InvalidTransactionState);
+               pgfast::InvalidTransactionStateError);
   EXPECT_EQ(table_.count(), 0);
 }
 
 TEST_F(TransactionTest, NestedBeginIsRefused) {
-  Database::Lease lease = db_.acquire();
+  pgfast::PooledConnection lease = db_.acquire();
   Transaction outer(lease);
   try {
     Transaction inner(lease);
     FAIL() << "nested transaction began";
-  } catch (const pgfast::InvalidTransactionState& e) {
+  } catch (const pgfast::InvalidTransactionStateError& e) {
     EXPECT_EQ(e.sqlstate(), "25001");
   }
   EXPECT_TRUE(outer.active());

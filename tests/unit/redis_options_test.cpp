@@ -159,7 +159,7 @@ TEST(RedisReply, ErrorReplyCarriesItsCode) {
   try {
     err.throw_if_error();
     FAIL() << "no throw";
-  } catch (const pgfast::RedisCommandError& e) {
+  } catch (const pgfast::RedisReplyError& e) {
     EXPECT_EQ(e.code(), "NOSCRIPT");
     EXPECT_EQ(std::string(e.what()), "NOSCRIPT No matching script. Use EVAL.");
   }

@@ -7,15 +7,9 @@
 #include <variant>
 #include <vector>
 
+#include "pgfast/types.hpp"
+
 namespace pgfast {
-
-struct Timestamp {
-  std::int64_t unix_micros = 0;  // microseconds since 1970-01-01 00:00:00 UTC
-};
-
-struct Json {
-  std::string text;
-};
 
 // std::monostate is SQL NULL; the others travel as bigint, double precision, boolean, text,
 // timestamptz and jsonb.

@@ -14,9 +14,9 @@
 
 namespace pgfast {
 
-class ChangeNotificationError : public ClientError {
+class ChangeNotificationError : public Error {
  public:
-  using ClientError::ClientError;
+  using Error::Error;
 };
 
 struct ChangeNotification {

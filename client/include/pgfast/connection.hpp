@@ -34,7 +34,7 @@ enum class TransactionStatus { idle, active, in_transaction, in_error, unknown }
 
 class Connection {
  public:
-  // Connects (blocking). Throws ConnectionException (SQLSTATE 08001) with libpq's message.
+  // Connects (blocking). Throws ConnectionError (SQLSTATE 08001) with libpq's message.
   explicit Connection(const ConnectionOptions& options);
   explicit Connection(const std::string& url);
   ~Connection();
@@ -43,7 +43,7 @@ class Connection {
 
   // One statement with $1..$n parameters (extended protocol, unnamed statement). Throws a
   // DatabaseError subclass carrying the server's SQLSTATE, message, detail and hint; a lost
-  // connection throws ConnectionException.
+  // connection throws ConnectionError.
   Result execute(std::string_view sql, const Params& params = {});
 
   // As execute(), through a prepared statement cached per SQL text. After the server lost the

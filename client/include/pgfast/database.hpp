@@ -13,7 +13,7 @@
 #include <utility>
 
 #include "pgfast/connection.hpp"
-#include "pgfast/lease.hpp"
+#include "pgfast/pooled_connection.hpp"
 #include "pgfast/indexes.hpp"
 #include "pgfast/paging.hpp"
 #include "pgfast/params.hpp"
@@ -48,22 +48,17 @@ struct DatabaseOptions {
 class Database {
  public:
   using Options = DatabaseOptions;
-  using Lease = pgfast::Lease;
 
   // Opens no connection yet: the first acquire() does. Throws ConfigurationError on bad options.
   explicit Database(const Settings& settings);
   explicit Database(Options options);
-  // Closes the idle connections. Leases still out close their connection when released.
-  ~Database();
-  Database(Database&&) noexcept;
-  Database& operator=(Database&&) noexcept;
-  Database(const Database&) = delete;
-  Database& operator=(const Database&) = delete;
+  // A cheap handle: copies share one pool (thread-safe). The last copy to go closes the idle
+  // connections; PooledConnections still out close theirs when released.
 
   // Borrows a connection, waiting up to the acquire timeout (PoolTimeoutError after it). Opening
-  // a connection that fails throws ConnectionException.
-  Lease acquire();
-  Lease acquire(std::chrono::milliseconds timeout);
+  // a connection that fails throws ConnectionError.
+  PooledConnection acquire();
+  PooledConnection acquire(std::chrono::milliseconds timeout);
 
   // One statement on a borrowed connection.
   Result query(std::string_view sql, const Params& params = {});
@@ -93,9 +88,9 @@ class Database {
 template <class F>
 auto Database::transaction(F&& body, const TransactionOptions& options)
     -> std::invoke_result_t<F&, Connection&> {
-  Lease lease = acquire();
+  PooledConnection lease = acquire();
   Transaction tx(*lease, options);
-  // On an exception, ~Transaction rolls back before ~Lease returns the connection.
+  // On an exception, ~Transaction rolls back before ~PooledConnection returns the connection.
   using R = std::invoke_result_t<F&, Connection&>;
   if constexpr (std::is_void_v<R>) {
     body(*lease);

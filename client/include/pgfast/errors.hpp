@@ -1,4 +1,4 @@
-// The client's exception hierarchy. Every exception the client throws derives from ClientError.
+// The client's exception hierarchy. Every exception the client throws derives from Error.
 // Server errors become DatabaseError subclasses chosen by SQLSTATE class (the first two
 // characters), the way psycopg does, so callers can catch "any integrity violation" or
 // "any connection problem" without comparing codes.
@@ -11,19 +11,19 @@
 
 namespace pgfast {
 
-class ClientError : public std::runtime_error {
+class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
 // A Settings variable (or an option) with a value that cannot be used.
-class ConfigurationError : public ClientError {
+class ConfigurationError : public Error {
  public:
-  using ClientError::ClientError;
+  using Error::Error;
 };
 
 // Database::acquire() waited for the whole acquire timeout and no connection became free.
-class PoolTimeoutError : public ClientError {
+class PoolTimeoutError : public Error {
  public:
   PoolTimeoutError(int pool_size, int max_overflow, std::chrono::milliseconds timeout);
 
@@ -38,7 +38,7 @@ class PoolTimeoutError : public ClientError {
 };
 
 // An error reported by the server (or a lost connection). what() is the primary message.
-class DatabaseError : public ClientError {
+class DatabaseError : public Error {
  public:
   DatabaseError(std::string sqlstate, const std::string& message, std::string detail = {},
                 std::string hint = {});
@@ -62,22 +62,22 @@ class DatabaseError : public ClientError {
     using DatabaseError::DatabaseError;   \
   }
 
-PGFAST_DATABASE_ERROR_CLASS(ConnectionException);               // 08
-PGFAST_DATABASE_ERROR_CLASS(FeatureNotSupported);               // 0A
-PGFAST_DATABASE_ERROR_CLASS(DataException);                     // 22
-PGFAST_DATABASE_ERROR_CLASS(IntegrityConstraintViolation);      // 23
-PGFAST_DATABASE_ERROR_CLASS(InvalidTransactionState);           // 25
-PGFAST_DATABASE_ERROR_CLASS(InvalidAuthorization);              // 28
-PGFAST_DATABASE_ERROR_CLASS(TransactionRollback);               // 40
-PGFAST_DATABASE_ERROR_CLASS(SyntaxErrorOrAccessRuleViolation);  // 42
-PGFAST_DATABASE_ERROR_CLASS(InsufficientResources);             // 53
-PGFAST_DATABASE_ERROR_CLASS(ProgramLimitExceeded);              // 54
-PGFAST_DATABASE_ERROR_CLASS(ObjectNotInPrerequisiteState);      // 55
-PGFAST_DATABASE_ERROR_CLASS(OperatorIntervention);              // 57
-PGFAST_DATABASE_ERROR_CLASS(SystemError);                       // 58
-PGFAST_DATABASE_ERROR_CLASS(ConfigFileError);                   // F0
-PGFAST_DATABASE_ERROR_CLASS(PlpgsqlError);                      // P0
-PGFAST_DATABASE_ERROR_CLASS(InternalError);                     // XX
+PGFAST_DATABASE_ERROR_CLASS(ConnectionError);               // 08
+PGFAST_DATABASE_ERROR_CLASS(FeatureNotSupportedError);      // 0A
+PGFAST_DATABASE_ERROR_CLASS(DataError);                     // 22
+PGFAST_DATABASE_ERROR_CLASS(IntegrityError);                // 23
+PGFAST_DATABASE_ERROR_CLASS(InvalidTransactionStateError);  // 25
+PGFAST_DATABASE_ERROR_CLASS(AuthorizationError);            // 28
+PGFAST_DATABASE_ERROR_CLASS(TransactionRollbackError);      // 40
+PGFAST_DATABASE_ERROR_CLASS(SyntaxOrAccessError);           // 42
+PGFAST_DATABASE_ERROR_CLASS(InsufficientResourcesError);    // 53
+PGFAST_DATABASE_ERROR_CLASS(ProgramLimitError);             // 54
+PGFAST_DATABASE_ERROR_CLASS(ObjectStateError);              // 55
+PGFAST_DATABASE_ERROR_CLASS(OperatorInterventionError);     // 57
+PGFAST_DATABASE_ERROR_CLASS(SystemError);                   // 58
+PGFAST_DATABASE_ERROR_CLASS(ConfigFileError);               // F0
+PGFAST_DATABASE_ERROR_CLASS(PlpgsqlError);                  // P0
+PGFAST_DATABASE_ERROR_CLASS(InternalError);                 // XX
 
 #undef PGFAST_DATABASE_ERROR_CLASS
 

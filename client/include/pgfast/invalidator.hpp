@@ -72,7 +72,7 @@ class Invalidator {
   Invalidator& watch(const std::string& table, std::vector<std::string> key_templates,
                      std::vector<std::string> tag_templates = {});
 
-  // Starts the listener thread; returns once it is listening (or throws ConnectionException when
+  // Starts the listener thread; returns once it is listening (or throws ConnectionError when
   // the first connect fails within `timeout`; the thread keeps retrying then).
   void start(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   void stop() noexcept;

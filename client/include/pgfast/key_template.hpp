@@ -19,9 +19,9 @@
 
 namespace pgfast {
 
-class KeyTemplateError : public ClientError {
+class KeyTemplateError : public Error {
  public:
-  using ClientError::ClientError;
+  using Error::Error;
 };
 
 // One parameter value as key text: strings as they are, integers in decimal, bools as

@@ -49,8 +49,8 @@ struct OffsetPage {
 };
 
 // One call of pgfast.page / pgfast.offset_page on `connection` (errors: DatabaseError subclasses,
-// e.g. DataException 22023 for a tampered cursor).
-KeysetPage fetch_page(Connection& connection, const PageRequest& request);
-OffsetPage fetch_offset_page(Connection& connection, const OffsetPageRequest& request);
+// e.g. DataError 22023 for a tampered cursor).
+KeysetPage page(Connection& connection, const PageRequest& request);
+OffsetPage offset_page(Connection& connection, const OffsetPageRequest& request);
 
 }  // namespace pgfast

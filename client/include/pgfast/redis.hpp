@@ -30,8 +30,8 @@ struct RedisStats {
   std::uint64_t connections_discarded = 0;  // broken or closed by the server
   std::uint64_t connect_failures = 0;
   std::uint64_t commands = 0;        // commands sent (a pipeline counts each of its commands)
-  std::uint64_t command_errors = 0;  // error replies raised as RedisCommandError
-  std::uint64_t unavailable = 0;     // RedisUnavailable thrown (any cause)
+  std::uint64_t command_errors = 0;  // error replies raised as RedisReplyError
+  std::uint64_t unavailable = 0;     // RedisUnavailableError thrown (any cause)
   std::uint64_t pool_timeouts = 0;   // of which: no connection free within pool_timeout
 };
 
@@ -40,17 +40,15 @@ class Redis {
   // Throws ConfigurationError for a bad URL or option. Connects nothing yet.
   explicit Redis(RedisOptions options);
   explicit Redis(const Settings& settings);
-  ~Redis();
-  Redis(const Redis&) = delete;
-  Redis& operator=(const Redis&) = delete;
+  // A cheap handle: copies share one pool (thread-safe); the last copy to go closes it.
 
-  // One command, e.g. command({"SET", key, value, "PX", "1000"}). Throws RedisCommandError for an
-  // error reply, RedisUnavailable when the server cannot be used.
+  // One command, e.g. command({"SET", key, value, "PX", "1000"}). Throws RedisReplyError for an
+  // error reply, RedisUnavailableError when the server cannot be used.
   RedisReply command(const std::vector<std::string>& argv);
 
   // Several commands in one round trip; replies in order. Error replies are returned as replies
-  // (is_error()), not thrown, since the other commands did run; RedisUnavailable when the server
-  // cannot be used (then it is unknown which commands ran).
+  // (is_error()), not thrown, since the other commands did run; RedisUnavailableError when the
+  // server cannot be used (then it is unknown which commands ran).
   std::vector<RedisReply> pipeline(const std::vector<std::vector<std::string>>& commands);
 
   // PING; false instead of an exception.

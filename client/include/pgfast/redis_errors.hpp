@@ -1,4 +1,4 @@
-// The Redis layer's exceptions. All derive from RedisError (itself a ClientError).
+// The Redis layer's exceptions. All derive from RedisError (itself a Error).
 #pragma once
 
 #include <string>
@@ -7,24 +7,24 @@
 
 namespace pgfast {
 
-class RedisError : public ClientError {
+class RedisError : public Error {
  public:
-  using ClientError::ClientError;
+  using Error::Error;
 };
 
 // The server could not be used: connect refused or timed out, AUTH/SELECT failed, a command timed
 // out, the connection was lost, or no pooled connection became free within pool_timeout. The
 // connection involved (if any) has been discarded; the next call connects afresh.
-class RedisUnavailable : public RedisError {
+class RedisUnavailableError : public RedisError {
  public:
   using RedisError::RedisError;
 };
 
 // The server answered with an error reply. code() is its first word ("ERR", "NOSCRIPT",
 // "WRONGTYPE", ...); what() is the whole reply text. The connection stays usable.
-class RedisCommandError : public RedisError {
+class RedisReplyError : public RedisError {
  public:
-  explicit RedisCommandError(const std::string& reply_text);
+  explicit RedisReplyError(const std::string& reply_text);
   const std::string& code() const noexcept { return code_; }
 
  private:

@@ -33,14 +33,14 @@ struct RedisOptions {
   std::chrono::milliseconds command_timeout{1000};
   // How long a caller waits for a free connection when max_connections are all borrowed.
   std::chrono::milliseconds pool_timeout{1000};
-  // After a failed connect, commands fail fast (RedisUnavailable, no connect attempt) for this
+  // After a failed connect, commands fail fast (RedisUnavailableError, no connect attempt) for this
   // long, so a down server costs one connect timeout per interval instead of one per command.
   // 0 disables.
   std::chrono::milliseconds down_backoff{0};
   // A connection taken from the pool is first probed (one non-blocking recv) for having been
   // closed by the server while idle. Connections idle for less than this skip the probe, saving a
   // system call per command on busy pools; a server restart within that window then costs one
-  // failed command (RedisUnavailable) per such connection. 0: always probe.
+  // failed command (RedisUnavailableError) per such connection. 0: always probe.
   std::chrono::milliseconds probe_idle_after{0};
 
   // REDIS_URL and REDIS_MAX_CONNECTIONS; the URL is validated (ConfigurationError naming

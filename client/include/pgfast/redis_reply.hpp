@@ -37,7 +37,7 @@ class RedisReply {
   std::size_t size() const { return elements().size(); }
   const RedisReply& operator[](std::size_t i) const { return elements().at(i); }
 
-  // Throws RedisCommandError when this is an error reply; returns *this otherwise.
+  // Throws RedisReplyError when this is an error reply; returns *this otherwise.
   const RedisReply& throw_if_error() const;
 
   // For messages and tests: `(nil)`, `(integer) 3`, `"text"`, `(error) ERR ...`, `[a, b]`.

@@ -22,7 +22,7 @@ class RedisScript {
   RedisScript& operator=(const RedisScript&) = delete;
 
   // EVALSHA sha numkeys keys... args...; thread-safe. Throws like Redis::command (an error raised
-  // by the script is a RedisCommandError). `reloaded` (optional) tells whether this call had to
+  // by the script is a RedisReplyError). `reloaded` (optional) tells whether this call had to
   // fall back to EVAL.
   RedisReply run(Redis& redis, const std::vector<std::string>& keys,
                  const std::vector<std::string>& args, bool* reloaded = nullptr) const;

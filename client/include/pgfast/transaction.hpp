@@ -7,7 +7,7 @@
 
 namespace pgfast {
 
-class Lease;
+class PooledConnection;
 
 enum class IsolationLevel { server_default, read_committed, repeatable_read, serializable };
 
@@ -20,15 +20,15 @@ struct TransactionOptions {
 
 class Transaction {
  public:
-  // Throws InvalidTransactionState (25001) if the connection is already inside a transaction.
+  // Throws InvalidTransactionStateError (25001) if the connection is already inside a transaction.
   explicit Transaction(Connection& connection, const TransactionOptions& options = {});
-  explicit Transaction(Lease& lease, const TransactionOptions& options = {});
+  explicit Transaction(PooledConnection& lease, const TransactionOptions& options = {});
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
   // Throws on failure (the transaction is over either way). Committing a transaction in which a
-  // statement failed throws InvalidTransactionState (25P02): the server rolled it back.
+  // statement failed throws InvalidTransactionStateError (25P02): the server rolled it back.
   void commit();
   void rollback();
   // Neither committed nor rolled back yet.

@@ -1,4 +1,4 @@
-#include "pgfast/lease.hpp"
+#include "pgfast/pooled_connection.hpp"
 
 #include <utility>
 
@@ -6,7 +6,7 @@
 
 namespace pgfast {
 
-Lease& Lease::operator=(Lease&& other) noexcept {
+PooledConnection& PooledConnection::operator=(PooledConnection&& other) noexcept {
   if (this != &other) {
     release();
     pool_ = std::move(other.pool_);
@@ -15,13 +15,13 @@ Lease& Lease::operator=(Lease&& other) noexcept {
   return *this;
 }
 
-void Lease::release() noexcept {
+void PooledConnection::release() noexcept {
   if (!conn_) return;
   std::shared_ptr<detail::Pool> pool = std::move(pool_);
   pool->give_back(std::move(conn_), /*discard=*/false);
 }
 
-void Lease::discard() noexcept {
+void PooledConnection::discard() noexcept {
   if (!conn_) return;
   std::shared_ptr<detail::Pool> pool = std::move(pool_);
   pool->give_back(std::move(conn_), /*discard=*/true);

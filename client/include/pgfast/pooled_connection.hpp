@@ -1,5 +1,5 @@
-// pgfast::Lease (also spelled Database::Lease): a connection borrowed from a Database's pool.
-// Move-only; gives the connection back when destroyed. The pool rolls back a transaction left
+// pgfast::PooledConnection (also spelled PooledConnection): a connection borrowed from a Database's
+// pool. Move-only; gives the connection back when destroyed. The pool rolls back a transaction left
 // open and closes a connection that broke, so a lease can be dropped in any state.
 #pragma once
 
@@ -13,12 +13,12 @@ namespace detail {
 class Pool;
 }
 
-class Lease {
+class PooledConnection {
  public:
-  Lease() noexcept = default;
-  Lease(Lease&& other) noexcept = default;
-  Lease& operator=(Lease&& other) noexcept;
-  ~Lease() { release(); }
+  PooledConnection() noexcept = default;
+  PooledConnection(PooledConnection&& other) noexcept = default;
+  PooledConnection& operator=(PooledConnection&& other) noexcept;
+  ~PooledConnection() { release(); }
 
   Connection& operator*() const noexcept { return *conn_; }
   Connection* operator->() const noexcept { return conn_.get(); }
@@ -33,7 +33,7 @@ class Lease {
 
  private:
   friend class detail::Pool;
-  Lease(std::shared_ptr<detail::Pool> pool, std::unique_ptr<Connection> conn) noexcept
+  PooledConnection(std::shared_ptr<detail::Pool> pool, std::unique_ptr<Connection> conn) noexcept
       : pool_(std::move(pool)), conn_(std::move(conn)) {}
 
   std::shared_ptr<detail::Pool> pool_;

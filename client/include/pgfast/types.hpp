@@ -1,0 +1,20 @@
+// Value types shared by the client's parts: a BulkWriter row, a Result getter and a cache value
+// use the same spelling for a timestamp and for JSON text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace pgfast {
+
+// A point in time as microseconds since 1970-01-01 00:00:00 UTC (timestamptz's resolution).
+struct Timestamp {
+  std::int64_t unix_micros = 0;
+};
+
+// JSON text (json/jsonb), passed through as it is.
+struct Json {
+  std::string text;
+};
+
+}  // namespace pgfast

@@ -70,7 +70,7 @@ FieldWidth field_width(BulkType t) {
 
 std::string quote_identifier(pg_conn* conn, const std::string& name) {
   char* quoted = PQescapeIdentifier(conn, name.c_str(), name.size());
-  if (quoted == nullptr) throw Error("pgfast: cannot quote identifier \"" + name + "\"");
+  if (quoted == nullptr) throw ClientError("pgfast: cannot quote identifier \"" + name + "\"");
   std::string out(quoted);
   PQfreemem(quoted);
   return out;
@@ -169,9 +169,9 @@ BulkWriteError::BulkWriteError(const DatabaseError& cause, std::optional<std::ui
 
 BulkWriter::BulkWriter(Connection& connection, BulkWriterOptions options)
     : connection_(connection), options_(std::move(options)) {
-  if (options_.columns.empty()) throw Error("pgfast: BulkWriter needs at least one column");
-  if (options_.chunk_rows == 0) throw Error("pgfast: BulkWriter chunk_rows must be >= 1");
-  if (options_.merge_rows == 0) throw Error("pgfast: BulkWriter merge_rows must be >= 1");
+  if (options_.columns.empty()) throw ClientError("pgfast: BulkWriter needs at least one column");
+  if (options_.chunk_rows == 0) throw ClientError("pgfast: BulkWriter chunk_rows must be >= 1");
+  if (options_.merge_rows == 0) throw ClientError("pgfast: BulkWriter merge_rows must be >= 1");
   for (const BulkColumn& c : options_.columns) widths_.push_back(field_width(c.type));
   static std::uint64_t counter = 0;
   pg_conn* conn = connection_.native_handle();
@@ -416,25 +416,26 @@ void BulkWriter::begin_copy() {
 }
 
 void BulkWriter::add_row(const std::vector<BulkValue>& row) {
-  if (finished_) throw Error("pgfast: BulkWriter already finished");
+  if (finished_) throw ClientError("pgfast: BulkWriter already finished");
   const std::uint64_t number = rows_added_ + 1;
   if (row.size() != options_.columns.size()) {
-    throw Error("pgfast: row " + std::to_string(number) + " has " + std::to_string(row.size()) +
-                " values, expected " + std::to_string(options_.columns.size()));
+    throw ClientError("pgfast: row " + std::to_string(number) + " has " +
+                      std::to_string(row.size()) + " values, expected " +
+                      std::to_string(options_.columns.size()));
   }
   for (std::size_t i = 0; i < row.size(); ++i) {
     if (row[i].index() != 0 && row[i].index() != value_index(options_.columns[i].type)) {
-      throw Error("pgfast: row " + std::to_string(number) + ", column \"" +
-                  options_.columns[i].name + "\": value does not match the column's " +
-                  sql_type(options_.columns[i].type) + " type");
+      throw ClientError("pgfast: row " + std::to_string(number) + ", column \"" +
+                        options_.columns[i].name + "\": value does not match the column's " +
+                        sql_type(options_.columns[i].type) + " type");
     }
     if (options_.columns[i].type == BulkType::int32 && row[i].index() == 1) {
       const std::int64_t v = std::get<std::int64_t>(row[i]);
       if (v < std::numeric_limits<std::int32_t>::min() ||
           v > std::numeric_limits<std::int32_t>::max()) {
-        throw Error("pgfast: row " + std::to_string(number) + ", column \"" +
-                    options_.columns[i].name + "\": value " + std::to_string(v) +
-                    " is out of range for type integer");
+        throw ClientError("pgfast: row " + std::to_string(number) + ", column \"" +
+                          options_.columns[i].name + "\": value " + std::to_string(v) +
+                          " is out of range for type integer");
       }
     }
   }
@@ -609,7 +610,7 @@ void BulkWriter::merge_stage() {
 }
 
 BulkResult BulkWriter::finish() {
-  if (finished_) throw Error("pgfast: BulkWriter already finished");
+  if (finished_) throw ClientError("pgfast: BulkWriter already finished");
   flush_chunk();
   if (staged_rows_ > 0) merge_stage();
   if (stage_created_) connection_.execute("DROP TABLE " + stage_);

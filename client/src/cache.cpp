@@ -9,7 +9,7 @@
 #include <unordered_set>
 
 #include "pgfast/cache_envelope.hpp"
-#include "pgfast/redis_script.hpp"
+#include "redis_script.hpp"
 #include "pgfast/settings.hpp"
 #include "pgfast/single_flight.hpp"
 

@@ -37,8 +37,8 @@ bool succeeded(const PGresult* r) {
 
 std::vector<const char*> param_pointers(const Params& params) {
   if (params.size() > 65535) {
-    throw Error("pgfast: " + std::to_string(params.size()) +
-                " parameters given; PostgreSQL accepts at most 65535");
+    throw ClientError("pgfast: " + std::to_string(params.size()) +
+                      " parameters given; PostgreSQL accepts at most 65535");
   }
   std::vector<const char*> values;
   values.reserve(params.size());
@@ -180,7 +180,7 @@ Result Connection::check(PGresult* r) {
     if (s == PGRES_COPY_IN || s == PGRES_COPY_OUT || s == PGRES_COPY_BOTH) {
       PQclear(r);
       abandon_copy(s);
-      throw Error(
+      throw ClientError(
           "pgfast: COPY is not supported by execute(); the COPY was aborted (use BulkWriter)");
     }
   }
@@ -219,7 +219,7 @@ void Connection::throw_error(PGresult* r) {
     // A client-side failure reported by libpq (no SQLSTATE), e.g. a command already in progress.
     const char* text = r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
     std::string message = trimmed(text);
-    throw Error("pgfast: " + (message.empty() ? std::string("libpq call failed") : message));
+    throw ClientError("pgfast: " + (message.empty() ? std::string("libpq call failed") : message));
   }
   if (primary.empty()) primary = trimmed(PQresultErrorMessage(r));
   throw_database_error(std::move(state), std::move(primary), std::move(detail), std::move(hint));

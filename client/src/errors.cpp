@@ -46,14 +46,14 @@ void with_error_type(const std::string& sqlstate, F&& f) {
 
 PoolTimeoutError::PoolTimeoutError(int pool_size, int max_overflow,
                                    std::chrono::milliseconds timeout)
-    : Error(pool_timeout_message(pool_size, max_overflow, timeout)),
+    : ClientError(pool_timeout_message(pool_size, max_overflow, timeout)),
       pool_size_(pool_size),
       max_overflow_(max_overflow),
       timeout_(timeout) {}
 
 DatabaseError::DatabaseError(std::string sqlstate, const std::string& message, std::string detail,
                              std::string hint)
-    : Error(message),
+    : ClientError(message),
       sqlstate_(std::move(sqlstate)),
       detail_(std::move(detail)),
       hint_(std::move(hint)) {}

@@ -201,7 +201,7 @@ InvalidationEvent Invalidator::handle(const std::string& payload) {
   InvalidationEvent event;
   try {
     event = apply(parse_change_notification(payload));
-  } catch (const Error& e) {
+  } catch (const ClientError& e) {
     event.kind = InvalidationEvent::Kind::error;
     event.error = e.what();
   }
@@ -245,7 +245,7 @@ void Invalidator::start(std::chrono::milliseconds timeout) {
     if (thread_.joinable()) return;
     stopping_ = false;
   }
-  if (::pipe(wake_pipe_) != 0) throw Error("pgfast::Invalidator: pipe() failed");
+  if (::pipe(wake_pipe_) != 0) throw ClientError("pgfast::Invalidator: pipe() failed");
   ::fcntl(wake_pipe_[0], F_SETFL, O_NONBLOCK);
   ::fcntl(wake_pipe_[1], F_SETFL, O_NONBLOCK);
   thread_ = std::thread([this] { run(); });
@@ -329,7 +329,7 @@ void Invalidator::run() {
         }
         pollfd fds[2] = {{PQsocket(raw), POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
         const int ready_fds = ::poll(fds, 2, pending ? 1000 : -1);
-        if (ready_fds < 0 && errno != EINTR) throw Error("poll() failed");
+        if (ready_fds < 0 && errno != EINTR) throw ClientError("poll() failed");
         if (fds[1].revents != 0) {  // woken by stop() or by a pending resync
           char buffer[64];
           while (::read(wake_pipe_[0], buffer, sizeof buffer) > 0) {

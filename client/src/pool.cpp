@@ -75,7 +75,7 @@ PooledConnection Pool::acquire(std::chrono::milliseconds timeout) {
   {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      if (closed_) throw Error("pgfast::Database: the pool is closed");
+      if (closed_) throw ClientError("pgfast::Database: the pool is closed");
       if (!idle_.empty()) {
         conn = std::move(idle_.back());
         idle_.pop_back();

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <utility>
 
-#include "pgfast/redis_script.hpp"
+#include "redis_script.hpp"
 #include "pgfast/settings.hpp"
 
 namespace pgfast {

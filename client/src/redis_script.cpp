@@ -1,4 +1,4 @@
-#include "pgfast/redis_script.hpp"
+#include "redis_script.hpp"
 
 #include <utility>
 

@@ -158,16 +158,16 @@ std::optional<std::string> Result::get_optional(int row, int column) const {
 
 std::string_view Result::non_null(int row, int column) const {
   if (is_null(row, column)) {
-    throw Error("pgfast::Result: column \"" + std::string(column_name(column)) + "\" row " +
-                std::to_string(row) + " is NULL");
+    throw ClientError("pgfast::Result: column \"" + std::string(column_name(column)) + "\" row " +
+                      std::to_string(row) + " is NULL");
   }
   return get(row, column);
 }
 
 void Result::conversion_failed(int row, int column, const char* type) const {
-  throw Error("pgfast::Result: column \"" + std::string(column_name(column)) + "\" row " +
-              std::to_string(row) + ": cannot convert \"" + std::string(get(row, column)) +
-              "\" to " + type);
+  throw ClientError("pgfast::Result: column \"" + std::string(column_name(column)) + "\" row " +
+                    std::to_string(row) + ": cannot convert \"" + std::string(get(row, column)) +
+                    "\" to " + type);
 }
 
 std::uint64_t Result::affected_rows() const noexcept {

@@ -143,7 +143,7 @@ TEST_F(BulkWriterTest, WrongValueTypeIsAClientErrorNamingRowAndColumn) {
   try {
     writer.add_row({std::string("not a number"), std::string("x")});
     FAIL();
-  } catch (const pgfast::Error& e) {
+  } catch (const pgfast::ClientError& e) {
     EXPECT_NE(std::string(e.what()).find("row 2, column \"id\""), std::string::npos) << e.what();
   }
 }
@@ -609,7 +609,7 @@ TEST_F(BulkWriterTest, MergeRowsMustBePositive) {
   pgfast::PooledConnection lease = db_->acquire();
   pgfast::BulkWriterOptions o = options();
   o.merge_rows = 0;
-  EXPECT_THROW(pgfast::BulkWriter(*lease, o), pgfast::Error);
+  EXPECT_THROW(pgfast::BulkWriter(*lease, o), pgfast::ClientError);
 }
 
 TEST_F(BulkWriterTest, Int32AndFloat32ColumnsTakeTheDirectPath) {
@@ -658,7 +658,7 @@ TEST_F(BulkWriterTest, Int32OutOfRangeIsAClientErrorNamingRowAndColumn) {
   try {
     writer.add_row({std::int64_t{2}, std::int64_t{3000000000LL}});
     FAIL() << "an out-of-range integer was accepted";
-  } catch (const pgfast::Error& e) {
+  } catch (const pgfast::ClientError& e) {
     EXPECT_NE(std::string(e.what()).find("row 2, column \"n\""), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("out of range for type integer"), std::string::npos)
         << e.what();

@@ -125,10 +125,10 @@ TEST_F(DatabaseErrors, ConnectionStaysUsableAfterAnError) {
 
 TEST_F(DatabaseErrors, CopyThroughExecuteIsRefusedAndTheConnectionRecovers) {
   pgfast::PooledConnection lease = db_.acquire();
-  EXPECT_THROW(lease->execute("COPY (SELECT 1) TO STDOUT"), pgfast::Error);
+  EXPECT_THROW(lease->execute("COPY (SELECT 1) TO STDOUT"), pgfast::ClientError);
   EXPECT_TRUE(lease->usable());
   pgfast_test::ScratchTable table(db_, "id int");
-  EXPECT_THROW(lease->execute("COPY " + table.name() + " FROM STDIN"), pgfast::Error);
+  EXPECT_THROW(lease->execute("COPY " + table.name() + " FROM STDIN"), pgfast::ClientError);
   EXPECT_EQ(lease->transaction_status(), pgfast::TransactionStatus::idle);
   EXPECT_EQ(lease->execute("SELECT 4").as<int>(0, 0), 4);
 }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "pgfast/redis.hpp"
-#include "pgfast/redis_script.hpp"
+#include "redis_script.hpp"
 #include "pgfast/settings.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"

@@ -79,7 +79,7 @@ TEST(Errors, FieldsArePreserved) {
 
 TEST(Errors, EverySubclassIsCatchableAsDatabaseErrorAndClientError) {
   EXPECT_THROW(throw_database_error("22012", "division by zero"), DatabaseError);
-  EXPECT_THROW(throw_database_error("22012", "division by zero"), Error);
+  EXPECT_THROW(throw_database_error("22012", "division by zero"), ClientError);
   EXPECT_THROW(throw_database_error("22012", "division by zero"), std::runtime_error);
   EXPECT_THROW(throw_database_error("40001", "could not serialize"), TransactionRollbackError);
 }
@@ -113,7 +113,7 @@ TEST(Errors, PoolTimeoutErrorDescribesThePool) {
   EXPECT_EQ(e.pool_size(), 5);
   EXPECT_EQ(e.max_overflow(), 3);
   EXPECT_EQ(e.timeout(), std::chrono::milliseconds(200));
-  const Error& base = e;
+  const ClientError& base = e;
   EXPECT_EQ(std::string(base.what()), message);
 }
 
@@ -122,7 +122,7 @@ TEST(Errors, ConfigurationErrorIsNotADatabaseError) {
     throw ConfigurationError("X: bad");
   } catch (const DatabaseError&) {
     FAIL() << "caught as DatabaseError";
-  } catch (const Error& e) {
+  } catch (const ClientError& e) {
     EXPECT_STREQ(e.what(), "X: bad");
   }
 }

@@ -99,16 +99,16 @@ TEST(Result, ConversionFailuresNameTheCell) {
   try {
     r.as<int>(0, 0);
     FAIL() << "converted 12abc";
-  } catch (const pgfast::Error& e) {
+  } catch (const pgfast::ClientError& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("\"v\""), std::string::npos) << message;
     EXPECT_NE(message.find("12abc"), std::string::npos) << message;
   }
-  EXPECT_THROW(r.as<int>(1, 0), pgfast::Error);  // out of range for int
+  EXPECT_THROW(r.as<int>(1, 0), pgfast::ClientError);  // out of range for int
   EXPECT_EQ(r.as<std::int64_t>(1, 0), 99999999999LL);
-  EXPECT_THROW(r.as<bool>(1, 0), pgfast::Error);
-  EXPECT_THROW(r.as<double>(0, 0), pgfast::Error);
-  EXPECT_THROW(r.as<std::string>(0, "n"), pgfast::Error);  // NULL
+  EXPECT_THROW(r.as<bool>(1, 0), pgfast::ClientError);
+  EXPECT_THROW(r.as<double>(0, 0), pgfast::ClientError);
+  EXPECT_THROW(r.as<std::string>(0, "n"), pgfast::ClientError);  // NULL
   EXPECT_EQ(r.as_optional<int>(0, "n"), std::nullopt);
   EXPECT_EQ(r.as_optional<int>(1, "n"), 1);
 }

@@ -104,7 +104,7 @@ TEST(Settings, RejectsNonNumericPoolSizeNamingVariableAndValue) {
 }
 
 TEST(Settings, ConfigurationErrorIsAClientError) {
-  EXPECT_THROW(load({{"DATABASE_POOL_SIZE", "abc"}}), pgfast::Error);
+  EXPECT_THROW(load({{"DATABASE_POOL_SIZE", "abc"}}), pgfast::ClientError);
 }
 
 TEST(Settings, IntegersMustBeTheWholeString) {

@@ -97,7 +97,7 @@ class BulkWriter {
   BulkWriter& operator=(const BulkWriter&) = delete;
 
   // One row: a value per column, of the column's type or NULL (std::monostate). A value of
-  // another type is a Error naming the column and the row.
+  // another type is a ClientError naming the column and the row.
   void add_row(const std::vector<BulkValue>& row);
   // Merges the last chunk, commits the writer's own transaction, returns the totals.
   BulkResult finish();

@@ -14,9 +14,9 @@
 
 namespace pgfast {
 
-class ChangeNotificationError : public Error {
+class ChangeNotificationError : public ClientError {
  public:
-  using Error::Error;
+  using ClientError::ClientError;
 };
 
 struct ChangeNotification {

@@ -1,4 +1,4 @@
-// The client's exception hierarchy. Every exception the client throws derives from Error.
+// The client's exception hierarchy. Every exception the client throws derives from ClientError.
 // Server errors become DatabaseError subclasses chosen by SQLSTATE class (the first two
 // characters), the way psycopg does, so callers can catch "any integrity violation" or
 // "any connection problem" without comparing codes.
@@ -11,19 +11,38 @@
 
 namespace pgfast {
 
-class Error : public std::runtime_error {
+class ClientError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
 // A Settings variable (or an option) with a value that cannot be used.
-class ConfigurationError : public Error {
+class ConfigurationError : public ClientError {
  public:
-  using Error::Error;
+  using ClientError::ClientError;
+};
+
+// A call that breaks the API's contract (e.g. a savepoint outside a transaction).
+class UsageError : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
+// A row or column index outside a Result, or a column name it does not have.
+class OutOfRangeError : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
+// A value that cannot be read as the type asked for (text that is not a T, NULL into a type
+// that cannot hold it).
+class ConversionError : public ClientError {
+ public:
+  using ClientError::ClientError;
 };
 
 // Database::acquire() waited for the whole acquire timeout and no connection became free.
-class PoolTimeoutError : public Error {
+class PoolTimeoutError : public ClientError {
  public:
   PoolTimeoutError(int pool_size, int max_overflow, std::chrono::milliseconds timeout);
 
@@ -38,7 +57,7 @@ class PoolTimeoutError : public Error {
 };
 
 // An error reported by the server (or a lost connection). what() is the primary message.
-class DatabaseError : public Error {
+class DatabaseError : public ClientError {
  public:
   DatabaseError(std::string sqlstate, const std::string& message, std::string detail = {},
                 std::string hint = {});

@@ -19,9 +19,9 @@
 
 namespace pgfast {
 
-class KeyTemplateError : public Error {
+class KeyTemplateError : public ClientError {
  public:
-  using Error::Error;
+  using ClientError::ClientError;
 };
 
 // One parameter value as key text: strings as they are, integers in decimal, bools as

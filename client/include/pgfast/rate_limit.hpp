@@ -24,9 +24,9 @@ namespace pgfast {
 
 // A rate-limiter call with arguments that cannot be used (a cost < 1 or above a burst, a client
 // address that is not an IP address, an empty identity).
-class RateLimitArgumentError : public Error {
+class RateLimitArgumentError : public ClientError {
  public:
-  using Error::Error;
+  using ClientError::ClientError;
 };
 
 struct RateLimit {

@@ -1,4 +1,4 @@
-// The Redis layer's exceptions. All derive from RedisError (itself a Error).
+// The Redis layer's exceptions. All derive from RedisError (itself a ClientError).
 #pragma once
 
 #include <string>
@@ -7,9 +7,9 @@
 
 namespace pgfast {
 
-class RedisError : public Error {
+class RedisError : public ClientError {
  public:
-  using Error::Error;
+  using ClientError::ClientError;
 };
 
 // The server could not be used: connect refused or timed out, AUTH/SELECT failed, a command timed

@@ -60,7 +60,7 @@ class Result {
   }
 
   // The value converted to T (int, long/std::int64_t, long long, double, bool, std::string,
-  // std::string_view). Throws Error on NULL or on text that is not a T.
+  // std::string_view). Throws ClientError on NULL or on text that is not a T.
   template <class T>
   T as(int row, int column) const {
     T out{};

@@ -42,11 +42,14 @@ SELECT * FROM dup_target;
 SELECT * FROM pgfast.bulk_upsert('dup_target', (SELECT j FROM dup_input),
                                  options => '{"on_duplicate": "first"}');
 SELECT * FROM dup_target;
+-- (The rows are named in the DETAIL, which terse verbosity hides.)
+\set VERBOSITY default
 SELECT * FROM pgfast.bulk_upsert('dup_target', (SELECT j FROM dup_input),
                                  options => '{"on_duplicate": "error"}');
 SELECT * FROM pgfast.bulk_upsert('dup_target',
   '[{"id": 1, "v": 1}, {"id": 2, "v": 2}, {"id": 3, "v": 3}, {"id": 2, "v": 4}, {"id": 1, "v": 5}]',
   options => '{"on_duplicate": "error"}');
+\set VERBOSITY terse
 SELECT ord, action FROM pgfast.bulk_upsert_rows('dup_target',
   '[{"id": 1, "v": 1}, {"id": 2, "v": 2}, {"id": 1, "v": 3}, {"id": 2, "v": 4}, {"id": 1, "v": 5}]',
   options => '{"on_duplicate": "first"}') ORDER BY ord;
@@ -110,13 +113,16 @@ CREATE FUNCTION pg_temp.try(action text, sql text) RETURNS text LANGUAGE plpgsql
 DECLARE
   state text;
   message text;
+  detail text;
 BEGIN
   PERFORM set_config('sec_bulk.action', action, true);
   EXECUTE sql;
   RETURN 'no error';
 EXCEPTION WHEN query_canceled OR others THEN
-  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
-  RETURN state || ' ' || message;
+  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                          detail = PG_EXCEPTION_DETAIL;
+  -- The row blamed, if any: the DETAIL's first line (pgfast.row=..., docs/bulk.md).
+  RETURN state || ' ' || message || coalesce(' [' || nullif(split_part(detail, E'\n', 1), '') || ']', '');
 END $$;
 SELECT a AS action, pg_temp.try(a, $$SELECT * FROM pgfast.bulk_upsert('checked',
          (SELECT jsonb_agg(jsonb_build_object('id', g, 'v', g)) FROM generate_series(1, 1000) g))$$)
@@ -129,7 +135,7 @@ SELECT a AS action, pg_temp.try(a, $$SELECT * FROM pgfast.bulk_insert('checked',
 -- A cancel that arrives while pgfast searches for the row to blame for a data error: row 800 has
 -- an invalid id, the staging converts rows 1..799 (799 checks of v), and the 1000th check comes
 -- in the search. 0.1.0 counted the cancelled probe as a failing range and blamed a wrong row
--- (rows[500]: invalid input ...); the cancel must end the call instead.
+-- (row 500: invalid input ...); the cancel must end the call instead.
 SELECT pg_temp.try('cancel at call 1000', $$SELECT * FROM pgfast.bulk_upsert('checked',
          (SELECT jsonb_agg(jsonb_build_object('id', CASE WHEN g = 800 THEN to_jsonb('x'::text)
                                                          ELSE to_jsonb(g) END, 'v', g))
@@ -146,7 +152,9 @@ SELECT * FROM checked;
 -- A bad row at a large ordinal is blamed with its own ordinal (a data error: class 23).
 SET sec_bulk.row = 250001;
 SET sec_bulk.action = 'false';
+\set VERBOSITY default
 SELECT * FROM pgfast.bulk_upsert('checked', (SELECT j FROM big_input));
+\set VERBOSITY terse
 -- A cancel at the same row of the large input: 57014, no row blamed.
 SET sec_bulk.action = 'cancel';
 SELECT * FROM pgfast.bulk_upsert('checked', (SELECT j FROM big_input));

@@ -5,6 +5,7 @@
 
 #include "core/bulk_sql.hpp"
 #include "core/error.hpp"
+#include "core/row_error.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -69,7 +70,7 @@ void check_keys_present(pg::SpiSession& spi, const Stage& stage,
     }
     spi.execute(bulk_sql::first_null_key(t, k), false);
     if (auto ord = spi.text(0, 0)) {
-      throw Error("23502", "key column \"" + k + "\" is NULL in " + argument + "[" + *ord + "]");
+      throw row_error("23502", "key column \"" + k + "\" is NULL", std::stoll(*ord), k);
     }
   }
 }
@@ -147,10 +148,12 @@ std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationI
   if (mode == OnDuplicate::kError) {
     spi.execute(bulk_sql::first_duplicate(t, keys), false);
     if (spi.rows() > 0) {
-      throw Error("21000",
-                  std::string(argument) + "[" + spi.text_not_null(0, 0) + "] and " + argument +
-                      "[" + spi.text_not_null(0, 1) + "] have the same key",
-                  "", "Use on_duplicate \"last\" or \"first\" to keep one of them.");
+      const std::string first = spi.text_not_null(0, 0);
+      const std::string again = spi.text_not_null(0, 1);
+      throw row_error(
+          "21000", "an input row repeats the key of an earlier one", std::stoll(again), {},
+          std::string(argument) + "[" + again + "] has the key of " + argument + "[" + first + "].",
+          "Use on_duplicate \"last\" or \"first\" to keep one of them.");
     }
     return {};
   }

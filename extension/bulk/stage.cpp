@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/row_error.hpp"
 #include "core/sql_text.hpp"
 #include "pg/subtransaction.hpp"
 
@@ -25,13 +26,12 @@ std::string column_list(const std::vector<std::string>& columns) {
   return out;
 }
 
-void check_writable(const pg::ColumnInfo& c, const std::string& where) {
-  if (c.generated || c.identity_always) {
-    throw Error(kWritableError,
-                "column \"" + c.name + "\"" + where + " is " +
-                    (c.generated ? "a generated column" : "an identity column GENERATED ALWAYS") +
-                    " and cannot be written");
-  }
+// Why column `c` cannot be written, or empty when it can.
+std::string unwritable_reason(const pg::ColumnInfo& c) {
+  if (!c.generated && !c.identity_always) return {};
+  return std::string(" is ") +
+         (c.generated ? "a generated column" : "an identity column GENERATED ALWAYS") +
+         " and cannot be written";
 }
 
 // Creates the empty stage: the ord column plus the columns, typed (and collated: the key joins
@@ -104,7 +104,6 @@ bool conversion_fails(pg::SpiSession& spi, const std::string& sql, Datum rows, i
   const std::string range_sql =
       "SELECT count(*) FROM " + populated_rows(target) + " WHERE \"e\".ord BETWEEN $2 AND $3";
   const Datum rows = in.value;
-  const char* argument = in.argument;
   // An error that converting the rows does not reproduce (a constraint of the target, a
   // trigger's) is not the rows' conversion: no row is blamed.
   if (!conversion_fails(spi, range_sql, rows, 1, in.count)) throw failure;
@@ -136,9 +135,8 @@ bool conversion_fails(pg::SpiSession& spi, const std::string& sql, Datum rows, i
       break;
     }
   }
-  std::string where = std::string(argument) + "[" + std::to_string(lo) + "]";
-  if (!column_found.empty()) where += ", column \"" + column_found + "\"";
-  throw Error(failure.sqlstate(), where + ": " + failure.what(), failure.detail(), failure.hint());
+  throw row_error(failure.sqlstate(), failure.what(), lo, column_found, failure.detail(),
+                  failure.hint());
 }
 
 }  // namespace
@@ -194,7 +192,6 @@ JsonRows read_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, Dat
                         const char* argument) {
   JsonRows in;
   in.value = rows;
-  in.argument = argument;
   pg::SpiArgs args;
   args.add(JSONBOID, rows);
   spi.execute(
@@ -212,10 +209,11 @@ JsonRows read_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, Dat
       "AS \"e\"(v, ord) WHERE pg_catalog.jsonb_typeof(\"e\".v) <> 'object'",
       args, true);
   if (auto bad = spi.text(0, 0)) {
-    throw Error(sqlstate::kInvalidParameterValue,
-                std::string(argument) + "[" + *bad + "] is not a JSON object",
-                "Each element of " + std::string(argument) +
-                    " is one row: an object keyed by column name.");
+    throw row_error(sqlstate::kInvalidParameterValue,
+                    "an element of " + std::string(argument) + " is not a JSON object",
+                    std::stoll(*bad), {},
+                    "Each element of " + std::string(argument) +
+                        " is one row: an object keyed by column name.");
   }
   // The columns named anywhere in the input, each with the first row that names it.
   spi.execute(
@@ -226,13 +224,16 @@ JsonRows read_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, Dat
   std::set<std::string> named;
   for (uint64_t r = 0; r < spi.rows(); ++r) {
     std::string key = spi.text_not_null(r, 0);
-    std::string where = " in " + std::string(argument) + "[" + spi.text_not_null(r, 1) + "]";
+    const int64_t row = std::stoll(spi.text_not_null(r, 1));
     const pg::ColumnInfo* c = target.column(key);
     if (c == nullptr) {
-      throw Error(sqlstate::kUndefinedColumn,
-                  "column \"" + key + "\"" + where + " does not exist in " + target.qualified_name);
+      throw row_error(sqlstate::kUndefinedColumn,
+                      "column \"" + key + "\" does not exist in " + target.qualified_name, row,
+                      key);
     }
-    check_writable(*c, where);
+    if (std::string reason = unwritable_reason(*c); !reason.empty()) {
+      throw row_error(kWritableError, "column \"" + key + "\"" + reason, row, key);
+    }
     named.insert(key);
   }
   for (const pg::ColumnInfo& c : target.columns) {
@@ -291,7 +292,10 @@ Stage stage_relation(pg::SpiSession& spi, const pg::RelationInfo& target, Oid so
                                                   from.qualified_name + " does not exist in " +
                                                   target.qualified_name);
     }
-    check_writable(*t, " of source " + from.qualified_name);
+    if (std::string reason = unwritable_reason(*t); !reason.empty()) {
+      throw Error(kWritableError,
+                  "column \"" + c.name + "\" of source " + from.qualified_name + reason);
+    }
     named.insert(c.name);
   }
   for (const pg::ColumnInfo& c : target.columns) {

@@ -29,7 +29,6 @@ struct Stage {
 // The rows of a jsonb argument, checked as stage_json describes but not staged.
 struct JsonRows {
   Datum value = 0;
-  const char* argument = "rows";     // the SQL argument's name, for messages
   std::vector<std::string> columns;  // target columns named in the input, in table order
   int64_t count = 0;
 };
@@ -42,8 +41,9 @@ JsonRows read_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, Dat
 std::string json_rows_source(const pg::RelationInfo& target, const std::string& ord);
 
 // Runs `sql`, a statement reading json_rows_source ($1 = in.value), in a subtransaction. A data
-// error is raised again naming the first input row (and column) that fails to convert, as in
-// stage_json; any other error, and a data error no row's conversion reproduces, as it was.
+// error is raised again with the first input row (and column) that fails to convert in its DETAIL
+// (core/row_error.hpp), as in stage_json; any other error, and a data error no row's conversion
+// reproduces, as it was.
 uint64_t run_over_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, const JsonRows& in,
                             const std::string& sql);
 
@@ -52,9 +52,10 @@ uint64_t run_over_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target,
 std::string free_ord_name(const pg::RelationInfo& target);
 
 // From `rows`, a jsonb array of objects keyed by column name (a key missing from an object is
-// NULL). Errors name the row's ord: not an array of objects (22023), an unknown column (42703), a
-// generated or identity-always column (428C9), a value of the wrong type (its own SQLSTATE, e.g.
-// 22P02, with the row and column named). `argument` names the SQL argument ("rows", "keys").
+// NULL). Errors name the row's ord in their DETAIL (core/row_error.hpp): not an array of objects
+// (22023), an unknown column (42703), a generated or identity-always column (428C9), a value of the
+// wrong type (its own SQLSTATE, e.g. 22P02, with the column named too). `argument` names the SQL
+// argument ("rows", "keys") in messages.
 Stage stage_json(pg::SpiSession& spi, const pg::RelationInfo& target, Datum rows,
                  const char* argument);
 

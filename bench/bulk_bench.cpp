@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "pgfast/binary_copy.hpp"
+#include "binary_copy.hpp"
 #include "pgfast/bulk_writer.hpp"
 #include "pgfast/database.hpp"
 #include "pgfast/settings.hpp"

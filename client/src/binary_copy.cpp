@@ -1,4 +1,4 @@
-#include "pgfast/binary_copy.hpp"
+#include "binary_copy.hpp"
 
 #include <cstring>
 

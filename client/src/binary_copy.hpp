@@ -1,25 +1,15 @@
 // PostgreSQL's binary COPY format (header, tuples, trailer) for the BulkValue types: what
-// BulkWriter streams, usable on its own for `COPY ... FROM STDIN (FORMAT binary)`.
+// BulkWriter streams (internal; not installed).
 #pragma once
 
-#include <cstdint>
 #include <string>
-#include <variant>
 #include <vector>
 
-#include "pgfast/types.hpp"
+#include "pgfast/bulk_value.hpp"
 
 namespace pgfast {
 
-// std::monostate is SQL NULL; the others travel as bigint, double precision, boolean, text,
-// timestamptz and jsonb.
-using BulkValue =
-    std::variant<std::monostate, std::int64_t, double, bool, std::string, Timestamp, Json>;
-
-// How a field travels: as its BulkValue alternative's type (`natural`), or in four bytes: an
-// int64 as `integer`, a double as `real` (the caller checks an integer's range first).
-enum class FieldWidth : std::uint8_t { natural, four_bytes };
-
+// Stateless: thread-safe.
 class BinaryCopyEncoder {
  public:
   // Appends the file header (signature, flags, extension length).

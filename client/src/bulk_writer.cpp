@@ -3,11 +3,12 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
-#include <cstring>
+#include <atomic>
 #include <limits>
-#include <regex>
-#include <set>
 
+#include "binary_copy.hpp"
+#include "direct_path.hpp"
+#include "failed_row.hpp"
 #include "pgfast/connection.hpp"
 #include "pgfast/params.hpp"
 #include "pgfast/result.hpp"
@@ -76,29 +77,6 @@ std::string quote_identifier(pg_conn* conn, const std::string& name) {
   return out;
 }
 
-// The type OIDs (fixed in pg_type.dat) whose binary input is exactly what a BulkType sends.
-bool takes_binary(BulkType t, unsigned type_oid) {
-  switch (t) {
-    case BulkType::int64:
-      return type_oid == 20;  // int8
-    case BulkType::float64:
-      return type_oid == 701;  // float8
-    case BulkType::boolean:
-      return type_oid == 16;  // bool
-    case BulkType::text:
-      return type_oid == 25 || type_oid == 1043;  // text, varchar (COPY applies the typmod)
-    case BulkType::timestamptz:
-      return type_oid == 1184;
-    case BulkType::jsonb:
-      return type_oid == 3802;
-    case BulkType::int32:
-      return type_oid == 23;  // int4
-    case BulkType::float32:
-      return type_oid == 700;  // float4
-  }
-  return false;
-}
-
 constexpr char kChunkSavepoint[] = "pgfast_bulk_writer_chunk";
 
 // The relation, per column of it: what decides whether a plain COPY into it behaves as the merge.
@@ -137,35 +115,46 @@ JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.
 WHERE c.oid = pg_catalog.to_regclass($1)
 )SQL";
 
-// COPY names the failing tuple in its error context as "COPY <relname>, line N[, column c]";
-// N counts the tuples of that COPY from 1.
-std::optional<std::uint64_t> copy_line(const std::string& context, const std::string& relname) {
-  static const std::regex kLine(R"(^COPY .*?, line (\d+))");
-  std::size_t start = 0;
-  while (start <= context.size()) {
-    std::size_t end = context.find('\n', start);
-    if (end == std::string::npos) end = context.size();
-    const std::string line = context.substr(start, end - start);
-    const std::string exact = "COPY " + relname + ", line ";
-    if (line.compare(0, exact.size(), exact) == 0) {
-      return std::stoull(line.substr(exact.size()));
-    }
-    std::smatch m;
-    if (std::regex_search(line, m, kLine)) return std::stoull(m[1].str());
-    start = end + 1;
-  }
-  return std::nullopt;
+// Ends the COPY in progress (`abort_message`: aborts it) and returns its result (null when libpq
+// gives none), after reading libpq's results until none is left.
+PGresult* end_copy(pg_conn* conn, const char* abort_message = nullptr) {
+  PQputCopyEnd(conn, abort_message);
+  PGresult* first = PQgetResult(conn);
+  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
+  return first;
 }
 
-std::string message_with_row(const DatabaseError& cause, std::optional<std::uint64_t> row) {
-  return row ? "row " + std::to_string(*row) + ": " + cause.what() : std::string(cause.what());
+// The column COPY's error names: its context's, else the error's column field (a NOT NULL
+// violation names the column there, not in the context).
+std::optional<std::string> copy_error_column(const FailedRow& position, const PGresult* r) {
+  if (position.column) return position.column;
+  const char* column = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+  if (column == nullptr || *column == '\0') return std::nullopt;
+  return std::string(column);
+}
+
+std::string message_with_row(const DatabaseError& cause, std::optional<std::uint64_t> row,
+                             const std::optional<std::string>& column) {
+  if (!row) return cause.what();
+  std::string where = "row " + std::to_string(*row);
+  if (column) where += ", column \"" + *column + "\"";
+  return where + ": " + cause.what();
+}
+
+// A name for a stage no other writer of this process uses: one counter for all threads.
+std::string next_stage_name() {
+  static std::atomic<std::uint64_t> counter{0};
+  return "pgfast_bulk_writer_" + std::to_string(counter.fetch_add(1) + 1);
 }
 
 }  // namespace
 
-BulkWriteError::BulkWriteError(const DatabaseError& cause, std::optional<std::uint64_t> row)
-    : DatabaseError(cause.sqlstate(), message_with_row(cause, row), cause.detail(), cause.hint()),
-      row_(row) {}
+BulkWriteError::BulkWriteError(const DatabaseError& cause, std::optional<std::uint64_t> row,
+                               std::optional<std::string> column)
+    : DatabaseError(cause.sqlstate(), message_with_row(cause, row, column), cause.detail(),
+                    cause.hint()),
+      row_(row),
+      column_(row ? std::move(column) : std::nullopt) {}
 
 BulkWriter::BulkWriter(Connection& connection, BulkWriterOptions options)
     : connection_(connection), options_(std::move(options)) {
@@ -173,9 +162,8 @@ BulkWriter::BulkWriter(Connection& connection, BulkWriterOptions options)
   if (options_.chunk_rows == 0) throw ClientError("pgfast: BulkWriter chunk_rows must be >= 1");
   if (options_.merge_rows == 0) throw ClientError("pgfast: BulkWriter merge_rows must be >= 1");
   for (const BulkColumn& c : options_.columns) widths_.push_back(field_width(c.type));
-  static std::uint64_t counter = 0;
   pg_conn* conn = connection_.native_handle();
-  stage_ = "pg_temp." + quote_identifier(conn, "pgfast_bulk_writer_" + std::to_string(++counter));
+  stage_ = "pg_temp." + quote_identifier(conn, next_stage_name());
   if (connection_.transaction_status() == TransactionStatus::idle) {
     connection_.execute("BEGIN");
     own_transaction_ = true;
@@ -227,46 +215,27 @@ Result BulkWriter::run_upsert() {
 bool BulkWriter::direct_path_allowed() {
   Result catalog =
       connection_.execute(kDirectPathCatalogSql, params(options_.target, conflict_columns_param()));
-  if (catalog.rows() == 0) return false;  // no such relation: the staged path reports it
-  const bool upsert = options_.mode == BulkMode::upsert;
-  if (catalog.get(0, 2) != "t") return false;  // not a table, row level security, rules
-  if (upsert &&
-      (catalog.get(0, 3) != "t" || catalog.get(0, 4) != "t" || catalog.get(0, 5) != "t")) {
-    return false;  // user triggers, no UPDATE privilege, no immediate NOT NULL conflict index
+  DirectPathFacts facts;
+  facts.exists = catalog.rows() > 0;
+  if (facts.exists) {
+    facts.plain_table = catalog.get(0, 2) == "t";
+    facts.user_triggers = catalog.get(0, 3) != "t";
+    facts.may_update = catalog.get(0, 4) == "t";
+    facts.conflict_index = catalog.get(0, 5) == "t";
   }
-  std::set<std::string> sent;
-  for (const BulkColumn& col : options_.columns) {
-    if (!sent.insert(col.name).second) return false;
-    bool found = false;
-    for (int r = 0; r < catalog.rows(); ++r) {
-      if (catalog.get(r, 6) != col.name) continue;
-      found = true;
-      // Identity ALWAYS: INSERT refuses a value, COPY takes it; generated: both refuse.
-      if (!takes_binary(col.type, static_cast<unsigned>(catalog.as<long long>(r, 7))) ||
-          catalog.get(r, 9) == "a" || !catalog.get(r, 10).empty()) {
-        return false;
-      }
-    }
-    if (!found) return false;
+  for (int r = 0; r < catalog.rows(); ++r) {
+    DirectPathColumn c;
+    c.name = std::string(catalog.get(r, 6));
+    c.type_oid = static_cast<unsigned>(catalog.as<long long>(r, 7));
+    c.has_default = catalog.get(r, 8) == "t";
+    c.identity = catalog.get(r, 9).empty() ? '\0' : catalog.get(r, 9)[0];
+    c.generated = !catalog.get(r, 10).empty();
+    c.in_primary_key = catalog.get(r, 11) == "t";
+    facts.columns.push_back(std::move(c));
   }
-  if (upsert) {
-    // A failed attempt would consume the sequences of omitted columns (and default expressions
-    // may have other side effects): the merge evaluates them for new rows only.
-    for (int r = 0; r < catalog.rows(); ++r) {
-      if (sent.count(std::string(catalog.get(r, 6))) == 0 && catalog.get(r, 8) == "t") {
-        return false;
-      }
-    }
-    for (const std::string& key : options_.conflict_columns) {
-      if (sent.count(key) == 0) return false;
-    }
-    if (options_.update_columns) {
-      for (const std::string& u : *options_.update_columns) {
-        if (sent.count(u) == 0) return false;
-      }
-    }
-  }
-  if (upsert) choose_probe_keys(catalog);
+  DirectPathDecision decision = decide_direct_path(facts, options_);
+  if (!decision.direct) return false;
+  probe_keys_ = std::move(decision.probe_keys);
   pg_conn* conn = connection_.native_handle();
   direct_target_ = std::string(catalog.get(0, 0));
   direct_relname_ = std::string(catalog.get(0, 1));
@@ -274,31 +243,6 @@ bool BulkWriter::direct_path_allowed() {
     direct_columns_ += (direct_columns_.empty() ? "" : ", ") + quote_identifier(conn, col.name);
   }
   return true;
-}
-
-// The conflict columns (else the primary key's), as positions in the writer's columns, when all are
-// bigint, integer or text: the ones the first-row probe can look up. Otherwise no probe.
-void BulkWriter::choose_probe_keys(const Result& catalog) {
-  std::vector<std::string> keys = options_.conflict_columns;
-  if (keys.empty()) {
-    for (int r = 0; r < catalog.rows(); ++r) {
-      if (catalog.get(r, 11) == "t") keys.emplace_back(catalog.get(r, 6));
-    }
-  }
-  probe_keys_.clear();
-  for (const std::string& key : keys) {
-    for (std::size_t i = 0; i < options_.columns.size(); ++i) {
-      if (options_.columns[i].name != key) continue;
-      if (options_.columns[i].type != BulkType::int64 &&
-          options_.columns[i].type != BulkType::int32 &&
-          options_.columns[i].type != BulkType::text) {
-        probe_keys_.clear();
-        return;
-      }
-      probe_keys_.push_back(i);
-    }
-  }
-  if (probe_keys_.size() != keys.size()) probe_keys_.clear();
 }
 
 // Whether the target already holds the key of `row` (the writer's first). Then the load is
@@ -353,11 +297,10 @@ BulkWriter::~BulkWriter() {
       // chunk's COPY is aborted and rolled back to its savepoint.
       BinaryCopyEncoder::trailer(buffer_);
       PQputCopyData(conn, buffer_.data(), static_cast<int>(buffer_.size()));
-      PQputCopyEnd(conn, nullptr);
+      PQclear(end_copy(conn));
     } else {
-      PQputCopyEnd(conn, "pgfast: BulkWriter abandoned");
+      PQclear(end_copy(conn, "pgfast: BulkWriter abandoned"));
     }
-    while (PGresult* r = PQgetResult(conn)) PQclear(r);
   }
   try {
     if (own_transaction_) {
@@ -468,16 +411,14 @@ void BulkWriter::flush_chunk() {
   if (!copying_) return;
   pg_conn* conn = connection_.native_handle();
   BinaryCopyEncoder::trailer(buffer_);
-  if (PQputCopyData(conn, buffer_.data(), static_cast<int>(buffer_.size())) != 1 ||
-      PQputCopyEnd(conn, nullptr) != 1) {
+  if (PQputCopyData(conn, buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
     connection_.throw_error(nullptr);
   }
   progress_.bytes_sent += buffer_.size();
   buffer_.clear();
   copying_ = false;
-  PGresult* r = PQgetResult(conn);
+  PGresult* r = end_copy(conn);
   const bool copied = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
-  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
 
   if (!chunk_direct_) {
     if (!copied) connection_.throw_error(r);
@@ -496,16 +437,19 @@ void BulkWriter::flush_chunk() {
     // error aborts the transaction, as a failed merge does (no rollback to the savepoint).
     savepoint_open_ = false;
     std::optional<std::uint64_t> row;
+    std::optional<std::string> column;
     const char* context = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_CONTEXT);
     if (context != nullptr) {
-      if (std::optional<std::uint64_t> line = copy_line(context, direct_relname_)) {
-        row = chunk_first_row_ + *line - 1;
+      FailedRow position = failed_row_from_copy_context(context, direct_relname_);
+      if (position.row) {
+        row = chunk_first_row_ + *position.row - 1;
+        column = copy_error_column(position, r);
       }
     }
     try {
       connection_.throw_error(r);
     } catch (const DatabaseError& e) {
-      throw BulkWriteError(e, row);
+      throw BulkWriteError(e, row, column);
     }
   } else {
     // Upsert: some row was not simply new (an existing key, a duplicate within the input) or
@@ -539,11 +483,8 @@ void BulkWriter::copy_kept_into_stage() {
       connection_.throw_error(nullptr);
     }
   }
-  if (PQputCopyEnd(conn, nullptr) != 1) connection_.throw_error(nullptr);
-  r = PQgetResult(conn);
-  const bool copied = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
-  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
-  if (!copied) connection_.throw_error(r);
+  r = end_copy(conn);
+  if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) connection_.throw_error(r);
   PQclear(r);
   kept_.clear();
 }
@@ -594,14 +535,12 @@ void BulkWriter::merge_stage() {
       result_.inserted += static_cast<std::int64_t>(inserted.affected_rows());
     }
   } catch (const DatabaseError& e) {
-    // The extension names a staged row as source[n]: map it to the row number of add_row().
+    // The extension names the staged row (its position in the stage) in the DETAIL: map it to
+    // the row number of add_row().
+    FailedRow position = failed_row_from_detail(e.detail());
     std::optional<std::uint64_t> row;
-    static const std::regex kSourceRow(R"(source\[(\d+)\])");
-    std::cmatch m;
-    if (std::regex_search(e.what(), m, kSourceRow)) {
-      row = stage_first_row_ + std::stoull(m[1].str()) - 1;
-    }
-    throw BulkWriteError(e, row);
+    if (position.row) row = stage_first_row_ + *position.row - 1;
+    throw BulkWriteError(e, row, position.column);
   }
   connection_.execute("TRUNCATE " + stage_);
   staged_rows_ = 0;

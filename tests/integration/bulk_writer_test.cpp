@@ -129,9 +129,53 @@ TEST_F(BulkWriterTest, NullKeyNamesTheRowAndChangesNothing) {
   } catch (const pgfast::BulkWriteError& e) {
     ASSERT_TRUE(e.row().has_value()) << e.what();
     EXPECT_EQ(*e.row(), 217u) << e.what();
+    EXPECT_EQ(e.column(), "id");
     EXPECT_EQ(e.sqlstate(), "23502");
+    // One position in the message: the caller's row, not the stage's (third chunk: 17th row).
+    EXPECT_EQ(std::string(e.what()), "row 217, column \"id\": key column \"id\" is NULL");
   }
   EXPECT_EQ(db_->query("SELECT count(*) FROM " + table_).as<long>(0, 0), 0);
+}
+
+TEST_F(BulkWriterTest, RowComesFromTheStructuredDetailNeverFromTheMessage) {
+  // A trigger raises errors whose message names a misleading source[1]: the writer must report
+  // the row the DETAIL's pgfast.row names (the third of the second merge: add_row 7), and no row
+  // when the DETAIL names none.
+  const std::string fn = pgfast_test::unique_name("bw_misleading");
+  db_->query("CREATE FUNCTION " + fn +
+             "() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN IF NEW.id = 7 THEN RAISE EXCEPTION "
+             "'bad value in source[1]' USING ERRCODE = '22023', DETAIL = CASE WHEN NEW.title = "
+             "'structured' THEN 'pgfast.row=3 pgfast.column=\"title\"' ELSE 'no row here' END; "
+             "END IF; RETURN NEW; END$$");
+  db_->query("CREATE TRIGGER misleading BEFORE INSERT ON " + table_ +
+             " FOR EACH ROW EXECUTE FUNCTION " + fn + "()");
+  for (const std::string kind : {"structured", "message only"}) {
+    pgfast::PooledConnection lease = db_->acquire();
+    pgfast::BulkWriterOptions o = options();
+    o.columns.resize(2);
+    o.chunk_rows = 2;
+    o.merge_rows = 4;
+    try {
+      pgfast::BulkWriter writer(*lease, o);
+      for (std::int64_t i = 1; i <= 10; ++i) writer.add_row({i, title(kind)});
+      writer.finish();
+      FAIL() << "the trigger's error was not raised";
+    } catch (const pgfast::BulkWriteError& e) {
+      EXPECT_EQ(e.sqlstate(), "22023");
+      if (kind == "structured") {
+        EXPECT_EQ(e.row(), 7u) << e.what();
+        EXPECT_EQ(e.column(), "title");
+        EXPECT_EQ(std::string(e.what()), "row 7, column \"title\": bad value in source[1]");
+      } else {
+        EXPECT_FALSE(e.row().has_value()) << e.what();
+        EXPECT_FALSE(e.column().has_value());
+        EXPECT_EQ(std::string(e.what()), "bad value in source[1]");
+      }
+    }
+  }
+  EXPECT_EQ(count(table_), 0);
+  db_->query("DROP TABLE " + table_);
+  db_->query("DROP FUNCTION " + fn + "()");
 }
 
 TEST_F(BulkWriterTest, WrongValueTypeIsAClientErrorNamingRowAndColumn) {
@@ -224,8 +268,9 @@ TEST_F(BulkWriterTest, DirectInsertModeErrorNamesTheInputRow) {
   } catch (const pgfast::BulkWriteError& e) {
     ASSERT_TRUE(e.row().has_value()) << e.what();
     EXPECT_EQ(*e.row(), 17u) << e.what();  // tuple 2 of the fourth COPY
+    EXPECT_FALSE(e.column().has_value());  // a CHECK constraint blames no one column
     EXPECT_EQ(e.sqlstate(), "23514");
-    EXPECT_NE(std::string(e.what()).find("row 17: "), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("row 17: ", 0), 0u) << e.what();
   }
   EXPECT_EQ(direct_before_error, 3u);
   EXPECT_EQ(count(table_), 0);  // the writer's own transaction was rolled back
@@ -248,6 +293,7 @@ TEST_F(BulkWriterTest, DirectInsertModeNullViolationNamesTheRowInALargerChunk) {
   } catch (const pgfast::BulkWriteError& e) {
     ASSERT_TRUE(e.row().has_value()) << e.what();
     EXPECT_EQ(*e.row(), 27u) << e.what();
+    EXPECT_EQ(e.column(), "title");  // COPY's context has none: the error's column field
     EXPECT_EQ(e.sqlstate(), "23502");
   }
   EXPECT_EQ(count(table_), 0);
@@ -599,8 +645,10 @@ TEST_F(BulkWriterTest, DuplicateAcrossChunksOfOneMergeWithOnDuplicateErrorNamesT
   } catch (const pgfast::BulkWriteError& e) {
     EXPECT_EQ(e.sqlstate(), "21000");
     ASSERT_TRUE(e.row().has_value()) << e.what();
-    EXPECT_EQ(*e.row(), 17u) << e.what();
-    EXPECT_NE(std::string(e.what()).find("source[33]"), std::string::npos) << e.what();
+    EXPECT_EQ(*e.row(), 33u) << e.what();  // the row that repeats the key of row 17
+    EXPECT_EQ(std::string(e.what()), "row 33: an input row repeats the key of an earlier one");
+    EXPECT_NE(e.detail().find("source[33] has the key of source[17]"), std::string::npos)
+        << e.detail();
   }
   EXPECT_EQ(count(table_), 0);
 }

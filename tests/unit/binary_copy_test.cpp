@@ -1,5 +1,5 @@
 // PostgreSQL's binary COPY encoding (client/src/binary_copy.cpp): exact bytes per field.
-#include "pgfast/binary_copy.hpp"
+#include "binary_copy.hpp"
 
 #include <gtest/gtest.h>
 

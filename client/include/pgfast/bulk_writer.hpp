@@ -23,10 +23,9 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
-#include "pgfast/binary_copy.hpp"
+#include "pgfast/bulk_value.hpp"
 #include "pgfast/errors.hpp"
 #include "pgfast/result.hpp"
 
@@ -77,17 +76,24 @@ struct BulkResult {
   std::uint64_t rows = 0;
 };
 
-// A failed chunk: the server's error (SQLSTATE, message) and, when the server named the row, its
-// 1-based position among all rows added.
+// A failed chunk or merge: the server's error (SQLSTATE, message, detail, hint) and, when the
+// server named the row, its 1-based add_row() number and the column to blame if one is. The
+// message then starts `row <n>[, column "<name>"]: `. The row comes from structured fields only
+// (docs/bulk.md, "Which row failed"), never from the message's wording.
+// Thread safety: an immutable value.
 class BulkWriteError : public DatabaseError {
  public:
-  BulkWriteError(const DatabaseError& cause, std::optional<std::uint64_t> row);
+  BulkWriteError(const DatabaseError& cause, std::optional<std::uint64_t> row,
+                 std::optional<std::string> column = std::nullopt);
   std::optional<std::uint64_t> row() const noexcept { return row_; }
+  const std::optional<std::string>& column() const noexcept { return column_; }
 
  private:
   std::optional<std::uint64_t> row_;
+  std::optional<std::string> column_;
 };
 
+// Borrows `connection`; must not outlive it. Not thread-safe (one writer, one thread).
 class BulkWriter {
  public:
   BulkWriter(Connection& connection, BulkWriterOptions options);
@@ -110,7 +116,6 @@ class BulkWriter {
   // At construction: the stage, and whether chunks may be COPYed straight into the target.
   void choose_path();
   bool direct_path_allowed();
-  void choose_probe_keys(const Result& catalog);
   bool first_key_exists(const std::vector<BulkValue>& row);
   void create_stage();
   void rollback_chunk_savepoint();

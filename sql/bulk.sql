@@ -65,6 +65,12 @@ SELECT * FROM pgfast.bulk_upsert('items',
 SELECT count(*) = (SELECT count(*) FROM snapshot) AS unchanged_count,
        NOT EXISTS (SELECT * FROM items EXCEPT SELECT * FROM snapshot) AS unchanged_rows
   FROM items;
+-- The DETAIL's first line names the row and the column, quoted (docs/bulk.md, "Which row
+-- failed"); the conversion's own detail follows it.
+CREATE TABLE odd_names (id int PRIMARY KEY, "say ""hi""" int, list int[]);
+SELECT * FROM pgfast.bulk_upsert('odd_names', '[{"id": 1}, {"id": 2, "say \"hi\"": "x"}]');
+SELECT * FROM pgfast.bulk_upsert('odd_names', '[{"id": 1, "list": "{1,"}]');
+DROP TABLE odd_names;
 
 -- 4. Sequences are not consumed by rows that end up as updates; identity and generated columns.
 CREATE TABLE tags (id bigserial PRIMARY KEY, code text NOT NULL UNIQUE, hits int NOT NULL DEFAULT 0,

@@ -157,15 +157,17 @@ std::optional<std::uint64_t> copy_line(const std::string& context, const std::st
   return std::nullopt;
 }
 
-std::string message_with_row(const DatabaseError& cause, std::optional<std::uint64_t> row) {
-  return row ? "row " + std::to_string(*row) + ": " + cause.what() : std::string(cause.what());
+// The cause's fields (SQLSTATE, detail, context, statement, ...) with the row in the message.
+DatabaseErrorInfo info_with_row(const DatabaseError& cause, std::optional<std::uint64_t> row) {
+  DatabaseErrorInfo info = cause.info();
+  info.message = row ? "row " + std::to_string(*row) + ": " + cause.what() : cause.what();
+  return info;
 }
 
 }  // namespace
 
 BulkWriteError::BulkWriteError(const DatabaseError& cause, std::optional<std::uint64_t> row)
-    : DatabaseError(cause.sqlstate(), message_with_row(cause, row), cause.detail(), cause.hint()),
-      row_(row) {}
+    : DatabaseError(info_with_row(cause, row)), row_(row) {}
 
 BulkWriter::BulkWriter(Connection& connection, BulkWriterOptions options)
     : connection_(connection), options_(std::move(options)) {

@@ -20,15 +20,16 @@ RedisReply copy_reply(const redisReply* reply);
 
 class RedisConnection {
  public:
-  // Connects, then AUTH and SELECT as the endpoint says. Throws RedisUnavailableError.
+  // Connects, then AUTH and SELECT as the endpoint says. Throws RedisTimeoutError (connect
+  // timeout) or RedisConnectionRefusedError (refused, unreachable, AUTH/SELECT failed).
   RedisConnection(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
                   std::chrono::milliseconds command_timeout);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Error replies come back as replies. Throws RedisUnavailableError (and marks the connection
-  // broken) on any I/O failure.
+  // Error replies come back as replies. On any I/O failure marks the connection broken and throws
+  // RedisTimeoutError (command timeout) or RedisConnectionClosedError (anything else).
   RedisReply command(const std::vector<std::string>& argv);
   std::vector<RedisReply> pipeline(const std::vector<std::vector<std::string>>& commands);
 

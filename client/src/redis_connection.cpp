@@ -60,7 +60,8 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint,
     : where_((endpoint.host.find(':') != std::string::npos ? "[" + endpoint.host + "]"
                                                            : endpoint.host) +
              ":" + std::to_string(endpoint.port)),
-      command_timeout_(command_timeout) {
+      timeout_(connect_timeout),
+      timeout_name_("connect timeout") {
   errno = 0;
   ctx_ = connect_timeout.count() > 0 ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port,
                                                                to_timeval(connect_timeout))
@@ -102,6 +103,8 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint,
     } else if (connect_timeout.count() > 0) {
       redisSetTimeout(ctx_, timeval{0, 0});  // no limit
     }
+    timeout_ = command_timeout;
+    timeout_name_ = "command timeout";
   } catch (...) {
     redisFree(ctx_);
     ctx_ = nullptr;
@@ -120,8 +123,8 @@ void RedisConnection::fail(const std::string& doing) {
   broken_ = true;
   const std::string message = "Redis " + where_ + ": " + doing + " failed: " + ctx_->errstr;
   if (timed_out) {
-    throw RedisTimeoutError(message + " (command timeout of " +
-                            std::to_string(command_timeout_.count()) + " ms)");
+    throw RedisTimeoutError(message + " (" + timeout_name_ + " of " +
+                            std::to_string(timeout_.count()) + " ms)");
   }
   throw RedisConnectionClosedError(message);
 }

@@ -49,7 +49,10 @@ class RedisConnection {
 
   redisContext* ctx_ = nullptr;
   std::string where_;  // "host:port" for messages
-  std::chrono::milliseconds command_timeout_;
+  // The read/write limit in force, for messages: the connect timeout during AUTH/SELECT, then
+  // the command timeout.
+  std::chrono::milliseconds timeout_;
+  std::string timeout_name_;
   bool broken_ = false;
   std::chrono::steady_clock::time_point idle_since_{};
 };

@@ -148,6 +148,22 @@ TEST(RedisErrors, ConnectTimeoutIsATimeout) {
   EXPECT_NE(what.find("connect timeout of 100 ms"), std::string::npos) << what;
 }
 
+// The TCP connect succeeds (the kernel accepts for a stopped server) but AUTH gets no answer.
+TEST(RedisErrors, AuthWithoutAnswerIsATimeoutNotARefusal) {
+  RedisServer server({"--requirepass", "pw"});
+  RedisOptions o =
+      redis_options("redis://:pw@127.0.0.1:" + std::to_string(server.port()) + "/0", 1);
+  o.connect_timeout = milliseconds(100);
+  Redis redis(o);
+  server.freeze();
+  const std::string what =
+      expect_redis_error<pgfast::RedisTimeoutError>([&] { redis.command({"PING"}); });
+  server.thaw();
+  EXPECT_NE(what.find("AUTH failed"), std::string::npos) << what;
+  EXPECT_NE(what.find("connect timeout of 100 ms"), std::string::npos) << what;
+  EXPECT_TRUE(redis.ping());
+}
+
 TEST(RedisErrors, PoolWaitTimeoutIsATimeout) {
   RedisOptions o = redis_options(redis_url(), 1);
   o.command_timeout = milliseconds(30000);

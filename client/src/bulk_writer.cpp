@@ -133,12 +133,16 @@ std::optional<std::string> copy_error_column(const FailedRow& position, const PG
   return std::string(column);
 }
 
-std::string message_with_row(const DatabaseError& cause, std::optional<std::uint64_t> row,
-                             const std::optional<std::string>& column) {
-  if (!row) return cause.what();
+// The cause's fields (SQLSTATE, detail, context, statement, ...) with the caller's row (and the
+// column, when known) in front of the message.
+DatabaseErrorInfo info_with_row(const DatabaseError& cause, std::optional<std::uint64_t> row,
+                                const std::optional<std::string>& column) {
+  DatabaseErrorInfo info = cause.info();
+  if (!row) return info;
   std::string where = "row " + std::to_string(*row);
   if (column) where += ", column \"" + *column + "\"";
-  return where + ": " + cause.what();
+  info.message = where + ": " + cause.what();
+  return info;
 }
 
 // A name for a stage no other writer of this process uses: one counter for all threads.
@@ -151,8 +155,7 @@ std::string next_stage_name() {
 
 BulkWriteError::BulkWriteError(const DatabaseError& cause, std::optional<std::uint64_t> row,
                                std::optional<std::string> column)
-    : DatabaseError(cause.sqlstate(), message_with_row(cause, row, column), cause.detail(),
-                    cause.hint()),
+    : DatabaseError(info_with_row(cause, row, column)),
       row_(row),
       column_(row ? std::move(column) : std::nullopt) {}
 

@@ -104,12 +104,13 @@ Result Connection::execute(std::string_view sql, const Params& params) {
   const std::string text(sql);
   const std::vector<const char*> values = param_pointers(params);
   return check(PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr,
-                            values.data(), nullptr, nullptr, 0));
+                            values.data(), nullptr, nullptr, 0),
+               text);
 }
 
 Result Connection::execute_script(std::string_view sql) {
   const std::string text(sql);
-  return check(PQexec(conn_, text.c_str()));
+  return check(PQexec(conn_, text.c_str()), text);
 }
 
 Result Connection::execute_prepared(std::string_view sql, const Params& params) {
@@ -118,8 +119,8 @@ Result Connection::execute_prepared(std::string_view sql, const Params& params) 
   const int n = static_cast<int>(values.size());
   if (statements_->capacity() == 0) {
     // Caching disabled: the unnamed statement, replaced by every prepare.
-    check(PQprepare(conn_, "", text.c_str(), 0, nullptr));
-    return check(PQexecPrepared(conn_, "", n, values.data(), nullptr, nullptr, 0));
+    check(PQprepare(conn_, "", text.c_str(), 0, nullptr), text);
+    return check(PQexecPrepared(conn_, "", n, values.data(), nullptr, nullptr, 0), text);
   }
   flush_deallocations();
   for (int attempt = 0;; ++attempt) {
@@ -145,14 +146,14 @@ Result Connection::execute_prepared(std::string_view sql, const Params& params) 
       PQclear(r);
       continue;
     }
-    return check(r);
+    return check(r, text);
   }
 }
 
 const std::string& Connection::prepare(const std::string& sql) {
   if (const std::string* name = statements_->find(sql)) return *name;
   std::string name = "pgfast_s" + std::to_string(next_statement_id_++);
-  check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+  check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), sql);
   std::optional<std::string> evicted = statements_->insert(sql, name);
   if (evicted) {
     pending_deallocations_.push_back(std::move(*evicted));
@@ -173,7 +174,7 @@ void Connection::deallocate(const std::string& name) noexcept {
   PQclear(PQexec(conn_, sql.c_str()));
 }
 
-Result Connection::check(PGresult* r) {
+Result Connection::check(PGresult* r, std::string_view statement) {
   if (succeeded(r)) return Result(r);
   if (r != nullptr) {
     const ExecStatusType s = PQresultStatus(r);
@@ -184,7 +185,7 @@ Result Connection::check(PGresult* r) {
           "pgfast: COPY is not supported by execute(); the COPY was aborted (use BulkWriter)");
     }
   }
-  throw_error(r);
+  throw_error(r, statement);
 }
 
 void Connection::abandon_copy(int status) noexcept {
@@ -197,32 +198,39 @@ void Connection::abandon_copy(int status) noexcept {
   while (PGresult* r = PQgetResult(conn_)) PQclear(r);
 }
 
-void Connection::throw_error(PGresult* r) {
+void Connection::throw_error(PGresult* r, std::string_view statement) {
   const Result owned(r);
-  std::string state = field(r, PG_DIAG_SQLSTATE);
-  std::string primary = field(r, PG_DIAG_MESSAGE_PRIMARY);
-  std::string detail = field(r, PG_DIAG_MESSAGE_DETAIL);
-  std::string hint = field(r, PG_DIAG_MESSAGE_HINT);
+  DatabaseErrorInfo info;
+  info.sqlstate = field(r, PG_DIAG_SQLSTATE);
+  info.message = field(r, PG_DIAG_MESSAGE_PRIMARY);
+  info.detail = field(r, PG_DIAG_MESSAGE_DETAIL);
+  info.hint = field(r, PG_DIAG_MESSAGE_HINT);
+  info.context = field(r, PG_DIAG_CONTEXT);
+  info.statement = std::string(statement);
+  info.full_message = trimmed(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
 
   if (broken()) {
     // The server may have said why (e.g. 57P01 "terminating connection due to administrator
     // command") before closing; either way the caller's problem is the lost connection.
     std::string message = trimmed(PQerrorMessage(conn_));
-    if (message.empty()) message = primary.empty() ? "connection to the server was lost" : primary;
-    if (state.compare(0, 2, "08") != 0) {
-      if (!state.empty()) message += " (server SQLSTATE " + state + ")";
-      state = kSqlstateConnectionFailure;
+    if (message.empty()) {
+      message = info.message.empty() ? "connection to the server was lost" : info.message;
     }
-    throw_database_error(std::move(state), std::move(message), std::move(detail), std::move(hint));
+    if (info.sqlstate.compare(0, 2, "08") != 0) {
+      if (!info.sqlstate.empty()) message += " (server SQLSTATE " + info.sqlstate + ")";
+      info.sqlstate = kSqlstateConnectionFailure;
+    }
+    info.full_message = message;  // libpq's whole story: the server's last words and the loss
+    info.message = std::move(message);
+    throw_database_error(std::move(info));
   }
-  if (state.empty()) {
+  if (info.sqlstate.empty()) {
     // A client-side failure reported by libpq (no SQLSTATE), e.g. a command already in progress.
-    const char* text = r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
-    std::string message = trimmed(text);
+    const std::string& message = info.full_message;
     throw ClientError("pgfast: " + (message.empty() ? std::string("libpq call failed") : message));
   }
-  if (primary.empty()) primary = trimmed(PQresultErrorMessage(r));
-  throw_database_error(std::move(state), std::move(primary), std::move(detail), std::move(hint));
+  if (info.message.empty()) info.message = info.full_message;
+  throw_database_error(std::move(info));
 }
 
 bool Connection::ping() noexcept {

@@ -9,7 +9,6 @@
 
 #include "pgfast/connection.hpp"
 #include "pgfast/errors.hpp"
-#include "pgfast/redis_errors.hpp"
 
 namespace pgfast {
 

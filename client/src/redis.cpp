@@ -76,10 +76,12 @@ class Redis::Impl {
         const auto now = std::chrono::steady_clock::now();
         if (now < down_until_) {
           unavailable_.fetch_add(1, std::memory_order_relaxed);
-          throw RedisUnavailableError(
+          const std::string message =
               "Redis " + endpoint_string() +
               ": unreachable at the last connect attempt; not retrying for down_backoff " +
-              std::to_string(options_.down_backoff.count()) + " ms (" + last_connect_error_ + ")");
+              std::to_string(options_.down_backoff.count()) + " ms (" + last_connect_error_ + ")";
+          if (last_connect_timed_out_) throw RedisTimeoutError(message);
+          throw RedisConnectionRefusedError(message);
         }
         ++open_;
         ++in_use_;
@@ -97,6 +99,7 @@ class Redis::Impl {
           --in_use_;
           ++connect_failures_;
           last_connect_error_ = e.what();
+          last_connect_timed_out_ = dynamic_cast<const RedisTimeoutError*>(&e) != nullptr;
           if (options_.down_backoff.count() > 0) {
             down_until_ = std::chrono::steady_clock::now() + options_.down_backoff;
           }
@@ -114,11 +117,11 @@ class Redis::Impl {
       if (!woke) {
         ++pool_timeouts_;
         unavailable_.fetch_add(1, std::memory_order_relaxed);
-        throw RedisUnavailableError("Redis " + endpoint_string() + ": all " +
-                                    std::to_string(options_.max_connections) +
-                                    " connections are in use and none became free within the pool "
-                                    "timeout of " +
-                                    std::to_string(options_.pool_timeout.count()) + " ms");
+        throw RedisTimeoutError("Redis " + endpoint_string() + ": all " +
+                                std::to_string(options_.max_connections) +
+                                " connections are in use and none became free within the pool "
+                                "timeout of " +
+                                std::to_string(options_.pool_timeout.count()) + " ms");
       }
     }
   }
@@ -201,6 +204,7 @@ class Redis::Impl {
   bool closed_ = false;
   std::chrono::steady_clock::time_point down_until_{};
   std::string last_connect_error_;
+  bool last_connect_timed_out_ = false;  // which error the down_backoff fast failure repeats
   std::uint64_t created_ = 0;
   std::uint64_t discarded_ = 0;
   std::uint64_t connect_failures_ = 0;

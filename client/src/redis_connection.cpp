@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <memory>
 
-#include "pgfast/redis_errors.hpp"
+#include "pgfast/errors.hpp"
 
 namespace pgfast::detail {
 
@@ -18,6 +18,11 @@ timeval to_timeval(std::chrono::milliseconds ms) {
   tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
   tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
   return tv;
+}
+
+bool is_timeout(int error_number) {
+  return error_number == EAGAIN || error_number == EWOULDBLOCK || error_number == EINPROGRESS ||
+         error_number == ETIMEDOUT;
 }
 
 struct ReplyDeleter {
@@ -55,17 +60,27 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint,
     : where_((endpoint.host.find(':') != std::string::npos ? "[" + endpoint.host + "]"
                                                            : endpoint.host) +
              ":" + std::to_string(endpoint.port)),
-      command_timeout_(command_timeout) {
+      timeout_(connect_timeout),
+      timeout_name_("connect timeout") {
+  errno = 0;
   ctx_ = connect_timeout.count() > 0 ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port,
                                                                to_timeval(connect_timeout))
                                      : redisConnect(endpoint.host.c_str(), endpoint.port);
+  const int connect_errno = errno;
   if (ctx_ == nullptr)
-    throw RedisUnavailableError("Redis " + where_ + ": out of memory on connect");
+    throw RedisConnectionRefusedError("Redis " + where_ + ": out of memory on connect");
   if (ctx_->err != 0) {
-    const std::string message = "Redis " + where_ + ": cannot connect: " + ctx_->errstr;
+    // hiredis reports a connect timeout as an I/O error with errno ETIMEDOUT; anything else
+    // (refused, unreachable, unknown host) means nothing usable is there.
+    const bool timed_out = ctx_->err == REDIS_ERR_IO && is_timeout(connect_errno);
+    std::string message = "Redis " + where_ + ": cannot connect: " + ctx_->errstr;
     redisFree(ctx_);
     ctx_ = nullptr;
-    throw RedisUnavailableError(message);
+    if (timed_out) {
+      throw RedisTimeoutError(message + " (connect timeout of " +
+                              std::to_string(connect_timeout.count()) + " ms)");
+    }
+    throw RedisConnectionRefusedError(message);
   }
   try {
     // AUTH and SELECT are part of connecting: they get the connect timeout.
@@ -73,7 +88,7 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint,
     auto setup = [&](const std::vector<std::string>& argv, const char* what) {
       const RedisReply r = command(argv);
       if (r.is_error())
-        throw RedisUnavailableError("Redis " + where_ + ": " + what + " failed: " + r.str());
+        throw RedisConnectionRefusedError("Redis " + where_ + ": " + what + " failed: " + r.str());
     };
     if (!endpoint.password.empty()) {
       if (endpoint.username.empty()) {
@@ -88,6 +103,8 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint,
     } else if (connect_timeout.count() > 0) {
       redisSetTimeout(ctx_, timeval{0, 0});  // no limit
     }
+    timeout_ = command_timeout;
+    timeout_name_ = "command timeout";
   } catch (...) {
     redisFree(ctx_);
     ctx_ = nullptr;
@@ -100,14 +117,16 @@ RedisConnection::~RedisConnection() {
 }
 
 void RedisConnection::fail(const std::string& doing) {
-  const bool timed_out = ctx_->err == REDIS_ERR_IO &&
-                         (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINPROGRESS);
+  // A read or write that hit SO_RCVTIMEO/SO_SNDTIMEO fails with EAGAIN; every other failure
+  // (EOF, reset, unparsable reply) leaves the connection unusable: it counts as closed.
+  const bool timed_out = ctx_->err == REDIS_ERR_IO && is_timeout(errno);
   broken_ = true;
-  std::string message = "Redis " + where_ + ": " + doing + " failed: " + ctx_->errstr;
+  const std::string message = "Redis " + where_ + ": " + doing + " failed: " + ctx_->errstr;
   if (timed_out) {
-    message += " (command timeout of " + std::to_string(command_timeout_.count()) + " ms)";
+    throw RedisTimeoutError(message + " (" + timeout_name_ + " of " +
+                            std::to_string(timeout_.count()) + " ms)");
   }
-  throw RedisUnavailableError(message);
+  throw RedisConnectionClosedError(message);
 }
 
 void RedisConnection::append(const std::vector<std::string>& argv) {
@@ -135,7 +154,7 @@ RedisReply RedisConnection::read_reply(const char* doing) {
 }
 
 RedisReply RedisConnection::command(const std::vector<std::string>& argv) {
-  if (broken_) throw RedisUnavailableError("Redis " + where_ + ": connection is broken");
+  if (broken_) throw RedisConnectionClosedError("Redis " + where_ + ": connection is broken");
   try {
     append(argv);
     return read_reply(argv.front().c_str());
@@ -147,7 +166,7 @@ RedisReply RedisConnection::command(const std::vector<std::string>& argv) {
 
 std::vector<RedisReply> RedisConnection::pipeline(
     const std::vector<std::vector<std::string>>& commands) {
-  if (broken_) throw RedisUnavailableError("Redis " + where_ + ": connection is broken");
+  if (broken_) throw RedisConnectionClosedError("Redis " + where_ + ": connection is broken");
   // Checked before anything is buffered, so a bad command cannot leave the connection half-sent.
   for (const auto& argv : commands) {
     if (argv.empty()) throw RedisError("Redis: empty command in a pipeline");

@@ -20,15 +20,16 @@ RedisReply copy_reply(const redisReply* reply);
 
 class RedisConnection {
  public:
-  // Connects, then AUTH and SELECT as the endpoint says. Throws RedisUnavailableError.
+  // Connects, then AUTH and SELECT as the endpoint says. Throws RedisTimeoutError (connect
+  // timeout) or RedisConnectionRefusedError (refused, unreachable, AUTH/SELECT failed).
   RedisConnection(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
                   std::chrono::milliseconds command_timeout);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Error replies come back as replies. Throws RedisUnavailableError (and marks the connection
-  // broken) on any I/O failure.
+  // Error replies come back as replies. On any I/O failure marks the connection broken and throws
+  // RedisTimeoutError (command timeout) or RedisConnectionClosedError (anything else).
   RedisReply command(const std::vector<std::string>& argv);
   std::vector<RedisReply> pipeline(const std::vector<std::vector<std::string>>& commands);
 
@@ -48,7 +49,10 @@ class RedisConnection {
 
   redisContext* ctx_ = nullptr;
   std::string where_;  // "host:port" for messages
-  std::chrono::milliseconds command_timeout_;
+  // The read/write limit in force, for messages: the connect timeout during AUTH/SELECT, then
+  // the command timeout.
+  std::chrono::milliseconds timeout_;
+  std::string timeout_name_;
   bool broken_ = false;
   std::chrono::steady_clock::time_point idle_since_{};
 };

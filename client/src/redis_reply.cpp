@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "pgfast/redis_errors.hpp"
+#include "pgfast/errors.hpp"
 
 namespace pgfast {
 
@@ -108,8 +108,5 @@ std::string RedisReply::debug_string() const {
   }
   return "?";
 }
-
-RedisReplyError::RedisReplyError(const std::string& reply_text)
-    : RedisError(reply_text), code_(reply_text.substr(0, reply_text.find(' '))) {}
 
 }  // namespace pgfast

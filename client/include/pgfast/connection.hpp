@@ -79,13 +79,13 @@ class Connection {
 
   // For code that drives libpq directly through native_handle() (e.g. COPY): turns a failed
   // PGresult (taking ownership; nullptr: the connection's last error) into the exception
-  // execute() would throw.
-  [[noreturn]] void throw_error(pg_result* result);
+  // execute() would throw; `statement` becomes DatabaseError::statement().
+  [[noreturn]] void throw_error(pg_result* result, std::string_view statement = {});
 
  private:
   class StatementCache;
 
-  Result check(pg_result* result);
+  Result check(pg_result* result, std::string_view statement);
   const std::string& prepare(const std::string& sql);
   void deallocate(const std::string& name) noexcept;
   void flush_deallocations() noexcept;

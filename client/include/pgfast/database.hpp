@@ -13,12 +13,14 @@
 #include <utility>
 
 #include "pgfast/connection.hpp"
+#include "pgfast/errors.hpp"
 #include "pgfast/pooled_connection.hpp"
 #include "pgfast/indexes.hpp"
 #include "pgfast/paging.hpp"
 #include "pgfast/params.hpp"
 #include "pgfast/pool_stats.hpp"
 #include "pgfast/result.hpp"
+#include "pgfast/retry.hpp"
 #include "pgfast/settings.hpp"
 #include "pgfast/transaction.hpp"
 
@@ -78,6 +80,17 @@ class Database {
   auto transaction(F&& body, const TransactionOptions& options = {})
       -> std::invoke_result_t<F&, Connection&>;
 
+  // As transaction(), but when the transaction fails with SerializationFailureError (40001) or
+  // DeadlockDetectedError (40P01) — at any statement or at COMMIT — it is rolled back and the whole
+  // of it runs again, each time on a fresh transaction, after a jittered exponential backoff (see
+  // RetryOptions). After retry.max_attempts attempts the last error is rethrown; any other error
+  // propagates at once. body may therefore run several times: keep effects outside the database
+  // out of it. Throws ConfigurationError for bad RetryOptions before running anything.
+  template <class F>
+  auto transaction_with_retry(F&& body, const RetryOptions& retry = {},
+                              const TransactionOptions& options = {})
+      -> std::invoke_result_t<F&, Connection&>;
+
   PoolStats stats() const;
   const Options& options() const noexcept;
 
@@ -103,6 +116,23 @@ auto Database::transaction(F&& body, const TransactionOptions& options)
     } else {
       return result;
     }
+  }
+}
+
+template <class F>
+auto Database::transaction_with_retry(F&& body, const RetryOptions& retry,
+                                      const TransactionOptions& options)
+    -> std::invoke_result_t<F&, Connection&> {
+  retry.validate();
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return transaction(body, options);
+    } catch (const SerializationFailureError&) {
+      if (attempt >= retry.max_attempts) throw;
+    } catch (const DeadlockDetectedError&) {
+      if (attempt >= retry.max_attempts) throw;
+    }
+    detail::sleep_before_retry(retry, attempt);
   }
 }
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "pgfast/redis_errors.hpp"
+#include "pgfast/errors.hpp"
 #include "pgfast/redis_options.hpp"
 #include "pgfast/redis_reply.hpp"
 

@@ -23,7 +23,8 @@ namespace pgfast {
 
 // `count` requests per `period`, at most `burst` at once (0: burst = count), e.g.
 // RateLimit{100, std::chrono::minutes(1)} or RateLimit{5, 100ms, 10}. Checked when a limiter
-// is built (count >= 1, period >= 1 ms, burst >= 0, burst * emission interval at most ~31 years).
+// is built (ConfigurationError): count and burst up to 10^9, count >= 1, period >= 1 ms,
+// burst >= 0, burst * period / count at most 10^12 ms (~31.7 years).
 struct RateLimit {
   long long count = 0;
   std::chrono::milliseconds period{0};

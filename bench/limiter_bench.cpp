@@ -20,6 +20,7 @@
 #include "bench_util.hpp"
 #include "pgfast/rate_limiter.hpp"
 #include "pgfast/redis.hpp"
+#include "pgfast/testing/rate_limiter_access.hpp"
 
 namespace {
 
@@ -70,12 +71,13 @@ int main() try {
   pgfast::Redis redis(ro);
   pgfast::RateLimiterOptions lo;
   lo.scope = "bench";
-  lo.limits = kLimit;
+  lo.limits = pgfast::parse_limits(kLimit);
   lo.failure_mode = pgfast::FailureMode::closed;
   pgfast::RateLimiter limiter(redis, lo);
 
   // The ceiling runs the limiter's own script with the same arguments on its own key.
-  const std::string sha = redis.command({"SCRIPT", "LOAD", pgfast::RateLimiter::script()}).str();
+  const std::string sha =
+      redis.command({"SCRIPT", "LOAD", pgfast::testing::RateLimiterAccess::script()}).str();
   const auto& l = limiter.limits().front();
   const std::string e = std::to_string(l.emission_interval().count());
   const std::string b = std::to_string(l.burst);

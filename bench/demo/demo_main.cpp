@@ -220,7 +220,7 @@ int main(int argc, char** argv) {
     per_user.scope = "demo-user-" + std::to_string(::getpid());  // a fresh budget per run
     // The simulated users click every ~20 ms, far faster than people: their limit is scaled to
     // that pace so the phase measures the stack, while the bot below meets the real limits.
-    per_user.limits = "6000/minute;50/second";
+    per_user.limits = pgfast::parse_limits("6000/minute;50/second");
     pgfast::RateLimiter user_limiter(*redis, per_user);
     pgfast::CacheStats before = cache.stats();
     UsersResult users = run_users(db, cached, user_limiter, corpus, 100,

@@ -1,4 +1,4 @@
-#include "pgfast/local_rate_limiter.hpp"
+#include "local_rate_limiter.hpp"
 
 #include <algorithm>
 
@@ -7,20 +7,20 @@ namespace pgfast {
 LocalRateLimiter::LocalRateLimiter(std::vector<RateLimit> limits)
     : limits_(std::make_shared<const std::vector<RateLimit>>(std::move(limits))) {}
 
-Decision LocalRateLimiter::check(const std::string& key, long long cost, bool consume,
+Decision LocalRateLimiter::check(const std::string& key, long long cost, gcra::Mode mode,
                                  std::int64_t now_us) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(key);
   if (it == entries_.end()) {
     std::vector<std::int64_t> fresh(limits_->size(), 0);
-    Decision d = gcra::decide(limits_, fresh, now_us, cost, consume);
-    if (!consume || !d.allowed) return d;
+    Decision d = gcra::decide(limits_, fresh, now_us, cost, mode);
+    if (mode == gcra::Mode::peek || !d.allowed) return d;
     if (entries_.size() >= prune_at_) prune(now_us);
     it = entries_.emplace(key, Entry{std::move(fresh), 0}).first;
     it->second.idle_at = *std::max_element(it->second.tats.begin(), it->second.tats.end());
     return d;
   }
-  Decision d = gcra::decide(limits_, it->second.tats, now_us, cost, consume);
+  Decision d = gcra::decide(limits_, it->second.tats, now_us, cost, mode);
   it->second.idle_at = *std::max_element(it->second.tats.begin(), it->second.tats.end());
   return d;
 }

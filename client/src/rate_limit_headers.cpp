@@ -1,6 +1,7 @@
 #include "pgfast/rate_limit_headers.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace pgfast {
 
@@ -18,6 +19,18 @@ std::string sf_string(const std::string& text) {
     out += c;
   }
   return out + "\"";
+}
+
+// The policy's quota over a whole number of seconds: q requests per w seconds.
+std::string policy_item(const RateLimit& l) {
+  const long long period_ms = l.period.count();
+  const long long window_s = (period_ms + 999) / 1000;
+  const long long quota =
+      period_ms % 1000 == 0 ? l.count
+                            : static_cast<long long>(std::floor(static_cast<long double>(l.count) *
+                                                                window_s * 1000 / period_ms));
+  return sf_string(l.to_string()) + ";q=" + std::to_string(quota) +
+         ";w=" + std::to_string(window_s);
 }
 
 }  // namespace
@@ -39,15 +52,14 @@ HttpHeaders headers(const Decision& d, const RateLimitHeaderOptions& options) {
     std::string policy;
     for (const auto& l : *d.limits) {
       if (!policy.empty()) policy += ", ";
-      policy += sf_string(l.text) + ";q=" + std::to_string(l.count) +
-                ";w=" + std::to_string(ceil_seconds(l.period));
+      policy += policy_item(l);
     }
     h.emplace_back("RateLimit-Policy", policy);
     const auto& deciding = (*d.limits)[std::min(d.deciding, d.limits->size() - 1)];
-    h.emplace_back("RateLimit", sf_string(deciding.text) + ";r=" + std::to_string(d.remaining) +
-                                    ";t=" + std::to_string(reset_s));
+    h.emplace_back("RateLimit", sf_string(deciding.to_string()) + ";r=" +
+                                    std::to_string(d.remaining) + ";t=" + std::to_string(reset_s));
   }
-  if (!d.allowed) {
+  if (!d.allowed && d.retry_after != Decision::never) {
     h.emplace_back("Retry-After",
                    std::to_string(std::max<long long>(1, ceil_seconds(d.retry_after))));
   }

@@ -1,44 +1,58 @@
 #include "pgfast/rate_limiter.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <utility>
 
+#include "gcra.hpp"
+#include "local_rate_limiter.hpp"
 #include "redis_script.hpp"
 #include "pgfast/settings.hpp"
+#include "pgfast/testing/rate_limiter_access.hpp"
 
 namespace pgfast {
 
 namespace {
 
-// KEYS[1]: the identity's hash. ARGV: cost, consume ("1"/"0"), then per limit: field, emission
-// interval (µs), burst. Returns {allowed, now_us, then per limit: remaining, reset_after_us,
-// retry_after_us}. The arithmetic is gcra::inspect/evaluate (rate_limit.cpp), in doubles that
-// hold these integers exactly (< 2^53). TAT values are written with %.0f: Lua's default number
-// format keeps only 14 digits.
+// KEYS[1]: the identity's hash. ARGV: cost, mode ('0' peek, '1' all or nothing, '2' at most:
+// cost becomes min(cost, what every limit allows now)), then per limit: field, emission interval
+// (µs), burst. Returns {allowed, now_us, allowed_count, then per limit: remaining,
+// reset_after_us, retry_after_us}. The arithmetic is gcra::inspect/take (gcra.cpp), in doubles
+// that hold these integers exactly (< 2^53). TAT values are written with %.0f: Lua's default
+// number format keeps only 14 digits.
 const std::string kScript = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local cost = tonumber(ARGV[1])
-local consume = ARGV[2] == '1'
+local mode = ARGV[2]
 local n = (#ARGV - 2) / 3
 local fields = {}
 for i = 1, n do fields[i] = ARGV[3 * i] end
 local stored = redis.call('HMGET', KEYS[1], unpack(fields))
 local base, allowed = {}, true
+for i = 1, n do base[i] = math.max(tonumber(stored[i]) or 0, now) end
+if mode == '2' then
+  for i = 1, n do
+    local e, burst = tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
+    local available = math.floor((burst * e - (base[i] - now)) / e)
+    if available < cost then cost = available end
+  end
+  if cost < 1 then cost, allowed = 1, false end
+end
 for i = 1, n do
   local e, burst = tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
-  base[i] = math.max(tonumber(stored[i]) or 0, now)
   if base[i] + cost * e - burst * e > now then allowed = false end
 end
-local result = {allowed and 1 or 0, now}
+local consume = allowed and mode ~= '0'
+local result = {allowed and 1 or 0, now, allowed and cost or 0}
 local writes, ttl = {}, 0
 for i = 1, n do
   local e, burst = tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
   local tat = base[i]
   local retry = tat + cost * e - burst * e - now
   if retry < 0 then retry = 0 end
-  if allowed and consume then
+  if consume then
     tat = tat + cost * e
     writes[#writes + 1] = fields[i]
     writes[#writes + 1] = string.format('%.0f', tat)
@@ -87,6 +101,12 @@ RateLimiterOptions validated(RateLimiterOptions o) {
     throw ConfigurationError(
         "pgfast::RateLimiter: closed_retry_after and redis_retry_after must not be negative");
   }
+  if (o.limits.empty()) {
+    throw ConfigurationError("pgfast::RateLimiter: no limits for scope \"" + o.scope + "\"");
+  }
+  for (auto& limit : o.limits) {
+    limit = gcra::checked(limit, "rate limit for scope \"" + o.scope + "\"");
+  }
   return o;
 }
 
@@ -118,17 +138,19 @@ RateLimiterOptions RateLimiterOptions::from_settings(const Settings& settings) {
 
 RateLimiterOptions RateLimiterOptions::named(const std::string& endpoint,
                                              const Settings& settings) {
+  using std::chrono::hours;
+  using std::chrono::minutes;
   RateLimiterOptions o;
   o.scope = endpoint;
   o.enabled = settings.rate_limit_enabled;
   if (endpoint == "general") {
-    o.limits = std::to_string(settings.rate_limit_per_minute) + "/minute";
+    o.limits = {RateLimit{settings.rate_limit_per_minute, minutes(1)}};
   } else if (endpoint == "search") {
-    o.limits = "10/minute";
+    o.limits = {RateLimit{10, minutes(1)}};
   } else if (endpoint == "scraping") {
-    o.limits = "5/minute";
+    o.limits = {RateLimit{5, minutes(1)}};
   } else if (endpoint == "network") {
-    o.limits = "5/hour";
+    o.limits = {RateLimit{5, hours(1)}};
   } else {
     throw ConfigurationError("rate limiter: unknown endpoint \"" + endpoint +
                              "\" (general, search, scraping or network)");
@@ -136,51 +158,71 @@ RateLimiterOptions RateLimiterOptions::named(const std::string& endpoint,
   return o;
 }
 
-const std::string& RateLimiter::script() {
-  return kScript;
-}
+namespace detail {
 
-RateLimiter::RateLimiter(Redis& redis, RateLimiterOptions options)
-    : redis_(redis),
-      options_(validated(std::move(options))),
-      limits_(std::make_shared<const std::vector<RateLimit>>(
-          RateLimit::parse(options_.limits, "rate limit for scope \"" + options_.scope + "\""))),
-      local_(*limits_) {
-  max_cost_ = limits_->front().burst;
-  for (const auto& l : *limits_) {
-    max_cost_ = std::min(max_cost_, l.burst);
-    const std::string e = std::to_string(l.emission_interval().count());
-    const std::string b = std::to_string(l.burst);
-    limit_args_.push_back(e + ":" + b);  // the hash field: same interval and burst, same state
-    limit_args_.push_back(e);
-    limit_args_.push_back(b);
+// The shared state behind RateLimiter handles.
+class RateLimiterImpl {
+ public:
+  RateLimiterImpl(Redis redis, RateLimiterOptions options)
+      : redis_(std::move(redis)),
+        options_(validated(std::move(options))),
+        limits_(std::make_shared<const std::vector<RateLimit>>(options_.limits)),
+        local_(options_.limits) {
+    for (const auto& l : *limits_) {
+      const std::string e = std::to_string(l.emission_interval().count());
+      const std::string b = std::to_string(l.burst);
+      limit_args_.push_back(e + ":" + b);  // the hash field: same interval and burst, same state
+      limit_args_.push_back(e);
+      limit_args_.push_back(b);
+    }
   }
-}
 
-std::string RateLimiter::key(const std::string& identity) const {
-  return options_.key_prefix + options_.scope + ":" + identity;
-}
+  std::string key(const std::string& identity) const {
+    return options_.key_prefix + options_.scope + ":" + identity;
+  }
 
-Decision RateLimiter::check(const std::string& identity, long long cost) {
-  return decide(identity, cost, true);
-}
+  Decision decide(const std::string& identity, long long cost, gcra::Mode mode);
+  void reset(const std::string& identity);
+  RateLimiterStats stats() const;
 
-Decision RateLimiter::peek(const std::string& identity, long long cost) {
-  return decide(identity, cost, false);
-}
+  const RateLimiterOptions& options() const noexcept { return options_; }
 
-void RateLimiter::reset(const std::string& identity) {
+ private:
+  Decision from_redis(const std::string& key, long long cost, gcra::Mode mode);
+  Decision fallback(const std::string& key, long long cost, gcra::Mode mode);
+  Decision count(Decision d);
+
+  Redis redis_;
+  const RateLimiterOptions options_;  // limits checked, bursts filled in
+  const std::shared_ptr<const std::vector<RateLimit>> limits_;
+  std::vector<std::string> limit_args_;  // per limit: field, emission interval µs, burst
+  LocalRateLimiter local_;
+
+  struct Counters {
+    std::atomic<std::uint64_t> by_source[5] = {};
+    std::atomic<std::uint64_t> allowed{0};
+    std::atomic<std::uint64_t> denied{0};
+    std::atomic<std::uint64_t> redis_failures{0};
+    std::atomic<std::uint64_t> redis_skipped{0};
+    std::atomic<std::uint64_t> script_reloads{0};
+  };
+  mutable Counters counters_;
+  // steady_clock time (ns since its epoch) before which Redis is not tried (redis_retry_after).
+  std::atomic<std::int64_t> redis_down_until_{0};
+};
+
+void RateLimiterImpl::reset(const std::string& identity) {
   const std::string k = key(identity);
   local_.reset(k);
   redis_.command({"DEL", k});
 }
 
-Decision RateLimiter::decide(const std::string& identity, long long cost, bool consume) {
-  if (identity.empty()) throw RateLimitArgumentError("rate limiter: empty identity");
-  if (cost < 1 || cost > max_cost_) {
-    throw RateLimitArgumentError("rate limiter: cost must be from 1 to " +
-                                 std::to_string(max_cost_) + " (the smallest burst of \"" +
-                                 options_.limits + "\"), got " + std::to_string(cost));
+Decision RateLimiterImpl::decide(const std::string& identity, long long cost, gcra::Mode mode) {
+  if (identity.empty()) throw UsageError("pgfast::RateLimiter: empty identity");
+  if (cost < 1) {
+    throw UsageError(std::string("pgfast::RateLimiter: ") +
+                     (mode == gcra::Mode::at_most ? "n" : "cost") + " must be at least 1, got " +
+                     std::to_string(cost));
   }
   if (!options_.enabled) {
     Decision d;
@@ -188,6 +230,7 @@ Decision RateLimiter::decide(const std::string& identity, long long cost, bool c
     d.limits = limits_;
     d.limit = limits_->front().burst;
     d.remaining = d.limit;
+    d.allowed_count = cost;
     d.now_us = system_now_us();
     return count(std::move(d));
   }
@@ -195,10 +238,10 @@ Decision RateLimiter::decide(const std::string& identity, long long cost, bool c
   const bool retry_later = options_.redis_retry_after.count() > 0;
   if (retry_later && steady_now_ns() < redis_down_until_.load(std::memory_order_relaxed)) {
     counters_.redis_skipped.fetch_add(1, std::memory_order_relaxed);
-    return count(fallback(k, cost, consume));
+    return count(fallback(k, cost, mode));
   }
   try {
-    return count(from_redis(k, cost, consume));
+    return count(from_redis(k, cost, mode));
   } catch (const RedisUnavailableError&) {
   } catch (const RedisReplyError& e) {
     if (!transient(e.code())) throw;
@@ -210,21 +253,21 @@ Decision RateLimiter::decide(const std::string& identity, long long cost, bool c
                                                   .count(),
                             std::memory_order_relaxed);
   }
-  return count(fallback(k, cost, consume));
+  return count(fallback(k, cost, mode));
 }
 
-Decision RateLimiter::from_redis(const std::string& key, long long cost, bool consume) {
+Decision RateLimiterImpl::from_redis(const std::string& key, long long cost, gcra::Mode mode) {
   std::vector<std::string> args;
   args.reserve(2 + limit_args_.size());
   args.push_back(std::to_string(cost));
-  args.push_back(consume ? "1" : "0");
+  args.push_back(mode == gcra::Mode::peek ? "0" : mode == gcra::Mode::all_or_nothing ? "1" : "2");
   args.insert(args.end(), limit_args_.begin(), limit_args_.end());
   bool reloaded = false;
   const RedisReply reply = gcra_script().run(redis_, {key}, args, &reloaded);
   if (reloaded) counters_.script_reloads.fetch_add(1, std::memory_order_relaxed);
   const auto& r = reply.elements();
-  if (r.size() != 2 + 3 * limits_->size()) {
-    throw RedisError("rate limiter: unexpected script reply " + reply.debug_string());
+  if (r.size() != 3 + 3 * limits_->size()) {
+    throw RedisError("pgfast::RateLimiter: unexpected script reply " + reply.debug_string());
   }
   Decision d;
   d.source = DecisionSource::redis;
@@ -234,20 +277,25 @@ Decision RateLimiter::from_redis(const std::string& key, long long cost, bool co
   d.states.resize(limits_->size());
   for (std::size_t i = 0; i < limits_->size(); ++i) {
     LimitState& s = d.states[i];
-    s.remaining = r[2 + 3 * i].integer();
-    s.reset_after = std::chrono::microseconds(r[3 + 3 * i].integer());
-    s.retry_after = std::chrono::microseconds(r[4 + 3 * i].integer());
+    s.remaining = r[3 + 3 * i].integer();
+    s.reset_after = std::chrono::microseconds(r[4 + 3 * i].integer());
+    s.retry_after = std::chrono::microseconds(r[5 + 3 * i].integer());
+    // A cost above the burst waits forever (the script, in doubles, computes a finite time).
+    if (mode != gcra::Mode::at_most && cost > (*limits_)[i].burst) {
+      s.retry_after = Decision::never;
+    }
     s.allowed = s.retry_after.count() == 0;
   }
-  summarize(d);
+  gcra::summarize(d);
   d.allowed = allowed;
+  d.allowed_count = r[2].integer();
   return d;
 }
 
-Decision RateLimiter::fallback(const std::string& key, long long cost, bool consume) {
+Decision RateLimiterImpl::fallback(const std::string& key, long long cost, gcra::Mode mode) {
   switch (options_.failure_mode) {
     case FailureMode::local: {
-      Decision d = local_.check(key, cost, consume, system_now_us());
+      Decision d = local_.check(key, cost, mode, system_now_us());
       d.source = DecisionSource::local;
       return d;
     }
@@ -260,6 +308,7 @@ Decision RateLimiter::fallback(const std::string& key, long long cost, bool cons
       d.allowed = options_.failure_mode == FailureMode::open;
       d.source = d.allowed ? DecisionSource::fail_open : DecisionSource::fail_closed;
       d.remaining = d.allowed ? d.limit : 0;
+      d.allowed_count = d.allowed ? cost : 0;
       if (!d.allowed) {
         d.retry_after =
             std::chrono::duration_cast<std::chrono::microseconds>(options_.closed_retry_after);
@@ -271,13 +320,13 @@ Decision RateLimiter::fallback(const std::string& key, long long cost, bool cons
   return Decision{};
 }
 
-Decision RateLimiter::count(Decision d) {
+Decision RateLimiterImpl::count(Decision d) {
   counters_.by_source[static_cast<int>(d.source)].fetch_add(1, std::memory_order_relaxed);
   (d.allowed ? counters_.allowed : counters_.denied).fetch_add(1, std::memory_order_relaxed);
   return d;
 }
 
-RateLimiterStats RateLimiter::stats() const {
+RateLimiterStats RateLimiterImpl::stats() const {
   RateLimiterStats s;
   auto get = [&](DecisionSource source) {
     return counters_.by_source[static_cast<int>(source)].load(std::memory_order_relaxed);
@@ -295,4 +344,55 @@ RateLimiterStats RateLimiter::stats() const {
   return s;
 }
 
+}  // namespace detail
+
+RateLimiter::RateLimiter(Redis redis, RateLimiterOptions options)
+    : impl_(std::make_shared<detail::RateLimiterImpl>(std::move(redis), std::move(options))) {}
+
+RateLimiter::RateLimiter(RateLimiterOptions options, RedisOptions redis_options)
+    : RateLimiter(Redis(std::move(redis_options)), std::move(options)) {}
+
+RateLimiter::RateLimiter(const Settings& settings, const std::string& endpoint)
+    : RateLimiter(Redis(settings), RateLimiterOptions::named(endpoint, settings)) {}
+
+Decision RateLimiter::check(const std::string& identity, long long cost) {
+  return impl_->decide(identity, cost, gcra::Mode::all_or_nothing);
+}
+
+Decision RateLimiter::allow_at_most(const std::string& identity, long long n) {
+  return impl_->decide(identity, n, gcra::Mode::at_most);
+}
+
+Decision RateLimiter::peek(const std::string& identity, long long cost) {
+  return impl_->decide(identity, cost, gcra::Mode::peek);
+}
+
+void RateLimiter::reset(const std::string& identity) {
+  impl_->reset(identity);
+}
+
+std::string RateLimiter::key(const std::string& identity) const {
+  return impl_->key(identity);
+}
+
+const std::vector<RateLimit>& RateLimiter::limits() const noexcept {
+  return impl_->options().limits;
+}
+
+const RateLimiterOptions& RateLimiter::options() const noexcept {
+  return impl_->options();
+}
+
+RateLimiterStats RateLimiter::stats() const {
+  return impl_->stats();
+}
+
 }  // namespace pgfast
+
+namespace pgfast::testing {
+
+const std::string& RateLimiterAccess::script() {
+  return kScript;
+}
+
+}  // namespace pgfast::testing

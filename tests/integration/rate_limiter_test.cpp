@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "gcra.hpp"
 #include "pgfast/rate_limiter.hpp"
 #include "pgfast/settings.hpp"
 #include "redis_server.hpp"
@@ -29,6 +30,7 @@ using pgfast::DecisionSource;
 using pgfast::RateLimiter;
 using pgfast::RateLimiterOptions;
 using pgfast::Redis;
+using pgfast::gcra::Mode;
 using pgfast_test::redis_options;
 using pgfast_test::redis_url;
 using pgfast_test::RedisServer;
@@ -40,7 +42,7 @@ RateLimiterOptions options(const std::string& limits,
                            pgfast::FailureMode mode = pgfast::FailureMode::local) {
   RateLimiterOptions o;
   o.scope = pgfast_test::unique_name("rl_it");
-  o.limits = limits;
+  o.limits = pgfast::parse_limits(limits);
   o.failure_mode = mode;
   return o;
 }
@@ -58,6 +60,7 @@ bool await_redis_time(Redis& redis, std::int64_t target_us) {
 // The decision the pure GCRA makes at the time Redis reported; compared field by field.
 void expect_same(const Decision& actual, const Decision& expected, const std::string& what) {
   EXPECT_EQ(actual.allowed, expected.allowed) << what;
+  EXPECT_EQ(actual.allowed_count, expected.allowed_count) << what;
   EXPECT_EQ(actual.limit, expected.limit) << what;
   EXPECT_EQ(actual.remaining, expected.remaining) << what;
   EXPECT_EQ(actual.reset_after.count(), expected.reset_after.count()) << what;
@@ -67,6 +70,7 @@ void expect_same(const Decision& actual, const Decision& expected, const std::st
   for (std::size_t i = 0; i < actual.states.size(); ++i) {
     EXPECT_EQ(actual.states[i].remaining, expected.states[i].remaining) << what << " limit " << i;
     EXPECT_EQ(actual.states[i].reset_after, expected.states[i].reset_after) << what << " " << i;
+    EXPECT_EQ(actual.states[i].retry_after, expected.states[i].retry_after) << what << " " << i;
   }
 }
 
@@ -75,9 +79,9 @@ class Replay {
  public:
   explicit Replay(const RateLimiter& limiter)
       : limits_(std::make_shared<const std::vector<pgfast::RateLimit>>(limiter.limits())) {}
-  void check(const Decision& d, long long cost, bool consume, const std::string& what) {
+  void check(const Decision& d, long long cost, Mode mode, const std::string& what) {
     EXPECT_EQ(d.source, DecisionSource::redis) << what;
-    expect_same(d, pgfast::gcra::decide(limits_, tats_, d.now_us, cost, consume), what);
+    expect_same(d, pgfast::gcra::decide(limits_, tats_, d.now_us, cost, mode), what);
   }
 
  private:
@@ -111,7 +115,8 @@ TEST(RateLimiter, FivePerSecondAllowsFiveOfEightThenOneAfterTheInterval) {
     replay = std::make_unique<Replay>(limiter);
     ds.clear();
     for (int i = 0; i < 8; ++i) ds.push_back(limiter.check(id));
-    for (int i = 0; i < 8; ++i) replay->check(ds[i], 1, true, "request " + std::to_string(i));
+    for (int i = 0; i < 8; ++i)
+      replay->check(ds[i], 1, Mode::all_or_nothing, "request " + std::to_string(i));
     if (ds[7].now_us - ds[0].now_us < 200000) break;
   }
   ASSERT_LT(ds[7].now_us - ds[0].now_us, 200000) << "8 requests never fit in 200 ms";
@@ -128,12 +133,89 @@ TEST(RateLimiter, FivePerSecondAllowsFiveOfEightThenOneAfterTheInterval) {
 
   ASSERT_TRUE(await_redis_time(redis, ds[7].now_us + ds[7].retry_after.count()));
   const Decision again = limiter.check(id);
-  replay->check(again, 1, true, "after the interval");
+  replay->check(again, 1, Mode::all_or_nothing, "after the interval");
   EXPECT_TRUE(again.allowed);
   const Decision next = limiter.check(id);
-  replay->check(next, 1, true, "right after");
+  replay->check(next, 1, Mode::all_or_nothing, "right after");
   // Another identity has its own budget.
   EXPECT_EQ(limiter.check("user:2").remaining, 4);
+}
+
+TEST(RateLimiter, FivePer100MsEndToEnd) {
+  Redis redis(redis_options(redis_url()));
+  RateLimiter limiter(redis, options("5/100ms"));
+  ASSERT_EQ(limiter.limits().front(), (pgfast::RateLimit{5, 100ms}));
+  Replay replay(limiter);
+  const std::string id = "user:fast";
+  std::vector<Decision> ds;
+  for (int i = 0; i < 8; ++i) {
+    ds.push_back(limiter.check(id));
+    replay.check(ds.back(), 1, Mode::all_or_nothing, "request " + std::to_string(i));
+  }
+  EXPECT_TRUE(ds[0].allowed);
+  EXPECT_EQ(ds[0].remaining, 4);
+  EXPECT_EQ(ds[0].reset_after, 20ms);
+  // The GCRA bound over the span the requests took: the burst plus one per 20 ms.
+  long allowed = 0;
+  for (const auto& d : ds) allowed += d.allowed;
+  EXPECT_LE(allowed, 5 + (ds.back().now_us - ds.front().now_us) / 20000);
+  const long long pttl = redis.command({"PTTL", limiter.key(id)}).integer();
+  EXPECT_GT(pttl, 0);
+  EXPECT_LE(pttl, 100);  // the key lives no longer than a full 100 ms burst takes to refill
+
+  // Use up what is left, then wait (on Redis time) for the retry: allowed again.
+  Decision d;                                   // allowed
+  for (int i = 0; i < 100 && d.allowed; ++i) {  // each request takes 20 ms of budget
+    d = limiter.check(id);
+    replay.check(d, 1, Mode::all_or_nothing, "until denied");
+  }
+  ASSERT_FALSE(d.allowed);
+  ASSERT_GT(d.retry_after.count(), 0);
+  ASSERT_LE(d.retry_after, 20ms);
+  EXPECT_EQ(header(pgfast::headers(d), "Retry-After"), "1");  // whole seconds, rounded up
+  ASSERT_TRUE(await_redis_time(redis, d.now_us + d.retry_after.count()));
+  d = limiter.check(id);
+  replay.check(d, 1, Mode::all_or_nothing, "after the retry");
+  EXPECT_TRUE(d.allowed);
+}
+
+TEST(RateLimiter, AllowAtMostTakesWhatEveryLimitAllowsInOneCall) {
+  Redis redis(redis_options(redis_url()));
+  RateLimiter limiter(redis, options("10/second;4/minute"));
+  Replay replay(limiter);
+  const std::string id = "user:batch";
+  Decision d = limiter.allow_at_most(id, 3);
+  replay.check(d, 3, Mode::at_most, "3 of 4");
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.allowed_count, 3);
+  d = limiter.allow_at_most(id, 5);
+  replay.check(d, 5, Mode::at_most, "the last one");
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.allowed_count, 1);  // the minute limit had 1 left (its interval is 15 s)
+  EXPECT_EQ(d.remaining, 0);
+  const auto stored = redis.command({"HGETALL", limiter.key(id)}).debug_string();
+  d = limiter.allow_at_most(id, 5);
+  replay.check(d, 5, Mode::at_most, "nothing left");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.allowed_count, 0);
+  EXPECT_EQ(d.deciding, 1u);
+  EXPECT_GT(d.retry_after, 10s);  // one request, on the minute limit
+  EXPECT_EQ(redis.command({"HGETALL", limiter.key(id)}).debug_string(), stored);
+  // Both limits took the same 4: the per-second one has 10 - 4 + what refilled since.
+  EXPECT_EQ(d.states[1].remaining, 0);
+  EXPECT_GE(d.states[0].remaining, 6);
+}
+
+TEST(RateLimiter, CopiesAndTheOwnRedisConstructorShareOneLimiter) {
+  RateLimiter own(options("2/minute"), redis_options(redis_url()));
+  RateLimiter copy = own;
+  EXPECT_TRUE(own.check("u").allowed);
+  EXPECT_TRUE(copy.check("u").allowed);
+  const Decision d = own.check("u");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.source, DecisionSource::redis);
+  EXPECT_EQ(copy.stats().redis, 3u);
+  EXPECT_EQ(copy.stats().denied, 1u);
 }
 
 TEST(RateLimiter, TwoLimitsTheStricterDecidesAndADenialConsumesNeither) {
@@ -143,12 +225,12 @@ TEST(RateLimiter, TwoLimitsTheStricterDecidesAndADenialConsumesNeither) {
   const std::string id = "ip:192.0.2.1";
   for (int i = 0; i < 3; ++i) {
     const auto d = limiter.check(id);
-    replay.check(d, 1, true, "allowed " + std::to_string(i));
+    replay.check(d, 1, Mode::all_or_nothing, "allowed " + std::to_string(i));
     EXPECT_TRUE(d.allowed);
   }
   const auto before = redis.command({"HGETALL", limiter.key(id)}).debug_string();
   const auto denied = limiter.check(id);
-  replay.check(denied, 1, true, "denied by the second limit");
+  replay.check(denied, 1, Mode::all_or_nothing, "denied by the second limit");
   EXPECT_FALSE(denied.allowed);
   EXPECT_EQ(denied.deciding, 0u);
   EXPECT_EQ(denied.limit, 3);
@@ -159,12 +241,12 @@ TEST(RateLimiter, TwoLimitsTheStricterDecidesAndADenialConsumesNeither) {
   ASSERT_TRUE(await_redis_time(redis, denied.now_us + denied.states[0].reset_after.count()));
   for (int i = 0; i < 2; ++i) {
     const auto d = limiter.check(id);
-    replay.check(d, 1, true, "second round " + std::to_string(i));
+    replay.check(d, 1, Mode::all_or_nothing, "second round " + std::to_string(i));
     EXPECT_TRUE(d.allowed);
   }
   // ... which is now the stricter one: the next request waits ~12 s, not ~0.33 s.
   const auto by_minute = limiter.peek(id);
-  replay.check(by_minute, 1, false, "peek at the minute limit");
+  replay.check(by_minute, 1, Mode::peek, "peek at the minute limit");
   EXPECT_FALSE(by_minute.allowed);
   EXPECT_EQ(by_minute.deciding, 1u);
   EXPECT_EQ(by_minute.limit, 5);
@@ -178,29 +260,35 @@ TEST(RateLimiter, CostPeekAndReset) {
   Replay replay(limiter);
   const std::string id = "user:cost";
   auto d = limiter.check(id, 4);
-  replay.check(d, 4, true, "cost 4");
+  replay.check(d, 4, Mode::all_or_nothing, "cost 4");
   EXPECT_TRUE(d.allowed);
   EXPECT_EQ(d.remaining, 6);
   d = limiter.check(id, 7);
-  replay.check(d, 7, true, "cost 7 denied");
+  replay.check(d, 7, Mode::all_or_nothing, "cost 7 denied");
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.remaining, 6);
   const auto stored = redis.command({"HGETALL", limiter.key(id)}).debug_string();
   for (int i = 0; i < 5; ++i) {
     d = limiter.peek(id, 6);
-    replay.check(d, 6, false, "peek");
+    replay.check(d, 6, Mode::peek, "peek");
     EXPECT_TRUE(d.allowed);
     EXPECT_EQ(d.remaining, 6);
   }
   EXPECT_EQ(redis.command({"HGETALL", limiter.key(id)}).debug_string(), stored);
   d = limiter.check(id, 6);
-  replay.check(d, 6, true, "cost 6");
+  replay.check(d, 6, Mode::all_or_nothing, "cost 6");
   EXPECT_TRUE(d.allowed);
   EXPECT_EQ(d.remaining, 0);
   const long long pttl = redis.command({"PTTL", limiter.key(id)}).integer();
   EXPECT_GT(pttl, 0);
   EXPECT_LE(pttl, (d.reset_after.count() + 999) / 1000);
-  EXPECT_THROW(limiter.check(id, 11), pgfast::RateLimitArgumentError);
+  // A cost above the burst can never pass: a denial, nothing taken, no exception.
+  d = limiter.check(id, 11);
+  replay.check(d, 11, Mode::all_or_nothing, "cost above the burst");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.retry_after, Decision::never);
+  EXPECT_EQ(header(pgfast::headers(d), "Retry-After"), "<absent>");
+  EXPECT_THROW(limiter.check(id, 0), pgfast::UsageError);
 
   limiter.reset(id);
   EXPECT_EQ(redis.command({"EXISTS", limiter.key(id)}).integer(), 0);
@@ -225,10 +313,10 @@ TEST(RateLimiter, ScriptFlushBetweenCallsIsTransparent) {
   Redis redis(redis_options(redis_url()));
   RateLimiter limiter(redis, options("100/minute"));
   Replay replay(limiter);
-  replay.check(limiter.check("u"), 1, true, "before");
+  replay.check(limiter.check("u"), 1, Mode::all_or_nothing, "before");
   redis.command({"SCRIPT", "FLUSH"});
-  replay.check(limiter.check("u"), 1, true, "after SCRIPT FLUSH");
-  replay.check(limiter.check("u"), 1, true, "after reload");
+  replay.check(limiter.check("u"), 1, Mode::all_or_nothing, "after SCRIPT FLUSH");
+  replay.check(limiter.check("u"), 1, Mode::all_or_nothing, "after reload");
   EXPECT_EQ(limiter.stats().script_reloads, 1u);
   EXPECT_EQ(limiter.stats().redis, 3u);
   EXPECT_EQ(limiter.stats().redis_failures, 0u);

@@ -6,23 +6,27 @@
 // decides: `open` (allow), `closed` (deny) or `local` (an in-process GCRA with the same limits).
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "pgfast/client_identity.hpp"
-#include "pgfast/local_rate_limiter.hpp"
 #include "pgfast/rate_limit.hpp"
 #include "pgfast/rate_limit_headers.hpp"
+#include "pgfast/rate_limit_identity.hpp"
 #include "pgfast/redis.hpp"
 
 namespace pgfast {
 
 struct Settings;
+
+namespace detail {
+class RateLimiterImpl;
+}
+namespace testing {
+struct RateLimiterAccess;
+}
 
 enum class FailureMode { open, closed, local };
 
@@ -32,7 +36,8 @@ const char* to_string(FailureMode mode) noexcept;
 
 struct RateLimiterOptions {
   std::string scope = "general";  // the key's middle part: rl:<scope>:<identity>
-  std::string limits = "100/minute";
+  // Checked all at once; at least one. Strings: parse_limits("100/minute;1000/day").
+  std::vector<RateLimit> limits{RateLimit{100, std::chrono::minutes(1)}};
   FailureMode failure_mode = FailureMode::local;
   // Retry-After of a fail_closed decision.
   std::chrono::milliseconds closed_retry_after{1000};
@@ -65,18 +70,27 @@ struct RateLimiterStats {
   std::uint64_t script_reloads = 0;  // NOSCRIPT answered by EVAL (script cache flushed/restart)
 };
 
+// A handle: cheap to copy, thread-safe; copies share one limiter (its Redis pool, local fallback
+// state and stats).
 class RateLimiter {
  public:
-  // `redis` must outlive the limiter. Throws ConfigurationError for bad limits or options.
-  RateLimiter(Redis& redis, RateLimiterOptions options);
-  RateLimiter(const RateLimiter&) = delete;
-  RateLimiter& operator=(const RateLimiter&) = delete;
+  // Uses `redis` (a handle, shared). Throws ConfigurationError for bad limits or options.
+  RateLimiter(Redis redis, RateLimiterOptions options);
+  // Builds its own Redis from `redis_options`.
+  RateLimiter(RateLimiterOptions options, RedisOptions redis_options);
+  // RateLimiterOptions::named(endpoint, settings) over a Redis built from `settings`.
+  explicit RateLimiter(const Settings& settings, const std::string& endpoint = "general");
 
-  // Takes `cost` from every limit if each allows it, else from none. Throws
-  // RateLimitArgumentError for cost < 1, a cost above a limit's burst (it could never pass) or an
-  // empty identity; Redis errors other than unavailability (which the failure mode handles) are
-  // thrown as RedisError.
+  // Takes `cost` from every limit if each allows it, else from none. A cost above a limit's burst
+  // can never pass: a denial with retry_after == Decision::never (no exception). Throws
+  // UsageError for cost < 1 or an empty identity; Redis errors other than unavailability (which
+  // the failure mode handles) are thrown as RedisError.
   Decision check(const std::string& identity, long long cost = 1);
+  // Takes min(n, what every limit allows now) (redis_rate's AllowAtMost): allowed when that is at
+  // least 1, with Decision::allowed_count = the number taken; denied (retry_after for one
+  // request) when nothing is available. Atomic across all limits. UsageError for n < 1 or an
+  // empty identity.
+  Decision allow_at_most(const std::string& identity, long long n);
   // What check() would decide, taking nothing; `remaining` is what is left now.
   Decision peek(const std::string& identity, long long cost = 1);
   // Forgets the identity's state (in Redis and in the local fallback).
@@ -85,37 +99,14 @@ class RateLimiter {
   // rl:<scope>:<identity>
   std::string key(const std::string& identity) const;
 
-  const std::vector<RateLimit>& limits() const noexcept { return *limits_; }
-  const RateLimiterOptions& options() const noexcept { return options_; }
+  // The configured limits, bursts filled in.
+  const std::vector<RateLimit>& limits() const noexcept;
+  const RateLimiterOptions& options() const noexcept;
   RateLimiterStats stats() const;
 
-  // The Lua script (for benchmarks and tests).
-  static const std::string& script();
-
  private:
-  Decision decide(const std::string& identity, long long cost, bool consume);
-  Decision from_redis(const std::string& key, long long cost, bool consume);
-  Decision fallback(const std::string& key, long long cost, bool consume);
-  Decision count(Decision d);
-
-  Redis& redis_;
-  const RateLimiterOptions options_;
-  const std::shared_ptr<const std::vector<RateLimit>> limits_;
-  long long max_cost_ = 0;
-  std::vector<std::string> limit_args_;  // per limit: field, emission interval µs, burst
-  LocalRateLimiter local_;
-
-  struct Counters {
-    std::atomic<std::uint64_t> by_source[5] = {};
-    std::atomic<std::uint64_t> allowed{0};
-    std::atomic<std::uint64_t> denied{0};
-    std::atomic<std::uint64_t> redis_failures{0};
-    std::atomic<std::uint64_t> redis_skipped{0};
-    std::atomic<std::uint64_t> script_reloads{0};
-  };
-  mutable Counters counters_;
-  // steady_clock time (ns since its epoch) before which Redis is not tried (redis_retry_after).
-  std::atomic<std::int64_t> redis_down_until_{0};
+  friend struct testing::RateLimiterAccess;
+  std::shared_ptr<detail::RateLimiterImpl> impl_;
 };
 
 }  // namespace pgfast

@@ -1,6 +1,6 @@
 // pgfast::LocalRateLimiter: the GCRA in process memory (pgfast::gcra::decide over a map of
-// theoretical arrival times), thread-safe. It is what RateLimiter falls back to in failure mode
-// `local`, and it can be used alone where one process is all there is.
+// theoretical arrival times), thread-safe. Internal: what RateLimiter falls back to in failure
+// mode `local`.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gcra.hpp"
 #include "pgfast/rate_limit.hpp"
 
 namespace pgfast {
@@ -20,7 +21,7 @@ class LocalRateLimiter {
   explicit LocalRateLimiter(std::vector<RateLimit> limits);
 
   // `now_us`: microseconds on one clock for all calls (RateLimiter passes the system clock).
-  Decision check(const std::string& key, long long cost, bool consume, std::int64_t now_us);
+  Decision check(const std::string& key, long long cost, gcra::Mode mode, std::int64_t now_us);
   void reset(const std::string& key);
   // Keys with state (entries whose limits have all reset are dropped as the map grows).
   std::size_t size() const;

@@ -1,4 +1,4 @@
-#include "pgfast/client_identity.hpp"
+#include "ip_address.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -6,15 +6,14 @@
 #include <algorithm>
 #include <cstring>
 
-#include "pgfast/rate_limit.hpp"
+#include "pgfast/errors.hpp"
 
 namespace pgfast {
 
 namespace {
 
 [[noreturn]] void not_an_ip(const std::string& address, const std::string& why) {
-  throw RateLimitArgumentError("client address \"" + address + "\" is not an IP address (" + why +
-                               ")");
+  throw UsageError("client address \"" + address + "\" is not an IP address (" + why + ")");
 }
 
 bool all_digits(const std::string& s) {
@@ -29,8 +28,7 @@ bool all_digits(const std::string& s) {
 
 std::string normalize_ip(const std::string& address, int ipv6_prefix) {
   if (ipv6_prefix < 0 || ipv6_prefix > 128) {
-    throw RateLimitArgumentError("ipv6_prefix must be from 0 to 128, got " +
-                                 std::to_string(ipv6_prefix));
+    throw UsageError("ipv6_prefix must be from 0 to 128, got " + std::to_string(ipv6_prefix));
   }
   const auto first = address.find_first_not_of(" \t");
   if (first == std::string::npos) not_an_ip(address, "empty");
@@ -73,12 +71,6 @@ std::string normalize_ip(const std::string& address, int ipv6_prefix) {
            std::to_string(ipv6_prefix);
   }
   return inet_ntop(AF_INET6, &v6, out, sizeof out);
-}
-
-std::string rate_limit_identity(const std::optional<std::string>& user_id,
-                                const std::string& client_ip, int ipv6_prefix) {
-  if (user_id && !user_id->empty()) return "user:" + *user_id;
-  return "ip:" + normalize_ip(client_ip, ipv6_prefix);
 }
 
 }  // namespace pgfast

@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "metric_families.hpp"
 #include "pgfast/connection.hpp"
 #include "pgfast/params.hpp"
 #include "pgfast/result.hpp"
@@ -616,6 +617,7 @@ BulkResult BulkWriter::finish() {
   if (stage_created_) connection_.execute("DROP TABLE " + stage_);
   if (own_transaction_) connection_.execute("COMMIT");
   finished_ = true;
+  detail::count_bulk_rows(options_.metrics.get(), result_);
   return result_;
 }
 

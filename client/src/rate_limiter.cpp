@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "metric_families.hpp"
 #include "redis_script.hpp"
 #include "pgfast/settings.hpp"
 
@@ -145,7 +146,10 @@ RateLimiter::RateLimiter(Redis& redis, RateLimiterOptions options)
       options_(validated(std::move(options))),
       limits_(std::make_shared<const std::vector<RateLimit>>(
           RateLimit::parse(options_.limits, "rate limit for scope \"" + options_.scope + "\""))),
-      local_(*limits_) {
+      local_(*limits_),
+      metrics_(detail::RateLimiterMetrics::bind(
+          options_.metrics.get(),
+          options_.metrics_name.empty() ? options_.scope : options_.metrics_name)) {
   max_cost_ = limits_->front().burst;
   for (const auto& l : *limits_) {
     max_cost_ = std::min(max_cost_, l.burst);
@@ -274,6 +278,7 @@ Decision RateLimiter::fallback(const std::string& key, long long cost, bool cons
 Decision RateLimiter::count(Decision d) {
   counters_.by_source[static_cast<int>(d.source)].fetch_add(1, std::memory_order_relaxed);
   (d.allowed ? counters_.allowed : counters_.denied).fetch_add(1, std::memory_order_relaxed);
+  if (metrics_) metrics_->count(d.source, d.allowed);
   return d;
 }
 

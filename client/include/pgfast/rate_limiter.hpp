@@ -16,11 +16,16 @@
 
 #include "pgfast/client_identity.hpp"
 #include "pgfast/local_rate_limiter.hpp"
+#include "pgfast/metrics.hpp"
 #include "pgfast/rate_limit.hpp"
 #include "pgfast/rate_limit_headers.hpp"
 #include "pgfast/redis.hpp"
 
 namespace pgfast {
+
+namespace detail {
+class RateLimiterMetrics;
+}
 
 struct Settings;
 
@@ -42,6 +47,9 @@ struct RateLimiterOptions {
   std::chrono::milliseconds redis_retry_after{0};
   bool enabled = true;  // false: every check is allowed (DecisionSource::disabled), no Redis
   std::string key_prefix = "rl:";
+  // Prometheus metrics (docs/metrics.md): null = none; the `limiter` label value ("" = scope).
+  std::shared_ptr<Metrics> metrics;
+  std::string metrics_name;
 
   // The general limit: RATE_LIMIT_PER_MINUTE per minute, RATE_LIMIT_ENABLED.
   static RateLimiterOptions from_settings(const Settings& settings);
@@ -114,6 +122,7 @@ class RateLimiter {
     std::atomic<std::uint64_t> script_reloads{0};
   };
   mutable Counters counters_;
+  std::shared_ptr<const detail::RateLimiterMetrics> metrics_;  // null: no metrics
   // steady_clock time (ns since its epoch) before which Redis is not tried (redis_retry_after).
   std::atomic<std::int64_t> redis_down_until_{0};
 };

@@ -47,7 +47,8 @@ CommandOutput run(const std::string& command) {
   return out;
 }
 
-// The exposition as python's prometheus_client parses it: "name{k="v",...}" (labels sorted) →
+// The exposition as python's prometheus_client parses it (Debian's python3-prometheus-client,
+// hence Debian's /usr/bin/python3, not whichever python3 comes first in PATH): "name{k="v",...}" (labels sorted) →
 // value.
 const char* const kParser = R"(
 import sys
@@ -65,7 +66,7 @@ class Exposition {
     text_ = prometheus::TextSerializer().Serialize(registry.Collect());
     std::ofstream(path_) << text_;
     std::ofstream(path_ + ".py") << kParser;
-    const CommandOutput parsed = run("python3 " + path_ + ".py " + path_);
+    const CommandOutput parsed = run("/usr/bin/python3 " + path_ + ".py " + path_);
     EXPECT_EQ(parsed.status, 0) << parsed.text;
     std::istringstream lines(parsed.text);
     std::string series;

@@ -48,8 +48,8 @@ CommandOutput run(const std::string& command) {
 }
 
 // The exposition as python's prometheus_client parses it (Debian's python3-prometheus-client,
-// hence Debian's /usr/bin/python3, not whichever python3 comes first in PATH): "name{k="v",...}" (labels sorted) →
-// value.
+// hence Debian's /usr/bin/python3, not whichever python3 comes first in PATH): "name{k="v",...}"
+// (labels sorted) → value.
 const char* const kParser = R"(
 import sys
 from prometheus_client.parser import text_string_to_metric_families
@@ -186,7 +186,7 @@ TEST_F(MetricsTest, CacheSeriesEqualCacheStatsAndRedisDownIsAFallThrough) {
   const pgfast::CacheStats d = down.stats();
   EXPECT_GE(s.hits, 1u);
   EXPECT_GE(s.misses, 2u);
-  EXPECT_GE(s.invalidations, 2u);
+  EXPECT_GE(s.invalidations, 1u);  // the tag bump (Cache::del(key) does not count one)
   EXPECT_EQ(d.errors, 1u);
   const Exposition e(*registry_);
   auto pages = [](const std::string& name) { return name + R"({cache="pages"})"; };

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
-#include <set>
+#include <stdexcept>
 #include <string>
 
 #include "metric_counter.hpp"
@@ -56,19 +56,27 @@ TEST(MetricCounter, MirrorStartsFromTheCurrentValueAndFollowsEveryIncrement) {
   EXPECT_EQ(mirror.Value(), 17.0);
 }
 
-TEST(Metrics, RegistersEveryFamilyOnceAndASecondMetricsSharesThem) {
+// Registry::Collect() leaves out families without series, so registration shows as a conflict:
+// the name is taken, by a family of the other type.
+TEST(Metrics, RegistersEveryFamilyAndASecondMetricsSharesThem) {
   prometheus::Registry registry;
   pgfast::Metrics metrics(registry);
-  pgfast::Metrics again(registry);
-  std::set<std::string> names;
-  for (const auto& f : registry.Collect()) names.insert(f.name);
-  for (const char* name :
-       {"pgfast_db_pool_connections", "pgfast_db_pool_waits_total", "pgfast_db_pool_timeouts_total",
-        "pgfast_cache_hits_total", "pgfast_cache_misses_total", "pgfast_cache_loads_total",
-        "pgfast_cache_fall_throughs_total", "pgfast_cache_invalidations_total",
-        "pgfast_rate_limiter_decisions_total", "pgfast_invalidator_lag_seconds",
+  EXPECT_NO_THROW(pgfast::Metrics again(registry));
+  for (const char* counter :
+       {"pgfast_db_pool_waits_total", "pgfast_db_pool_timeouts_total",
+        "pgfast_db_pool_acquires_total", "pgfast_db_pool_connections_opened_total",
+        "pgfast_db_pool_connections_closed_total", "pgfast_db_pool_connections_recycled_total",
+        "pgfast_db_pool_connections_broken_total", "pgfast_cache_hits_total",
+        "pgfast_cache_misses_total", "pgfast_cache_loads_total", "pgfast_cache_load_errors_total",
+        "pgfast_cache_sets_total", "pgfast_cache_fall_throughs_total",
+        "pgfast_cache_invalidations_total", "pgfast_rate_limiter_decisions_total",
         "pgfast_invalidator_resyncs_total", "pgfast_bulk_rows_total"}) {
-    EXPECT_EQ(names.count(name), 1u) << name;
+    EXPECT_THROW(prometheus::BuildGauge().Name(counter).Register(registry), std::invalid_argument)
+        << counter;
+  }
+  for (const char* gauge : {"pgfast_db_pool_connections", "pgfast_invalidator_lag_seconds"}) {
+    EXPECT_THROW(prometheus::BuildCounter().Name(gauge).Register(registry), std::invalid_argument)
+        << gauge;
   }
 }
 
@@ -83,8 +91,9 @@ TEST(Metrics, PoolBindingMirrorsCountersAndSetsGaugesUnderTheName) {
   gauges.set_connections(3, 4);
   EXPECT_EQ(value_of(registry, "pgfast_db_pool_waits_total", {{"pool", "main"}}), 1.0);
   EXPECT_EQ(value_of(registry, "pgfast_db_pool_timeouts_total", {{"pool", "main"}}), 2.0);
-  EXPECT_EQ(value_of(registry, "pgfast_db_pool_connections", {{"pool", "main"}, {"state", "in_use"}}),
-            3.0);
+  EXPECT_EQ(
+      value_of(registry, "pgfast_db_pool_connections", {{"pool", "main"}, {"state", "in_use"}}),
+      3.0);
   EXPECT_EQ(value_of(registry, "pgfast_db_pool_connections", {{"pool", "main"}, {"state", "idle"}}),
             4.0);
 }

@@ -6,7 +6,6 @@
 #
 #   tests/integration/postgres_exporter_test.sh
 set -euo pipefail
-[ -n "${PGFAST_TEST_TRACE:-}" ] && set -x
 root=$(cd "$(dirname "$0")/../.." && pwd)
 queries="$root/contrib/postgres_exporter/pgfast_queries.yaml"
 exporter=/usr/bin/prometheus-postgres-exporter
@@ -45,6 +44,7 @@ stop_exporter() {
   rm -f "$log" "$log.metrics" "$log.pgfast"
 }
 trap stop_exporter EXIT
+trap "exit 1" INT TERM  # through the EXIT trap
 
 # Ready once it answers (polled; the exporter has no readiness signal of its own).
 for _ in $(seq 1 200); do

@@ -9,6 +9,7 @@
 #include "binary_copy.hpp"
 #include "direct_path.hpp"
 #include "failed_row.hpp"
+#include "metric_families.hpp"
 #include "pgfast/connection.hpp"
 #include "pgfast/params.hpp"
 #include "pgfast/result.hpp"
@@ -558,6 +559,7 @@ BulkResult BulkWriter::finish() {
   if (stage_created_) connection_.execute("DROP TABLE " + stage_);
   if (own_transaction_) connection_.execute("COMMIT");
   finished_ = true;
+  detail::count_bulk_rows(options_.metrics.get(), result_);
   return result_;
 }
 

@@ -8,6 +8,8 @@
 #include <thread>
 #include <unordered_set>
 
+#include "metric_counter.hpp"
+#include "metric_families.hpp"
 #include "pgfast/cache_envelope.hpp"
 #include "redis_script.hpp"
 #include "pgfast/settings.hpp"
@@ -178,13 +180,16 @@ struct RefreshTask {
 
 class Cache::Impl {
  public:
-  Impl(Cache& cache) : cache_(cache), o_(cache.options_), redis_(*cache.redis_) {}
+  Impl(Cache& cache) : cache_(cache), o_(cache.options_), redis_(*cache.redis_) {
+    detail::bind_cache_metrics(
+        o_.metrics.get(), o_.metrics_name,
+        {c.hits, c.misses, c.loads, c.load_errors, c.sets, c.errors, c.invalidations});
+  }
   ~Impl() { stop_worker(); }
 
   struct Counters {
-    std::atomic<std::uint64_t> hits{0}, negative_hits{0}, stale_hits{0}, misses{0}, loads{0},
-        load_errors{0}, lease_waits{0}, refreshes{0}, sets{0}, writes_skipped{0}, errors{0},
-        invalidations{0}, bytes_saved{0};
+    detail::Counter hits, negative_hits, stale_hits, misses, loads, load_errors, lease_waits,
+        refreshes, sets, writes_skipped, errors, invalidations, bytes_saved;
   } c;
 
   // Runs f; a RedisError counts as an error and becomes `fallback` (or propagates when strict).

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "metric_families.hpp"
 #include "pgfast/connection.hpp"
 #include "pgfast/errors.hpp"
 
@@ -33,7 +34,9 @@ std::string with_keepalives(const std::string& url) {
 }  // namespace
 
 Invalidator::Invalidator(Cache& cache, InvalidatorOptions options)
-    : cache_(cache), options_(std::move(options)) {
+    : cache_(cache),
+      options_(std::move(options)),
+      metrics_(detail::InvalidatorMetrics::bind(options_.metrics.get(), options_.metrics_name)) {
   if (options_.channel.empty()) throw ConfigurationError("pgfast::Invalidator: empty channel");
   if (options_.reconnect_min.count() <= 0 || options_.reconnect_max < options_.reconnect_min) {
     throw ConfigurationError(
@@ -107,6 +110,11 @@ std::optional<InvalidationEvent> Invalidator::wait_for(InvalidationEvent::Kind k
 std::uint64_t Invalidator::connects() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return connects_;
+}
+
+std::uint64_t Invalidator::resyncs() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return resyncs_;
 }
 
 int Invalidator::backend_pid() const {
@@ -231,7 +239,9 @@ InvalidationEvent Invalidator::invalidate_all() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     resync_pending_ = failed;
+    ++resyncs_;
   }
+  if (metrics_) metrics_->resynced();
   if (failed) event.error = "Redis error during invalidation; retrying";
   return event;
 }
@@ -312,6 +322,8 @@ void Invalidator::run() {
       }
       publish(ready);
       delay = options_.reconnect_min;
+      // When the bytes the buffered notifications came in were read: the lag gauge's start.
+      auto received_at = std::chrono::steady_clock::now();
       while (true) {
         // Notifications can arrive together with a command's reply (the LISTEN's, or with the
         // data poll() reported last time): libpq has buffered them, so drain before waiting.
@@ -319,6 +331,7 @@ void Invalidator::run() {
           const std::string payload = n->extra;
           PQfreemem(n);
           handle(payload);
+          if (metrics_) metrics_->set_lag(std::chrono::steady_clock::now() - received_at);
         }
         bool pending;
         {
@@ -340,6 +353,7 @@ void Invalidator::run() {
           continue;
         }
         if (fds[0].revents == 0) continue;
+        received_at = std::chrono::steady_clock::now();
         if (PQconsumeInput(raw) == 0 || PQstatus(raw) == CONNECTION_BAD) {
           throw ConnectionError(kSqlstateConnectionFailure,
                                 std::string("LISTEN connection lost: ") + PQerrorMessage(raw));

@@ -41,6 +41,9 @@ Pool::Pool(DatabaseOptions options)
                 static_cast<std::size_t>(options_.max_overflow)) {
   // Enough that give_back() (noexcept) does not allocate in the common case.
   idle_.reserve(std::min<std::size_t>(capacity_, 1024));
+  gauges_ = bind_pool_metrics(
+      options_.metrics.get(), options_.metrics_name,
+      {waits_, timeouts_, acquired_total_, created_, closed_count_, recycled_, broken_replaced_});
 }
 
 Pool::~Pool() {
@@ -72,6 +75,7 @@ PooledConnection Pool::acquire(std::chrono::milliseconds timeout) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::max(timeout, std::chrono::milliseconds::zero());
   std::unique_ptr<Connection> conn;
+  bool waited = false;
   {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
@@ -90,11 +94,14 @@ PooledConnection Pool::acquire(std::chrono::milliseconds timeout) {
         throw PoolTimeoutError(options_.pool_size, options_.max_overflow,
                                std::max(timeout, std::chrono::milliseconds::zero()));
       }
+      if (!waited) ++waits_;
+      waited = true;
       ++waiting_;
       available_.wait_until(lock, deadline);
       --waiting_;
     }
     ++in_use_;
+    gauges_.set_connections(in_use_, idle_.size());
   }
 
   try {
@@ -113,6 +120,7 @@ PooledConnection Pool::acquire(std::chrono::milliseconds timeout) {
       std::lock_guard<std::mutex> lock(mutex_);
       --open_;
       --in_use_;
+      gauges_.set_connections(in_use_, idle_.size());
     }
     available_.notify_one();
     throw;
@@ -160,10 +168,12 @@ void Pool::give_back(std::unique_ptr<Connection> conn, bool discard) noexcept {
         // Out of memory: close it below instead.
       }
       if (!conn) {
+        gauges_.set_connections(in_use_, idle_.size());
         available_.notify_one();
         return;
       }
     }
+    gauges_.set_connections(in_use_, idle_.size());
   }
   close_connection(std::move(conn), reason);
 }
@@ -188,6 +198,7 @@ void Pool::close() noexcept {
     idle.swap(idle_);
     open_ -= idle.size();
     closed_count_ += idle.size();
+    gauges_.set_connections(in_use_, 0);
   }
   available_.notify_all();
   idle.clear();
@@ -208,6 +219,7 @@ PoolStats Pool::stats() const {
   s.broken_replaced = broken_replaced_;
   s.timeouts = timeouts_;
   s.acquired_total = acquired_total_;
+  s.waits = waits_;
   return s;
 }
 

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <vector>
 
+#include "metric_counter.hpp"
+#include "metric_families.hpp"
 #include "pgfast/connection.hpp"
 #include "pgfast/database.hpp"
 #include "pgfast/pooled_connection.hpp"
@@ -54,12 +56,15 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::size_t in_use_ = 0;
   std::size_t waiting_ = 0;
   bool closed_ = false;
-  std::uint64_t created_ = 0;
-  std::uint64_t closed_count_ = 0;
-  std::uint64_t recycled_ = 0;
-  std::uint64_t broken_replaced_ = 0;
-  std::uint64_t timeouts_ = 0;
-  std::uint64_t acquired_total_ = 0;
+  // Counters (changed under mutex_ like the rest; detail::Counter mirrors them to metrics).
+  Counter created_;
+  Counter closed_count_;
+  Counter recycled_;
+  Counter broken_replaced_;
+  Counter timeouts_;
+  Counter acquired_total_;
+  Counter waits_;
+  PoolGauges gauges_;  // set where in_use_ and idle_ change
 };
 
 }  // namespace pgfast::detail

@@ -7,6 +7,7 @@
 
 #include "gcra.hpp"
 #include "local_rate_limiter.hpp"
+#include "metric_families.hpp"
 #include "redis_script.hpp"
 #include "pgfast/settings.hpp"
 #include "pgfast/testing/rate_limiter_access.hpp"
@@ -167,7 +168,10 @@ class RateLimiterImpl {
       : redis_(std::move(redis)),
         options_(validated(std::move(options))),
         limits_(std::make_shared<const std::vector<RateLimit>>(options_.limits)),
-        local_(options_.limits) {
+        local_(options_.limits),
+        metrics_(RateLimiterMetrics::bind(options_.metrics.get(), options_.metrics_name.empty()
+                                                                      ? options_.scope
+                                                                      : options_.metrics_name)) {
     for (const auto& l : *limits_) {
       const std::string e = std::to_string(l.emission_interval().count());
       const std::string b = std::to_string(l.burst);
@@ -207,6 +211,7 @@ class RateLimiterImpl {
     std::atomic<std::uint64_t> script_reloads{0};
   };
   mutable Counters counters_;
+  std::shared_ptr<const RateLimiterMetrics> metrics_;  // null: no metrics
   // steady_clock time (ns since its epoch) before which Redis is not tried (redis_retry_after).
   std::atomic<std::int64_t> redis_down_until_{0};
 };
@@ -323,6 +328,7 @@ Decision RateLimiterImpl::fallback(const std::string& key, long long cost, gcra:
 Decision RateLimiterImpl::count(Decision d) {
   counters_.by_source[static_cast<int>(d.source)].fetch_add(1, std::memory_order_relaxed);
   (d.allowed ? counters_.allowed : counters_.denied).fetch_add(1, std::memory_order_relaxed);
+  if (metrics_) metrics_->count(d.source, d.allowed);
   return d;
 }
 

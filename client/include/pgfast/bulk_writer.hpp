@@ -21,12 +21,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "pgfast/bulk_value.hpp"
 #include "pgfast/errors.hpp"
+#include "pgfast/metrics.hpp"
 #include "pgfast/result.hpp"
 
 namespace pgfast {
@@ -67,6 +69,8 @@ struct BulkWriterOptions {
   std::size_t merge_rows = 1000000;
   std::size_t merge_bytes = 256u << 20;
   std::function<void(const BulkProgress&)> on_progress;
+  // Prometheus metrics (docs/metrics.md): finish() adds its counts to pgfast_bulk_rows_total.
+  std::shared_ptr<Metrics> metrics;
 };
 
 struct BulkResult {

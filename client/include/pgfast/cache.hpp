@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "pgfast/key_template.hpp"
+#include "pgfast/metrics.hpp"
 #include "pgfast/redis.hpp"
 
 namespace pgfast {
@@ -61,6 +62,9 @@ struct CacheOptions {
   // Tag generation keys live this long (a missing tag makes every entry carrying it a miss, so
   // expiry is safe; it only bounds memory).
   std::chrono::milliseconds tag_ttl{std::chrono::hours(24 * 7)};
+  // Prometheus metrics (docs/metrics.md): null = none; the `cache` label value ("" = "default").
+  std::shared_ptr<Metrics> metrics;
+  std::string metrics_name;
 
   // REDIS_URL, REDIS_MAX_CONNECTIONS, CACHE_ENABLED, CACHE_DEFAULT_TTL; short timeouts (a cache
   // must not make a request slower than the query it saves): connect 500 ms, command 500 ms,

@@ -14,6 +14,7 @@
 
 #include "pgfast/connection.hpp"
 #include "pgfast/errors.hpp"
+#include "pgfast/metrics.hpp"
 #include "pgfast/pooled_connection.hpp"
 #include "pgfast/indexes.hpp"
 #include "pgfast/paging.hpp"
@@ -43,6 +44,10 @@ struct DatabaseOptions {
   std::string application_name;
   std::chrono::seconds connect_timeout{10};
   std::size_t statement_cache_capacity = 256;  // per connection; 0 disables the cache
+  // Prometheus metrics (docs/metrics.md): null = none; the pool's `pool` label value ("" =
+  // "default").
+  std::shared_ptr<Metrics> metrics;
+  std::string metrics_name;
 
   static DatabaseOptions from_settings(const Settings& settings);
 };

@@ -27,8 +27,13 @@
 
 #include "pgfast/cache.hpp"
 #include "pgfast/change_notification.hpp"
+#include "pgfast/metrics.hpp"
 
 namespace pgfast {
+
+namespace detail {
+class InvalidatorMetrics;
+}
 
 struct InvalidatorOptions {
   std::string database_url = "postgresql://localhost/postgres";
@@ -38,6 +43,10 @@ struct InvalidatorOptions {
   std::chrono::milliseconds reconnect_max{5000};
   // Also invalidate everything covered on the very first connect (not only on reconnects).
   bool invalidate_on_start = false;
+  // Prometheus metrics (docs/metrics.md): null = none; the `invalidator` label value ("" =
+  // "default").
+  std::shared_ptr<Metrics> metrics;
+  std::string metrics_name;
 };
 
 struct InvalidationEvent {
@@ -96,6 +105,9 @@ class Invalidator {
 
   // Connections established (1 after start; +1 per reconnect).
   std::uint64_t connects() const;
+  // invalidate_all() calls: on reconnects (and on start with invalidate_on_start), retries after
+  // a Redis error, and direct calls.
+  std::uint64_t resyncs() const;
   // Server PID of the current LISTEN connection (0 while disconnected).
   int backend_pid() const;
 
@@ -121,6 +133,8 @@ class Invalidator {
   mutable std::condition_variable cv_;
   std::uint64_t events_ = 0;
   std::uint64_t connects_ = 0;
+  std::uint64_t resyncs_ = 0;
+  std::shared_ptr<const detail::InvalidatorMetrics> metrics_;  // null: no metrics
   int backend_pid_ = 0;
   std::string last_connect_error_;
   InvalidationEvent last_event_;

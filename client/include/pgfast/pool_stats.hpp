@@ -22,6 +22,7 @@ struct PoolStats {
   std::uint64_t broken_replaced = 0;  // found broken (pre-ping, on borrow or on return), closed
   std::uint64_t timeouts = 0;         // acquire() calls that threw PoolTimeoutError
   std::uint64_t acquired_total = 0;   // successful acquire() calls
+  std::uint64_t waits = 0;            // acquire() calls that found the pool exhausted and waited
 };
 
 }  // namespace pgfast

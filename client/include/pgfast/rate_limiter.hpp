@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "pgfast/metrics.hpp"
 #include "pgfast/rate_limit.hpp"
 #include "pgfast/rate_limit_headers.hpp"
 #include "pgfast/rate_limit_identity.hpp"
@@ -47,6 +48,9 @@ struct RateLimiterOptions {
   std::chrono::milliseconds redis_retry_after{0};
   bool enabled = true;  // false: every check is allowed (DecisionSource::disabled), no Redis
   std::string key_prefix = "rl:";
+  // Prometheus metrics (docs/metrics.md): null = none; the `limiter` label value ("" = scope).
+  std::shared_ptr<Metrics> metrics;
+  std::string metrics_name;
 
   // The general limit: RATE_LIMIT_PER_MINUTE per minute, RATE_LIMIT_ENABLED.
   static RateLimiterOptions from_settings(const Settings& settings);

@@ -1,7 +1,7 @@
 # pgfast top-level Makefile.
 #  - The extension is built with PGXS (C++17, warnings as errors, PostgreSQL headers as system headers).
 #  - The client library, tests and benchmarks are built with CMake into build/ (build-asan/ with SANITIZE=1).
-#  - Top-level targets: test, demo, bench, installcheck, format, format-check, client.
+#  - Top-level targets: test, demo, bench, installcheck, format, format-check, client, deb, package-test.
 
 # PostgreSQL 15 (Debian's layout), whatever else the machine has.
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
@@ -100,6 +100,16 @@ demo: bootstrap
 
 bench: bootstrap
 	@scripts/bench
+
+# Debian packages (postgresql-15-pgfast, libpgfast1, libpgfast-dev) into build/deb/, and the test
+# that installs them on this machine and runs pg_regress and an outside consumer against them.
+# Neither is part of `make test` (slow, and package-test installs into the system).
+.PHONY: deb package-test
+deb:
+	@scripts/build-deb
+
+package-test:
+	@scripts/package-test
 
 FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null || find extension client tests bench -name '*.cpp' -o -name '*.hpp')
 format:

@@ -29,8 +29,10 @@ private_postgres() {
 }
 
 # The stage a script should use: PGFAST_STAGE, else build/stage of the checkout at $1 when it
-# exists, else nothing (the system-wide install).
+# exists, else nothing (the system-wide install). PGFAST_STAGE=system: nothing, whatever exists (the
+# server loads pgfast from the system's PostgreSQL, e.g. the Debian package; scripts/package-test).
 default_stage() {
+  if [ "${PGFAST_STAGE:-}" = system ]; then return; fi
   if [ -n "${PGFAST_STAGE:-}" ]; then echo "$PGFAST_STAGE"; return; fi
   if [ -d "$1/build/stage" ]; then echo "$1/build/stage"; fi
 }

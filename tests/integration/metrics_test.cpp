@@ -205,7 +205,7 @@ TEST_F(MetricsTest, RateLimiterDecisionsBySourceEqualStats) {
   pgfast::Redis redis(pgfast_test::redis_options(pgfast_test::redis_url()));
   pgfast::RateLimiterOptions o;
   o.scope = pgfast_test::unique_name("metrics_rl");
-  o.limits = "2/minute";
+  o.limits = pgfast::parse_limits("2/minute", "metrics test");
   o.metrics = metrics_;
   o.metrics_name = "api";
   pgfast::RateLimiter api(redis, o);

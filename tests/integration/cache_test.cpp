@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pgfast/settings.hpp"
+#include "pgfast/testing/cache_access.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
 
@@ -22,6 +23,7 @@ using pgfast::CachedOptions;
 using pgfast::CacheOptions;
 using pgfast::KeyParams;
 using pgfast::KeyTemplateError;
+using pgfast::testing::CacheAccess;
 using pgfast_test::redis_options;
 using pgfast_test::redis_url;
 using pgfast_test::RedisServer;
@@ -275,7 +277,7 @@ TEST(Cache, InvalidateWithWildcardsAndEscapedParameters) {
 
 TEST(Cache, DeletePatternOver100kKeysNeverUsesKeys) {
   Cache cache(cache_options(redis_url()));
-  auto& redis = cache.redis();
+  auto redis = cache.redis();
   constexpr int kKeys = 100000;
   for (int batch = 0; batch < kKeys; batch += 1000) {
     std::vector<std::vector<std::string>> commands;
@@ -366,9 +368,9 @@ TEST(Cache, StampedeTwoProcessesOneLoader) {
 
 TEST(Cache, LeaseHeldElsewhereIsAwaitedNotDuplicated) {
   Cache cache(cache_options(redis_url()));
-  auto& redis = cache.redis();
+  auto redis = cache.redis();
   // Another process holds the lease on the key and is about to store its value.
-  const std::string lease = cache.lease_key("k");
+  const std::string lease = CacheAccess::lease_key(cache, "k");
   redis.command({"SET", lease, "other-process-token", "PX", "10000"});
   CountingLoader loader;
   std::thread other([&] {
@@ -386,8 +388,8 @@ TEST(Cache, LeaseHeldElsewhereIsAwaitedNotDuplicated) {
 
 TEST(Cache, LeaseIsReleasedOnlyByItsOwner) {
   Cache cache(cache_options(redis_url()));
-  auto& redis = cache.redis();
-  const std::string lease = cache.lease_key("k");
+  auto redis = cache.redis();
+  const std::string lease = CacheAccess::lease_key(cache, "k");
   // Our lease "expires" during the load and another process takes it: we must not delete it.
   auto loader = [&]() -> std::optional<std::string> {
     EXPECT_EQ(redis.command({"EXISTS", lease}).integer(), 1);  // held while loading
@@ -424,7 +426,8 @@ TEST(Cache, DelDuringALoadKeepsThatLoadsValueOutOfTheCache) {
   EXPECT_FALSE(existed);
   EXPECT_EQ(loaded, "read before the change");
   EXPECT_FALSE(cache.exists("k"));
-  EXPECT_EQ(cache.redis().command({"EXISTS", cache.lease_key("k")}).integer(), 0);  // released
+  EXPECT_EQ(cache.redis().command({"EXISTS", CacheAccess::lease_key(cache, "k")}).integer(),
+            0);  // released
   EXPECT_EQ(cache.stats().writes_skipped, 1u);
   EXPECT_EQ(cache.stats().sets, 0u);
   // Without an invalidation in between, the next load is stored.
@@ -439,7 +442,7 @@ TEST(Cache, DelDuringALoadKeepsThatLoadsValueOutOfTheCache) {
 
 TEST(Cache, WildcardInvalidationDuringALoadKeepsThatLoadsValueOutOfTheCache) {
   Cache cache(cache_options(redis_url()));
-  auto& redis = cache.redis();
+  auto redis = cache.redis();
   std::promise<void> loading, invalidated;
   std::shared_future<void> invalidated_f = invalidated.get_future().share();
   std::optional<std::string> loaded;
@@ -458,7 +461,7 @@ TEST(Cache, WildcardInvalidationDuringALoadKeepsThatLoadsValueOutOfTheCache) {
   EXPECT_GT(set_ttl, cache.options().lease_ttl.count());
   EXPECT_LE(set_ttl, 2 * cache.options().lease_ttl.count());
   // A lease left behind by a process that died (listed, but expired) is cleaned up on the way.
-  const std::string dead = cache.lease_key("search:other:7");
+  const std::string dead = CacheAccess::lease_key(cache, "search:other:7");
   redis.command({"SADD", cache.options().key_prefix + "#leases", dead});
   cache.invalidate("search:*:{session_id}", {{"session_id", 7}});
   invalidated.set_value();
@@ -561,7 +564,7 @@ TEST(Cache, StaleWhileRevalidateServesStaleAndRefreshesInTheBackground) {
   version->store(2);
   std::this_thread::sleep_for(milliseconds(120));  // past the fresh TTL, inside the stale window
   EXPECT_EQ(cache.cached_key("s", milliseconds(100), loader, swr), "v1");  // stale, at once
-  cache.wait_for_refreshes();
+  CacheAccess::wait_for_refreshes(cache);
   EXPECT_EQ(cache.cached_key("s", milliseconds(100), loader, swr), "v2");
   const auto s = cache.stats();
   EXPECT_EQ(s.stale_hits, 1u);
@@ -584,7 +587,7 @@ TEST(Cache, EarlyRefreshReloadsBeforeExpiry) {
   EXPECT_EQ(cache.stats().refreshes, 0u);
   std::this_thread::sleep_for(milliseconds(520));
   EXPECT_EQ(cache.cached_key("e", milliseconds(60000), loader, early), "v1");
-  cache.wait_for_refreshes();
+  CacheAccess::wait_for_refreshes(cache);
   EXPECT_EQ(cache.get("e"), "v2");
   EXPECT_GT(cache.ttl("e").count(), 59000);  // the value never expired
   cache.delete_pattern("*");

@@ -175,6 +175,7 @@ class RedisImpl {
     s.connections_discarded = discarded_;
     s.connect_failures = connect_failures_;
     s.commands = commands_.load(std::memory_order_relaxed);
+    s.round_trips = round_trips_.load(std::memory_order_relaxed);
     s.command_errors = command_errors_.load(std::memory_order_relaxed);
     s.unavailable = unavailable_.load(std::memory_order_relaxed);
     s.pool_timeouts = pool_timeouts_;
@@ -190,6 +191,7 @@ class RedisImpl {
   const RedisOptions options_;
   const RedisEndpoint endpoint_;
   std::atomic<std::uint64_t> commands_{0};
+  std::atomic<std::uint64_t> round_trips_{0};
   std::atomic<std::uint64_t> command_errors_{0};
   std::atomic<std::uint64_t> unavailable_{0};
 
@@ -227,6 +229,7 @@ RedisReply Redis::command(const std::vector<std::string>& argv) {
     throw;
   }
   impl_->commands_.fetch_add(1, std::memory_order_relaxed);
+  impl_->round_trips_.fetch_add(1, std::memory_order_relaxed);
   if (reply.is_error()) {
     impl_->command_errors_.fetch_add(1, std::memory_order_relaxed);
     throw RedisReplyError(reply.str());
@@ -248,6 +251,7 @@ std::vector<RedisReply> Redis::pipeline(const std::vector<std::vector<std::strin
     throw;
   }
   impl_->commands_.fetch_add(commands.size(), std::memory_order_relaxed);
+  impl_->round_trips_.fetch_add(1, std::memory_order_relaxed);
   return replies;
 }
 

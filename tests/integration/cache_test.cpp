@@ -8,9 +8,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <future>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "pgfast/settings.hpp"
@@ -621,6 +626,221 @@ TEST(Cache, OptionsFromSettings) {
   EXPECT_EQ(o.key_prefix, "io:");
 }
 
+// --- handles, mget/mset, typed values -----------------------------------------------------------
+
+TEST(Cache, CopiesShareOneCacheAndAGivenRedisPool) {
+  pgfast::Redis redis(redis_options(redis_url(), 4));
+  Cache cache(redis, cache_options(redis_url()));
+  {
+    Cache copy = cache;  // a handle: same pool, same stats, same namespace
+    EXPECT_TRUE(copy.set("k", "v"));
+  }
+  EXPECT_EQ(cache.get("k"), "v");
+  EXPECT_EQ(cache.stats().sets, 1u);
+  EXPECT_EQ(cache.stats().hits, 1u);
+  // The cache's commands went through the Redis handle it was given.
+  const auto before = redis.stats().round_trips;
+  EXPECT_TRUE(cache.exists("k"));
+  EXPECT_EQ(redis.stats().round_trips, before + 1);
+  EXPECT_EQ(cache.redis().stats().round_trips, before + 1);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, MgetAndMsetAreOneRoundTripEach) {
+  Cache cache(cache_options(redis_url()));
+  std::vector<std::pair<std::string, std::string>> items;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 50; ++i) {
+    items.emplace_back("m" + std::to_string(i), "value " + std::to_string(i));
+    keys.push_back("m" + std::to_string(i));
+  }
+  items.emplace_back("big", compressible(8192));  // compressed in the envelope
+  keys.push_back("big");
+  keys.push_back("absent");
+  pgfast::Redis redis = cache.redis();
+  auto before = redis.stats().round_trips;
+  EXPECT_EQ(cache.mset(items, milliseconds(60000)), items.size());
+  EXPECT_EQ(redis.stats().round_trips, before + 1);
+
+  before = redis.stats().round_trips;
+  const auto values = cache.mget(keys);
+  EXPECT_EQ(redis.stats().round_trips, before + 1);
+  ASSERT_EQ(values.size(), keys.size());
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(values[i], "value " + std::to_string(i)) << i;
+  EXPECT_EQ(values[50], compressible(8192));
+  EXPECT_FALSE(values[51].has_value());
+  EXPECT_GT(cache.stats().bytes_saved, 0u);
+  const auto s = cache.stats();
+  EXPECT_EQ(s.sets, 51u);
+  EXPECT_EQ(s.hits, 51u);
+  EXPECT_EQ(s.misses, 1u);
+  // The TTL applies to every key; values read back one by one are the same.
+  EXPECT_GT(cache.ttl("m7").count(), 50000);
+  EXPECT_LE(cache.ttl("big").count(), 60000);
+  EXPECT_EQ(cache.get("m7"), "value 7");
+  EXPECT_TRUE(cache.mget({}).empty());
+  EXPECT_EQ(cache.mset(std::vector<std::pair<std::string, std::string>>{}), 0u);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, MgetHonoursTagsAndNegativeEntries) {
+  Cache cache(cache_options(redis_url()));
+  EXPECT_EQ(cache.mset({{"a", "1"}, {"b", "2"}}, milliseconds(60000), {"group"}), 2u);
+  EXPECT_TRUE(cache.set("c", "3", milliseconds(60000), {"other"}));
+  // A cached "not found": a hit for the statistics, no value.
+  cache.cached_key("gone", milliseconds(60000), [] { return std::optional<std::string>(); });
+  pgfast::Redis redis = cache.redis();
+  auto before = redis.stats().round_trips;
+  auto values = cache.mget({"a", "b", "c", "gone"});
+  // Values carrying tags: one more round trip reads the generations of all of them at once.
+  EXPECT_EQ(redis.stats().round_trips, before + 2);
+  EXPECT_EQ(values[0], "1");
+  EXPECT_EQ(values[1], "2");
+  EXPECT_EQ(values[2], "3");
+  EXPECT_FALSE(values[3].has_value());
+  const auto negative_hits = cache.stats().negative_hits;
+  EXPECT_EQ(negative_hits, 1u);
+
+  cache.invalidate_tag("group");
+  values = cache.mget({"a", "b", "c"});
+  EXPECT_FALSE(values[0].has_value());
+  EXPECT_FALSE(values[1].has_value());
+  EXPECT_EQ(values[2], "3");
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, DisabledCacheMgetMissesAndMsetWritesNothing) {
+  auto options = cache_options(redis_url());
+  options.enabled = false;
+  Cache cache(options);
+  EXPECT_EQ(cache.mset({{"a", "1"}, {"b", "2"}}), 0u);
+  EXPECT_EQ(cache.stats().writes_skipped, 2u);
+  EXPECT_EQ(cache.redis().command({"EXISTS", cache.redis_key("a")}).integer(), 0);
+  const auto values = cache.mget({"a", "b"});
+  EXPECT_FALSE(values[0].has_value());
+  EXPECT_FALSE(values[1].has_value());
+}
+
+// A user type with its own codec: "x,y".
+struct Point {
+  int x = 0;
+  int y = 0;
+  bool operator==(const Point& o) const { return x == o.x && y == o.y; }
+};
+
+// Something else stored under the Point format, which Point's codec cannot read.
+struct NotAPoint {};
+
+template <>
+struct pgfast::CacheCodec<Point> {
+  static constexpr std::uint8_t format = 16;
+  static std::string encode(const Point& p) {
+    return std::to_string(p.x) + "," + std::to_string(p.y);
+  }
+  static Point decode(std::string_view bytes) {
+    const auto comma = bytes.find(',');
+    if (comma == std::string_view::npos) throw std::invalid_argument("not a Point");
+    return Point{std::stoi(std::string(bytes.substr(0, comma))),
+                 std::stoi(std::string(bytes.substr(comma + 1)))};
+  }
+};
+
+template <>
+struct pgfast::CacheCodec<NotAPoint> {
+  static constexpr std::uint8_t format = 16;
+  static std::string encode(const NotAPoint&) { return "garbage"; }
+  static NotAPoint decode(std::string_view) { return {}; }
+};
+
+TEST(Cache, TypedValuesGoThroughTheirCodec) {
+  Cache cache(cache_options(redis_url()));
+  EXPECT_TRUE(cache.set("p", Point{3, 4}));
+  EXPECT_EQ(cache.get<Point>("p"), (Point{3, 4}));
+  // Stored as the codec wrote it, in an envelope with the codec's format.
+  EXPECT_TRUE(cache.redis().command({"GET", cache.redis_key("p")}).str().find("3,4") !=
+              std::string::npos);
+
+  EXPECT_EQ(cache.mset<Point>({{"p1", {1, 1}}, {"p2", {2, 2}}}), 2u);
+  const auto points = cache.mget<Point>({"p1", "p2", "p3"});
+  EXPECT_EQ(points[0], (Point{1, 1}));
+  EXPECT_EQ(points[1], (Point{2, 2}));
+  EXPECT_FALSE(points[2].has_value());
+
+  int calls = 0;
+  const pgfast::CacheLoader<Point> loader = [&]() -> std::optional<Point> {
+    ++calls;
+    return Point{7, 8};
+  };
+  EXPECT_EQ(cache.cached<Point>("point:{id}", {{"id", 7}}, milliseconds(60000), loader),
+            (Point{7, 8}));
+  EXPECT_EQ(cache.cached<Point>("point:{id}", {{"id", 7}}, milliseconds(60000), loader),
+            (Point{7, 8}));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(cache.get<Point>("point:7"), (Point{7, 8}));
+
+  // Json is built in.
+  EXPECT_TRUE(cache.set("j", pgfast::Json{R"({"a": 1})"}));
+  EXPECT_EQ(cache.get<pgfast::Json>("j")->text, R"({"a": 1})");
+  EXPECT_EQ(cache.stats().decode_errors, 0u);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, UndecodableValuesAreCountedMisses) {
+  Cache cache(cache_options(redis_url()));
+  // Bytes of the right format that the codec throws on.
+  EXPECT_TRUE(cache.set("p", NotAPoint{}));
+  auto before = cache.stats();
+  EXPECT_FALSE(cache.get<Point>("p").has_value());
+  auto after = cache.stats();
+  EXPECT_EQ(after.decode_errors - before.decode_errors, 1u);
+  EXPECT_EQ(after.misses - before.misses, 1u);
+  EXPECT_EQ(after.hits, before.hits);
+  // Another format (a string, JSON): not a Point either.
+  cache.set("s", "1,2");
+  cache.set("j", pgfast::Json{"[1, 2]"});
+  EXPECT_FALSE(cache.get<Point>("s").has_value());
+  EXPECT_FALSE(cache.mget<Point>({"j"}).front().has_value());
+  EXPECT_FALSE(cache.get<pgfast::Json>("p").has_value());
+  EXPECT_EQ(cache.stats().decode_errors - before.decode_errors, 4u);
+  // Strings read anything.
+  EXPECT_EQ(cache.get("p"), "garbage");
+  // Read-through over an undecodable value: a miss, so the loader runs and its value replaces it.
+  int calls = 0;
+  const auto value = cache.cached_key<Point>("p", milliseconds(60000), [&] {
+    ++calls;
+    return std::optional<Point>(Point{5, 6});
+  });
+  EXPECT_EQ(value, (Point{5, 6}));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(cache.get<Point>("p"), (Point{5, 6}));
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, TypedReadThroughSharesOneLoadBetweenThreads) {
+  Cache cache(cache_options(redis_url()));
+  std::atomic<int> calls{0};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  const pgfast::CacheLoader<Point> loader = [&]() -> std::optional<Point> {
+    ++calls;
+    released.wait();
+    return Point{9, 9};
+  };
+  std::vector<std::future<std::optional<Point>>> results;
+  for (int i = 0; i < 8; ++i) {
+    results.push_back(std::async(std::launch::async, [&] {
+      return cache.cached_key<Point>("shared", milliseconds(60000), loader);
+    }));
+  }
+  // The first caller is loading; the others share its load (in this process, or through its
+  // lease) and decode the bytes it stored.
+  ASSERT_TRUE(pgfast_test::eventually([&] { return calls.load() == 1; }));
+  release.set_value();
+  for (auto& r : results) EXPECT_EQ(r.get(), (Point{9, 9}));
+  EXPECT_EQ(calls.load(), 1);
+  cache.delete_pattern("*");
+}
+
 // --- faults (a private redis-server) ------------------------------------------------------------
 
 TEST(CacheFaults, RedisStoppedLoadersServeRestartedCacheWorksAgain) {
@@ -646,10 +866,14 @@ TEST(CacheFaults, RedisStoppedLoadersServeRestartedCacheWorksAgain) {
   EXPECT_FALSE(cache.increment("n").has_value());
   EXPECT_EQ(cache.delete_pattern("*"), 0u);
   EXPECT_EQ(cache.get_or_set("g", [] { return std::string("x"); }), "x");
+  const auto missed = cache.mget({"k", "k2"});
+  EXPECT_FALSE(missed[0].has_value());
+  EXPECT_FALSE(missed[1].has_value());
+  EXPECT_EQ(cache.mset({{"k", "v"}, {"k2", "v"}}), 0u);
   cache.invalidate_tag("t");
   const auto down = cache.stats();
   EXPECT_GE(down.errors, 8u);
-  EXPECT_GE(down.writes_skipped, 2u);
+  EXPECT_GE(down.writes_skipped, 4u);
 
   ASSERT_TRUE(server.restart());
   // Same Cache object: works again once the pool reconnects (down_backoff 100 ms).

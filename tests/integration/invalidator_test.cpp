@@ -137,6 +137,39 @@ TEST_F(InvalidatorTest, CommittedUpdateInvalidatesTheRowWithin100ms) {
   std::printf("commit → invalidated: %lld ms\n", static_cast<long long>(elapsed));
 }
 
+TEST_F(InvalidatorTest, KeepsItsOwnCacheHandleAndMovesWithItsThread) {
+  // Built from a temporary copy of the cache handle: the invalidator keeps the cache alive.
+  Invalidator first(Cache(*cache_), options());
+  first.watch(table_, {"item:{id}"});
+  first.start();
+  const int pid = first.backend_pid();
+  EXPECT_NE(pid, 0);
+  // Moved while its listener thread runs: the new owner has the same thread and connection.
+  Invalidator inv(std::move(first));
+  EXPECT_EQ(inv.backend_pid(), pid);
+  EXPECT_EQ(inv.connects(), 1u);
+  EXPECT_EQ(cached_name(3), "row 3");
+  const auto before = inv.events();
+  db_->query("UPDATE " + table_ + " SET name = 'moved' WHERE id = 3");
+  const auto event =
+      InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(5000));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->deleted, 1u);
+  EXPECT_FALSE(cache_->exists("item:3"));
+  // Move-assigning over a running invalidator stops the one it replaces.
+  Invalidator other(*cache_, options());
+  other.watch(table_, {"item:{id}"});
+  other.start();
+  const int replaced_pid = other.backend_pid();
+  other = std::move(inv);
+  EXPECT_EQ(other.backend_pid(), pid);
+  EXPECT_TRUE(pgfast_test::eventually([&] {
+    return db_->query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                      pgfast::params(replaced_pid))
+               .get(0, 0) == "0";
+  })) << "the replaced invalidator's LISTEN connection is still open";
+}
+
 TEST_F(InvalidatorTest, LoadThatReadBeforeACommitDoesNotStoreAfterItsInvalidation) {
   Invalidator inv(*cache_, options());
   inv.watch(table_, {"item:{id}"});  // a plain key, no tags

@@ -36,6 +36,7 @@ struct RedisStats {
   std::uint64_t connections_discarded = 0;  // broken or closed by the server
   std::uint64_t connect_failures = 0;
   std::uint64_t commands = 0;        // commands sent (a pipeline counts each of its commands)
+  std::uint64_t round_trips = 0;     // command() and pipeline() calls answered by the server
   std::uint64_t command_errors = 0;  // error replies raised as RedisReplyError
   std::uint64_t unavailable = 0;     // RedisUnavailableError thrown (any cause)
   std::uint64_t pool_timeouts = 0;   // of which: no connection free within pool_timeout

@@ -160,8 +160,8 @@ int main(int argc, char** argv) {
       event_cv.notify_all();
     });
     invalidator.start();
-    ApiReads uncached(db, nullptr);
-    ApiReads cached(db, &cache);
+    ApiReads uncached(db, std::nullopt);
+    ApiReads cached(db, cache);
 
     std::mt19937_64 rng(options.seed);
     std::uniform_int_distribution<std::int64_t> any_query(

@@ -17,7 +17,8 @@
 //  - When Redis cannot be used, reads fall through to the loader (or miss) and writes are skipped;
 //    nothing throws into application code unless `strict` is set. The pool reconnects by itself
 //    once Redis is back.
-// A handle: cheap to copy, thread-safe; copies share one cache (pool, stats, background refresh).
+// Thread safety: a handle, cheap to copy and thread-safe; copies share one cache (pool, stats,
+// background refresh).
 #pragma once
 
 #include <chrono>
@@ -127,7 +128,8 @@ struct CachedOptions {
   // Tags are key templates filled from the same parameters (e.g. "session:{session_id}").
   std::vector<std::string> tags;
   // Conditional caching: the loaded value is stored only when this returns true (it is returned
-  // either way). std::nullopt is the loader's "not found".
+  // either way). std::nullopt is the loader's "not found". Typed calls pass the value as
+  // CacheCodec<T>::encode wrote it.
   std::function<bool(const std::optional<std::string>&)> cache_if;
   // "Not found" TTL; unset: CacheOptions::negative_ttl; 0: not cached.
   std::optional<std::chrono::milliseconds> negative_ttl;

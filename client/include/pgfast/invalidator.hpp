@@ -61,8 +61,8 @@ struct InvalidationEvent {
   std::uint64_t sequence = 0;  // 1, 2, ... per event
 };
 
-// Owns its listener thread: move-only; the destructor stops the thread. Its methods may be called
-// from any thread.
+// Thread safety: owns its listener thread (move-only; the destructor stops it); its methods may be
+// called from any thread.
 class Invalidator {
  public:
   // Keeps a copy of the cache handle (sharing the cache with the caller's copies).

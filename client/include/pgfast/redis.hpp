@@ -2,7 +2,8 @@
 // Commands are argv vectors, binary safe. Connections are checked out LIFO, bounded by
 // max_connections, opened lazily, and discarded when broken (I/O error, timeout, closed by the
 // server), so a restarted redis-server is used again without restarting the client.
-// A handle: cheap to copy, thread-safe; copies share one pool, which the last copy closes.
+// Thread safety: a handle, cheap to copy and thread-safe; copies share one pool (the last copy
+// closes it).
 // Pass it by value to Cache and RateLimiter to share one pool between them.
 #pragma once
 

@@ -2,6 +2,7 @@
 // The URL is `redis://[[user]:password@]host[:port][/db]` (host may be a bracketed IPv6 address,
 // user and password may be percent-encoded). Parsing is strict: anything else is a
 // ConfigurationError that names the problem (the password is never quoted back).
+// Thread safety: plain values.
 #pragma once
 
 #include <chrono>

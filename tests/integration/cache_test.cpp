@@ -841,6 +841,25 @@ TEST(Cache, TypedReadThroughSharesOneLoadBetweenThreads) {
   cache.delete_pattern("*");
 }
 
+TEST(Cache, TypedBackgroundRefreshStoresThroughTheCodec) {
+  Cache cache(cache_options(redis_url()));
+  CachedOptions early;
+  early.early_refresh = milliseconds(60000);  // the whole TTL: every hit queues a refresh
+  auto version = std::make_shared<std::atomic<int>>(1);
+  const pgfast::CacheLoader<Point> loader = [version]() -> std::optional<Point> {
+    return Point{version->load(), 0};
+  };
+  EXPECT_EQ(cache.cached_key<Point>("r", milliseconds(60000), loader, early), (Point{1, 0}));
+  version->store(2);
+  // A hit: served at once, the reload runs on the refresh thread.
+  EXPECT_EQ(cache.cached_key<Point>("r", milliseconds(60000), loader, early), (Point{1, 0}));
+  CacheAccess::wait_for_refreshes(cache);
+  EXPECT_EQ(cache.get<Point>("r"), (Point{2, 0}));
+  EXPECT_EQ(cache.stats().refreshes, 1u);
+  EXPECT_EQ(cache.stats().decode_errors, 0u);
+  cache.delete_pattern("*");
+}
+
 // --- faults (a private redis-server) ------------------------------------------------------------
 
 TEST(CacheFaults, RedisStoppedLoadersServeRestartedCacheWorksAgain) {

@@ -29,7 +29,7 @@ std::string load_search(pgfast::Database& db, const std::string& terms) {
 }  // namespace
 
 std::string ApiReads::session(std::int64_t session_id) {
-  if (cache_ == nullptr) return load_session(db_, session_id);
+  if (!cache_) return load_session(db_, session_id);
   return cache_
       ->cached("session:{id}", {{"id", session_id}}, kTtl,
                [&] { return std::optional<std::string>(load_session(db_, session_id)); })
@@ -37,7 +37,7 @@ std::string ApiReads::session(std::int64_t session_id) {
 }
 
 std::string ApiReads::results_page(std::int64_t query_id) {
-  if (cache_ == nullptr) return pgfast_demo::results_page(db_, query_id);
+  if (!cache_) return pgfast_demo::results_page(db_, query_id);
   return cache_
       ->cached("search:results:{query_id}", {{"query_id", query_id}}, kTtl,
                [&] { return std::optional<std::string>(pgfast_demo::results_page(db_, query_id)); })
@@ -45,7 +45,7 @@ std::string ApiReads::results_page(std::int64_t query_id) {
 }
 
 std::string ApiReads::content_search(const std::string& terms) {
-  if (cache_ == nullptr) return load_search(db_, terms);
+  if (!cache_) return load_search(db_, terms);
   return cache_
       ->cached("search:content:{terms}", {{"terms", terms}}, kTtl,
                [&] { return std::optional<std::string>(load_search(db_, terms)); })

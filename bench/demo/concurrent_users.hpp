@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "corpus/corpus.hpp"
 #include "latency.hpp"
@@ -36,14 +38,16 @@ struct UsersResult {
 // search_sessions + pgfast::Invalidator), search:results:{query_id}, search:content:{terms}.
 class ApiReads {
  public:
-  ApiReads(pgfast::Database& db, pgfast::Cache* cache) : db_(db), cache_(cache) {}
+  // Keeps a copy of the cache handle; std::nullopt: straight to the database.
+  ApiReads(pgfast::Database& db, std::optional<pgfast::Cache> cache)
+      : db_(db), cache_(std::move(cache)) {}
   std::string session(std::int64_t session_id);
   std::string results_page(std::int64_t query_id);
   std::string content_search(const std::string& terms);
 
  private:
   pgfast::Database& db_;
-  pgfast::Cache* cache_;  // nullptr: straight to the database
+  std::optional<pgfast::Cache> cache_;
 };
 
 UsersResult run_users(pgfast::Database& db, ApiReads& reads, pgfast::RateLimiter& limiter,

@@ -9,7 +9,9 @@
 // statistics. Writes DIR/demo.json and DIR/network.gexf (DIR defaults to bench/results).
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 #include <cstdio>
@@ -138,17 +140,28 @@ int main(int argc, char** argv) {
 
     // Redis: one pool shared by the cache and the rate limiter; the database tells the cache
     // when a session changes.
-    auto redis = std::make_shared<pgfast::Redis>(settings);
+    pgfast::Redis redis(settings);
     pgfast::Cache cache(redis, pgfast::CacheOptions::from_settings(settings));
     cache.delete_pattern("*");  // this run's namespace only (io:*), never the whole Redis database
     db.query("SELECT pgfast.notify_changes('search_sessions')");
     pgfast::InvalidatorOptions invalidator_options;
     invalidator_options.database_url = settings.database_url;
+    // The invalidator's events, counted, so each UPDATE below can wait for the one it causes.
+    std::mutex event_mutex;
+    std::condition_variable event_cv;
+    std::uint64_t events_seen = 0;
     pgfast::Invalidator invalidator(cache, invalidator_options);
     invalidator.watch("search_sessions", {"session:{id}"});
+    invalidator.on_event([&](const pgfast::InvalidationEvent& event) {
+      {
+        std::lock_guard<std::mutex> lock(event_mutex);
+        events_seen = event.sequence;
+      }
+      event_cv.notify_all();
+    });
     invalidator.start();
-    ApiReads uncached(db, nullptr);
-    ApiReads cached(db, &cache);
+    ApiReads uncached(db, std::nullopt);
+    ApiReads cached(db, cache);
 
     std::mt19937_64 rng(options.seed);
     std::uniform_int_distribution<std::int64_t> any_query(
@@ -198,11 +211,16 @@ int main(int argc, char** argv) {
     LatencyRecorder invalidation;
     for (std::int64_t id = 1; id <= 50; ++id) {
       cached.session(id);
-      std::uint64_t seen = invalidator.events();
+      std::unique_lock<std::mutex> events_lock(event_mutex);
+      const std::uint64_t seen = events_seen;
+      events_lock.unlock();
       auto begin = std::chrono::steady_clock::now();
       db.query("UPDATE search_sessions SET updated_at = now() WHERE id = $1", pgfast::params(id));
-      if (!invalidator.wait_for_events(seen + 1, std::chrono::seconds(5)) ||
-          cache.exists("session:" + std::to_string(id))) {
+      events_lock.lock();
+      const bool heard = event_cv.wait_for(events_lock, std::chrono::seconds(5),
+                                           [&] { return events_seen > seen; });
+      events_lock.unlock();
+      if (!heard || cache.exists("session:" + std::to_string(id))) {
         throw std::runtime_error("the cached session " + std::to_string(id) +
                                  " was not invalidated after its UPDATE committed");
       }
@@ -221,7 +239,7 @@ int main(int argc, char** argv) {
     // The simulated users click every ~20 ms, far faster than people: their limit is scaled to
     // that pace so the phase measures the stack, while the bot below meets the real limits.
     per_user.limits = pgfast::parse_limits("6000/minute;50/second");
-    pgfast::RateLimiter user_limiter(*redis, per_user);
+    pgfast::RateLimiter user_limiter(redis, per_user);
     pgfast::CacheStats before = cache.stats();
     UsersResult users = run_users(db, cached, user_limiter, corpus, 100,
                                   std::chrono::seconds(options.users_seconds), 20, "100 users");
@@ -256,7 +274,7 @@ int main(int argc, char** argv) {
 
     phase(
         "rate limiter: an anonymous bot hammering search (the reference limit, 10/minute per IP)");
-    pgfast::RateLimiter search_limiter(*redis,
+    pgfast::RateLimiter search_limiter(redis,
                                        pgfast::RateLimiterOptions::named("search", settings));
     std::string bot = pgfast::rate_limit_identity(std::nullopt, "203.0.113.7");
     search_limiter.reset(bot);

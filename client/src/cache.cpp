@@ -1,5 +1,6 @@
 #include "pgfast/cache.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -8,12 +9,14 @@
 #include <thread>
 #include <unordered_set>
 
+#include "cache_envelope.hpp"
 #include "metric_counter.hpp"
 #include "metric_families.hpp"
-#include "pgfast/cache_envelope.hpp"
 #include "redis_script.hpp"
 #include "pgfast/settings.hpp"
-#include "pgfast/single_flight.hpp"
+#include "pgfast/testing/cache_access.hpp"
+#include "redis_script.hpp"
+#include "single_flight.hpp"
 
 namespace pgfast {
 
@@ -140,13 +143,10 @@ const char* const kBumpTags =
 
 CacheOptions CacheOptions::from_settings(const Settings& settings) {
   CacheOptions o;
-  o.redis = RedisOptions::from_settings(settings);
-  o.redis.connect_timeout = std::chrono::milliseconds(500);
-  o.redis.command_timeout = std::chrono::milliseconds(500);
-  o.redis.down_backoff = std::chrono::milliseconds(1000);
-  // A busy cache pool skips the per-command liveness probe; after a Redis restart a pooled
-  // connection fails once (the call falls through to the loader) and is replaced.
-  o.redis.probe_idle_after = std::chrono::milliseconds(1000);
+  // Only what Settings names; the tuned timeouts stay CacheOptions{}'s (RedisOptions::for_cache).
+  const RedisOptions named = RedisOptions::from_settings(settings);
+  o.redis.url = named.url;
+  o.redis.max_connections = named.max_connections;
   o.enabled = settings.cache_enabled;
   o.default_ttl = settings.cache_default_ttl;
   return o;
@@ -163,6 +163,8 @@ struct Lookup {
   TagGenerations tags;  // the generations of the call's tags, read with the value
 };
 
+const Lookup kUnavailable{Lookup::State::unavailable, {}, false, {}};
+
 // The lease a loader holds while it loads a key: its value is stored only while the lease is
 // still its own and unmarked (kStoreUnderLease).
 struct LeaseHold {
@@ -176,20 +178,35 @@ struct RefreshTask {
   Cache::Loader loader;
   CachedOptions options;
   std::vector<std::string> tags;  // filled tag names
+  std::uint8_t format = 0;
 };
 
-class Cache::Impl {
+namespace detail {
+
+class CacheImpl {
  public:
-  Impl(Cache& cache) : cache_(cache), o_(cache.options_), redis_(*cache.redis_) {
+  CacheImpl(Redis redis, CacheOptions options) : o_(std::move(options)), redis_(std::move(redis)) {
+    if (o_.default_ttl.count() < 0 || o_.negative_ttl.count() < 0) {
+      throw ConfigurationError("pgfast::Cache: TTLs must not be negative");
+    }
+    if (o_.lease_ttl.count() <= 0 || o_.lease_wait.count() < 0 || o_.tag_ttl.count() <= 0) {
+      throw ConfigurationError(
+          "pgfast::Cache: lease_ttl and tag_ttl must be positive, lease_wait not negative");
+    }
     detail::bind_cache_metrics(
         o_.metrics.get(), o_.metrics_name,
         {c.hits, c.misses, c.loads, c.load_errors, c.sets, c.errors, c.invalidations});
   }
-  ~Impl() { stop_worker(); }
+  ~CacheImpl() { stop_worker(); }
+  CacheImpl(const CacheImpl&) = delete;
+  CacheImpl& operator=(const CacheImpl&) = delete;
+
+  std::string redis_key(const std::string& key) const { return o_.key_prefix + key; }
+  std::string tag_key(const std::string& tag) const { return o_.key_prefix + "#tag:" + tag; }
 
   struct Counters {
     detail::Counter hits, negative_hits, stale_hits, misses, loads, load_errors, lease_waits,
-        refreshes, sets, writes_skipped, errors, invalidations, bytes_saved;
+        refreshes, sets, writes_skipped, errors, invalidations, bytes_saved, decode_errors;
   } c;
 
   // Runs f; a RedisError counts as an error and becomes `fallback` (or propagates when strict).
@@ -212,7 +229,7 @@ class Cache::Impl {
     TagGenerations out;
     if (tags.empty()) return out;
     Argv mget{"MGET"};
-    for (const auto& t : tags) mget.push_back(cache_.tag_key(t));
+    for (const auto& t : tags) mget.push_back(tag_key(t));
     const RedisReply r = redis_.command(mget);
     for (std::size_t i = 0; i < tags.size(); ++i) out.emplace_back(tags[i], parse_generation(r[i]));
     return out;
@@ -226,58 +243,123 @@ class Cache::Impl {
     return std::nullopt;
   }
 
-  // Reads the value and (in the same round trip) the generations of `tags`. Throws RedisError.
-  Lookup lookup(const std::string& full_key, const std::vector<std::string>& tags) {
-    Lookup lk;
-    RedisReply value;
-    if (tags.empty()) {
-      value = redis_.command({"GET", full_key});
+  // Reads the values of `full_keys` and (in the same round trip) the generations of
+  // `call_tags`; a second round trip reads the other tags the values carry. With a decoder, a value
+  // it rejects is a miss. Throws RedisError.
+  std::vector<Lookup> lookup_many(const std::vector<std::string>& full_keys,
+                                  const std::vector<std::string>& call_tags,
+                                  const CacheDecoder* decoder) {
+    Argv mget_values{"MGET"};
+    mget_values.insert(mget_values.end(), full_keys.begin(), full_keys.end());
+    RedisReply values;
+    TagGenerations call_generations;
+    if (call_tags.empty()) {
+      values = redis_.command(mget_values);
     } else {
-      Argv mget{"MGET"};
-      for (const auto& t : tags) mget.push_back(cache_.tag_key(t));
-      auto replies = redis_.pipeline({{"GET", full_key}, mget});
+      Argv mget_tags{"MGET"};
+      for (const auto& t : call_tags) mget_tags.push_back(tag_key(t));
+      auto replies = redis_.pipeline({mget_values, mget_tags});
       replies[0].throw_if_error();
       replies[1].throw_if_error();
-      value = std::move(replies[0]);
-      for (std::size_t i = 0; i < tags.size(); ++i) {
-        lk.tags.emplace_back(tags[i], parse_generation(replies[1][i]));
+      values = std::move(replies[0]);
+      for (std::size_t i = 0; i < call_tags.size(); ++i) {
+        call_generations.emplace_back(call_tags[i], parse_generation(replies[1][i]));
       }
     }
-    if (value.is_nil()) return lk;
-    DecodedEntry decoded = decode_entry(value.str());
-    if (decoded.status == DecodedEntry::Status::not_envelope) {
-      lk.entry.value = value.str();
-      lk.state = Lookup::State::hit;
-      return lk;
-    }
-    if (decoded.status == DecodedEntry::Status::corrupt) return lk;
-    // Every tag the value carries must still have the generation it was stored with.
+    std::vector<DecodedEntry> decoded(full_keys.size());
     std::vector<std::string> unknown;
-    for (const auto& [name, generation] : decoded.entry.tags) {
-      if (!find_tag(lk.tags, name)) unknown.push_back(name);
+    for (std::size_t i = 0; i < full_keys.size(); ++i) {
+      if (values[i].is_nil()) continue;
+      decoded[i] = decode_entry(values[i].str());
+      for (const auto& [name, generation] : decoded[i].entry.tags) {
+        if (!find_tag(call_generations, name) &&
+            std::find(unknown.begin(), unknown.end(), name) == unknown.end()) {
+          unknown.push_back(name);
+        }
+      }
     }
-    TagGenerations extra = read_tags(unknown);
-    for (const auto& [name, generation] : decoded.entry.tags) {
-      auto current = find_tag(lk.tags, name);
+    const TagGenerations extra = read_tags(unknown);
+    std::vector<Lookup> out(full_keys.size());
+    for (std::size_t i = 0; i < full_keys.size(); ++i) {
+      Lookup& lk = out[i];
+      lk.tags = call_generations;
+      if (values[i].is_nil()) continue;
+      DecodedEntry& d = decoded[i];
+      if (d.status == DecodedEntry::Status::corrupt) continue;
+      if (d.status == DecodedEntry::Status::not_envelope) d.entry.value = values[i].str();
+      if (!tags_current(d.entry, call_generations, extra)) continue;
+      if (!d.entry.negative && decoder != nullptr &&
+          !(*decoder)(i, d.entry.value, d.entry.format)) {
+        c.decode_errors.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      lk.entry = std::move(d.entry);
+      lk.state = Lookup::State::hit;
+      lk.refresh_due = lk.entry.refresh_after_ms != 0 && now_ms() >= lk.entry.refresh_after_ms;
+    }
+    return out;
+  }
+
+  // Every tag the entry carries still has the generation it was stored with.
+  static bool tags_current(const CacheEntry& entry, const TagGenerations& known,
+                           const TagGenerations& extra) {
+    for (const auto& [name, generation] : entry.tags) {
+      auto current = find_tag(known, name);
       if (!current) current = find_tag(extra, name);
-      if (!current || !*current || **current != generation) return lk;
+      if (!current || !*current || **current != generation) return false;
     }
-    lk.entry = std::move(decoded.entry);
-    lk.state = Lookup::State::hit;
-    lk.refresh_due = lk.entry.refresh_after_ms != 0 && now_ms() >= lk.entry.refresh_after_ms;
-    return lk;
+    return true;
+  }
+
+  Lookup lookup(const std::string& full_key, const std::vector<std::string>& tags,
+                const CacheDecoder* decoder) {
+    return std::move(lookup_many({full_key}, tags, decoder).front());
+  }
+
+  // The SET NX commands creating the tags that do not exist yet (at a random generation), and
+  // the generation of every tag, to record in the entries stored with them.
+  std::vector<Argv> tag_setup(const TagGenerations& tags,
+                              std::vector<std::pair<std::string, std::int64_t>>& recorded) const {
+    std::vector<Argv> commands;
+    for (const auto& [name, generation] : tags) {
+      const std::int64_t g = generation ? *generation : random_generation();
+      if (!generation) {
+        commands.push_back({"SET", tag_key(name), std::to_string(g), "NX", "PX",
+                            std::to_string(o_.tag_ttl.count())});
+      }
+      recorded.emplace_back(name, g);
+    }
+    return commands;
+  }
+
+  static Argv set_command(const std::string& full_key, std::string bytes, Duration keep) {
+    Argv set{"SET", full_key, std::move(bytes)};
+    if (keep.count() > 0) {
+      set.push_back("PX");
+      set.push_back(std::to_string(keep.count()));
+    }
+    return set;
+  }
+
+  // Runs the commands in one round trip; throws the first error reply. Throws RedisError.
+  void run_all(const std::vector<Argv>& commands) {
+    if (commands.size() == 1) {
+      redis_.command(commands[0]);
+    } else if (!commands.empty()) {
+      for (const auto& r : redis_.pipeline(commands)) r.throw_if_error();
+    }
   }
 
   // Writes `value` (std::nullopt: a "not found" entry) with the tag generations read before the
   // value was loaded; with `held`, only if that lease was not invalidated meanwhile. Returns
   // whether the value was written. Throws RedisError.
   bool store(const std::string& full_key, const std::optional<std::string>& value, Duration ttl,
-             const CachedOptions& options, const TagGenerations& tags,
+             const CachedOptions& options, std::uint8_t format, const TagGenerations& tags,
              const LeaseHold* held = nullptr) {
     CacheEntry e;
     e.negative = !value.has_value();
     if (value) e.value = *value;
-    e.format = options.format;
+    e.format = format;
     e.stored_at_ms = now_ms();
     Duration keep = ttl;
     if (ttl.count() > 0 && !e.negative) {
@@ -287,55 +369,58 @@ class Cache::Impl {
         keep = ttl + options.stale_while_revalidate;
       }
     }
-    std::vector<Argv> commands;
-    for (const auto& [name, generation] : tags) {
-      std::int64_t g = generation ? *generation : random_generation();
-      if (!generation) {
-        commands.push_back({"SET", cache_.tag_key(name), std::to_string(g), "NX", "PX",
-                            std::to_string(o_.tag_ttl.count())});
-      }
-      e.tags.emplace_back(name, g);
-    }
+    std::vector<Argv> commands = tag_setup(tags, e.tags);
     const EncodedEntry encoded = encode_entry(e, {o_.compress_threshold, o_.compression_level});
     if (held != nullptr) {
-      if (!commands.empty()) {
-        for (const auto& r : redis_.pipeline(commands)) r.throw_if_error();
-      }
+      run_all(commands);
       const RedisReply stored = store_script_.run(
           redis_, {full_key, held->key},
           {held->token, encoded.bytes,
            std::to_string(std::max<long long>(0, static_cast<long long>(keep.count())))});
       if (stored.integer() != 1) return false;
     } else {
-      Argv set{"SET", full_key, encoded.bytes};
-      if (keep.count() > 0) {
-        set.push_back("PX");
-        set.push_back(std::to_string(keep.count()));
-      }
-      commands.push_back(std::move(set));
-      if (commands.size() == 1) {
-        redis_.command(commands[0]);
-      } else {
-        for (const auto& r : redis_.pipeline(commands)) r.throw_if_error();
-      }
+      commands.push_back(set_command(full_key, encoded.bytes, keep));
+      run_all(commands);
     }
     c.sets.fetch_add(1, std::memory_order_relaxed);
     c.bytes_saved.fetch_add(encoded.bytes_saved, std::memory_order_relaxed);
     return true;
   }
 
+  // Writes every (key, bytes) with the same format, TTL and tags: one round trip (after one
+  // reading the tags' generations, when there are tags). Throws RedisError.
+  std::size_t store_many(const std::vector<std::pair<std::string, std::string>>& items,
+                         std::uint8_t format, Duration ttl, const std::vector<std::string>& tags) {
+    const TagGenerations generations = read_tags(tags);
+    CacheEntry e;
+    e.format = format;
+    e.stored_at_ms = now_ms();
+    std::vector<Argv> commands = tag_setup(generations, e.tags);
+    std::size_t bytes_saved = 0;
+    for (const auto& [key, bytes] : items) {
+      e.value = bytes;
+      EncodedEntry encoded = encode_entry(e, {o_.compress_threshold, o_.compression_level});
+      bytes_saved += encoded.bytes_saved;
+      commands.push_back(set_command(redis_key(key), std::move(encoded.bytes), ttl));
+    }
+    run_all(commands);
+    c.sets.fetch_add(items.size(), std::memory_order_relaxed);
+    c.bytes_saved.fetch_add(bytes_saved, std::memory_order_relaxed);
+    return items.size();
+  }
+
   // Stores unless the predicate or the negative TTL says not to; never throws RedisError
   // (a failed write is skipped, or thrown in strict mode).
   void store_loaded(const std::string& full_key, const std::optional<std::string>& value,
-                    Duration ttl, const CachedOptions& options, const TagGenerations& tags,
-                    const LeaseHold* held = nullptr) {
+                    Duration ttl, const CachedOptions& options, std::uint8_t format,
+                    const TagGenerations& tags, const LeaseHold* held = nullptr) {
     if (options.cache_if && !options.cache_if(value)) return;
     if (!value) {
       ttl = options.negative_ttl ? *options.negative_ttl : o_.negative_ttl;
       if (ttl.count() <= 0) return;
     }
     const bool stored =
-        guarded([&] { return store(full_key, value, ttl, options, tags, held); }, false);
+        guarded([&] { return store(full_key, value, ttl, options, format, tags, held); }, false);
     if (!stored) c.writes_skipped.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -378,9 +463,10 @@ class Cache::Impl {
   // the process holding it to store the value), load, store, release.
   std::optional<std::string> load_with_lease(const std::string& full_key, Duration ttl,
                                              const Cache::Loader& loader,
-                                             const CachedOptions& options,
+                                             const CachedOptions& options, std::uint8_t format,
                                              const std::vector<std::string>& tags,
-                                             const TagGenerations& generations) {
+                                             const TagGenerations& generations,
+                                             const CacheDecoder* decoder) {
     const std::string lease = lease_key(full_key);
     const std::string token = random_token();
     const auto deadline = std::chrono::steady_clock::now() + o_.lease_wait;
@@ -407,7 +493,7 @@ class Cache::Impl {
         }
         try {
           const LeaseHold held{lease, token};
-          store_loaded(full_key, value, ttl, options, generations, &held);
+          store_loaded(full_key, value, ttl, options, format, generations, &held);
         } catch (...) {  // a throwing cache_if, or a failed write in strict mode
           release_lease(lease, token);
           throw;
@@ -424,13 +510,12 @@ class Cache::Impl {
         if (std::chrono::steady_clock::now() >= deadline) {
           // The other loader is too slow (or gone without releasing): load ourselves.
           auto value = run_loader(loader);
-          store_loaded(full_key, value, ttl, options, generations);
+          store_loaded(full_key, value, ttl, options, format, generations);
           return value;
         }
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(50));
-        Lookup lk = guarded([&] { return lookup(full_key, tags); },
-                            Lookup{Lookup::State::unavailable, {}, false, {}});
+        Lookup lk = guarded([&] { return lookup(full_key, tags, decoder); }, kUnavailable);
         if (lk.state == Lookup::State::hit) {
           return lk.entry.negative ? std::nullopt : std::optional<std::string>(lk.entry.value);
         }
@@ -447,13 +532,13 @@ class Cache::Impl {
 
   std::optional<std::string> cached(const std::string& full_key, Duration ttl,
                                     const Cache::Loader& loader, const CachedOptions& options,
-                                    const std::vector<std::string>& tags) {
+                                    std::uint8_t format, const std::vector<std::string>& tags,
+                                    const CacheDecoder* decoder) {
     if (!o_.enabled) {
       c.misses.fetch_add(1, std::memory_order_relaxed);
       return run_loader(loader);
     }
-    Lookup lk = guarded([&] { return lookup(full_key, tags); },
-                        Lookup{Lookup::State::unavailable, {}, false, {}});
+    Lookup lk = guarded([&] { return lookup(full_key, tags, decoder); }, kUnavailable);
     if (lk.state == Lookup::State::unavailable) {
       c.misses.fetch_add(1, std::memory_order_relaxed);
       c.writes_skipped.fetch_add(1, std::memory_order_relaxed);
@@ -464,7 +549,7 @@ class Cache::Impl {
       if (lk.entry.negative) c.negative_hits.fetch_add(1, std::memory_order_relaxed);
       if (lk.refresh_due) {
         c.stale_hits.fetch_add(1, std::memory_order_relaxed);
-        schedule_refresh(RefreshTask{full_key, ttl, loader, options, tags});
+        schedule_refresh(RefreshTask{full_key, ttl, loader, options, tags, format});
       }
       if (lk.entry.negative) return std::nullopt;
       return std::move(lk.entry.value);
@@ -472,7 +557,10 @@ class Cache::Impl {
     c.misses.fetch_add(1, std::memory_order_relaxed);
     return flights_
         .run(full_key,
-             [&] { return load_with_lease(full_key, ttl, loader, options, tags, lk.tags); })
+             [&] {
+               return load_with_lease(full_key, ttl, loader, options, format, tags, lk.tags,
+                                      decoder);
+             })
         .value;
   }
 
@@ -523,7 +611,7 @@ class Cache::Impl {
       try {
         const auto value = run_loader(task.loader);
         const LeaseHold held{lease, token};
-        store_loaded(task.key, value, task.ttl, task.options, generations, &held);
+        store_loaded(task.key, value, task.ttl, task.options, task.format, generations, &held);
       } catch (...) {
         // A failed refresh keeps serving the stale value until it expires.
       }
@@ -554,7 +642,7 @@ class Cache::Impl {
     std::vector<std::string> script_keys;
     script_keys.reserve(keys.size() * 2);
     for (const auto& k : keys) {
-      script_keys.push_back(cache_.redis_key(k));
+      script_keys.push_back(redis_key(k));
       script_keys.push_back(lease_key(script_keys.back()));
     }
     return static_cast<std::size_t>(invalidate_keys_script_.run(redis_, script_keys, {}).integer());
@@ -577,9 +665,8 @@ class Cache::Impl {
     return deleted;
   }
 
-  Cache& cache_;
-  const CacheOptions& o_;
-  Redis& redis_;
+  const CacheOptions o_;
+  Redis redis_;
   SingleFlight<std::optional<std::string>> flights_;
   RedisScript acquire_script_{kAcquireLease};
   RedisScript release_script_{kReleaseLease};
@@ -597,68 +684,77 @@ class Cache::Impl {
   bool busy_ = false;
 };
 
+}  // namespace detail
+
 // --- Cache ------------------------------------------------------------------------------------
 
-Cache::Cache(CacheOptions options) : Cache(std::make_shared<Redis>(options.redis), options) {}
+Cache::Cache(CacheOptions options) : Cache(Redis(options.redis), options) {}
 
 Cache::Cache(const Settings& settings) : Cache(CacheOptions::from_settings(settings)) {}
 
-Cache::Cache(std::shared_ptr<Redis> redis, CacheOptions options)
-    : options_(std::move(options)), redis_(std::move(redis)) {
-  if (!redis_) throw ConfigurationError("pgfast::Cache: no Redis pool given");
-  if (options_.default_ttl.count() < 0 || options_.negative_ttl.count() < 0) {
-    throw ConfigurationError("pgfast::Cache: TTLs must not be negative");
-  }
-  if (options_.lease_ttl.count() <= 0 || options_.lease_wait.count() < 0 ||
-      options_.tag_ttl.count() <= 0) {
-    throw ConfigurationError(
-        "pgfast::Cache: lease_ttl and tag_ttl must be positive, lease_wait not negative");
-  }
-  impl_ = std::make_unique<Impl>(*this);
-}
+Cache::Cache(Redis redis, CacheOptions options)
+    : impl_(std::make_shared<detail::CacheImpl>(std::move(redis), std::move(options))) {}
 
-Cache::~Cache() = default;
+std::string Cache::redis_key(const std::string& key) const {
+  return impl_->redis_key(key);
+}
 
 std::string Cache::tag_key(const std::string& tag) const {
-  return options_.key_prefix + "#tag:" + tag;
+  return impl_->tag_key(tag);
 }
 
-std::string Cache::lease_key(const std::string& key) const {
-  return options_.key_prefix + "#lease:" + key;
+const CacheOptions& Cache::options() const noexcept {
+  return impl_->o_;
 }
 
-std::optional<std::string> Cache::get(const std::string& key) {
-  if (!options_.enabled) return std::nullopt;
-  Lookup lk = impl_->guarded([&] { return impl_->lookup(redis_key(key), {}); },
-                             Lookup{Lookup::State::unavailable, {}, false, {}});
-  if (lk.state != Lookup::State::hit) {
-    impl_->c.misses.fetch_add(1, std::memory_order_relaxed);
-    return std::nullopt;
+Redis Cache::redis() const {
+  return impl_->redis_;
+}
+
+std::vector<std::optional<std::string>> Cache::get_values(const std::vector<std::string>& keys,
+                                                          const Decoder* decoder) {
+  std::vector<std::optional<std::string>> out(keys.size());
+  if (keys.empty() || !impl_->o_.enabled) return out;
+  std::vector<std::string> full_keys;
+  full_keys.reserve(keys.size());
+  for (const auto& k : keys) full_keys.push_back(redis_key(k));
+  std::vector<Lookup> found =
+      impl_->guarded([&] { return impl_->lookup_many(full_keys, {}, decoder); },
+                     std::vector<Lookup>(keys.size(), kUnavailable));
+  auto& c = impl_->c;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    Lookup& lk = found[i];
+    if (lk.state != Lookup::State::hit) {
+      c.misses.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    c.hits.fetch_add(1, std::memory_order_relaxed);
+    if (lk.entry.negative) {
+      c.negative_hits.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    out[i] = std::move(lk.entry.value);
   }
-  impl_->c.hits.fetch_add(1, std::memory_order_relaxed);
-  if (lk.entry.negative) {
-    impl_->c.negative_hits.fetch_add(1, std::memory_order_relaxed);
-    return std::nullopt;
+  return out;
+}
+
+std::size_t Cache::set_values(const std::vector<std::pair<std::string, std::string>>& items,
+                              std::uint8_t format, std::optional<Duration> ttl,
+                              const std::vector<std::string>& tags) {
+  if (items.empty()) return 0;
+  std::size_t written = 0;
+  if (impl_->o_.enabled) {
+    written = impl_->guarded(
+        [&] { return impl_->store_many(items, format, ttl.value_or(impl_->o_.default_ttl), tags); },
+        std::size_t{0});
   }
-  return std::move(lk.entry.value);
+  if (written == 0) impl_->c.writes_skipped.fetch_add(items.size(), std::memory_order_relaxed);
+  return written;
 }
 
 bool Cache::set(const std::string& key, std::string_view value, std::optional<Duration> ttl,
                 const std::vector<std::string>& tags) {
-  if (!options_.enabled) {
-    impl_->c.writes_skipped.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  const bool ok = impl_->guarded(
-      [&] {
-        const TagGenerations generations = impl_->read_tags(tags);
-        impl_->store(redis_key(key), std::string(value), ttl.value_or(options_.default_ttl), {},
-                     generations);
-        return true;
-      },
-      false);
-  if (!ok) impl_->c.writes_skipped.fetch_add(1, std::memory_order_relaxed);
-  return ok;
+  return set_values({{key, std::string(value)}}, CacheCodec<std::string>::format, ttl, tags) == 1;
 }
 
 bool Cache::del(const std::string& key) {
@@ -679,7 +775,7 @@ std::size_t Cache::del(const std::vector<std::string>& keys) {
 bool Cache::exists(const std::string& key) {
   return impl_->guarded(
       [&] {
-        return redis_->command({"EXISTS", redis_key(key)}).integer() > 0;
+        return impl_->redis_.command({"EXISTS", redis_key(key)}).integer() > 0;
       },
       false);
 }
@@ -687,7 +783,7 @@ bool Cache::exists(const std::string& key) {
 Cache::Duration Cache::ttl(const std::string& key) {
   return impl_->guarded(
       [&] {
-        return Duration(redis_->command({"PTTL", redis_key(key)}).integer());
+        return Duration(impl_->redis_.command({"PTTL", redis_key(key)}).integer());
       },
       kNoKey);
 }
@@ -698,23 +794,15 @@ std::optional<long long> Cache::increment(const std::string& key, long long by,
       [&]() -> std::optional<long long> {
         const std::string full = redis_key(key);
         if (!ttl || ttl->count() <= 0) {
-          return redis_->command({"INCRBY", full, std::to_string(by)}).integer();
+          return impl_->redis_.command({"INCRBY", full, std::to_string(by)}).integer();
         }
         // PEXPIRE NX: only a key without a TTL (i.e. the one INCRBY just created) gets one.
-        auto replies = redis_->pipeline({{"INCRBY", full, std::to_string(by)},
-                                         {"PEXPIRE", full, std::to_string(ttl->count()), "NX"}});
+        auto replies =
+            impl_->redis_.pipeline({{"INCRBY", full, std::to_string(by)},
+                                    {"PEXPIRE", full, std::to_string(ttl->count()), "NX"}});
         return replies[0].throw_if_error().integer();
       },
       std::optional<long long>{});
-}
-
-std::string Cache::get_or_set(const std::string& key, const std::function<std::string()>& loader,
-                              std::optional<Duration> ttl) {
-  auto value =
-      cached_key(key, ttl, [&loader]() -> std::optional<std::string> { return loader(); }, {});
-  // A "not found" entry stored under this key by another path: the loader decides.
-  if (!value) return loader();
-  return *value;
 }
 
 std::size_t Cache::delete_pattern(const std::string& pattern) {
@@ -722,34 +810,31 @@ std::size_t Cache::delete_pattern(const std::string& pattern) {
       [&] {
         // Marks first: a load that stores before the mark has its value deleted by the scan.
         impl_->mark_leases(pattern);
-        return impl_->scan_unlink(escape_glob(options_.key_prefix) + pattern);
+        return impl_->scan_unlink(escape_glob(impl_->o_.key_prefix) + pattern);
       },
       std::size_t{0});
 }
 
-std::optional<std::string> Cache::cached(std::string_view key_template, const KeyParams& params,
-                                         std::optional<Duration> ttl, const Loader& loader,
-                                         const CachedOptions& options) {
-  const std::string key = KeyTemplate(std::string(key_template)).fill(params);
+std::string Cache::key_for(std::string_view key_template, const KeyParams& params) const {
+  return KeyTemplate(std::string(key_template)).fill(params);
+}
+
+std::vector<std::string> Cache::tags_for(const CachedOptions& options,
+                                         const KeyParams& params) const {
   std::vector<std::string> tags;
   tags.reserve(options.tags.size());
   for (const auto& t : options.tags) tags.push_back(KeyTemplate(t).fill(params));
-  return impl_->cached(redis_key(key), ttl.value_or(options_.default_ttl), loader, options, tags);
+  return tags;
 }
 
-std::optional<std::string> Cache::cached(const KeyFunction& key_function, const KeyParams& params,
-                                         std::optional<Duration> ttl, const Loader& loader,
-                                         const CachedOptions& options) {
-  std::vector<std::string> tags;
-  for (const auto& t : options.tags) tags.push_back(KeyTemplate(t).fill(params));
-  return impl_->cached(redis_key(key_function(params)), ttl.value_or(options_.default_ttl), loader,
-                       options, tags);
-}
-
-std::optional<std::string> Cache::cached_key(const std::string& key, std::optional<Duration> ttl,
-                                             const Loader& loader, const CachedOptions& options) {
-  return impl_->cached(redis_key(key), ttl.value_or(options_.default_ttl), loader, options,
-                       options.tags);
+std::optional<std::string> Cache::read_through_bytes(const std::string& key,
+                                                     const std::vector<std::string>& tags,
+                                                     std::optional<Duration> ttl,
+                                                     const Loader& loader,
+                                                     const CachedOptions& options,
+                                                     std::uint8_t format, const Decoder* decoder) {
+  return impl_->cached(redis_key(key), ttl.value_or(impl_->o_.default_ttl), loader, options, format,
+                       tags, decoder);
 }
 
 std::size_t Cache::invalidate(std::string_view key_template, const KeyParams& params) {
@@ -771,7 +856,7 @@ void Cache::invalidate_tags(const std::vector<std::string>& tags) {
   for (const auto& t : tags) keys.push_back(tag_key(t));
   impl_->guarded(
       [&] {
-        impl_->bump_tags_script_.run(*redis_, keys, {});
+        impl_->bump_tags_script_.run(impl_->redis_, keys, {});
         impl_->c.invalidations.fetch_add(tags.size(), std::memory_order_relaxed);
         return true;
       },
@@ -799,11 +884,18 @@ CacheStats Cache::stats() const {
   s.errors = c.errors.load();
   s.invalidations = c.invalidations.load();
   s.bytes_saved = c.bytes_saved.load();
+  s.decode_errors = c.decode_errors.load();
   return s;
 }
 
-void Cache::wait_for_refreshes() {
-  impl_->wait_idle();
+// --- test hooks -------------------------------------------------------------------------------
+
+void testing::CacheAccess::wait_for_refreshes(Cache& cache) {
+  cache.impl_->wait_idle();
+}
+
+std::string testing::CacheAccess::lease_key(const Cache& cache, const std::string& key) {
+  return cache.impl_->lease_key(cache.redis_key(key));
 }
 
 }  // namespace pgfast

@@ -1,4 +1,4 @@
-#include "pgfast/cache_envelope.hpp"
+#include "cache_envelope.hpp"
 
 #include <zstd.h>
 

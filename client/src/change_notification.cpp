@@ -1,4 +1,4 @@
-#include "pgfast/change_notification.hpp"
+#include "change_notification.hpp"
 
 #include <cstdint>
 

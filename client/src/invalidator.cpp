@@ -6,10 +6,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "change_notification.hpp"
 
 #include "metric_families.hpp"
 #include "pgfast/connection.hpp"
 #include "pgfast/errors.hpp"
+#include "pgfast/errors.hpp"
+#include "pgfast/testing/invalidator_access.hpp"
 
 namespace pgfast {
 
@@ -33,10 +41,71 @@ std::string with_keepalives(const std::string& url) {
 
 }  // namespace
 
-Invalidator::Invalidator(Cache& cache, InvalidatorOptions options)
-    : cache_(cache),
+namespace detail {
+
+class InvalidatorImpl {
+ public:
+  InvalidatorImpl(Cache cache, InvalidatorOptions options);
+  ~InvalidatorImpl();  // stop()
+  InvalidatorImpl(const InvalidatorImpl&) = delete;
+  InvalidatorImpl& operator=(const InvalidatorImpl&) = delete;
+
+  void watch(const std::string& table, std::vector<std::string> key_templates,
+             std::vector<std::string> tag_templates);
+  void start(std::chrono::milliseconds timeout);
+  void stop() noexcept;
+  InvalidationEvent handle(const std::string& payload);
+  InvalidationEvent invalidate_all();
+  void on_event(std::function<void(const InvalidationEvent&)> callback);
+  std::uint64_t events() const;
+  bool wait_for_events(std::uint64_t count, std::chrono::milliseconds timeout) const;
+  InvalidationEvent last_event() const;
+  std::optional<InvalidationEvent> wait_for(InvalidationEvent::Kind kind, std::uint64_t after,
+                                            std::chrono::milliseconds timeout) const;
+  std::uint64_t connects() const;
+  std::uint64_t resyncs() const;
+  int backend_pid() const;
+
+ private:
+  struct Rule {
+    std::string table;
+    std::vector<KeyTemplate> keys;
+    std::vector<KeyTemplate> tags;
+  };
+
+  void run();
+  void wake() noexcept;
+  void publish(InvalidationEvent event);
+  InvalidationEvent apply(const ChangeNotification& n);
+  void invalidate_rule_all(const Rule& rule, InvalidationEvent& event);
+
+  Cache cache_;
+  InvalidatorOptions options_;
+  std::vector<Rule> rules_;
+
+  mutable std::mutex mutex_;
+  mutable std::condition_variable cv_;
+  std::uint64_t events_ = 0;
+  std::uint64_t connects_ = 0;
+  std::uint64_t resyncs_ = 0;
+  std::shared_ptr<const InvalidatorMetrics> metrics_;  // null: no metrics
+  int backend_pid_ = 0;
+  std::string last_connect_error_;
+  InvalidationEvent last_event_;
+  InvalidationEvent last_of_kind_[3];
+  // An invalidation hit a Redis error: everything is invalidated again once Redis answers.
+  bool resync_pending_ = false;
+  std::function<void(const InvalidationEvent&)> callback_;
+
+  std::thread thread_;
+  bool stopping_ = false;
+  int wake_pipe_[2] = {-1, -1};
+};
+
+InvalidatorImpl::InvalidatorImpl(Cache cache, InvalidatorOptions options)
+    : cache_(std::move(cache)),
       options_(std::move(options)),
-      metrics_(detail::InvalidatorMetrics::bind(options_.metrics.get(), options_.metrics_name)) {
+      metrics_(InvalidatorMetrics::bind(options_.metrics.get(), options_.metrics_name)) {
   if (options_.channel.empty()) throw ConfigurationError("pgfast::Invalidator: empty channel");
   if (options_.reconnect_min.count() <= 0 || options_.reconnect_max < options_.reconnect_min) {
     throw ConfigurationError(
@@ -44,27 +113,26 @@ Invalidator::Invalidator(Cache& cache, InvalidatorOptions options)
   }
 }
 
-Invalidator::~Invalidator() {
+InvalidatorImpl::~InvalidatorImpl() {
   stop();
 }
 
-Invalidator& Invalidator::watch(const std::string& table, std::vector<std::string> key_templates,
-                                std::vector<std::string> tag_templates) {
+void InvalidatorImpl::watch(const std::string& table, std::vector<std::string> key_templates,
+                            std::vector<std::string> tag_templates) {
   Rule rule;
   rule.table = qualified_table_name(table);
   for (auto& t : key_templates) rule.keys.emplace_back(std::move(t));
   for (auto& t : tag_templates) rule.tags.emplace_back(std::move(t));
   std::lock_guard<std::mutex> lock(mutex_);
   rules_.push_back(std::move(rule));
-  return *this;
 }
 
-void Invalidator::on_event(std::function<void(const InvalidationEvent&)> callback) {
+void InvalidatorImpl::on_event(std::function<void(const InvalidationEvent&)> callback) {
   std::lock_guard<std::mutex> lock(mutex_);
   callback_ = std::move(callback);
 }
 
-void Invalidator::publish(InvalidationEvent event) {
+void InvalidatorImpl::publish(InvalidationEvent event) {
   std::function<void(const InvalidationEvent&)> callback;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -83,48 +151,48 @@ void Invalidator::publish(InvalidationEvent event) {
   }
 }
 
-std::uint64_t Invalidator::events() const {
+std::uint64_t InvalidatorImpl::events() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return events_;
 }
 
-bool Invalidator::wait_for_events(std::uint64_t count, std::chrono::milliseconds timeout) const {
+bool InvalidatorImpl::wait_for_events(std::uint64_t count,
+                                      std::chrono::milliseconds timeout) const {
   std::unique_lock<std::mutex> lock(mutex_);
   return cv_.wait_for(lock, timeout, [&] { return events_ >= count; });
 }
 
-InvalidationEvent Invalidator::last_event() const {
+InvalidationEvent InvalidatorImpl::last_event() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return last_event_;
 }
 
-std::optional<InvalidationEvent> Invalidator::wait_for(InvalidationEvent::Kind kind,
-                                                       std::uint64_t after,
-                                                       std::chrono::milliseconds timeout) const {
+std::optional<InvalidationEvent> InvalidatorImpl::wait_for(
+    InvalidationEvent::Kind kind, std::uint64_t after, std::chrono::milliseconds timeout) const {
   std::unique_lock<std::mutex> lock(mutex_);
   const auto& slot = last_of_kind_[kind_index(kind)];
   if (!cv_.wait_for(lock, timeout, [&] { return slot.sequence > after; })) return std::nullopt;
   return slot;
 }
 
-std::uint64_t Invalidator::connects() const {
+std::uint64_t InvalidatorImpl::connects() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return connects_;
 }
 
-std::uint64_t Invalidator::resyncs() const {
+std::uint64_t InvalidatorImpl::resyncs() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return resyncs_;
 }
 
-int Invalidator::backend_pid() const {
+int InvalidatorImpl::backend_pid() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return backend_pid_;
 }
 
 // --- invalidation -----------------------------------------------------------------------------
 
-void Invalidator::invalidate_rule_all(const Rule& rule, InvalidationEvent& event) {
+void InvalidatorImpl::invalidate_rule_all(const Rule& rule, InvalidationEvent& event) {
   for (const auto& t : rule.keys) {
     if (t.parameters().empty() && !t.has_wildcards()) {
       event.deleted += cache_.del(t.fill({})) ? 1 : 0;
@@ -142,7 +210,7 @@ void Invalidator::invalidate_rule_all(const Rule& rule, InvalidationEvent& event
   }
 }
 
-InvalidationEvent Invalidator::apply(const ChangeNotification& n) {
+InvalidationEvent InvalidatorImpl::apply(const ChangeNotification& n) {
   InvalidationEvent event;
   event.kind = InvalidationEvent::Kind::notification;
   event.table = n.table;
@@ -204,7 +272,7 @@ InvalidationEvent Invalidator::apply(const ChangeNotification& n) {
   return event;
 }
 
-InvalidationEvent Invalidator::handle(const std::string& payload) {
+InvalidationEvent InvalidatorImpl::handle(const std::string& payload) {
   InvalidationEvent event;
   try {
     event = apply(parse_change_notification(payload));
@@ -216,7 +284,7 @@ InvalidationEvent Invalidator::handle(const std::string& payload) {
   return event;
 }
 
-InvalidationEvent Invalidator::invalidate_all() {
+InvalidationEvent InvalidatorImpl::invalidate_all() {
   InvalidationEvent event;
   event.kind = InvalidationEvent::Kind::resync;
   event.all = true;
@@ -248,7 +316,7 @@ InvalidationEvent Invalidator::invalidate_all() {
 
 // --- the listener thread ----------------------------------------------------------------------
 
-void Invalidator::start(std::chrono::milliseconds timeout) {
+void InvalidatorImpl::start(std::chrono::milliseconds timeout) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (thread_.joinable()) return;
@@ -267,14 +335,14 @@ void Invalidator::start(std::chrono::milliseconds timeout) {
   }
 }
 
-void Invalidator::wake() noexcept {
+void InvalidatorImpl::wake() noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
   if (wake_pipe_[1] < 0) return;
   const char byte = 1;
   [[maybe_unused]] const auto ignored = ::write(wake_pipe_[1], &byte, 1);
 }
 
-void Invalidator::stop() noexcept {
+void InvalidatorImpl::stop() noexcept {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!thread_.joinable()) return;
@@ -289,7 +357,7 @@ void Invalidator::stop() noexcept {
   wake_pipe_[0] = wake_pipe_[1] = -1;
 }
 
-void Invalidator::run() {
+void InvalidatorImpl::run() {
   auto delay = options_.reconnect_min;
   bool first_attempt = true;
   while (true) {
@@ -374,6 +442,77 @@ void Invalidator::run() {
       delay = std::min(delay * 2, options_.reconnect_max);
     }
   }
+}
+
+}  // namespace detail
+
+// --- Invalidator ------------------------------------------------------------------------------
+
+Invalidator::Invalidator(Cache cache, InvalidatorOptions options)
+    : impl_(std::make_unique<detail::InvalidatorImpl>(std::move(cache), std::move(options))) {}
+
+Invalidator::~Invalidator() = default;
+Invalidator::Invalidator(Invalidator&&) noexcept = default;
+Invalidator& Invalidator::operator=(Invalidator&&) noexcept = default;
+
+Invalidator& Invalidator::watch(const std::string& table, std::vector<std::string> key_templates,
+                                std::vector<std::string> tag_templates) {
+  impl_->watch(table, std::move(key_templates), std::move(tag_templates));
+  return *this;
+}
+
+void Invalidator::start(std::chrono::milliseconds timeout) {
+  impl_->start(timeout);
+}
+
+void Invalidator::stop() noexcept {
+  impl_->stop();
+}
+
+InvalidationEvent Invalidator::handle(const std::string& payload) {
+  return impl_->handle(payload);
+}
+
+InvalidationEvent Invalidator::invalidate_all() {
+  return impl_->invalidate_all();
+}
+
+void Invalidator::on_event(std::function<void(const InvalidationEvent&)> callback) {
+  impl_->on_event(std::move(callback));
+}
+
+std::uint64_t Invalidator::events() const {
+  return impl_->events();
+}
+
+InvalidationEvent Invalidator::last_event() const {
+  return impl_->last_event();
+}
+
+std::uint64_t Invalidator::connects() const {
+  return impl_->connects();
+}
+
+std::uint64_t Invalidator::resyncs() const {
+  return impl_->resyncs();
+}
+
+int Invalidator::backend_pid() const {
+  return impl_->backend_pid();
+}
+
+// --- test hooks -------------------------------------------------------------------------------
+
+bool testing::InvalidatorAccess::wait_for_events(const Invalidator& invalidator,
+                                                 std::uint64_t count,
+                                                 std::chrono::milliseconds timeout) {
+  return invalidator.impl_->wait_for_events(count, timeout);
+}
+
+std::optional<InvalidationEvent> testing::InvalidatorAccess::wait_for(
+    const Invalidator& invalidator, InvalidationEvent::Kind kind, std::uint64_t after,
+    std::chrono::milliseconds timeout) {
+  return invalidator.impl_->wait_for(kind, after, timeout);
 }
 
 }  // namespace pgfast

@@ -28,29 +28,32 @@ RedisOptions validated(RedisOptions o) {
 
 }  // namespace
 
-class Redis::Impl {
+namespace detail {
+
+class RedisImpl {
  public:
-  explicit Impl(RedisOptions options)
+  explicit RedisImpl(RedisOptions options)
       : options_(validated(std::move(options))), endpoint_(options_.endpoint()) {
     idle_.reserve(static_cast<std::size_t>(std::min(options_.max_connections, 1024)));
   }
 
-  // A borrowed connection, given back (or discarded when broken) on destruction.
-  class PooledConnection {
+  // A connection checked out of the pool, given back (or discarded when broken) on destruction.
+  // ("Lease" is the cache's stampede lock; a pool connection is a checkout.)
+  class Checkout {
    public:
-    PooledConnection(Impl& pool, std::unique_ptr<detail::RedisConnection> conn)
+    Checkout(RedisImpl& pool, std::unique_ptr<RedisConnection> conn)
         : pool_(pool), conn_(std::move(conn)) {}
-    ~PooledConnection() { pool_.give_back(std::move(conn_)); }
-    PooledConnection(const PooledConnection&) = delete;
-    PooledConnection& operator=(const PooledConnection&) = delete;
-    detail::RedisConnection* operator->() { return conn_.get(); }
+    ~Checkout() { pool_.give_back(std::move(conn_)); }
+    Checkout(const Checkout&) = delete;
+    Checkout& operator=(const Checkout&) = delete;
+    RedisConnection* operator->() { return conn_.get(); }
 
    private:
-    Impl& pool_;
-    std::unique_ptr<detail::RedisConnection> conn_;
+    RedisImpl& pool_;
+    std::unique_ptr<RedisConnection> conn_;
   };
 
-  PooledConnection borrow() {
+  Checkout checkout() {
     const auto deadline = std::chrono::steady_clock::now() + options_.pool_timeout;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
@@ -62,8 +65,7 @@ class Redis::Impl {
         const bool recently_used =
             options_.probe_idle_after.count() > 0 &&
             std::chrono::steady_clock::now() - conn->idle_since() < options_.probe_idle_after;
-        if (recently_used || !conn->closed_by_peer())
-          return PooledConnection(*this, std::move(conn));
+        if (recently_used || !conn->closed_by_peer()) return Checkout(*this, std::move(conn));
         // Closed while idle (server restarted, idle timeout, CLIENT KILL): drop it, try again.
         conn.reset();
         lock.lock();
@@ -87,12 +89,12 @@ class Redis::Impl {
         ++in_use_;
         lock.unlock();
         try {
-          auto conn = std::make_unique<detail::RedisConnection>(endpoint_, options_.connect_timeout,
-                                                                options_.command_timeout);
+          auto conn = std::make_unique<RedisConnection>(endpoint_, options_.connect_timeout,
+                                                        options_.command_timeout);
           lock.lock();
           ++created_;
           lock.unlock();
-          return PooledConnection(*this, std::move(conn));
+          return Checkout(*this, std::move(conn));
         } catch (const std::exception& e) {
           lock.lock();
           --open_;
@@ -126,9 +128,9 @@ class Redis::Impl {
     }
   }
 
-  void give_back(std::unique_ptr<detail::RedisConnection> conn) noexcept {
+  void give_back(std::unique_ptr<RedisConnection> conn) noexcept {
     if (!conn) return;
-    std::unique_ptr<detail::RedisConnection> doomed;
+    std::unique_ptr<RedisConnection> doomed;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       --in_use_;
@@ -146,7 +148,7 @@ class Redis::Impl {
   }
 
   void close_idle() noexcept {
-    std::vector<std::unique_ptr<detail::RedisConnection>> doomed;
+    std::vector<std::unique_ptr<RedisConnection>> doomed;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       doomed.swap(idle_);
@@ -176,6 +178,7 @@ class Redis::Impl {
     s.connections_discarded = discarded_;
     s.connect_failures = connect_failures_;
     s.commands = commands_.load(std::memory_order_relaxed);
+    s.round_trips = round_trips_.load(std::memory_order_relaxed);
     s.command_errors = command_errors_.load(std::memory_order_relaxed);
     s.unavailable = unavailable_.load(std::memory_order_relaxed);
     s.pool_timeouts = pool_timeouts_;
@@ -191,13 +194,14 @@ class Redis::Impl {
   const RedisOptions options_;
   const RedisEndpoint endpoint_;
   std::atomic<std::uint64_t> commands_{0};
+  std::atomic<std::uint64_t> round_trips_{0};
   std::atomic<std::uint64_t> command_errors_{0};
   std::atomic<std::uint64_t> unavailable_{0};
 
  private:
   mutable std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<std::unique_ptr<detail::RedisConnection>> idle_;  // a stack: back() is the newest
+  std::vector<std::unique_ptr<RedisConnection>> idle_;  // a stack: back() is the newest
   std::size_t open_ = 0;
   std::size_t in_use_ = 0;
   std::size_t waiting_ = 0;
@@ -211,22 +215,25 @@ class Redis::Impl {
   std::uint64_t pool_timeouts_ = 0;
 };
 
+}  // namespace detail
+
 Redis::Redis(RedisOptions options)
-    : impl_(detail::make_shared_handle(std::make_shared<Impl>(std::move(options)))) {}
+    : impl_(detail::make_shared_handle(std::make_shared<detail::RedisImpl>(std::move(options)))) {}
 
 Redis::Redis(const Settings& settings) : Redis(RedisOptions::from_settings(settings)) {}
 
 RedisReply Redis::command(const std::vector<std::string>& argv) {
   if (argv.empty()) throw RedisError("Redis: empty command");
-  auto lease = impl_->borrow();
+  auto checkout = impl_->checkout();
   RedisReply reply;
   try {
-    reply = lease->command(argv);
+    reply = checkout->command(argv);
   } catch (const RedisUnavailableError&) {
     impl_->unavailable_.fetch_add(1, std::memory_order_relaxed);
     throw;
   }
   impl_->commands_.fetch_add(1, std::memory_order_relaxed);
+  impl_->round_trips_.fetch_add(1, std::memory_order_relaxed);
   if (reply.is_error()) {
     impl_->command_errors_.fetch_add(1, std::memory_order_relaxed);
     throw RedisReplyError(reply.str());
@@ -239,15 +246,16 @@ std::vector<RedisReply> Redis::pipeline(const std::vector<std::vector<std::strin
   for (const auto& argv : commands) {
     if (argv.empty()) throw RedisError("Redis: empty command in a pipeline");
   }
-  auto lease = impl_->borrow();
+  auto checkout = impl_->checkout();
   std::vector<RedisReply> replies;
   try {
-    replies = lease->pipeline(commands);
+    replies = checkout->pipeline(commands);
   } catch (const RedisUnavailableError&) {
     impl_->unavailable_.fetch_add(1, std::memory_order_relaxed);
     throw;
   }
   impl_->commands_.fetch_add(commands.size(), std::memory_order_relaxed);
+  impl_->round_trips_.fetch_add(1, std::memory_order_relaxed);
   return replies;
 }
 

@@ -168,4 +168,13 @@ RedisOptions RedisOptions::from_settings(const Settings& settings) {
   return o;
 }
 
+RedisOptions RedisOptions::for_cache() {
+  RedisOptions o;
+  o.connect_timeout = std::chrono::milliseconds(500);
+  o.command_timeout = std::chrono::milliseconds(500);
+  o.down_backoff = std::chrono::milliseconds(1000);
+  o.probe_idle_after = std::chrono::milliseconds(1000);
+  return o;
+}
+
 }  // namespace pgfast

@@ -8,12 +8,18 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <future>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "pgfast/settings.hpp"
+#include "pgfast/testing/cache_access.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
 
@@ -22,6 +28,7 @@ using pgfast::CachedOptions;
 using pgfast::CacheOptions;
 using pgfast::KeyParams;
 using pgfast::KeyTemplateError;
+using pgfast::testing::CacheAccess;
 using pgfast_test::redis_options;
 using pgfast_test::redis_url;
 using pgfast_test::RedisServer;
@@ -275,7 +282,7 @@ TEST(Cache, InvalidateWithWildcardsAndEscapedParameters) {
 
 TEST(Cache, DeletePatternOver100kKeysNeverUsesKeys) {
   Cache cache(cache_options(redis_url()));
-  auto& redis = cache.redis();
+  auto redis = cache.redis();
   constexpr int kKeys = 100000;
   for (int batch = 0; batch < kKeys; batch += 1000) {
     std::vector<std::vector<std::string>> commands;
@@ -366,9 +373,9 @@ TEST(Cache, StampedeTwoProcessesOneLoader) {
 
 TEST(Cache, LeaseHeldElsewhereIsAwaitedNotDuplicated) {
   Cache cache(cache_options(redis_url()));
-  auto& redis = cache.redis();
+  auto redis = cache.redis();
   // Another process holds the lease on the key and is about to store its value.
-  const std::string lease = cache.lease_key("k");
+  const std::string lease = CacheAccess::lease_key(cache, "k");
   redis.command({"SET", lease, "other-process-token", "PX", "10000"});
   CountingLoader loader;
   std::thread other([&] {
@@ -386,8 +393,8 @@ TEST(Cache, LeaseHeldElsewhereIsAwaitedNotDuplicated) {
 
 TEST(Cache, LeaseIsReleasedOnlyByItsOwner) {
   Cache cache(cache_options(redis_url()));
-  auto& redis = cache.redis();
-  const std::string lease = cache.lease_key("k");
+  auto redis = cache.redis();
+  const std::string lease = CacheAccess::lease_key(cache, "k");
   // Our lease "expires" during the load and another process takes it: we must not delete it.
   auto loader = [&]() -> std::optional<std::string> {
     EXPECT_EQ(redis.command({"EXISTS", lease}).integer(), 1);  // held while loading
@@ -424,7 +431,8 @@ TEST(Cache, DelDuringALoadKeepsThatLoadsValueOutOfTheCache) {
   EXPECT_FALSE(existed);
   EXPECT_EQ(loaded, "read before the change");
   EXPECT_FALSE(cache.exists("k"));
-  EXPECT_EQ(cache.redis().command({"EXISTS", cache.lease_key("k")}).integer(), 0);  // released
+  EXPECT_EQ(cache.redis().command({"EXISTS", CacheAccess::lease_key(cache, "k")}).integer(),
+            0);  // released
   EXPECT_EQ(cache.stats().writes_skipped, 1u);
   EXPECT_EQ(cache.stats().sets, 0u);
   // Without an invalidation in between, the next load is stored.
@@ -439,7 +447,7 @@ TEST(Cache, DelDuringALoadKeepsThatLoadsValueOutOfTheCache) {
 
 TEST(Cache, WildcardInvalidationDuringALoadKeepsThatLoadsValueOutOfTheCache) {
   Cache cache(cache_options(redis_url()));
-  auto& redis = cache.redis();
+  auto redis = cache.redis();
   std::promise<void> loading, invalidated;
   std::shared_future<void> invalidated_f = invalidated.get_future().share();
   std::optional<std::string> loaded;
@@ -458,7 +466,7 @@ TEST(Cache, WildcardInvalidationDuringALoadKeepsThatLoadsValueOutOfTheCache) {
   EXPECT_GT(set_ttl, cache.options().lease_ttl.count());
   EXPECT_LE(set_ttl, 2 * cache.options().lease_ttl.count());
   // A lease left behind by a process that died (listed, but expired) is cleaned up on the way.
-  const std::string dead = cache.lease_key("search:other:7");
+  const std::string dead = CacheAccess::lease_key(cache, "search:other:7");
   redis.command({"SADD", cache.options().key_prefix + "#leases", dead});
   cache.invalidate("search:*:{session_id}", {{"session_id", 7}});
   invalidated.set_value();
@@ -561,7 +569,7 @@ TEST(Cache, StaleWhileRevalidateServesStaleAndRefreshesInTheBackground) {
   version->store(2);
   std::this_thread::sleep_for(milliseconds(120));  // past the fresh TTL, inside the stale window
   EXPECT_EQ(cache.cached_key("s", milliseconds(100), loader, swr), "v1");  // stale, at once
-  cache.wait_for_refreshes();
+  CacheAccess::wait_for_refreshes(cache);
   EXPECT_EQ(cache.cached_key("s", milliseconds(100), loader, swr), "v2");
   const auto s = cache.stats();
   EXPECT_EQ(s.stale_hits, 1u);
@@ -584,7 +592,7 @@ TEST(Cache, EarlyRefreshReloadsBeforeExpiry) {
   EXPECT_EQ(cache.stats().refreshes, 0u);
   std::this_thread::sleep_for(milliseconds(520));
   EXPECT_EQ(cache.cached_key("e", milliseconds(60000), loader, early), "v1");
-  cache.wait_for_refreshes();
+  CacheAccess::wait_for_refreshes(cache);
   EXPECT_EQ(cache.get("e"), "v2");
   EXPECT_GT(cache.ttl("e").count(), 59000);  // the value never expired
   cache.delete_pattern("*");
@@ -618,6 +626,240 @@ TEST(Cache, OptionsFromSettings) {
   EXPECT_EQ(o.key_prefix, "io:");
 }
 
+// --- handles, mget/mset, typed values -----------------------------------------------------------
+
+TEST(Cache, CopiesShareOneCacheAndAGivenRedisPool) {
+  pgfast::Redis redis(redis_options(redis_url(), 4));
+  Cache cache(redis, cache_options(redis_url()));
+  {
+    Cache copy = cache;  // a handle: same pool, same stats, same namespace
+    EXPECT_TRUE(copy.set("k", "v"));
+  }
+  EXPECT_EQ(cache.get("k"), "v");
+  EXPECT_EQ(cache.stats().sets, 1u);
+  EXPECT_EQ(cache.stats().hits, 1u);
+  // The cache's commands went through the Redis handle it was given.
+  const auto before = redis.stats().round_trips;
+  EXPECT_TRUE(cache.exists("k"));
+  EXPECT_EQ(redis.stats().round_trips, before + 1);
+  EXPECT_EQ(cache.redis().stats().round_trips, before + 1);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, MgetAndMsetAreOneRoundTripEach) {
+  Cache cache(cache_options(redis_url()));
+  std::vector<std::pair<std::string, std::string>> items;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 50; ++i) {
+    items.emplace_back("m" + std::to_string(i), "value " + std::to_string(i));
+    keys.push_back("m" + std::to_string(i));
+  }
+  items.emplace_back("big", compressible(8192));  // compressed in the envelope
+  keys.push_back("big");
+  keys.push_back("absent");
+  pgfast::Redis redis = cache.redis();
+  auto before = redis.stats().round_trips;
+  EXPECT_EQ(cache.mset(items, milliseconds(60000)), items.size());
+  EXPECT_EQ(redis.stats().round_trips, before + 1);
+
+  before = redis.stats().round_trips;
+  const auto values = cache.mget(keys);
+  EXPECT_EQ(redis.stats().round_trips, before + 1);
+  ASSERT_EQ(values.size(), keys.size());
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(values[i], "value " + std::to_string(i)) << i;
+  EXPECT_EQ(values[50], compressible(8192));
+  EXPECT_FALSE(values[51].has_value());
+  EXPECT_GT(cache.stats().bytes_saved, 0u);
+  const auto s = cache.stats();
+  EXPECT_EQ(s.sets, 51u);
+  EXPECT_EQ(s.hits, 51u);
+  EXPECT_EQ(s.misses, 1u);
+  // The TTL applies to every key; values read back one by one are the same.
+  EXPECT_GT(cache.ttl("m7").count(), 50000);
+  EXPECT_LE(cache.ttl("big").count(), 60000);
+  EXPECT_EQ(cache.get("m7"), "value 7");
+  EXPECT_TRUE(cache.mget({}).empty());
+  EXPECT_EQ(cache.mset(std::vector<std::pair<std::string, std::string>>{}), 0u);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, MgetHonoursTagsAndNegativeEntries) {
+  Cache cache(cache_options(redis_url()));
+  EXPECT_EQ(cache.mset({{"a", "1"}, {"b", "2"}}, milliseconds(60000), {"group"}), 2u);
+  EXPECT_TRUE(cache.set("c", "3", milliseconds(60000), {"other"}));
+  // A cached "not found": a hit for the statistics, no value.
+  cache.cached_key("gone", milliseconds(60000), [] { return std::optional<std::string>(); });
+  pgfast::Redis redis = cache.redis();
+  auto before = redis.stats().round_trips;
+  auto values = cache.mget({"a", "b", "c", "gone"});
+  // Values carrying tags: one more round trip reads the generations of all of them at once.
+  EXPECT_EQ(redis.stats().round_trips, before + 2);
+  EXPECT_EQ(values[0], "1");
+  EXPECT_EQ(values[1], "2");
+  EXPECT_EQ(values[2], "3");
+  EXPECT_FALSE(values[3].has_value());
+  const auto negative_hits = cache.stats().negative_hits;
+  EXPECT_EQ(negative_hits, 1u);
+
+  cache.invalidate_tag("group");
+  values = cache.mget({"a", "b", "c"});
+  EXPECT_FALSE(values[0].has_value());
+  EXPECT_FALSE(values[1].has_value());
+  EXPECT_EQ(values[2], "3");
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, DisabledCacheMgetMissesAndMsetWritesNothing) {
+  auto options = cache_options(redis_url());
+  options.enabled = false;
+  Cache cache(options);
+  EXPECT_EQ(cache.mset({{"a", "1"}, {"b", "2"}}), 0u);
+  EXPECT_EQ(cache.stats().writes_skipped, 2u);
+  EXPECT_EQ(cache.redis().command({"EXISTS", cache.redis_key("a")}).integer(), 0);
+  const auto values = cache.mget({"a", "b"});
+  EXPECT_FALSE(values[0].has_value());
+  EXPECT_FALSE(values[1].has_value());
+}
+
+// A user type with its own codec: "x,y".
+struct Point {
+  int x = 0;
+  int y = 0;
+  bool operator==(const Point& o) const { return x == o.x && y == o.y; }
+};
+
+// Something else stored under the Point format, which Point's codec cannot read.
+struct NotAPoint {};
+
+template <>
+struct pgfast::CacheCodec<Point> {
+  static constexpr std::uint8_t format = 16;
+  static std::string encode(const Point& p) {
+    return std::to_string(p.x) + "," + std::to_string(p.y);
+  }
+  static Point decode(std::string_view bytes) {
+    const auto comma = bytes.find(',');
+    if (comma == std::string_view::npos) throw std::invalid_argument("not a Point");
+    return Point{std::stoi(std::string(bytes.substr(0, comma))),
+                 std::stoi(std::string(bytes.substr(comma + 1)))};
+  }
+};
+
+template <>
+struct pgfast::CacheCodec<NotAPoint> {
+  static constexpr std::uint8_t format = 16;
+  static std::string encode(const NotAPoint&) { return "garbage"; }
+  static NotAPoint decode(std::string_view) { return {}; }
+};
+
+TEST(Cache, TypedValuesGoThroughTheirCodec) {
+  Cache cache(cache_options(redis_url()));
+  EXPECT_TRUE(cache.set("p", Point{3, 4}));
+  EXPECT_EQ(cache.get<Point>("p"), (Point{3, 4}));
+  // Stored as the codec wrote it, in an envelope with the codec's format.
+  EXPECT_TRUE(cache.redis().command({"GET", cache.redis_key("p")}).str().find("3,4") !=
+              std::string::npos);
+
+  EXPECT_EQ(cache.mset<Point>({{"p1", {1, 1}}, {"p2", {2, 2}}}), 2u);
+  const auto points = cache.mget<Point>({"p1", "p2", "p3"});
+  EXPECT_EQ(points[0], (Point{1, 1}));
+  EXPECT_EQ(points[1], (Point{2, 2}));
+  EXPECT_FALSE(points[2].has_value());
+
+  int calls = 0;
+  const pgfast::CacheLoader<Point> loader = [&]() -> std::optional<Point> {
+    ++calls;
+    return Point{7, 8};
+  };
+  EXPECT_EQ(cache.cached<Point>("point:{id}", {{"id", 7}}, milliseconds(60000), loader),
+            (Point{7, 8}));
+  EXPECT_EQ(cache.cached<Point>("point:{id}", {{"id", 7}}, milliseconds(60000), loader),
+            (Point{7, 8}));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(cache.get<Point>("point:7"), (Point{7, 8}));
+
+  // Json is built in.
+  EXPECT_TRUE(cache.set("j", pgfast::Json{R"({"a": 1})"}));
+  EXPECT_EQ(cache.get<pgfast::Json>("j")->text, R"({"a": 1})");
+  EXPECT_EQ(cache.stats().decode_errors, 0u);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, UndecodableValuesAreCountedMisses) {
+  Cache cache(cache_options(redis_url()));
+  // Bytes of the right format that the codec throws on.
+  EXPECT_TRUE(cache.set("p", NotAPoint{}));
+  auto before = cache.stats();
+  EXPECT_FALSE(cache.get<Point>("p").has_value());
+  auto after = cache.stats();
+  EXPECT_EQ(after.decode_errors - before.decode_errors, 1u);
+  EXPECT_EQ(after.misses - before.misses, 1u);
+  EXPECT_EQ(after.hits, before.hits);
+  // Another format (a string, JSON): not a Point either.
+  cache.set("s", "1,2");
+  cache.set("j", pgfast::Json{"[1, 2]"});
+  EXPECT_FALSE(cache.get<Point>("s").has_value());
+  EXPECT_FALSE(cache.mget<Point>({"j"}).front().has_value());
+  EXPECT_FALSE(cache.get<pgfast::Json>("p").has_value());
+  EXPECT_EQ(cache.stats().decode_errors - before.decode_errors, 4u);
+  // Strings read anything.
+  EXPECT_EQ(cache.get("p"), "garbage");
+  // Read-through over an undecodable value: a miss, so the loader runs and its value replaces it.
+  int calls = 0;
+  const auto value = cache.cached_key<Point>("p", milliseconds(60000), [&] {
+    ++calls;
+    return std::optional<Point>(Point{5, 6});
+  });
+  EXPECT_EQ(value, (Point{5, 6}));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(cache.get<Point>("p"), (Point{5, 6}));
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, TypedReadThroughSharesOneLoadBetweenThreads) {
+  Cache cache(cache_options(redis_url()));
+  std::atomic<int> calls{0};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  const pgfast::CacheLoader<Point> loader = [&]() -> std::optional<Point> {
+    ++calls;
+    released.wait();
+    return Point{9, 9};
+  };
+  std::vector<std::future<std::optional<Point>>> results;
+  for (int i = 0; i < 8; ++i) {
+    results.push_back(std::async(std::launch::async, [&] {
+      return cache.cached_key<Point>("shared", milliseconds(60000), loader);
+    }));
+  }
+  // The first caller is loading; the others share its load (in this process, or through its
+  // lease) and decode the bytes it stored.
+  ASSERT_TRUE(pgfast_test::eventually([&] { return calls.load() == 1; }));
+  release.set_value();
+  for (auto& r : results) EXPECT_EQ(r.get(), (Point{9, 9}));
+  EXPECT_EQ(calls.load(), 1);
+  cache.delete_pattern("*");
+}
+
+TEST(Cache, TypedBackgroundRefreshStoresThroughTheCodec) {
+  Cache cache(cache_options(redis_url()));
+  CachedOptions early;
+  early.early_refresh = milliseconds(60000);  // the whole TTL: every hit queues a refresh
+  auto version = std::make_shared<std::atomic<int>>(1);
+  const pgfast::CacheLoader<Point> loader = [version]() -> std::optional<Point> {
+    return Point{version->load(), 0};
+  };
+  EXPECT_EQ(cache.cached_key<Point>("r", milliseconds(60000), loader, early), (Point{1, 0}));
+  version->store(2);
+  // A hit: served at once, the reload runs on the refresh thread.
+  EXPECT_EQ(cache.cached_key<Point>("r", milliseconds(60000), loader, early), (Point{1, 0}));
+  CacheAccess::wait_for_refreshes(cache);
+  EXPECT_EQ(cache.get<Point>("r"), (Point{2, 0}));
+  EXPECT_EQ(cache.stats().refreshes, 1u);
+  EXPECT_EQ(cache.stats().decode_errors, 0u);
+  cache.delete_pattern("*");
+}
+
 // --- faults (a private redis-server) ------------------------------------------------------------
 
 TEST(CacheFaults, RedisStoppedLoadersServeRestartedCacheWorksAgain) {
@@ -643,10 +885,14 @@ TEST(CacheFaults, RedisStoppedLoadersServeRestartedCacheWorksAgain) {
   EXPECT_FALSE(cache.increment("n").has_value());
   EXPECT_EQ(cache.delete_pattern("*"), 0u);
   EXPECT_EQ(cache.get_or_set("g", [] { return std::string("x"); }), "x");
+  const auto missed = cache.mget({"k", "k2"});
+  EXPECT_FALSE(missed[0].has_value());
+  EXPECT_FALSE(missed[1].has_value());
+  EXPECT_EQ(cache.mset({{"k", "v"}, {"k2", "v"}}), 0u);
   cache.invalidate_tag("t");
   const auto down = cache.stats();
   EXPECT_GE(down.errors, 8u);
-  EXPECT_GE(down.writes_skipped, 2u);
+  EXPECT_GE(down.writes_skipped, 4u);
 
   ASSERT_TRUE(server.restart());
   // Same Cache object: works again once the pool reconnects (down_backoff 100 ms).

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "pgfast/testing/invalidator_access.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
 
@@ -18,6 +19,7 @@ using pgfast::CacheOptions;
 using pgfast::InvalidationEvent;
 using pgfast::Invalidator;
 using pgfast::InvalidatorOptions;
+using pgfast::testing::InvalidatorAccess;
 using Clock = std::chrono::steady_clock;
 using Kind = pgfast::InvalidationEvent::Kind;
 using std::chrono::milliseconds;
@@ -92,7 +94,8 @@ class InvalidatorTest : public ::testing::Test {
     const auto before = inv.events();
     db_->query("UPDATE " + table_ + " SET name = 'changed' WHERE id = $1", pgfast::params(id));
     out.invalidation_heard =
-        inv.wait_for(Kind::notification, before, milliseconds(5000)).has_value();
+        InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(5000))
+            .has_value();
     invalidated.set_value();
     reader.join();
     return out;
@@ -116,7 +119,8 @@ TEST_F(InvalidatorTest, CommittedUpdateInvalidatesTheRowWithin100ms) {
   const auto before = inv.events();
   const auto start = Clock::now();
   db_->query("UPDATE " + table_ + " SET name = 'changed' WHERE id = 1");
-  const auto event = inv.wait_for(Kind::notification, before, milliseconds(100));
+  const auto event =
+      InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(100));
   const auto elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
   ASSERT_TRUE(event.has_value()) << "no invalidation within 100 ms";
   EXPECT_LE(elapsed, 100);
@@ -131,6 +135,39 @@ TEST_F(InvalidatorTest, CommittedUpdateInvalidatesTheRowWithin100ms) {
   EXPECT_EQ(cached_name(2), "row 2");
   EXPECT_EQ(loads_, 3);
   std::printf("commit → invalidated: %lld ms\n", static_cast<long long>(elapsed));
+}
+
+TEST_F(InvalidatorTest, KeepsItsOwnCacheHandleAndMovesWithItsThread) {
+  // Built from a temporary copy of the cache handle: the invalidator keeps the cache alive.
+  Invalidator first(Cache(*cache_), options());
+  first.watch(table_, {"item:{id}"});
+  first.start();
+  const int pid = first.backend_pid();
+  EXPECT_NE(pid, 0);
+  // Moved while its listener thread runs: the new owner has the same thread and connection.
+  Invalidator inv(std::move(first));
+  EXPECT_EQ(inv.backend_pid(), pid);
+  EXPECT_EQ(inv.connects(), 1u);
+  EXPECT_EQ(cached_name(3), "row 3");
+  const auto before = inv.events();
+  db_->query("UPDATE " + table_ + " SET name = 'moved' WHERE id = 3");
+  const auto event =
+      InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(5000));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->deleted, 1u);
+  EXPECT_FALSE(cache_->exists("item:3"));
+  // Move-assigning over a running invalidator stops the one it replaces.
+  Invalidator other(*cache_, options());
+  other.watch(table_, {"item:{id}"});
+  other.start();
+  const int replaced_pid = other.backend_pid();
+  other = std::move(inv);
+  EXPECT_EQ(other.backend_pid(), pid);
+  EXPECT_TRUE(pgfast_test::eventually([&] {
+    return db_->query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                      pgfast::params(replaced_pid))
+               .get(0, 0) == "0";
+  })) << "the replaced invalidator's LISTEN connection is still open";
 }
 
 TEST_F(InvalidatorTest, LoadThatReadBeforeACommitDoesNotStoreAfterItsInvalidation) {
@@ -169,7 +206,8 @@ TEST_F(InvalidatorTest, RolledBackUpdateInvalidatesNothing) {
   }
   // A later committed change is heard; the rolled-back one before it never was.
   db_->query("UPDATE " + table_ + " SET name = 'marker' WHERE id = 2");
-  const auto event = inv.wait_for(Kind::notification, before, milliseconds(5000));
+  const auto event =
+      InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(5000));
   ASSERT_TRUE(event.has_value());
   EXPECT_EQ(event->sequence, before + 1);  // the first and only event since
   EXPECT_EQ(event->keys, 1u);
@@ -188,7 +226,7 @@ TEST_F(InvalidatorTest, TagsCompositeTemplatesAndWholeTable) {
   // DELETE of two rows: keys, tags and the wildcard template.
   auto before = inv.events();
   db_->query("DELETE FROM " + table_ + " WHERE id IN (1, 2)");
-  auto event = inv.wait_for(Kind::notification, before, milliseconds(5000));
+  auto event = InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(5000));
   ASSERT_TRUE(event.has_value());
   EXPECT_EQ(event->op, "DELETE");
   EXPECT_EQ(event->keys, 2u);
@@ -199,7 +237,7 @@ TEST_F(InvalidatorTest, TagsCompositeTemplatesAndWholeTable) {
   // TRUNCATE: everything the rule covers.
   before = inv.events();
   db_->query("TRUNCATE " + table_);
-  event = inv.wait_for(Kind::notification, before, milliseconds(5000));
+  event = InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(5000));
   ASSERT_TRUE(event.has_value());
   EXPECT_TRUE(event->all);
   EXPECT_FALSE(cache_->exists("item:3"));
@@ -220,7 +258,7 @@ TEST_F(InvalidatorTest, TerminatedListenConnectionReconnectsAndInvalidatesEveryt
   ASSERT_GT(pid, 0);
   const auto before = inv.events();
   db_->query("SELECT pg_terminate_backend($1)", pgfast::params(pid));
-  const auto resync = inv.wait_for(Kind::resync, before, milliseconds(10000));
+  const auto resync = InvalidatorAccess::wait_for(inv, Kind::resync, before, milliseconds(10000));
   ASSERT_TRUE(resync.has_value()) << "no reconnect";
   EXPECT_TRUE(resync->all);
   EXPECT_EQ(resync->deleted, 5u);
@@ -232,7 +270,8 @@ TEST_F(InvalidatorTest, TerminatedListenConnectionReconnectsAndInvalidatesEveryt
   cached_name(1);
   const auto after = inv.events();
   db_->query("UPDATE " + table_ + " SET name = 'again' WHERE id = 1");
-  ASSERT_TRUE(inv.wait_for(Kind::notification, after, milliseconds(5000)).has_value());
+  ASSERT_TRUE(
+      InvalidatorAccess::wait_for(inv, Kind::notification, after, milliseconds(5000)).has_value());
   EXPECT_EQ(cached_name(1), "again");
 }
 
@@ -242,18 +281,18 @@ TEST_F(InvalidatorTest, BadPayloadsAndUnwatchedTablesAreReportedNotFatal) {
   inv.start();
   auto before = inv.events();
   db_->query("SELECT pg_notify($1, 'not json')", pgfast::params(channel_));
-  auto error = inv.wait_for(Kind::error, before, milliseconds(5000));
+  auto error = InvalidatorAccess::wait_for(inv, Kind::error, before, milliseconds(5000));
   ASSERT_TRUE(error.has_value());
   EXPECT_NE(error->error.find("change notification payload"), std::string::npos) << error->error;
   before = inv.events();
   db_->query("UPDATE " + table_ + " SET name = 'x' WHERE id = 1");
-  auto event = inv.wait_for(Kind::notification, before, milliseconds(5000));
+  auto event = InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(5000));
   ASSERT_TRUE(event.has_value());
   EXPECT_NE(event->error.find("missing_param"), std::string::npos) << event->error;
   before = inv.events();
   db_->query("SELECT pg_notify($1, $2)",
              pgfast::params(channel_, R"({"table":"public.other","op":"INSERT","keys":[]})"));
-  event = inv.wait_for(Kind::notification, before, milliseconds(5000));
+  event = InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(5000));
   ASSERT_TRUE(event.has_value());
   EXPECT_FALSE(event->matched);
 }
@@ -290,7 +329,7 @@ void redis_down_during_invalidation_resyncs_when_back(bool strict) {
   };
   ASSERT_TRUE(pgfast_test::eventually(set_stale));
   // The pending resync deletes it once Redis answers.
-  const auto resync = inv.wait_for(Kind::resync, before, milliseconds(10000));
+  const auto resync = InvalidatorAccess::wait_for(inv, Kind::resync, before, milliseconds(10000));
   ASSERT_TRUE(resync.has_value());
   EXPECT_TRUE(pgfast_test::eventually([&] { return !cache.exists("item:1"); }));
 }

@@ -3,6 +3,7 @@
 // validated by `promtool check metrics` and parsed by a real consumer (python3-prometheus-client)
 // whose values must equal the components' stats().
 #include "pgfast/metrics.hpp"
+#include "pgfast/testing/invalidator_access.hpp"
 
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
@@ -273,8 +274,8 @@ TEST_F(MetricsTest, InvalidatorLagAndResyncs) {
   }
   const auto before = inv.events();
   db.query("UPDATE " + table + " SET name = 'uno' WHERE id = 1");
-  ASSERT_TRUE(
-      inv.wait_for(pgfast::InvalidationEvent::Kind::notification, before, milliseconds(10000)));
+  ASSERT_TRUE(pgfast::testing::InvalidatorAccess::wait_for(
+      inv, pgfast::InvalidationEvent::Kind::notification, before, milliseconds(10000)));
   inv.invalidate_all();  // and a direct one
   inv.stop();
 

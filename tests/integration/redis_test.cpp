@@ -98,8 +98,12 @@ TEST(Redis, PipelineKeepsOrderAndReturnsErrorsInPlace) {
   commands.push_back({"INCR", k});  // WRONGTYPE, in the middle
   commands.push_back({"LRANGE", k, "0", "-1"});
   commands.push_back({"DEL", k});
+  const auto before = redis.stats();
   const auto replies = redis.pipeline(commands);
   ASSERT_EQ(replies.size(), commands.size());
+  // One round trip, every command counted.
+  EXPECT_EQ(redis.stats().round_trips - before.round_trips, 1u);
+  EXPECT_EQ(redis.stats().commands - before.commands, commands.size());
   for (int i = 0; i < 200; ++i) EXPECT_EQ(replies[i].integer(), i + 1);
   EXPECT_TRUE(replies[200].is_error());
   EXPECT_THROW(replies[200].throw_if_error(), RedisReplyError);

@@ -1,5 +1,5 @@
 // Parsing pgfast.notify_changes payloads (the exact texts the trigger writes).
-#include "pgfast/change_notification.hpp"
+#include "change_notification.hpp"
 
 #include <gtest/gtest.h>
 

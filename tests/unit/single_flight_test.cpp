@@ -1,5 +1,5 @@
 // pgfast::SingleFlight: one call per key in flight; waiters share the result or the exception.
-#include "pgfast/single_flight.hpp"
+#include "single_flight.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // pgfast::Invalidator: turns the database's change notifications (pgfast.notify_changes, DESIGN
 // 4.5) into cache invalidations (docs/cache.md).
 //
-//   pgfast::Invalidator inv(cache, {settings.database_url});
+//   pgfast::Invalidator inv(cache, {settings.database_url});  // a copy of the Cache handle
 //   inv.watch("search_sessions", {"session:{id}", "search:*:{id}"}, {"sessions"});
 //   inv.start();
 //
@@ -15,25 +15,24 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "pgfast/cache.hpp"
-#include "pgfast/change_notification.hpp"
 #include "pgfast/metrics.hpp"
 
 namespace pgfast {
 
 namespace detail {
-class InvalidatorMetrics;
-}
+class InvalidatorImpl;
+}  // namespace detail
+
+namespace testing {
+struct InvalidatorAccess;
+}  // namespace testing
 
 struct InvalidatorOptions {
   std::string database_url = "postgresql://localhost/postgres";
@@ -67,12 +66,16 @@ struct InvalidationEvent {
   std::uint64_t sequence = 0;  // 1, 2, ... per event
 };
 
+// Thread safety: owns its listener thread (move-only; the destructor stops it); its methods may be
+// called from any thread.
 class Invalidator {
  public:
-  Invalidator(Cache& cache, InvalidatorOptions options);
+  // Keeps a copy of the cache handle (sharing the cache with the caller's copies).
+  Invalidator(Cache cache, InvalidatorOptions options);
   ~Invalidator();  // stop()
-  Invalidator(const Invalidator&) = delete;
-  Invalidator& operator=(const Invalidator&) = delete;
+  // A moved-from Invalidator may only be destroyed or assigned to.
+  Invalidator(Invalidator&&) noexcept;
+  Invalidator& operator=(Invalidator&&) noexcept;
 
   // A rule: changes to `table` ("name" means "public.name"; quote mixed-case names as
   // PostgreSQL does: "\"My Schema\".\"Orders\"") invalidate these key templates and tag templates,
@@ -91,17 +94,12 @@ class Invalidator {
   // Invalidates everything the rules cover.
   InvalidationEvent invalidate_all();
 
-  // Called on the listener thread after each event.
+  // Called on the listener thread after each event (e.g. to wait for an invalidation to land).
   void on_event(std::function<void(const InvalidationEvent&)> callback);
-  // Events so far, and waiting for a count of them (tests await "notification processed").
+  // Events so far.
   std::uint64_t events() const;
-  bool wait_for_events(std::uint64_t count, std::chrono::milliseconds timeout) const;
   // The last event (default-constructed before the first).
   InvalidationEvent last_event() const;
-  // Waits for an event of `kind` with a sequence number above `after`; returns the latest such
-  // event, or std::nullopt on timeout.
-  std::optional<InvalidationEvent> wait_for(InvalidationEvent::Kind kind, std::uint64_t after,
-                                            std::chrono::milliseconds timeout) const;
 
   // Connections established (1 after start; +1 per reconnect).
   std::uint64_t connects() const;
@@ -112,40 +110,9 @@ class Invalidator {
   int backend_pid() const;
 
  private:
-  struct Rule {
-    std::string table;
-    std::vector<KeyTemplate> keys;
-    std::vector<KeyTemplate> tags;
-  };
+  friend struct testing::InvalidatorAccess;
 
-  void run();
-  void wake() noexcept;
-  void listen_once();
-  void publish(InvalidationEvent event);
-  InvalidationEvent apply(const ChangeNotification& n);
-  void invalidate_rule_all(const Rule& rule, InvalidationEvent& event);
-
-  Cache& cache_;
-  InvalidatorOptions options_;
-  std::vector<Rule> rules_;
-
-  mutable std::mutex mutex_;
-  mutable std::condition_variable cv_;
-  std::uint64_t events_ = 0;
-  std::uint64_t connects_ = 0;
-  std::uint64_t resyncs_ = 0;
-  std::shared_ptr<const detail::InvalidatorMetrics> metrics_;  // null: no metrics
-  int backend_pid_ = 0;
-  std::string last_connect_error_;
-  InvalidationEvent last_event_;
-  InvalidationEvent last_of_kind_[3];
-  // An invalidation hit a Redis error: everything is invalidated again once Redis answers.
-  bool resync_pending_ = false;
-  std::function<void(const InvalidationEvent&)> callback_;
-
-  std::thread thread_;
-  bool stopping_ = false;
-  int wake_pipe_[2] = {-1, -1};
+  std::unique_ptr<detail::InvalidatorImpl> impl_;
 };
 
 }  // namespace pgfast

@@ -5,6 +5,7 @@
 // `{{` and `}}` are literal braces; everything else is literal. A template that cannot be parsed
 // (unbalanced braces, bad names) throws KeyTemplateError when constructed; filling it without a
 // value for one of its parameters throws KeyTemplateError naming the parameter and the template.
+// Thread safety: values; a const KeyTemplate may be used from any number of threads at once.
 #pragma once
 
 #include <cstdint>

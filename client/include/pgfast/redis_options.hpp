@@ -2,6 +2,7 @@
 // The URL is `redis://[[user]:password@]host[:port][/db]` (host may be a bracketed IPv6 address,
 // user and password may be percent-encoded). Parsing is strict: anything else is a
 // ConfigurationError that names the problem (the password is never quoted back).
+// Thread safety: plain values.
 #pragma once
 
 #include <chrono>
@@ -25,13 +26,13 @@ struct RedisEndpoint {
 
 struct RedisOptions {
   std::string url = "redis://localhost:6379/0";
-  // Upper bound on open connections (idle + borrowed + being opened).
+  // Upper bound on open connections (idle + checked out + being opened).
   int max_connections = 50;
   // TCP connect (and AUTH/SELECT) time limit.
   std::chrono::milliseconds connect_timeout{1000};
   // Read/write time limit of one command or pipeline; on expiry the connection is discarded.
   std::chrono::milliseconds command_timeout{1000};
-  // How long a caller waits for a free connection when max_connections are all borrowed.
+  // How long a caller waits for a free connection when max_connections are all checked out.
   std::chrono::milliseconds pool_timeout{1000};
   // After a failed connect, commands fail fast (RedisUnavailableError, no connect attempt) for this
   // long, so a down server costs one connect timeout per interval instead of one per command.
@@ -46,6 +47,12 @@ struct RedisOptions {
   // REDIS_URL and REDIS_MAX_CONNECTIONS; the URL is validated (ConfigurationError naming
   // REDIS_URL).
   static RedisOptions from_settings(const Settings& settings);
+
+  // The defaults tuned for a cache (CacheOptions::redis starts from these): a cache must not make
+  // a request slower than the query it saves, so connect 500 ms, command 500 ms, down_backoff 1 s,
+  // and probe_idle_after 1 s (a busy pool skips the liveness probe; after a Redis restart a pooled
+  // connection fails once, the call falls through to the loader, and it is replaced).
+  static RedisOptions for_cache();
 
   // The parsed url(); throws ConfigurationError.
   RedisEndpoint endpoint() const;

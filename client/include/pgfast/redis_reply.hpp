@@ -1,5 +1,6 @@
 // pgfast::RedisReply: a Redis (RESP2) reply as a value, copied out of hiredis's redisReply so it
 // outlives the connection it came from.
+// Thread safety: a value; const access from any number of threads at once.
 #pragma once
 
 #include <cstddef>

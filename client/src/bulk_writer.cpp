@@ -140,6 +140,8 @@ DatabaseErrorInfo info_with_row(const DatabaseError& cause, std::optional<std::u
                                 const std::optional<std::string>& column) {
   DatabaseErrorInfo info = cause.info();
   if (!row) return info;
+  info.input_row = row;
+  info.input_column = column;
   std::string where = "row " + std::to_string(*row);
   if (column) where += ", column \"" + *column + "\"";
   info.message = where + ": " + cause.what();
@@ -153,12 +155,6 @@ std::string next_stage_name() {
 }
 
 }  // namespace
-
-BulkWriteError::BulkWriteError(const DatabaseError& cause, std::optional<std::uint64_t> row,
-                               std::optional<std::string> column)
-    : DatabaseError(info_with_row(cause, row, column)),
-      row_(row),
-      column_(row ? std::move(column) : std::nullopt) {}
 
 BulkWriter::BulkWriter(Connection& connection, BulkWriterOptions options)
     : connection_(connection), options_(std::move(options)) {
@@ -344,14 +340,7 @@ void BulkWriter::begin_copy() {
       begin_copy();
       return;
     }
-    if (chunk_direct_) {
-      savepoint_open_ = false;  // an error aborts the transaction, as elsewhere
-      try {
-        connection_.throw_error(r);
-      } catch (const DatabaseError& e) {
-        throw BulkWriteError(e, std::nullopt);
-      }
-    }
+    if (chunk_direct_) savepoint_open_ = false;  // an error aborts the transaction, as elsewhere
     connection_.throw_error(r);
   }
   PQclear(r);
@@ -453,7 +442,7 @@ void BulkWriter::flush_chunk() {
     try {
       connection_.throw_error(r);
     } catch (const DatabaseError& e) {
-      throw BulkWriteError(e, row, column);
+      throw_database_error(info_with_row(e, row, column));
     }
   } else {
     // Upsert: some row was not simply new (an existing key, a duplicate within the input) or
@@ -544,7 +533,7 @@ void BulkWriter::merge_stage() {
     FailedRow position = failed_row_from_detail(e.detail());
     std::optional<std::uint64_t> row;
     if (position.row) row = stage_first_row_ + *position.row - 1;
-    throw BulkWriteError(e, row, position.column);
+    throw_database_error(info_with_row(e, row, position.column));
   }
   connection_.execute("TRUNCATE " + stage_);
   staged_rows_ = 0;

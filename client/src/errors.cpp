@@ -121,7 +121,7 @@ DatabaseError::DatabaseError(DatabaseErrorInfo info)
 DatabaseError::DatabaseError(std::string sqlstate, const std::string& message, std::string detail,
                              std::string hint)
     : DatabaseError(DatabaseErrorInfo{
-          std::move(sqlstate), message, std::move(detail), std::move(hint), {}, {}, {}}) {}
+          std::move(sqlstate), message, std::move(detail), std::move(hint), {}, {}, {}, {}, {}}) {}
 
 void throw_database_error(DatabaseErrorInfo info) {
   std::rethrow_exception(make_database_error(std::move(info)));
@@ -145,8 +145,15 @@ std::exception_ptr make_database_error(DatabaseErrorInfo info) {
 
 std::exception_ptr make_database_error(std::string sqlstate, std::string message,
                                        std::string detail, std::string hint) {
-  return make_database_error(DatabaseErrorInfo{
-      std::move(sqlstate), std::move(message), std::move(detail), std::move(hint), {}, {}, {}});
+  return make_database_error(DatabaseErrorInfo{std::move(sqlstate),
+                                               std::move(message),
+                                               std::move(detail),
+                                               std::move(hint),
+                                               {},
+                                               {},
+                                               {},
+                                               {},
+                                               {}});
 }
 
 RedisReplyError::RedisReplyError(const std::string& reply_text)

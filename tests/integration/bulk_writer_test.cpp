@@ -126,10 +126,10 @@ TEST_F(BulkWriterTest, NullKeyNamesTheRowAndChangesNothing) {
     }
     writer.finish();
     FAIL() << "a NULL key was accepted";
-  } catch (const pgfast::BulkWriteError& e) {
-    ASSERT_TRUE(e.row().has_value()) << e.what();
-    EXPECT_EQ(*e.row(), 217u) << e.what();
-    EXPECT_EQ(e.column(), "id");
+  } catch (const pgfast::NotNullViolationError& e) {  // the SQLSTATE's own type, with the row
+    ASSERT_TRUE(e.input_row().has_value()) << e.what();
+    EXPECT_EQ(*e.input_row(), 217u) << e.what();
+    EXPECT_EQ(e.input_column(), "id");
     EXPECT_EQ(e.sqlstate(), "23502");
     // One position in the message: the caller's row, not the stage's (third chunk: 17th row).
     EXPECT_EQ(std::string(e.what()), "row 217, column \"id\": key column \"id\" is NULL");
@@ -160,15 +160,15 @@ TEST_F(BulkWriterTest, RowComesFromTheStructuredDetailNeverFromTheMessage) {
       for (std::int64_t i = 1; i <= 10; ++i) writer.add_row({i, title(kind)});
       writer.finish();
       FAIL() << "the trigger's error was not raised";
-    } catch (const pgfast::BulkWriteError& e) {
+    } catch (const pgfast::DatabaseError& e) {
       EXPECT_EQ(e.sqlstate(), "22023");
       if (kind == "structured") {
-        EXPECT_EQ(e.row(), 7u) << e.what();
-        EXPECT_EQ(e.column(), "title");
+        EXPECT_EQ(e.input_row(), 7u) << e.what();
+        EXPECT_EQ(e.input_column(), "title");
         EXPECT_EQ(std::string(e.what()), "row 7, column \"title\": bad value in source[1]");
       } else {
-        EXPECT_FALSE(e.row().has_value()) << e.what();
-        EXPECT_FALSE(e.column().has_value());
+        EXPECT_FALSE(e.input_row().has_value()) << e.what();
+        EXPECT_FALSE(e.input_column().has_value());
         EXPECT_EQ(std::string(e.what()), "bad value in source[1]");
       }
     }
@@ -265,10 +265,10 @@ TEST_F(BulkWriterTest, DirectInsertModeErrorNamesTheInputRow) {
     for (std::int64_t i = 1; i <= 20; ++i) writer.add_row({i, i == 17 ? -1.0 : 1.0});
     writer.finish();
     FAIL() << "the CHECK violation was accepted";
-  } catch (const pgfast::BulkWriteError& e) {
-    ASSERT_TRUE(e.row().has_value()) << e.what();
-    EXPECT_EQ(*e.row(), 17u) << e.what();  // tuple 2 of the fourth COPY
-    EXPECT_FALSE(e.column().has_value());  // a CHECK constraint blames no one column
+  } catch (const pgfast::DatabaseError& e) {
+    ASSERT_TRUE(e.input_row().has_value()) << e.what();
+    EXPECT_EQ(*e.input_row(), 17u) << e.what();  // tuple 2 of the fourth COPY
+    EXPECT_FALSE(e.input_column().has_value());  // a CHECK constraint blames no one column
     EXPECT_EQ(e.sqlstate(), "23514");
     EXPECT_EQ(std::string(e.what()).rfind("row 17: ", 0), 0u) << e.what();
   }
@@ -290,10 +290,10 @@ TEST_F(BulkWriterTest, DirectInsertModeNullViolationNamesTheRowInALargerChunk) {
     }
     writer.finish();
     FAIL() << "a NULL title was accepted";
-  } catch (const pgfast::BulkWriteError& e) {
-    ASSERT_TRUE(e.row().has_value()) << e.what();
-    EXPECT_EQ(*e.row(), 27u) << e.what();
-    EXPECT_EQ(e.column(), "title");  // COPY's context has none: the error's column field
+  } catch (const pgfast::DatabaseError& e) {
+    ASSERT_TRUE(e.input_row().has_value()) << e.what();
+    EXPECT_EQ(*e.input_row(), 27u) << e.what();
+    EXPECT_EQ(e.input_column(), "title");  // COPY's context has none: the error's column field
     EXPECT_EQ(e.sqlstate(), "23502");
   }
   EXPECT_EQ(count(table_), 0);
@@ -385,7 +385,7 @@ TEST_F(BulkWriterTest, InvalidMergeOptionsFailEvenWhenEveryRowIsNew) {
     writer.add_row({std::int64_t{1}, title("x")});
     writer.finish();
     FAIL() << "an invalid on_duplicate was accepted";
-  } catch (const pgfast::BulkWriteError& e) {
+  } catch (const pgfast::DatabaseError& e) {
     EXPECT_NE(std::string(e.what()).find("on_duplicate"), std::string::npos) << e.what();
   }
   EXPECT_EQ(count(table_), 0);
@@ -574,10 +574,10 @@ TEST_F(BulkWriterTest, DirectInsertModeErrorInTheCallersTransactionAbortsIt) {
     for (std::int64_t i = 1; i <= 15; ++i) writer.add_row({i == 13 ? 3 : i, title("x")});
     writer.finish();
     FAIL() << "a duplicate key was accepted";
-  } catch (const pgfast::BulkWriteError& e) {
+  } catch (const pgfast::DatabaseError& e) {
     EXPECT_EQ(e.sqlstate(), "23505");
-    ASSERT_TRUE(e.row().has_value()) << e.what();
-    EXPECT_EQ(*e.row(), 13u) << e.what();
+    ASSERT_TRUE(e.input_row().has_value()) << e.what();
+    EXPECT_EQ(*e.input_row(), 13u) << e.what();
   }
   // Like any failed statement: the caller decides (here: roll back).
   EXPECT_EQ(lease->transaction_status(), pgfast::TransactionStatus::in_error);
@@ -642,10 +642,10 @@ TEST_F(BulkWriterTest, DuplicateAcrossChunksOfOneMergeWithOnDuplicateErrorNamesT
     for (std::int64_t row = 1; row <= 40; ++row) writer.add_row({row == 33 ? 17 : row, row});
     writer.finish();
     FAIL() << "a duplicate key was accepted";
-  } catch (const pgfast::BulkWriteError& e) {
+  } catch (const pgfast::DatabaseError& e) {
     EXPECT_EQ(e.sqlstate(), "21000");
-    ASSERT_TRUE(e.row().has_value()) << e.what();
-    EXPECT_EQ(*e.row(), 33u) << e.what();  // the row that repeats the key of row 17
+    ASSERT_TRUE(e.input_row().has_value()) << e.what();
+    EXPECT_EQ(*e.input_row(), 33u) << e.what();  // the row that repeats the key of row 17
     EXPECT_EQ(std::string(e.what()), "row 33: an input row repeats the key of an earlier one");
     EXPECT_NE(e.detail().find("source[33] has the key of source[17]"), std::string::npos)
         << e.detail();

@@ -80,23 +80,6 @@ struct BulkResult {
   std::uint64_t rows = 0;
 };
 
-// A failed chunk or merge: the server's error (SQLSTATE, message, detail, hint) and, when the
-// server named the row, its 1-based add_row() number and the column to blame if one is. The
-// message then starts `row <n>[, column "<name>"]: `. The row comes from structured fields only
-// (docs/bulk.md, "Which row failed"), never from the message's wording.
-// Thread safety: an immutable value.
-class BulkWriteError : public DatabaseError {
- public:
-  BulkWriteError(const DatabaseError& cause, std::optional<std::uint64_t> row,
-                 std::optional<std::string> column = std::nullopt);
-  std::optional<std::uint64_t> row() const noexcept { return row_; }
-  const std::optional<std::string>& column() const noexcept { return column_; }
-
- private:
-  std::optional<std::uint64_t> row_;
-  std::optional<std::string> column_;
-};
-
 // Borrows `connection`; must not outlive it. Not thread-safe (one writer, one thread).
 class BulkWriter {
  public:

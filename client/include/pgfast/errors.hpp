@@ -7,8 +7,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <stdexcept>
+#include <optional>
 #include <string>
 
 namespace pgfast {
@@ -73,6 +75,10 @@ struct DatabaseErrorInfo {
   // libpq's whole text ("ERROR:  ...\nDETAIL:  ...\nHINT:  ...\nCONTEXT:  ..."); when empty, the
   // exception composes it from the fields above.
   std::string full_message;
+  // A bulk write (BulkWriter) that the server blamed on one input row: its 1-based add_row()
+  // number and, when one column is to blame, its name (docs/bulk.md, "Which row failed").
+  std::optional<std::uint64_t> input_row;
+  std::optional<std::string> input_column;
 };
 
 // An error reported by the server (or a lost connection). what() is the primary message, one
@@ -96,6 +102,9 @@ class DatabaseError : public ClientError {
   // Multi-line: primary message, DETAIL, HINT and CONTEXT lines as libpq formats them.
   const std::string& full_message() const noexcept { return info_.full_message; }
   const DatabaseErrorInfo& info() const noexcept { return info_; }
+  // Set by BulkWriter when the server named the failing input row (and column).
+  const std::optional<std::uint64_t>& input_row() const noexcept { return info_.input_row; }
+  const std::optional<std::string>& input_column() const noexcept { return info_.input_column; }
 
  private:
   DatabaseErrorInfo info_;

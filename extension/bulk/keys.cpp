@@ -35,8 +35,8 @@ std::vector<std::string> resolve_keys(const pg::RelationInfo& target,
   } else {
     const pg::UniqueIndex* pk = target.primary_key();
     if (pk == nullptr) {
-      throw Error("42P10", target.qualified_name + " has no primary key", "",
-                  "Pass " + std::string(argument) + " naming the columns of a unique index.");
+      throw Error(sqlstate::kInvalidColumnReference, target.qualified_name + " has no primary key",
+                  "", "Pass " + std::string(argument) + " naming the columns of a unique index.");
     }
     keys = pk->columns;
   }
@@ -49,7 +49,7 @@ std::vector<std::string> resolve_keys(const pg::RelationInfo& target,
     if (!found) {
       std::string names;
       for (const std::string& k : keys) names += (names.empty() ? "" : ", ") + k;
-      throw Error("42P10",
+      throw Error(sqlstate::kInvalidColumnReference,
                   "no unique index of " + target.qualified_name + " matches " + argument + " (" +
                       names + ")",
                   "", "Create a unique index or constraint on exactly these columns.");
@@ -64,12 +64,14 @@ void check_keys_present(pg::SpiSession& spi, const Stage& stage,
   for (const std::string& k : keys) {
     if (std::find(stage.columns.begin(), stage.columns.end(), k) == stage.columns.end()) {
       if (stage.rows == 0) continue;
-      throw Error("23502", "key column \"" + k + "\" is missing from " + argument,
+      throw Error(sqlstate::kNotNullViolation,
+                  "key column \"" + k + "\" is missing from " + argument,
                   "Every row must carry the key columns.");
     }
     spi.execute(bulk_sql::first_null_key(t, k), false);
     if (auto ord = spi.text(0, 0)) {
-      throw Error("23502", "key column \"" + k + "\" is NULL in " + argument + "[" + *ord + "]");
+      throw Error(sqlstate::kNotNullViolation,
+                  "key column \"" + k + "\" is NULL in " + argument + "[" + *ord + "]");
     }
   }
 }
@@ -95,7 +97,8 @@ std::vector<std::string> resolve_set_columns(
                   "update_columns names the conflict column \"" + c + "\"");
     }
     if (info.generated || info.identity_always) {
-      throw Error("428C9", "column \"" + c + "\" of update_columns cannot be written");
+      throw Error(sqlstate::kGeneratedAlways,
+                  "column \"" + c + "\" of update_columns cannot be written");
     }
     if (rows > 0 && std::find(columns.begin(), columns.end(), c) == columns.end()) {
       throw Error(sqlstate::kInvalidParameterValue,
@@ -147,7 +150,7 @@ std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationI
   if (mode == OnDuplicate::kError) {
     spi.execute(bulk_sql::first_duplicate(t, keys), false);
     if (spi.rows() > 0) {
-      throw Error("21000",
+      throw Error(sqlstate::kCardinalityViolation,
                   std::string(argument) + "[" + spi.text_not_null(0, 0) + "] and " + argument +
                       "[" + spi.text_not_null(0, 1) + "] have the same key",
                   "", "Use on_duplicate \"last\" or \"first\" to keep one of them.");

@@ -16,8 +16,6 @@ namespace pgfast::bulk {
 
 namespace {
 
-constexpr char kWritableError[] = "428C9";  // generated_always
-
 // ", "a", "b" ...
 std::string column_list(const std::vector<std::string>& columns) {
   std::string out;
@@ -27,7 +25,7 @@ std::string column_list(const std::vector<std::string>& columns) {
 
 void check_writable(const pg::ColumnInfo& c, const std::string& where) {
   if (c.generated || c.identity_always) {
-    throw Error(kWritableError,
+    throw Error(sqlstate::kGeneratedAlways,
                 "column \"" + c.name + "\"" + where + " is " +
                     (c.generated ? "a generated column" : "an identity column GENERATED ALWAYS") +
                     " and cannot be written");
@@ -160,7 +158,7 @@ std::string temp_table_name(pg::SpiSession& spi, const char* prefix) {
 void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const char* function,
                   bool staged) {
   if (target.kind != RELKIND_RELATION && target.kind != RELKIND_PARTITIONED_TABLE) {
-    throw Error("42809", target.qualified_name + " is not a table");
+    throw Error(sqlstate::kWrongObjectType, target.qualified_name + " is not a table");
   }
   pg::SpiArgs args;
   args.add(OIDOID, ObjectIdGetDatum(target.oid));

@@ -90,7 +90,7 @@ Inserted insert_new(pg::SpiSession& spi, const pg::RelationInfo& target, const b
     sub.commit();
     return out;
   } catch (const Error& e) {
-    if (e.sqlstate() != "23505") throw;
+    if (e.sqlstate() != sqlstate::kUniqueViolation) throw;
   }
   out = Inserted{};
   spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, matched, true,

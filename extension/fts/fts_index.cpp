@@ -155,7 +155,7 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
       bool same = !existing->empty() &&
                   indexes::expression_equals_stored(relation, config.document, *existing);
       if (!same) {
-        throw Error("42701",
+        throw Error(sqlstate::kDuplicateColumn,
                     "column \"" + config.generated_column +
                         "\" exists and is not a stored tsvector generated from these columns",
                     "", "Choose another generated_column name, or drop the column.");

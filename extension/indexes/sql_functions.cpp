@@ -216,7 +216,8 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo, bool procedure) {
   bool nonatomic = procedure && fcinfo->context != nullptr && IsA(fcinfo->context, CallContext) &&
                    !castNode(CallContext, fcinfo->context)->atomic;
   if (procedure && !nonatomic) {
-    throw Error("25001", "CALL pgfast.wait_index_job cannot run inside a transaction block",
+    throw Error(sqlstate::kActiveSqlTransaction,
+                "CALL pgfast.wait_index_job cannot run inside a transaction block",
                 "It commits between polls so that it holds no snapshot the build waits for.",
                 "Run the CALL on its own, outside BEGIN ... COMMIT and outside functions.");
   }

@@ -368,7 +368,7 @@ bool take_build_input(int slot, uint64 generation) {
 // setting did it.
 std::string build_error_text(const Error& e) {
   std::string text = error_text(e);
-  if (e.sqlstate() == "55P03" && build_lock_timeout_ms > 0) {
+  if (e.sqlstate() == sqlstate::kLockNotAvailable && build_lock_timeout_ms > 0) {
     text = "the build waited longer than pgfast.index_build_lock_timeout (" +
            std::to_string(build_lock_timeout_ms) +
            " ms) for a lock or an older transaction on the table: " + text;

@@ -58,4 +58,8 @@ class Error : public std::runtime_error {
   std::string hint_;
 };
 
+// The message, and the detail in parentheses when there is one: an error as one line of text
+// (what a background job records).
+std::string message_and_detail(const Error& e);
+
 }  // namespace pgfast

@@ -28,6 +28,12 @@ TEST(CoreError, ValidatesSqlstateShape) {
   EXPECT_FALSE(pgfast::is_valid_sqlstate("42P011"));
 }
 
+TEST(CoreError, MessageAndDetailOnOneLine) {
+  EXPECT_EQ(pgfast::message_and_detail(pgfast::Error("55P03", "lock timeout")), "lock timeout");
+  EXPECT_EQ(pgfast::message_and_detail(pgfast::Error("42501", "denied", "role r", "ask")),
+            "denied (role r)");
+}
+
 TEST(CoreVersion, DescribesVersionServerAndCompiler) {
   std::string d = pgfast::build_description("15.4");
   EXPECT_EQ(d.rfind(std::string("pgfast ") + pgfast::kVersion + " (PostgreSQL 15.4, ", 0), 0u) << d;

@@ -15,6 +15,7 @@
 #include "pg/guard.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 #include "pg/srf.hpp"
 
 extern "C" {
@@ -161,21 +162,16 @@ Datum bulk_delete(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
+PGFAST_FUNCTION(pgfast_bulk_insert) {
+  return bulk_insert(fcinfo);
+}
+
+PGFAST_FUNCTION(pgfast_bulk_update) {
+  return bulk_update(fcinfo);
+}
+
+PGFAST_FUNCTION(pgfast_bulk_delete) {
+  return bulk_delete(fcinfo);
+}
+
 }  // namespace pgfast::bulk
-
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_bulk_insert);
-Datum pgfast_bulk_insert(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_insert(fcinfo); });
-}
-
-PG_FUNCTION_INFO_V1(pgfast_bulk_update);
-Datum pgfast_bulk_update(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_update(fcinfo); });
-}
-
-PG_FUNCTION_INFO_V1(pgfast_bulk_delete);
-Datum pgfast_bulk_delete(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_delete(fcinfo); });
-}
-}

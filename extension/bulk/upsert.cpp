@@ -28,6 +28,7 @@
 #include "pg/guard.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 #include "pg/srf.hpp"
 #include "pg/subtransaction.hpp"
 
@@ -232,21 +233,16 @@ Datum bulk_upsert_from(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
+PGFAST_FUNCTION(pgfast_bulk_upsert) {
+  return bulk_upsert(fcinfo, false);
+}
+
+PGFAST_FUNCTION(pgfast_bulk_upsert_rows) {
+  return bulk_upsert(fcinfo, true);
+}
+
+PGFAST_FUNCTION(pgfast_bulk_upsert_from) {
+  return bulk_upsert_from(fcinfo);
+}
+
 }  // namespace pgfast::bulk
-
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_bulk_upsert);
-Datum pgfast_bulk_upsert(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_upsert(fcinfo, false); });
-}
-
-PG_FUNCTION_INFO_V1(pgfast_bulk_upsert_rows);
-Datum pgfast_bulk_upsert_rows(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_upsert(fcinfo, true); });
-}
-
-PG_FUNCTION_INFO_V1(pgfast_bulk_upsert_from);
-Datum pgfast_bulk_upsert_from(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_upsert_from(fcinfo); });
-}
-}

@@ -16,6 +16,7 @@
 #include "pg/guard.hpp"
 #include "pg/run_as_owner.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -170,12 +171,8 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-}  // namespace pgfast::fts
+PGFAST_FUNCTION(pgfast_fts_index) {
+  return pg::text_datum(fts_index_impl(fcinfo));
+}
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_fts_index);
-Datum pgfast_fts_index(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry(
-      [&] { return pgfast::pg::text_datum(pgfast::fts::fts_index_impl(fcinfo)); });
-}
-}
+}  // namespace pgfast::fts

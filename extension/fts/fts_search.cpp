@@ -24,6 +24,7 @@
 #include "pg/guard.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -267,12 +268,8 @@ std::string search_json(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-}  // namespace pgfast::fts
+PGFAST_FUNCTION(pgfast_fts_search) {
+  return pg::jsonb_datum(search_json(fcinfo));
+}
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_fts_search);
-Datum pgfast_fts_search(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry(
-      [&] { return pgfast::pg::jsonb_datum(pgfast::fts::search_json(fcinfo)); });
-}
-}
+}  // namespace pgfast::fts

@@ -11,6 +11,7 @@
 #include "core/change_payload.hpp"
 #include "core/error.hpp"
 #include "pg/guard.hpp"
+#include "pg/sql_function.hpp"
 
 extern "C" {
 #include "access/sysattr.h"
@@ -210,11 +211,8 @@ Datum notify_changes_trigger(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-}  // namespace pgfast::notify
+PGFAST_FUNCTION(pgfast_notify_changes_trigger) {
+  return notify_changes_trigger(fcinfo);
+}
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_notify_changes_trigger);
-Datum pgfast_notify_changes_trigger(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::notify::notify_changes_trigger(fcinfo); });
-}
-}
+}  // namespace pgfast::notify

@@ -25,6 +25,7 @@
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 
 namespace pgfast::paging {
 
@@ -185,12 +186,8 @@ std::string page_json(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-}  // namespace pgfast::paging
+PGFAST_FUNCTION(pgfast_page) {
+  return pg::jsonb_datum(page_json(fcinfo));
+}
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_page);
-Datum pgfast_page(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry(
-      [&] { return pgfast::pg::jsonb_datum(pgfast::paging::page_json(fcinfo)); });
-}
-}
+}  // namespace pgfast::paging

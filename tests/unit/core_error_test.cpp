@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/version.hpp"
+#include "core/build_info.hpp"
 
 namespace {
 

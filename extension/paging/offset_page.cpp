@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/page_json.hpp"
 #include "core/sql_text.hpp"
 #include "paging/page_query.hpp"
 #include "paging/settings.hpp"

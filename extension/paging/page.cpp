@@ -16,6 +16,7 @@
 
 #include "core/cursor_codec.hpp"
 #include "core/error.hpp"
+#include "core/page_json.hpp"
 #include "core/seek_predicate.hpp"
 #include "core/sql_text.hpp"
 #include "paging/cursor_secret.hpp"
@@ -83,13 +84,7 @@ std::vector<PageRow> fetch(pg::SpiSession& spi, const ResolvedSource& source,
     spi.execute(sql, args, true);
     for (uint64_t r = 0; r < spi.rows(); ++r) {
       PageRow row;
-      for (int k = 0; k < keys; ++k) {
-        bool is_null;
-        Datum value = spi.datum(r, k, &is_null);
-        row.key.values.push_back(
-            is_null ? std::nullopt
-                    : std::optional<std::string>(pg::send_binary(spi.column_type(k), value)));
-      }
+      row.key.values = spi.binary_values(r, keys);
       row.item = spi.text_not_null(r, keys);
       rows.push_back(std::move(row));
     }
@@ -163,25 +158,24 @@ std::string page_json(FunctionCallInfo fcinfo) {
   bool has_next = backward ? more_behind : more_ahead;
   bool has_prev = backward ? more_ahead : more_behind;
 
-  auto cursor_json = [&](bool wanted, const CursorPosition* at) {
-    if (!wanted || at == nullptr) return std::string("null");
-    return json_quote(encode_cursor(*at, fingerprint, secret, cursor_form()));
+  auto cursor = [&](bool wanted, const CursorPosition* at) -> std::optional<std::string> {
+    if (!wanted || at == nullptr) return std::nullopt;
+    return encode_cursor(*at, fingerprint, secret, cursor_form());
   };
   const CursorPosition* first =
       rows.empty() ? (position ? &*position : nullptr) : &rows.front().key;
   const CursorPosition* last = rows.empty() ? (position ? &*position : nullptr) : &rows.back().key;
 
-  std::vector<std::string> items;
-  items.reserve(rows.size());
-  for (PageRow& r : rows) items.push_back(std::move(r.item));
-  std::string json = "{\"items\": ";
-  append_json_array(json, items);
-  json += ", \"next_cursor\": " + cursor_json(has_next, last);
-  json += ", \"prev_cursor\": " + cursor_json(has_prev, first);
-  json += std::string(", \"has_next\": ") + (has_next ? "true" : "false");
-  json += std::string(", \"has_prev\": ") + (has_prev ? "true" : "false");
-  json += ", \"page_size\": " + std::to_string(page_size) + "}";
-  return json;
+  KeysetPageText page;
+  page.items.reserve(rows.size());
+  for (PageRow& r : rows) page.items.push_back(std::move(r.item));
+  page.next_cursor = cursor(has_next, last);
+  page.has_next = has_next;
+  page.with_prev = true;
+  page.prev_cursor = cursor(has_prev, first);
+  page.has_prev = has_prev;
+  page.page_size = page_size;
+  return keyset_page_json(page);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <exception>
 #include <unordered_map>
 
+#include "pg/datum.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -131,6 +132,17 @@ Datum SpiSession::datum(uint64_t row, int column, bool* is_null) const {
 Oid SpiSession::column_type(int column) const {
   TupleDesc desc = SPI_tuptable->tupdesc;
   return call([desc, column] { return SPI_gettypeid(desc, column + 1); });
+}
+
+std::vector<std::optional<std::string>> SpiSession::binary_values(uint64_t row, int columns) const {
+  std::vector<std::optional<std::string>> values;
+  for (int c = 0; c < columns; ++c) {
+    bool is_null;
+    Datum value = datum(row, c, &is_null);
+    values.push_back(is_null ? std::nullopt
+                             : std::optional<std::string>(send_binary(column_type(c), value)));
+  }
+  return values;
 }
 
 }  // namespace pgfast::pg

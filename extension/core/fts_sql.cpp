@@ -168,11 +168,10 @@ std::string fts_search_sql(const FtsSearchQuery& q) {
   const std::string page = "SELECT h.* FROM (" + hits + ") h(" + hit_columns + ")" +
                            (q.seek.empty() ? std::string() : " WHERE " + q.seek) + order +
                            " LIMIT " + std::to_string(q.page_size + 1L);
-  return "SELECT " + select_keys + ", " + row_json + "::pg_catalog.text, " +
-         "pg_catalog.to_jsonb(p." + rank + ")::pg_catalog.text, " + headline +
-         " FROM (SELECT q.*, pg_catalog.row_number() OVER (" + window_order + ") AS " + row_number +
-         " FROM (" + page + ") q) p JOIN " + q.table + " r ON " + join_on + " ORDER BY p." +
-         row_number;
+  return "SELECT " + select_keys + ", " + row_json + ", pg_catalog.to_jsonb(p." + rank + "), " +
+         headline + " FROM (SELECT q.*, pg_catalog.row_number() OVER (" + window_order + ") AS " +
+         row_number + " FROM (" + page + ") q) p JOIN " + q.table + " r ON " + join_on +
+         " ORDER BY p." + row_number;
 }
 
 }  // namespace pgfast

@@ -45,8 +45,8 @@ std::string html_headline(std::string_view raw);
 // Innermost: keys and rank of every hit (OFFSET 0 keeps it a subquery, so the rank is computed
 // once per hit); then the seek, ORDER BY rank DESC, k1, ..., LIMIT page_size + 1; then row
 // numbers; only then, for those rows, the row JSON and the headline.
-// Result columns: rank, k1 .. kN (the cursor's key), the row as jsonb text (without the excluded
-// column), the rank as jsonb text, the headline (text or NULL).
+// Result columns: rank, k1 .. kN (the cursor's key), the row as jsonb (without the excluded
+// column), the rank as jsonb, the headline (text or NULL).
 inline constexpr char kFtsRankColumn[] = "rank";
 // "k1", "k2", ...: the name of the i-th (from 0) primary-key column in "h", "q" and "p".
 std::string fts_key_alias(size_t i);

@@ -14,15 +14,16 @@
 #include "core/cursor_codec.hpp"
 #include "core/error.hpp"
 #include "core/fts_sql.hpp"
-#include "core/page_json.hpp"
 #include "core/seek_predicate.hpp"
 #include "core/sql_text.hpp"
 #include "fts/fts_config.hpp"
 #include "pg/json_options.hpp"
 #include "paging/cursor_secret.hpp"
+#include "paging/page_result.hpp"
 #include "paging/settings.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
+#include "pg/jsonb_builder.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/spi.hpp"
 #include "pg/sql_function.hpp"
@@ -88,10 +89,19 @@ SearchOptions parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
 
 struct Hit {
   CursorPosition key;
-  std::string item;
+  Datum row;   // jsonb, copied out of SPI
+  Datum rank;  // jsonb
+  std::optional<std::string> headline;
 };
 
-std::string search_json(FunctionCallInfo fcinfo) {
+// The hits and the page's other parts; the items are built by the caller, after SPI is finished
+// (memory allocated while SPI is connected is freed by SPI_finish).
+struct SearchPage {
+  std::vector<Hit> hits;
+  paging::KeysetPageResult page;
+};
+
+SearchPage search(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "target must not be NULL");
   if (PG_ARGISNULL(1)) throw Error(sqlstate::kNullValueNotAllowed, "query must not be NULL");
   Oid relation = PG_GETARG_OID(0);
@@ -190,33 +200,51 @@ std::string search_json(FunctionCallInfo fcinfo) {
   for (uint64_t r = 0; r < spi.rows(); ++r) {
     Hit hit;
     hit.key.values = spi.binary_values(r, keys);
-    std::optional<std::string> text = spi.text(r, keys + 2);
-    std::string headline_json = "null";
-    if (text) {
-      headline_json =
-          json_quote(options.headline == FtsHeadline::kHtml ? html_headline(*text) : *text);
+    hit.row = spi.datum_copy(r, keys);
+    hit.rank = spi.datum_copy(r, keys + 1);
+    hit.headline = spi.text(r, keys + 2);
+    if (hit.headline && options.headline == FtsHeadline::kHtml) {
+      hit.headline = html_headline(*hit.headline);
     }
-    hit.item = "{\"row\": " + spi.text_not_null(r, keys) +
-               ", \"rank\": " + spi.text_not_null(r, keys + 1) +
-               ", \"headline\": " + headline_json + "}";
     hits.push_back(std::move(hit));
   }
   bool has_next = hits.size() > static_cast<size_t>(page_size);
   if (has_next) hits.pop_back();
-  KeysetPageText page;
-  for (Hit& hit : hits) page.items.push_back(std::move(hit.item));
+  SearchPage out;
   if (has_next) {
-    page.next_cursor = encode_cursor(hits.back().key, fingerprint, secret, paging::cursor_form());
+    out.page.next_cursor =
+        encode_cursor(hits.back().key, fingerprint, secret, paging::cursor_form());
   }
-  page.has_next = has_next;
-  page.page_size = page_size;
-  return keyset_page_json(page);
+  out.page.has_next = has_next;
+  out.page.page_size = page_size;
+  out.hits = std::move(hits);
+  return out;
+}
+
+// One hit as an item: {"row": ..., "rank": ..., "headline": "..." | null}.
+Datum hit_jsonb(const Hit& hit) {
+  pg::JsonbBuilder item;
+  item.begin_object();
+  item.key("row");
+  item.jsonb(hit.row);
+  item.key("rank");
+  item.jsonb(hit.rank);
+  item.key("headline");
+  if (hit.headline) {
+    item.string(*hit.headline);
+  } else {
+    item.null();
+  }
+  item.end_object();
+  return item.finish();
 }
 
 }  // namespace
 
 PGFAST_FUNCTION(pgfast_fts_search) {
-  return pg::jsonb_datum(search_json(fcinfo));
+  SearchPage result = search(fcinfo);
+  for (const Hit& hit : result.hits) result.page.items.push_back(hit_jsonb(hit));
+  return paging::keyset_page_jsonb(result.page);
 }
 
 }  // namespace pgfast::fts

@@ -16,12 +16,12 @@
 
 #include "core/cursor_codec.hpp"
 #include "core/error.hpp"
-#include "core/page_json.hpp"
 #include "core/seek_predicate.hpp"
 #include "core/sql_text.hpp"
 #include "paging/cursor_secret.hpp"
 #include "paging/order_index.hpp"
 #include "paging/page_query.hpp"
+#include "paging/page_result.hpp"
 #include "paging/settings.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
@@ -34,7 +34,7 @@ namespace {
 
 struct PageRow {
   CursorPosition key;
-  std::string item;  // the row as JSON text
+  Datum item;  // the row as jsonb, copied out of SPI
 };
 
 // The ranges "after `position` in `walk`" (seek_ranges), their parameters appended to `args`.
@@ -78,14 +78,14 @@ std::vector<PageRow> fetch(pg::SpiSession& spi, const ResolvedSource& source,
     long missing = limit - static_cast<long>(rows.size());
     if (missing <= 0) break;
     std::string sql = "SELECT " + key_select_list(source) + "pg_catalog.to_jsonb(" +
-                      quote_identifier(kAlias) + ".*)::text" +
+                      quote_identifier(kAlias) + ".*)" +
                       from_where(source, {source.filter.condition, range}) + order_by_clause(walk) +
                       " LIMIT " + std::to_string(missing);
     spi.execute(sql, args, true);
     for (uint64_t r = 0; r < spi.rows(); ++r) {
       PageRow row;
       row.key.values = spi.binary_values(r, keys);
-      row.item = spi.text_not_null(r, keys);
+      row.item = spi.datum_copy(r, keys);
       rows.push_back(std::move(row));
     }
   }
@@ -106,9 +106,9 @@ bool any_after(pg::SpiSession& spi, const ResolvedSource& source, const std::vec
   return false;
 }
 
-// The page as JSON text. The jsonb Datum is made by the caller, after SPI is finished: memory
-// allocated while SPI is connected belongs to SPI and is freed by SPI_finish.
-std::string page_json(FunctionCallInfo fcinfo) {
+// The page's parts. The jsonb is built by the caller, after SPI is finished: memory allocated
+// while SPI is connected belongs to SPI and is freed by SPI_finish (the rows are copied out).
+KeysetPageResult page_result(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "source must not be NULL");
   Oid relation = PG_GETARG_OID(0);
   std::optional<std::string> order_by;
@@ -166,22 +166,22 @@ std::string page_json(FunctionCallInfo fcinfo) {
       rows.empty() ? (position ? &*position : nullptr) : &rows.front().key;
   const CursorPosition* last = rows.empty() ? (position ? &*position : nullptr) : &rows.back().key;
 
-  KeysetPageText page;
+  KeysetPageResult page;
   page.items.reserve(rows.size());
-  for (PageRow& r : rows) page.items.push_back(std::move(r.item));
+  for (const PageRow& r : rows) page.items.push_back(r.item);
   page.next_cursor = cursor(has_next, last);
   page.has_next = has_next;
   page.with_prev = true;
   page.prev_cursor = cursor(has_prev, first);
   page.has_prev = has_prev;
   page.page_size = page_size;
-  return keyset_page_json(page);
+  return page;
 }
 
 }  // namespace
 
 PGFAST_FUNCTION(pgfast_page) {
-  return pg::jsonb_datum(page_json(fcinfo));
+  return keyset_page_jsonb(page_result(fcinfo));
 }
 
 }  // namespace pgfast::paging

@@ -64,7 +64,7 @@ Datum bulk_insert(FunctionCallInfo fcinfo) {
   pg::RelationInfo target = pg::load_relation(spi, PG_GETARG_OID(0));
   check_target(spi, target, "bulk_insert", false);
   Datum rows = require_arg(fcinfo, 1, "rows");
-  parse_options(spi, fcinfo, 2);
+  parse_options(fcinfo, 2);
   JsonRows in = read_json_rows(spi, target, rows, "rows");
   std::vector<std::string> key;
   for (const pg::UniqueIndex& u : target.unique_indexes) {
@@ -105,7 +105,7 @@ Datum bulk_update(FunctionCallInfo fcinfo) {
   pg::RelationInfo target = read_target(spi, fcinfo, "bulk_update");
   Datum rows = require_arg(fcinfo, 1, "rows");
   auto key_columns = pg::text_array_arg(fcinfo, 2, "key_columns");
-  Options options = parse_options(spi, fcinfo, 3);
+  Options options = parse_options(fcinfo, 3);
   std::vector<std::string> keys = resolve_keys(target, key_columns, "key_columns", true);
   Stage stage = stage_json(spi, target, rows, "rows");
   int64_t updated = 0, unchanged = 0, missing = 0;

@@ -188,7 +188,7 @@ Call read_call(pg::SpiSession& spi, FunctionCallInfo fcinfo, const char* functio
   check_target(spi, call.target, function);
   call.conflict_columns = pg::text_array_arg(fcinfo, 2, "conflict_columns");
   call.update_columns = pg::text_array_arg(fcinfo, 3, "update_columns");
-  call.options = parse_options(spi, fcinfo, 4);
+  call.options = parse_options(fcinfo, 4);
   return call;
 }
 

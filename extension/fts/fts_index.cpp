@@ -88,7 +88,7 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
   request.relation = config.relation;
   request.method = "gin";
   std::string name;
-  for (const pg::JsonOption& o : pg::read_options(spi, fcinfo, 4)) {
+  for (const pg::JsonOption& o : pg::read_options(fcinfo, 4)) {
     if (o.key == "concurrently") {
       request.concurrently = pg::option_bool(o);
     } else if (o.key == "name") {

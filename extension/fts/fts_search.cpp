@@ -56,9 +56,9 @@ FtsHeadline parse_headline(const pg::JsonOption& o) {
               "option \"headline\" must be true, false, \"html\" or \"raw\", got " + o.text);
 }
 
-SearchOptions parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo) {
+SearchOptions parse_options(FunctionCallInfo fcinfo) {
   SearchOptions out;
-  for (const pg::JsonOption& o : pg::read_options(spi, fcinfo, 4)) {
+  for (const pg::JsonOption& o : pg::read_options(fcinfo, 4)) {
     if (o.key == "prefix") {
       out.prefix = pg::option_bool(o);
     } else if (o.key == "rank") {
@@ -117,7 +117,7 @@ SearchPage search(FunctionCallInfo fcinfo) {
   if (!PG_ARGISNULL(3)) after = pg::text_arg(fcinfo, 3);
 
   pg::SpiSession spi;
-  SearchOptions options = parse_options(spi, fcinfo);
+  SearchOptions options = parse_options(fcinfo);
   pg::RelationInfo info = pg::load_relation(spi, relation);
   std::optional<FtsConfig> config = load_config(spi, relation);
   if (!config) {

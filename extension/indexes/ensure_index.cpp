@@ -21,7 +21,7 @@ std::string ensure_index_impl(FunctionCallInfo fcinfo) {
   request.elements = *pg::text_array_arg(fcinfo, 1, "columns");
   pg::SpiSession spi;
   std::string name;
-  for (const pg::JsonOption& o : pg::read_options(spi, fcinfo, 2)) {
+  for (const pg::JsonOption& o : pg::read_options(fcinfo, 2)) {
     if (o.key == "method") {
       request.method = pg::option_string(o);
     } else if (o.key == "where") {

@@ -52,7 +52,7 @@ include $(PGXS)
 -include $(OBJS:.o=.d) $(TESTING_OBJS:.o=.d)
 
 # The version string is compiled in from the control file: a version bump rebuilds its users.
-$(patsubst %.cpp,%.o,$(shell grep -rl 'core/version.hpp' extension --include='*.cpp')): extension/pgfast.control
+$(patsubst %.cpp,%.o,$(shell grep -rl 'core/build_info.hpp' extension --include='*.cpp')): extension/pgfast.control
 
 # The shared library is linked by the C driver; link it with g++ so libstdc++/libgcc_s are right.
 COMPILER = $(CXX) $(CXXFLAGS)

@@ -59,6 +59,13 @@ SELECT pgfast.ensure_index('docs', '{a}', '{"unique": "yes"}');
 SELECT pgfast.ensure_index('docs', '{}');
 SELECT pgfast.ensure_index('docs', '{b}', '{"name": "docs_pkey"}');
 SELECT pgfast.ensure_index('docs', '{b}', '[]');
+-- Options are read from the jsonb itself: a bad value is shown as written, and the first bad
+-- option in key order is the one reported.
+SELECT pgfast.ensure_index('docs', '{a}', '{"include": ["a", 1]}');
+SELECT pgfast.ensure_index('docs', '{a}', '{"unique": 1.50}');
+SELECT pgfast.ensure_index('docs', '{a}', '{"unique": {"x": [true, null]}}');
+SELECT pgfast.ensure_index('docs', '{a}', '{"unique": null, "method": 5}');
+SELECT pgfast.ensure_index('docs', '{a}', '{"name": "x", "include": "a"}');
 SELECT pgfast.ensure_index('docs_indexes', '{index_name}');
 -- The SQLSTATEs: unknown column 42703, unknown function 42883, syntax 42601, unknown method 42704.
 \set VERBOSITY sqlstate

@@ -15,6 +15,7 @@
 #include "pg/guard.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 #include "pg/srf.hpp"
 
 extern "C" {
@@ -63,7 +64,7 @@ Datum bulk_insert(FunctionCallInfo fcinfo) {
   pg::RelationInfo target = pg::load_relation(spi, PG_GETARG_OID(0));
   check_target(spi, target, "bulk_insert", false);
   Datum rows = require_arg(fcinfo, 1, "rows");
-  parse_options(spi, fcinfo, 2);
+  parse_options(fcinfo, 2);
   JsonRows in = read_json_rows(spi, target, rows, "rows");
   std::vector<std::string> key;
   for (const pg::UniqueIndex& u : target.unique_indexes) {
@@ -104,7 +105,7 @@ Datum bulk_update(FunctionCallInfo fcinfo) {
   pg::RelationInfo target = read_target(spi, fcinfo, "bulk_update");
   Datum rows = require_arg(fcinfo, 1, "rows");
   auto key_columns = pg::text_array_arg(fcinfo, 2, "key_columns");
-  Options options = parse_options(spi, fcinfo, 3);
+  Options options = parse_options(fcinfo, 3);
   std::vector<std::string> keys = resolve_keys(target, key_columns, "key_columns", true);
   Stage stage = stage_json(spi, target, rows, "rows");
   int64_t updated = 0, unchanged = 0, missing = 0;
@@ -161,21 +162,16 @@ Datum bulk_delete(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
+PGFAST_FUNCTION(pgfast_bulk_insert) {
+  return bulk_insert(fcinfo);
+}
+
+PGFAST_FUNCTION(pgfast_bulk_update) {
+  return bulk_update(fcinfo);
+}
+
+PGFAST_FUNCTION(pgfast_bulk_delete) {
+  return bulk_delete(fcinfo);
+}
+
 }  // namespace pgfast::bulk
-
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_bulk_insert);
-Datum pgfast_bulk_insert(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_insert(fcinfo); });
-}
-
-PG_FUNCTION_INFO_V1(pgfast_bulk_update);
-Datum pgfast_bulk_update(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_update(fcinfo); });
-}
-
-PG_FUNCTION_INFO_V1(pgfast_bulk_delete);
-Datum pgfast_bulk_delete(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_delete(fcinfo); });
-}
-}

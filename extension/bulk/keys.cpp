@@ -36,8 +36,8 @@ std::vector<std::string> resolve_keys(const pg::RelationInfo& target,
   } else {
     const pg::UniqueIndex* pk = target.primary_key();
     if (pk == nullptr) {
-      throw Error("42P10", target.qualified_name + " has no primary key", "",
-                  "Pass " + std::string(argument) + " naming the columns of a unique index.");
+      throw Error(sqlstate::kInvalidColumnReference, target.qualified_name + " has no primary key",
+                  "", "Pass " + std::string(argument) + " naming the columns of a unique index.");
     }
     keys = pk->columns;
   }
@@ -50,7 +50,7 @@ std::vector<std::string> resolve_keys(const pg::RelationInfo& target,
     if (!found) {
       std::string names;
       for (const std::string& k : keys) names += (names.empty() ? "" : ", ") + k;
-      throw Error("42P10",
+      throw Error(sqlstate::kInvalidColumnReference,
                   "no unique index of " + target.qualified_name + " matches " + argument + " (" +
                       names + ")",
                   "", "Create a unique index or constraint on exactly these columns.");
@@ -65,12 +65,14 @@ void check_keys_present(pg::SpiSession& spi, const Stage& stage,
   for (const std::string& k : keys) {
     if (std::find(stage.columns.begin(), stage.columns.end(), k) == stage.columns.end()) {
       if (stage.rows == 0) continue;
-      throw Error("23502", "key column \"" + k + "\" is missing from " + argument,
+      throw Error(sqlstate::kNotNullViolation,
+                  "key column \"" + k + "\" is missing from " + argument,
                   "Every row must carry the key columns.");
     }
     spi.execute(bulk_sql::first_null_key(t, k), false);
     if (auto ord = spi.text(0, 0)) {
-      throw row_error("23502", "key column \"" + k + "\" is NULL", std::stoll(*ord), k);
+      throw row_error(sqlstate::kNotNullViolation, "key column \"" + k + "\" is NULL",
+                      std::stoll(*ord), k);
     }
   }
 }
@@ -96,7 +98,8 @@ std::vector<std::string> resolve_set_columns(
                   "update_columns names the conflict column \"" + c + "\"");
     }
     if (info.generated || info.identity_always) {
-      throw Error("428C9", "column \"" + c + "\" of update_columns cannot be written");
+      throw Error(sqlstate::kGeneratedAlways,
+                  "column \"" + c + "\" of update_columns cannot be written");
     }
     if (rows > 0 && std::find(columns.begin(), columns.end(), c) == columns.end()) {
       throw Error(sqlstate::kInvalidParameterValue,
@@ -151,7 +154,8 @@ std::vector<int64_t> resolve_duplicates(pg::SpiSession& spi, const pg::RelationI
       const std::string first = spi.text_not_null(0, 0);
       const std::string again = spi.text_not_null(0, 1);
       throw row_error(
-          "21000", "an input row repeats the key of an earlier one", std::stoll(again), {},
+          sqlstate::kCardinalityViolation, "an input row repeats the key of an earlier one",
+          std::stoll(again), {},
           std::string(argument) + "[" + again + "] has the key of " + argument + "[" + first + "].",
           "Use on_duplicate \"last\" or \"first\" to keep one of them.");
     }

@@ -11,9 +11,9 @@ extern "C" {
 
 namespace pgfast::bulk {
 
-Options parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo, int n) {
+Options parse_options(FunctionCallInfo fcinfo, int n) {
   Options out;
-  for (const pg::JsonOption& option : pg::read_options(spi, fcinfo, n)) {
+  for (const pg::JsonOption& option : pg::read_options(fcinfo, n)) {
     const std::string& key = option.key;
     const std::string& type = option.type;
     const std::string& value = option.text;

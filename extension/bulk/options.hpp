@@ -2,7 +2,6 @@
 #pragma once
 
 #include "pg/postgres.hpp"
-#include "pg/spi.hpp"
 
 namespace pgfast::bulk {
 
@@ -16,6 +15,6 @@ struct Options {
 
 // The jsonb argument `n` of the current call (NULL: the defaults). Errors 22023 naming an unknown
 // option or a bad value.
-Options parse_options(pg::SpiSession& spi, FunctionCallInfo fcinfo, int n);
+Options parse_options(FunctionCallInfo fcinfo, int n);
 
 }  // namespace pgfast::bulk

@@ -17,8 +17,6 @@ namespace pgfast::bulk {
 
 namespace {
 
-constexpr char kWritableError[] = "428C9";  // generated_always
-
 // ", "a", "b" ...
 std::string column_list(const std::vector<std::string>& columns) {
   std::string out;
@@ -158,7 +156,7 @@ std::string temp_table_name(pg::SpiSession& spi, const char* prefix) {
 void check_target(pg::SpiSession& spi, const pg::RelationInfo& target, const char* function,
                   bool staged) {
   if (target.kind != RELKIND_RELATION && target.kind != RELKIND_PARTITIONED_TABLE) {
-    throw Error("42809", target.qualified_name + " is not a table");
+    throw Error(sqlstate::kWrongObjectType, target.qualified_name + " is not a table");
   }
   pg::SpiArgs args;
   args.add(OIDOID, ObjectIdGetDatum(target.oid));
@@ -232,7 +230,7 @@ JsonRows read_json_rows(pg::SpiSession& spi, const pg::RelationInfo& target, Dat
                       key);
     }
     if (std::string reason = unwritable_reason(*c); !reason.empty()) {
-      throw row_error(kWritableError, "column \"" + key + "\"" + reason, row, key);
+      throw row_error(sqlstate::kGeneratedAlways, "column \"" + key + "\"" + reason, row, key);
     }
     named.insert(key);
   }
@@ -293,7 +291,7 @@ Stage stage_relation(pg::SpiSession& spi, const pg::RelationInfo& target, Oid so
                                                   target.qualified_name);
     }
     if (std::string reason = unwritable_reason(*t); !reason.empty()) {
-      throw Error(kWritableError,
+      throw Error(sqlstate::kGeneratedAlways,
                   "column \"" + c.name + "\" of source " + from.qualified_name + reason);
     }
     named.insert(c.name);

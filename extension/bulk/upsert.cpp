@@ -28,6 +28,7 @@
 #include "pg/guard.hpp"
 #include "pg/relation_info.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 #include "pg/srf.hpp"
 #include "pg/subtransaction.hpp"
 
@@ -90,7 +91,7 @@ Inserted insert_new(pg::SpiSession& spi, const pg::RelationInfo& target, const b
     sub.commit();
     return out;
   } catch (const Error& e) {
-    if (e.sqlstate() != "23505") throw;
+    if (e.sqlstate() != sqlstate::kUniqueViolation) throw;
   }
   out = Inserted{};
   spi.execute(bulk_sql::insert_missing(t, keys, stage.columns, set_columns, matched, true,
@@ -187,7 +188,7 @@ Call read_call(pg::SpiSession& spi, FunctionCallInfo fcinfo, const char* functio
   check_target(spi, call.target, function);
   call.conflict_columns = pg::text_array_arg(fcinfo, 2, "conflict_columns");
   call.update_columns = pg::text_array_arg(fcinfo, 3, "update_columns");
-  call.options = parse_options(spi, fcinfo, 4);
+  call.options = parse_options(fcinfo, 4);
   return call;
 }
 
@@ -232,21 +233,16 @@ Datum bulk_upsert_from(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
+PGFAST_FUNCTION(pgfast_bulk_upsert) {
+  return bulk_upsert(fcinfo, false);
+}
+
+PGFAST_FUNCTION(pgfast_bulk_upsert_rows) {
+  return bulk_upsert(fcinfo, true);
+}
+
+PGFAST_FUNCTION(pgfast_bulk_upsert_from) {
+  return bulk_upsert_from(fcinfo);
+}
+
 }  // namespace pgfast::bulk
-
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_bulk_upsert);
-Datum pgfast_bulk_upsert(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_upsert(fcinfo, false); });
-}
-
-PG_FUNCTION_INFO_V1(pgfast_bulk_upsert_rows);
-Datum pgfast_bulk_upsert_rows(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_upsert(fcinfo, true); });
-}
-
-PG_FUNCTION_INFO_V1(pgfast_bulk_upsert_from);
-Datum pgfast_bulk_upsert_from(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::bulk::bulk_upsert_from(fcinfo); });
-}
-}

@@ -1,5 +1,6 @@
 #include "core/bulk_sql.hpp"
 
+#include "core/error.hpp"
 #include "core/sql_text.hpp"
 
 namespace pgfast::bulk_sql {
@@ -235,9 +236,9 @@ std::string delete_matching(const Tables& t, const std::vector<std::string>& key
   return "DELETE FROM " + t.target + " \"t\" USING " + t.stage + " \"s\" WHERE " + key_join(keys);
 }
 
-bool blames_row(const std::string& sqlstate) {
-  return sqlstate.compare(0, 2, "22") == 0 || sqlstate.compare(0, 2, "23") == 0 ||
-         sqlstate == "42804";
+bool blames_row(const std::string& code) {
+  return code.compare(0, 2, "22") == 0 || code.compare(0, 2, "23") == 0 ||
+         code == sqlstate::kDatatypeMismatch;
 }
 
 }  // namespace pgfast::bulk_sql

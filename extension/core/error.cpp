@@ -18,4 +18,10 @@ Error::Error(std::string sqlstate, const std::string& message, std::string detai
       detail_(std::move(detail)),
       hint_(std::move(hint)) {}
 
+std::string message_and_detail(const Error& e) {
+  std::string text = e.what();
+  if (!e.detail().empty()) text += " (" + e.detail() + ")";
+  return text;
+}
+
 }  // namespace pgfast

@@ -24,6 +24,19 @@ inline constexpr char kObjectNotInPrerequisiteState[] = "55000";
 inline constexpr char kQueryCanceled[] = "57014";
 inline constexpr char kProgramLimitExceeded[] = "54000";
 inline constexpr char kInsufficientPrivilege[] = "42501";
+inline constexpr char kWrongObjectType[] = "42809";
+inline constexpr char kDuplicateColumn[] = "42701";
+inline constexpr char kDuplicateTable[] = "42P07";
+inline constexpr char kInvalidColumnReference[] = "42P10";
+inline constexpr char kNameTooLong[] = "42622";
+inline constexpr char kDatatypeMismatch[] = "42804";
+inline constexpr char kGeneratedAlways[] = "428C9";
+inline constexpr char kNotNullViolation[] = "23502";
+inline constexpr char kUniqueViolation[] = "23505";
+inline constexpr char kCardinalityViolation[] = "21000";
+inline constexpr char kActiveSqlTransaction[] = "25001";
+inline constexpr char kLockNotAvailable[] = "55P03";
+inline constexpr char kTriggerProtocolViolated[] = "39P01";
 }  // namespace sqlstate
 
 // True when `code` is five characters from [0-9A-Z], the form of every SQLSTATE.
@@ -44,5 +57,9 @@ class Error : public std::runtime_error {
   std::string detail_;
   std::string hint_;
 };
+
+// The message, and the detail in parentheses when there is one: an error as one line of text
+// (what a background job records).
+std::string message_and_detail(const Error& e);
 
 }  // namespace pgfast

@@ -104,4 +104,74 @@ std::string html_headline(std::string_view raw) {
   return out;
 }
 
+namespace {
+
+constexpr char kRowNumber[] = "n";
+
+}  // namespace
+
+std::string fts_key_alias(size_t i) {
+  return "k" + std::to_string(i + 1);
+}
+
+std::string fts_rank_sql(const FtsSearchQuery& q) {
+  return std::string(q.cover_density ? "pg_catalog.ts_rank_cd(" : "pg_catalog.ts_rank(") + q.match +
+         ", " + q.tsquery + ", " + std::to_string(q.normalization) + ")";
+}
+
+std::string fts_search_sql(const FtsSearchQuery& q) {
+  if (q.key_columns.empty()) {
+    throw Error(sqlstate::kInternalError, "fts_search_sql: no key columns");
+  }
+  const std::string rank = quote_identifier(kFtsRankColumn);
+  const std::string row_number = quote_identifier(kRowNumber);
+  std::string key_list;
+  std::string hit_columns;
+  std::string order = " ORDER BY h." + rank + " DESC";
+  std::string window_order = " ORDER BY q." + rank + " DESC";
+  std::string select_keys = "p." + rank;
+  std::string join_on;
+  for (size_t i = 0; i < q.key_columns.size(); ++i) {
+    const std::string column = quote_identifier(q.key_columns[i]);
+    const std::string alias = quote_identifier(fts_key_alias(i));
+    key_list += "t." + column + ", ";
+    hit_columns += alias + ", ";
+    order += ", h." + alias;
+    window_order += ", q." + alias;
+    select_keys += ", p." + alias;
+    join_on += std::string(join_on.empty() ? "" : " AND ") + "r." + column + " = p." + alias;
+  }
+  hit_columns += rank;
+
+  std::string headline = "NULL::pg_catalog.text";
+  if (q.headline != FtsHeadline::kNone) {
+    std::string text_source = "pg_catalog.concat_ws(' '";
+    for (const std::string& column : q.text_columns) {
+      text_source += ", r." + quote_identifier(column) + "::pg_catalog.text";
+    }
+    text_source += ")";
+    if (q.headline == FtsHeadline::kHtml) text_source = headline_source_sql(text_source);
+    headline = "CASE WHEN p." + row_number + " <= " + std::to_string(q.page_size) +
+               " THEN pg_catalog.ts_headline($" + std::to_string(q.config_param) +
+               "::pg_catalog.regconfig, " + text_source + ", " + q.tsquery + ", $" +
+               std::to_string(q.headline_options_param) + ") END";
+  }
+  std::string row_json = "pg_catalog.to_jsonb(r.*)";
+  if (q.excluded_column_param > 0) {
+    row_json = "(" + row_json + " OPERATOR(pg_catalog.-) $" +
+               std::to_string(q.excluded_column_param) + ")";
+  }
+  // The match references the table's columns unqualified; inside "t" they resolve to it.
+  const std::string hits = "SELECT " + key_list + fts_rank_sql(q) + " FROM " + q.table +
+                           " t WHERE " + q.match + " OPERATOR(pg_catalog.@@) " + q.tsquery +
+                           " OFFSET 0";
+  const std::string page = "SELECT h.* FROM (" + hits + ") h(" + hit_columns + ")" +
+                           (q.seek.empty() ? std::string() : " WHERE " + q.seek) + order +
+                           " LIMIT " + std::to_string(q.page_size + 1L);
+  return "SELECT " + select_keys + ", " + row_json + ", pg_catalog.to_jsonb(p." + rank + "), " +
+         headline + " FROM (SELECT q.*, pg_catalog.row_number() OVER (" + window_order + ") AS " +
+         row_number + " FROM (" + page + ") q) p JOIN " + q.table + " r ON " + join_on +
+         " ORDER BY p." + row_number;
+}
+
 }  // namespace pgfast

@@ -24,7 +24,6 @@ namespace {
 // PostgreSQL's NAMEDATALEN - 1: no catalog name is longer. PostgreSQL would truncate a longer
 // identifier silently; here it is an error, since it can never name a column as written.
 constexpr size_t kMaxIdentifierBytes = 63;
-constexpr char kNameTooLong[] = "42622";
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -175,9 +174,9 @@ std::vector<OrderKey> parse_order_by(std::string_view text) {
                    "NULLS FIRST or NULLS LAST, separated by commas.");
     }
     if (t.text.size() > kMaxIdentifierBytes) {
-      throw Error(kNameTooLong, "invalid order_by: column name " + describe(t) + " at " +
-                                    position_text(t.pos) + " is longer than " +
-                                    std::to_string(kMaxIdentifierBytes) + " bytes");
+      throw Error(sqlstate::kNameTooLong, "invalid order_by: column name " + describe(t) + " at " +
+                                              position_text(t.pos) + " is longer than " +
+                                              std::to_string(kMaxIdentifierBytes) + " bytes");
     }
     OrderKey key;
     key.column = std::move(t.text);

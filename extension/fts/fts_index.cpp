@@ -16,6 +16,7 @@
 #include "pg/guard.hpp"
 #include "pg/run_as_owner.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -87,7 +88,7 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
   request.relation = config.relation;
   request.method = "gin";
   std::string name;
-  for (const pg::JsonOption& o : pg::read_options(spi, fcinfo, 4)) {
+  for (const pg::JsonOption& o : pg::read_options(fcinfo, 4)) {
     if (o.key == "concurrently") {
       request.concurrently = pg::option_bool(o);
     } else if (o.key == "name") {
@@ -155,7 +156,7 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
       bool same = !existing->empty() &&
                   indexes::expression_equals_stored(relation, config.document, *existing);
       if (!same) {
-        throw Error("42701",
+        throw Error(sqlstate::kDuplicateColumn,
                     "column \"" + config.generated_column +
                         "\" exists and is not a stored tsvector generated from these columns",
                     "", "Choose another generated_column name, or drop the column.");
@@ -170,12 +171,8 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-}  // namespace pgfast::fts
+PGFAST_FUNCTION(pgfast_fts_index) {
+  return pg::text_datum(fts_index_impl(fcinfo));
+}
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_fts_index);
-Datum pgfast_fts_index(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry(
-      [&] { return pgfast::pg::text_datum(pgfast::fts::fts_index_impl(fcinfo)); });
-}
-}
+}  // namespace pgfast::fts

@@ -148,7 +148,8 @@ std::string ensure_index(pg::SpiSession& spi, IndexRequest request, const std::s
         [relation, n] { return OidIsValid(get_relname_relid(n, get_rel_namespace(relation))); });
     for (const std::string& t : taken) exists = exists || t == chosen;
     if (exists) {
-      throw Error("42P07", "relation \"" + chosen + "\" already exists with another definition", "",
+      throw Error(sqlstate::kDuplicateTable,
+                  "relation \"" + chosen + "\" already exists with another definition", "",
                   "Choose another name, or leave name out to reuse an equivalent index.");
     }
   }

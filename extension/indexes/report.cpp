@@ -14,6 +14,7 @@
 #include "indexes/definition.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
+#include "pg/sql_function.hpp"
 
 extern "C" {
 #include "access/gin_private.h"
@@ -94,47 +95,27 @@ int64 index_size(Oid index_oid) {
 
 }  // namespace
 
-}  // namespace pgfast::indexes
-
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_index_duplicate_of);
-Datum pgfast_index_duplicate_of(PG_FUNCTION_ARGS) {
-  bool found = false;
-  Datum result = pgfast::pg::sql_entry([&] {
-    Oid index = PG_GETARG_OID(0);
-    if (!pgfast::indexes::readable_index(index)) return static_cast<Datum>(0);
-    std::optional<std::string> name = pgfast::indexes::duplicate_of(index);
-    if (!name) return static_cast<Datum>(0);
-    found = true;
-    return pgfast::pg::text_datum(*name);
-  });
-  if (!found) PG_RETURN_NULL();
-  return result;
+PGFAST_FUNCTION(pgfast_index_duplicate_of) {
+  Oid index = PG_GETARG_OID(0);
+  if (!readable_index(index)) PG_RETURN_NULL();
+  std::optional<std::string> name = duplicate_of(index);
+  if (!name) PG_RETURN_NULL();
+  return pg::text_datum(*name);
 }
 
-PG_FUNCTION_INFO_V1(pgfast_gin_pending_pages);
-Datum pgfast_gin_pending_pages(PG_FUNCTION_ARGS) {
-  int64 pages = -1;
-  pgfast::pg::sql_entry([&] {
-    Oid index = PG_GETARG_OID(0);
-    if (pgfast::indexes::readable_index(index)) {
-      pages = pgfast::pg::call([index] { return pgfast::indexes::pending_pages(index); });
-    }
-    return static_cast<Datum>(0);
-  });
+PGFAST_FUNCTION(pgfast_gin_pending_pages) {
+  Oid index = PG_GETARG_OID(0);
+  if (!readable_index(index)) PG_RETURN_NULL();
+  int64 pages = pg::call([index] { return pending_pages(index); });
   if (pages < 0) PG_RETURN_NULL();
   PG_RETURN_INT64(pages);
 }
 
-PG_FUNCTION_INFO_V1(pgfast_index_size);
-Datum pgfast_index_size(PG_FUNCTION_ARGS) {
-  int64 bytes = -1;
-  pgfast::pg::sql_entry([&] {
-    Oid index = PG_GETARG_OID(0);
-    bytes = pgfast::pg::call([index] { return pgfast::indexes::index_size(index); });
-    return static_cast<Datum>(0);
-  });
+PGFAST_FUNCTION(pgfast_index_size) {
+  Oid index = PG_GETARG_OID(0);
+  int64 bytes = pg::call([index] { return index_size(index); });
   if (bytes < 0) PG_RETURN_NULL();
   PG_RETURN_INT64(bytes);
 }
-}
+
+}  // namespace pgfast::indexes

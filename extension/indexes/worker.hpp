@@ -1,6 +1,7 @@
 // Background index builds (CREATE INDEX CONCURRENTLY cannot run inside a function).
 //
-// Three kinds of background worker, all registered by this file:
+// Three kinds of background worker (registered by indexes/worker.cpp; each in its own file:
+// indexes/launcher.cpp, indexes/database_worker.cpp, indexes/build_worker.cpp):
 //  * the launcher: a static worker (registered at preload, restarted by the postmaster after a
 //    crash) connected to no database. It keeps the set of databases that may have queued jobs --
 //    all of them when it starts, then the ones named by backends whose transaction committed a job

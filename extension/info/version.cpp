@@ -1,13 +1,12 @@
 // pgfast.version(): the extension version and build information.
-#include "core/version.hpp"
+#include "core/build_info.hpp"
 #include "pg/datum.hpp"
-#include "pg/guard.hpp"
+#include "pg/sql_function.hpp"
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_version);
-Datum pgfast_version(PG_FUNCTION_ARGS) {
-  (void)fcinfo;
-  return pgfast::pg::sql_entry(
-      [] { return pgfast::pg::text_datum(pgfast::build_description(PG_VERSION)); });
+namespace pgfast {
+
+PGFAST_FUNCTION(pgfast_version) {
+  return pg::text_datum(build_description(PG_VERSION));
 }
-}
+
+}  // namespace pgfast

@@ -11,6 +11,7 @@
 #include "core/change_payload.hpp"
 #include "core/error.hpp"
 #include "pg/guard.hpp"
+#include "pg/sql_function.hpp"
 
 extern "C" {
 #include "access/sysattr.h"
@@ -30,8 +31,6 @@ extern "C" {
 namespace pgfast::notify {
 
 namespace {
-
-constexpr char kTriggerProtocolViolated[] = "39P01";
 
 struct KeyColumns {
   std::vector<AttrNumber> attnums;
@@ -143,7 +142,7 @@ void require_transition_tables(const TriggerData& data) {
   const bool needs_old = TRIGGER_FIRED_BY_UPDATE(event) || TRIGGER_FIRED_BY_DELETE(event);
   const bool needs_new = TRIGGER_FIRED_BY_UPDATE(event) || TRIGGER_FIRED_BY_INSERT(event);
   if ((needs_old && data.tg_oldtable == nullptr) || (needs_new && data.tg_newtable == nullptr)) {
-    throw Error(kTriggerProtocolViolated,
+    throw Error(sqlstate::kTriggerProtocolViolated,
                 "pgfast._notify_changes_trigger() needs the transition tables of its event "
                 "(REFERENCING OLD TABLE / NEW TABLE)",
                 "", "Install the triggers with pgfast.notify_changes().");
@@ -152,14 +151,14 @@ void require_transition_tables(const TriggerData& data) {
 
 Datum notify_changes_trigger(FunctionCallInfo fcinfo) {
   if (!CALLED_AS_TRIGGER(fcinfo)) {
-    throw Error(kTriggerProtocolViolated,
+    throw Error(sqlstate::kTriggerProtocolViolated,
                 "pgfast._notify_changes_trigger() may only be called as a trigger");
   }
   auto* data = reinterpret_cast<TriggerData*>(fcinfo->context);
   const TriggerEvent event = data->tg_event;
   if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event) ||
       data->tg_trigger->tgnargs < 2) {
-    throw Error(kTriggerProtocolViolated,
+    throw Error(sqlstate::kTriggerProtocolViolated,
                 "pgfast._notify_changes_trigger() must run as a statement-level AFTER trigger "
                 "with arguments (channel, max_keys); use pgfast.notify_changes()");
   }
@@ -167,7 +166,7 @@ Datum notify_changes_trigger(FunctionCallInfo fcinfo) {
   char* max_keys_end = nullptr;
   const long max_keys = std::strtol(data->tg_trigger->tgargs[1], &max_keys_end, 10);
   if (max_keys < 1 || max_keys_end == data->tg_trigger->tgargs[1] || *max_keys_end != '\0') {
-    throw Error(kTriggerProtocolViolated,
+    throw Error(sqlstate::kTriggerProtocolViolated,
                 "pgfast._notify_changes_trigger(): max_keys must be a positive integer, got \"" +
                     std::string(data->tg_trigger->tgargs[1]) + "\"; use pgfast.notify_changes()");
   }
@@ -212,11 +211,8 @@ Datum notify_changes_trigger(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-}  // namespace pgfast::notify
+PGFAST_FUNCTION(pgfast_notify_changes_trigger) {
+  return notify_changes_trigger(fcinfo);
+}
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_notify_changes_trigger);
-Datum pgfast_notify_changes_trigger(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::notify::notify_changes_trigger(fcinfo); });
-}
-}
+}  // namespace pgfast::notify

@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/page_json.hpp"
 #include "core/sql_text.hpp"
 #include "paging/page_query.hpp"
 #include "paging/settings.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 
 namespace pgfast::paging {
 
@@ -123,12 +125,8 @@ std::string offset_page_json(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-}  // namespace pgfast::paging
+PGFAST_FUNCTION(pgfast_offset_page) {
+  return pg::jsonb_datum(offset_page_json(fcinfo));
+}
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_offset_page);
-Datum pgfast_offset_page(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry(
-      [&] { return pgfast::pg::jsonb_datum(pgfast::paging::offset_page_json(fcinfo)); });
-}
-}
+}  // namespace pgfast::paging

@@ -21,10 +21,12 @@
 #include "paging/cursor_secret.hpp"
 #include "paging/order_index.hpp"
 #include "paging/page_query.hpp"
+#include "paging/page_result.hpp"
 #include "paging/settings.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 
 namespace pgfast::paging {
 
@@ -32,7 +34,7 @@ namespace {
 
 struct PageRow {
   CursorPosition key;
-  std::string item;  // the row as JSON text
+  Datum item;  // the row as jsonb, copied out of SPI
 };
 
 // The ranges "after `position` in `walk`" (seek_ranges), their parameters appended to `args`.
@@ -76,20 +78,14 @@ std::vector<PageRow> fetch(pg::SpiSession& spi, const ResolvedSource& source,
     long missing = limit - static_cast<long>(rows.size());
     if (missing <= 0) break;
     std::string sql = "SELECT " + key_select_list(source) + "pg_catalog.to_jsonb(" +
-                      quote_identifier(kAlias) + ".*)::text" +
+                      quote_identifier(kAlias) + ".*)" +
                       from_where(source, {source.filter.condition, range}) + order_by_clause(walk) +
                       " LIMIT " + std::to_string(missing);
     spi.execute(sql, args, true);
     for (uint64_t r = 0; r < spi.rows(); ++r) {
       PageRow row;
-      for (int k = 0; k < keys; ++k) {
-        bool is_null;
-        Datum value = spi.datum(r, k, &is_null);
-        row.key.values.push_back(
-            is_null ? std::nullopt
-                    : std::optional<std::string>(pg::send_binary(spi.column_type(k), value)));
-      }
-      row.item = spi.text_not_null(r, keys);
+      row.key.values = spi.binary_values(r, keys);
+      row.item = spi.datum_copy(r, keys);
       rows.push_back(std::move(row));
     }
   }
@@ -110,9 +106,9 @@ bool any_after(pg::SpiSession& spi, const ResolvedSource& source, const std::vec
   return false;
 }
 
-// The page as JSON text. The jsonb Datum is made by the caller, after SPI is finished: memory
-// allocated while SPI is connected belongs to SPI and is freed by SPI_finish.
-std::string page_json(FunctionCallInfo fcinfo) {
+// The page's parts. The jsonb is built by the caller, after SPI is finished: memory allocated
+// while SPI is connected belongs to SPI and is freed by SPI_finish (the rows are copied out).
+KeysetPageResult page_result(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "source must not be NULL");
   Oid relation = PG_GETARG_OID(0);
   std::optional<std::string> order_by;
@@ -162,35 +158,30 @@ std::string page_json(FunctionCallInfo fcinfo) {
   bool has_next = backward ? more_behind : more_ahead;
   bool has_prev = backward ? more_ahead : more_behind;
 
-  auto cursor_json = [&](bool wanted, const CursorPosition* at) {
-    if (!wanted || at == nullptr) return std::string("null");
-    return json_quote(encode_cursor(*at, fingerprint, secret, cursor_form()));
+  auto cursor = [&](bool wanted, const CursorPosition* at) -> std::optional<std::string> {
+    if (!wanted || at == nullptr) return std::nullopt;
+    return encode_cursor(*at, fingerprint, secret, cursor_form());
   };
   const CursorPosition* first =
       rows.empty() ? (position ? &*position : nullptr) : &rows.front().key;
   const CursorPosition* last = rows.empty() ? (position ? &*position : nullptr) : &rows.back().key;
 
-  std::vector<std::string> items;
-  items.reserve(rows.size());
-  for (PageRow& r : rows) items.push_back(std::move(r.item));
-  std::string json = "{\"items\": ";
-  append_json_array(json, items);
-  json += ", \"next_cursor\": " + cursor_json(has_next, last);
-  json += ", \"prev_cursor\": " + cursor_json(has_prev, first);
-  json += std::string(", \"has_next\": ") + (has_next ? "true" : "false");
-  json += std::string(", \"has_prev\": ") + (has_prev ? "true" : "false");
-  json += ", \"page_size\": " + std::to_string(page_size) + "}";
-  return json;
+  KeysetPageResult page;
+  page.items.reserve(rows.size());
+  for (const PageRow& r : rows) page.items.push_back(r.item);
+  page.next_cursor = cursor(has_next, last);
+  page.has_next = has_next;
+  page.with_prev = true;
+  page.prev_cursor = cursor(has_prev, first);
+  page.has_prev = has_prev;
+  page.page_size = page_size;
+  return page;
 }
 
 }  // namespace
 
-}  // namespace pgfast::paging
+PGFAST_FUNCTION(pgfast_page) {
+  return keyset_page_jsonb(page_result(fcinfo));
+}
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_page);
-Datum pgfast_page(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry(
-      [&] { return pgfast::pg::jsonb_datum(pgfast::paging::page_json(fcinfo)); });
-}
-}
+}  // namespace pgfast::paging

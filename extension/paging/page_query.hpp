@@ -35,7 +35,4 @@ std::string from_where(const ResolvedSource& source, const std::vector<std::stri
 // " ORDER BY s.a ASC NULLS LAST, ..." for `order`.
 std::string order_by_clause(const std::vector<OrderKey>& order);
 
-// Appends `[item, ...]` for the JSON texts in `items` to `out`.
-void append_json_array(std::string& out, const std::vector<std::string>& items);
-
 }  // namespace pgfast::paging

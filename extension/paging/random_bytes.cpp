@@ -2,6 +2,7 @@
 // script to make the per-database cursor key.
 #include "core/error.hpp"
 #include "pg/guard.hpp"
+#include "pg/sql_function.hpp"
 
 extern "C" {
 #include "port.h"
@@ -28,11 +29,8 @@ Datum random_bytes(FunctionCallInfo fcinfo) {
 }
 
 }  // namespace
-}  // namespace pgfast::paging
+PGFAST_FUNCTION(pgfast_random_bytes) {
+  return random_bytes(fcinfo);
+}
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_random_bytes);
-Datum pgfast_random_bytes(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] { return pgfast::paging::random_bytes(fcinfo); });
-}
-}
+}  // namespace pgfast::paging

@@ -1,46 +1,118 @@
 #include "pg/json_options.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
+#include "pg/guard.hpp"
 
 extern "C" {
-#include "catalog/pg_type.h"
+#include "catalog/pg_collation.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/varlena.h"
 }
 
 namespace pgfast::pg {
 
-std::vector<JsonOption> read_options(SpiSession& spi, FunctionCallInfo fcinfo, int n) {
+namespace {
+
+// jsonb_typeof's name for a value (a nested container is an array or an object).
+const char* type_name(const JsonbValue& value) {
+  switch (value.type) {
+    case jbvNull:
+      return "null";
+    case jbvString:
+      return "string";
+    case jbvNumeric:
+      return "number";
+    case jbvBool:
+      return "boolean";
+    case jbvBinary:
+      return JsonContainerIsArray(value.val.binary.data) ? "array" : "object";
+    default:
+      return "unknown";
+  }
+}
+
+// What `value #>> '{}'` gives: a string's text, the JSON text of anything else, "null" for null.
+std::string value_text(const JsonbValue& value) {
+  switch (value.type) {
+    case jbvNull:
+      return "null";
+    case jbvString:
+      return std::string(value.val.string.val, static_cast<size_t>(value.val.string.len));
+    case jbvBool:
+      return value.val.boolean ? "true" : "false";
+    default:
+      break;
+  }
+  const JsonbValue* v = &value;
+  char* text = call([v] {
+    if (v->type == jbvNumeric) {
+      return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+    }
+    return JsonbToCString(nullptr, v->val.binary.data, v->val.binary.len);
+  });
+  std::string out(text);
+  call([text] { pfree(text); });
+  return out;
+}
+
+// The next token of `it` (one level: nested containers come back whole, as jbvBinary).
+JsonbIteratorToken next(JsonbIterator** it, JsonbValue* value) {
+  return call([it, value] { return JsonbIteratorNext(it, value, true); });
+}
+
+// ORDER BY key: the database's default collation, as the SQL this replaced sorted.
+bool collated_less(const std::string& a, const std::string& b) {
+  const std::string* x = &a;
+  const std::string* y = &b;
+  return call([x, y] {
+    return varstr_cmp(x->data(), static_cast<int>(x->size()), y->data(),
+                      static_cast<int>(y->size()), DEFAULT_COLLATION_OID) < 0;
+  });
+}
+
+void read_elements(JsonOption& option, JsonbContainer* array) {
+  JsonbIterator* it = call([array] { return JsonbIteratorInit(array); });
+  JsonbValue value;
+  JsonbIteratorToken token;
+  while ((token = next(&it, &value)) != WJB_DONE) {
+    if (token != WJB_ELEM) continue;
+    option.all_strings = option.all_strings && value.type == jbvString;
+    option.values.push_back(value_text(value));
+  }
+}
+
+}  // namespace
+
+std::vector<JsonOption> read_options(FunctionCallInfo fcinfo, int n) {
   std::vector<JsonOption> out;
   if (PG_ARGISNULL(n)) return out;
-  SpiArgs args;
-  args.add(JSONBOID, PG_GETARG_DATUM(n));
-  spi.execute("SELECT pg_catalog.jsonb_typeof($1)", args, true);
-  if (spi.text(0, 0) != std::optional<std::string>("object")) {
+  Jsonb* options = call([fcinfo, n] { return PG_GETARG_JSONB_P(n); });
+  if (!JB_ROOT_IS_OBJECT(options)) {
     throw Error(sqlstate::kInvalidParameterValue, "options must be a JSON object");
   }
-  spi.execute(
-      "SELECT key, pg_catalog.jsonb_typeof(value), value #>> '{}' FROM "
-      "pg_catalog.jsonb_each($1) ORDER BY key",
-      args, true);
-  for (uint64_t r = 0; r < spi.rows(); ++r) {
-    JsonOption o;
-    o.key = spi.text_not_null(r, 0);
-    o.type = spi.text_not_null(r, 1);
-    o.text = spi.text(r, 2).value_or("null");
-    out.push_back(std::move(o));
-  }
-  for (JsonOption& o : out) {
-    if (o.type != "array") continue;
-    SpiArgs element_args = args;
-    element_args.add_text(o.key);
-    spi.execute(
-        "SELECT pg_catalog.jsonb_typeof(e), e #>> '{}' FROM "
-        "pg_catalog.jsonb_array_elements($1 -> $2) e",
-        element_args, true);
-    for (uint64_t r = 0; r < spi.rows(); ++r) {
-      o.all_strings = o.all_strings && spi.text_not_null(r, 0) == "string";
-      o.values.push_back(spi.text(r, 1).value_or("null"));
+  JsonbIterator* it = call([options] { return JsonbIteratorInit(&options->root); });
+  JsonbValue value;
+  JsonbIteratorToken token;
+  std::string key;
+  while ((token = next(&it, &value)) != WJB_DONE) {
+    if (token == WJB_KEY) {
+      key.assign(value.val.string.val, static_cast<size_t>(value.val.string.len));
+    } else if (token == WJB_VALUE) {
+      JsonOption o;
+      o.key = key;
+      o.type = type_name(value);
+      o.text = value_text(value);
+      if (o.type == "array") read_elements(o, value.val.binary.data);
+      out.push_back(std::move(o));
     }
   }
+  std::stable_sort(out.begin(), out.end(), [](const JsonOption& a, const JsonOption& b) {
+    return collated_less(a.key, b.key);
+  });
   return out;
 }
 

@@ -1,12 +1,11 @@
 // Reading a jsonb `options` argument (every pgfast function takes one): its keys with their JSON
-// type and value, through SPI.
+// type and value, read by walking the jsonb itself (no query).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "pg/postgres.hpp"
-#include "pg/spi.hpp"
 
 namespace pgfast::pg {
 
@@ -19,7 +18,7 @@ struct JsonOption {
 };
 
 // The options object's entries, sorted by key. NULL: none. Errors 22023 unless a JSON object.
-std::vector<JsonOption> read_options(SpiSession& spi, FunctionCallInfo fcinfo, int n);
+std::vector<JsonOption> read_options(FunctionCallInfo fcinfo, int n);
 
 // Helpers that check one entry's type (22023 naming the option otherwise).
 bool option_bool(const JsonOption& option);

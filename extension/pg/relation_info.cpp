@@ -52,7 +52,8 @@ RelationInfo load_relation(SpiSession& spi, Oid relation) {
   const std::string kinds = {RELKIND_RELATION, RELKIND_VIEW, RELKIND_MATVIEW,
                              RELKIND_PARTITIONED_TABLE, RELKIND_FOREIGN_TABLE};
   if (kinds.find(info.kind) == std::string::npos) {
-    throw Error("42809", info.qualified_name + " is not a table, view or materialized view");
+    throw Error(sqlstate::kWrongObjectType,
+                info.qualified_name + " is not a table, view or materialized view");
   }
 
   spi.execute_cached(

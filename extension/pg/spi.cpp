@@ -3,10 +3,13 @@
 #include <exception>
 #include <unordered_map>
 
+#include "pg/datum.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
 }
 
 namespace pgfast::pg {
@@ -131,6 +134,37 @@ Datum SpiSession::datum(uint64_t row, int column, bool* is_null) const {
 Oid SpiSession::column_type(int column) const {
   TupleDesc desc = SPI_tuptable->tupdesc;
   return call([desc, column] { return SPI_gettypeid(desc, column + 1); });
+}
+
+Datum SpiSession::datum_copy(uint64_t row, int column) const {
+  bool is_null;
+  Datum value = datum(row, column, &is_null);
+  if (is_null) {
+    throw Error(sqlstate::kInternalError, "unexpected NULL in column " +
+                                              std::to_string(column + 1) + " of an internal query");
+  }
+  Oid type = column_type(column);
+  MemoryContext target = caller_context_;
+  return call([value, type, target] {
+    int16 length;
+    bool by_value;
+    get_typlenbyval(type, &length, &by_value);
+    MemoryContext old = MemoryContextSwitchTo(target);
+    Datum copy = datumCopy(value, by_value, length);
+    MemoryContextSwitchTo(old);
+    return copy;
+  });
+}
+
+std::vector<std::optional<std::string>> SpiSession::binary_values(uint64_t row, int columns) const {
+  std::vector<std::optional<std::string>> values;
+  for (int c = 0; c < columns; ++c) {
+    bool is_null;
+    Datum value = datum(row, c, &is_null);
+    values.push_back(is_null ? std::nullopt
+                             : std::optional<std::string>(send_binary(column_type(c), value)));
+  }
+  return values;
 }
 
 }  // namespace pgfast::pg

@@ -71,6 +71,12 @@ class SpiSession {
   // The raw Datum (valid until the next statement); *is_null set.
   Datum datum(uint64_t row, int column, bool* is_null) const;
   Oid column_type(int column) const;
+  // The value copied into the memory context current when the session began, so that it outlives
+  // the session (SPI_finish frees the result); an error if it is NULL.
+  Datum datum_copy(uint64_t row, int column) const;
+  // The first `columns` values of row `row` in their binary send form (nullopt for NULL): the
+  // key a keyset cursor encodes.
+  std::vector<std::optional<std::string>> binary_values(uint64_t row, int columns) const;
 
  private:
   int uncaught_at_start_;

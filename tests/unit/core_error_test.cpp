@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/version.hpp"
+#include "core/build_info.hpp"
 
 namespace {
 
@@ -26,6 +26,12 @@ TEST(CoreError, ValidatesSqlstateShape) {
   EXPECT_TRUE(pgfast::is_valid_sqlstate("XX000"));
   EXPECT_FALSE(pgfast::is_valid_sqlstate("42p01"));
   EXPECT_FALSE(pgfast::is_valid_sqlstate("42P011"));
+}
+
+TEST(CoreError, MessageAndDetailOnOneLine) {
+  EXPECT_EQ(pgfast::message_and_detail(pgfast::Error("55P03", "lock timeout")), "lock timeout");
+  EXPECT_EQ(pgfast::message_and_detail(pgfast::Error("42501", "denied", "role r", "ask")),
+            "denied (role r)");
 }
 
 TEST(CoreVersion, DescribesVersionServerAndCompiler) {

@@ -83,3 +83,85 @@ TEST(FtsSql, HeadlineSourceRemovesTheMarkers) {
 }
 
 }  // namespace
+
+namespace {
+
+pgfast::FtsSearchQuery simple_search() {
+  pgfast::FtsSearchQuery q;
+  q.table = "\"public\".\"docs\"";
+  q.key_columns = {"id"};
+  q.text_columns = {"title", "body"};
+  q.match = "M";
+  q.tsquery = "Q";
+  q.page_size = 10;
+  return q;
+}
+
+TEST(FtsSearchSql, BuildsTheWholeStatement) {
+  const std::string hits =
+      "SELECT t.\"id\", pg_catalog.ts_rank(M, Q, 0) FROM \"public\".\"docs\" t WHERE M "
+      "OPERATOR(pg_catalog.@@) Q OFFSET 0";
+  const std::string page = "SELECT h.* FROM (" + hits +
+                           ") h(\"k1\", \"rank\") ORDER BY h.\"rank\" DESC, h.\"k1\" LIMIT 11";
+  EXPECT_EQ(pgfast::fts_search_sql(simple_search()),
+            "SELECT p.\"rank\", p.\"k1\", pg_catalog.to_jsonb(r.*), "
+            "pg_catalog.to_jsonb(p.\"rank\"), NULL::pg_catalog.text FROM (SELECT "
+            "q.*, pg_catalog.row_number() OVER ( ORDER BY q.\"rank\" DESC, q.\"k1\") AS \"n\" "
+            "FROM (" +
+                page + ") q) p JOIN \"public\".\"docs\" r ON r.\"id\" = p.\"k1\" ORDER BY p.\"n\"");
+}
+
+TEST(FtsSearchSql, SeekHeadlineRankAndExcludedColumn) {
+  pgfast::FtsSearchQuery q = simple_search();
+  q.key_columns = {"a", "we\"ird"};
+  q.seek = "S";
+  q.cover_density = true;
+  q.normalization = 32;
+  q.headline = pgfast::FtsHeadline::kRaw;
+  q.config_param = 1;
+  q.headline_options_param = 3;
+  q.excluded_column_param = 4;
+  const std::string sql = pgfast::fts_search_sql(q);
+  EXPECT_NE(sql.find("SELECT t.\"a\", t.\"we\"\"ird\", pg_catalog.ts_rank_cd(M, Q, 32) FROM"),
+            std::string::npos)
+      << sql;
+  EXPECT_NE(sql.find(") h(\"k1\", \"k2\", \"rank\") WHERE S ORDER BY h.\"rank\" DESC, h.\"k1\", "
+                     "h.\"k2\" LIMIT 11"),
+            std::string::npos)
+      << sql;
+  EXPECT_NE(sql.find("CASE WHEN p.\"n\" <= 10 THEN pg_catalog.ts_headline($1::pg_catalog."
+                     "regconfig, pg_catalog.concat_ws(' ', r.\"title\"::pg_catalog.text, "
+                     "r.\"body\"::pg_catalog.text), Q, $3) END"),
+            std::string::npos)
+      << sql;
+  EXPECT_NE(sql.find("(pg_catalog.to_jsonb(r.*) OPERATOR(pg_catalog.-) $4), "
+                     "pg_catalog.to_jsonb(p.\"rank\"), CASE"),
+            std::string::npos)
+      << sql;
+  EXPECT_NE(sql.find(" r ON r.\"a\" = p.\"k1\" AND r.\"we\"\"ird\" = p.\"k2\" ORDER BY"),
+            std::string::npos)
+      << sql;
+}
+
+TEST(FtsSearchSql, HtmlHeadlineStripsTheMarkersFromTheText) {
+  pgfast::FtsSearchQuery q = simple_search();
+  q.headline = pgfast::FtsHeadline::kHtml;
+  q.config_param = 1;
+  q.headline_options_param = 3;
+  const std::string source = pgfast::headline_source_sql(
+      "pg_catalog.concat_ws(' ', r.\"title\"::pg_catalog.text, r.\"body\"::pg_catalog.text)");
+  EXPECT_NE(pgfast::fts_search_sql(q).find("ts_headline($1::pg_catalog.regconfig, " + source +
+                                           ", Q, $3)"),
+            std::string::npos);
+}
+
+TEST(FtsSearchSql, KeyAliasesAndRank) {
+  EXPECT_EQ(pgfast::fts_key_alias(0), "k1");
+  EXPECT_EQ(pgfast::fts_key_alias(11), "k12");
+  pgfast::FtsSearchQuery q = simple_search();
+  EXPECT_EQ(pgfast::fts_rank_sql(q), "pg_catalog.ts_rank(M, Q, 0)");
+  q.key_columns.clear();
+  EXPECT_THROW(pgfast::fts_search_sql(q), pgfast::Error);
+}
+
+}  // namespace

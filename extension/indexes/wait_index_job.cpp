@@ -1,14 +1,14 @@
-// pgfast.ensure_index(target, columns, options) and pgfast.wait_index_job(job_id, timeout_ms).
+// pgfast.wait_index_job(job_id, timeout_ms): as a function (SELECT) and as a procedure (CALL),
+// two C entry points over one implementation.
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
-#include "indexes/ensure.hpp"
-#include "pg/json_options.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
 #include "pg/run_as_owner.hpp"
 #include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 
 extern "C" {
 #include "access/transam.h"
@@ -33,34 +33,6 @@ extern "C" {
 namespace pgfast::indexes {
 
 namespace {
-
-std::string ensure_index_impl(FunctionCallInfo fcinfo) {
-  if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "target must not be NULL");
-  IndexRequest request;
-  request.relation = PG_GETARG_OID(0);
-  if (PG_ARGISNULL(1)) throw Error(sqlstate::kNullValueNotAllowed, "columns must not be NULL");
-  request.elements = *pg::text_array_arg(fcinfo, 1, "columns");
-  pg::SpiSession spi;
-  std::string name;
-  for (const pg::JsonOption& o : pg::read_options(spi, fcinfo, 2)) {
-    if (o.key == "method") {
-      request.method = pg::option_string(o);
-    } else if (o.key == "where") {
-      request.where = pg::option_string(o);
-    } else if (o.key == "include") {
-      request.include = pg::option_strings(o);
-    } else if (o.key == "unique") {
-      request.unique = pg::option_bool(o);
-    } else if (o.key == "name") {
-      name = pg::option_string(o);
-    } else if (o.key == "concurrently") {
-      request.concurrently = pg::option_bool(o);
-    } else {
-      pg::unknown_option(o, "method, where, include, unique, name and concurrently");
-    }
-  }
-  return ensure_index(spi, request, name);
-}
 
 // CREATE INDEX CONCURRENTLY waits for every transaction holding a snapshot older than its own
 // (WaitForOlderSnapshots) and for every holder of a lock on the table that conflicts with SHARE
@@ -216,7 +188,8 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo, bool procedure) {
   bool nonatomic = procedure && fcinfo->context != nullptr && IsA(fcinfo->context, CallContext) &&
                    !castNode(CallContext, fcinfo->context)->atomic;
   if (procedure && !nonatomic) {
-    throw Error("25001", "CALL pgfast.wait_index_job cannot run inside a transaction block",
+    throw Error(sqlstate::kActiveSqlTransaction,
+                "CALL pgfast.wait_index_job cannot run inside a transaction block",
                 "It commits between polls so that it holds no snapshot the build waits for.",
                 "Run the CALL on its own, outside BEGIN ... COMMIT and outside functions.");
   }
@@ -267,36 +240,23 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo, bool procedure) {
 
 }  // namespace
 
-}  // namespace pgfast::indexes
-
-extern "C" {
-PG_FUNCTION_INFO_V1(pgfast_ensure_index);
-Datum pgfast_ensure_index(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry(
-      [&] { return pgfast::pg::text_datum(pgfast::indexes::ensure_index_impl(fcinfo)); });
-}
-
-PG_FUNCTION_INFO_V1(pgfast_wait_index_job);
-Datum pgfast_wait_index_job(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry(
-      [&] { return pgfast::pg::text_datum(pgfast::indexes::wait_index_job_impl(fcinfo, false)); });
+PGFAST_FUNCTION(pgfast_wait_index_job) {
+  return pg::text_datum(wait_index_job_impl(fcinfo, false));
 }
 
 // A procedure with an INOUT parameter returns a record (of that one column).
-PG_FUNCTION_INFO_V1(pgfast_wait_index_job_procedure);
-Datum pgfast_wait_index_job_procedure(PG_FUNCTION_ARGS) {
-  return pgfast::pg::sql_entry([&] {
-    Datum state = pgfast::pg::text_datum(pgfast::indexes::wait_index_job_impl(fcinfo, true));
-    return pgfast::pg::call([fcinfo, state] {
-      TupleDesc descriptor;
-      if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE) {
-        elog(ERROR, "pgfast.wait_index_job: the procedure must have one INOUT parameter");
-      }
-      descriptor = BlessTupleDesc(descriptor);
-      Datum values[1] = {state};
-      bool nulls[1] = {false};
-      return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
-    });
+PGFAST_FUNCTION(pgfast_wait_index_job_procedure) {
+  Datum state = pg::text_datum(wait_index_job_impl(fcinfo, true));
+  return pg::call([fcinfo, state] {
+    TupleDesc descriptor;
+    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE) {
+      elog(ERROR, "pgfast.wait_index_job: the procedure must have one INOUT parameter");
+    }
+    descriptor = BlessTupleDesc(descriptor);
+    Datum values[1] = {state};
+    bool nulls[1] = {false};
+    return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
   });
 }
-}
+
+}  // namespace pgfast::indexes

@@ -1,4 +1,5 @@
-// The extension's version and build description, shared by pgfast.version() and the client.
+// The extension's version (from extension/pgfast.control) and build description, for
+// pgfast.version().
 #pragma once
 
 #include <string>

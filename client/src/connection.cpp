@@ -277,4 +277,56 @@ void Connection::forget_prepared_statements() noexcept {
   pending_deallocations_.clear();
 }
 
+// --- row streaming (single-row mode) --------------------------------------------------------
+
+std::uint64_t Connection::stream(std::string_view sql, const Params& params,
+                                 const std::function<void(const Row&)>& on_row) {
+  const std::string text(sql);
+  const std::vector<const char*> values = param_pointers(params);
+  if (PQsendQueryParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr,
+                        values.data(), nullptr, nullptr, 0) == 0) {
+    throw_error(nullptr);
+  }
+  if (PQsetSingleRowMode(conn_) == 0) {
+    cancel_and_drain();
+    throw ClientError("pgfast: stream(): libpq refused single-row mode");
+  }
+  std::uint64_t delivered = 0;
+  PGresult* failure = nullptr;
+  while (PGresult* r = PQgetResult(conn_)) {
+    const ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_SINGLE_TUPLE) {
+      const Result row(r);
+      try {
+        on_row(Row(row, 0));
+      } catch (...) {
+        cancel_and_drain();
+        throw;
+      }
+      ++delivered;
+    } else if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+      PQclear(r);
+      abandon_copy(status);
+      throw ClientError(
+          "pgfast: COPY is not supported by stream(); the COPY was aborted (use BulkWriter)");
+    } else if (succeeded(r) || failure != nullptr) {
+      PQclear(r);  // the end of the rows (TUPLES_OK with none) or a command's completion
+    } else {
+      failure = r;  // thrown once the connection is drained, so it is usable afterwards
+    }
+  }
+  if (failure != nullptr) throw_error(failure);
+  return delivered;
+}
+
+void Connection::cancel_and_drain() noexcept {
+  // Without the cancel, draining would read every remaining row of a big result.
+  if (PGcancel* cancel = PQgetCancel(conn_)) {
+    char error[256];
+    PQcancel(cancel, error, sizeof error);
+    PQfreeCancel(cancel);
+  }
+  while (PGresult* r = PQgetResult(conn_)) PQclear(r);
+}
+
 }  // namespace pgfast

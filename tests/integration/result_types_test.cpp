@@ -115,4 +115,18 @@ TEST_F(ResultTypes, WrongTypeAndUnknownColumn) {
   EXPECT_THROW(r[1], pgfast::OutOfRangeError);
 }
 
+TEST_F(ResultTypes, ParametersOfTheSameTypesRoundTrip) {
+  conn_.execute("SET TimeZone = 'Asia/Kolkata'");
+  const TimePoint t = unix_time(1714546800, 123456);
+  const pgfast::Bytes data = bytes({0x00, 0x5c, 0xff});
+  const pgfast::Result r =
+      conn_.execute("SELECT $1::timestamptz, $2::bytea, $3::jsonb, $1::timestamptz = $4",
+                    pgfast::params(t, data, pgfast::Json{"{\"k\": [true]}"},
+                                   std::string("2024-05-01 12:30:00.123456+05:30")));
+  EXPECT_EQ(r[0][0].as<TimePoint>(), t);
+  EXPECT_EQ(r[0][1].as<pgfast::Bytes>(), data);
+  EXPECT_EQ(r[0][2].as<pgfast::Json>().text, "{\"k\": [true]}");
+  EXPECT_TRUE(r[0][3].as<bool>());
+}
+
 }  // namespace

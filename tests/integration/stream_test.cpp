@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "pgfast/connection.hpp"
+#include "pgfast/database.hpp"
 #include "pgfast/errors.hpp"
+#include "pgfast/savepoint.hpp"
 #include "pgfast/transaction.hpp"
 #include "test_env.hpp"
 
@@ -114,6 +116,34 @@ TEST_F(StreamTest, SyntaxErrorAndUseInsideATransaction) {
   EXPECT_EQ(n, 3);
   EXPECT_EQ(conn_.transaction_status(), pgfast::TransactionStatus::in_transaction);
   tx.commit();
+}
+
+// Not a ClientError: nothing the library throws can be mistaken for it.
+struct Stop {};
+
+TEST_F(StreamTest, CallbackThatThrowsInsideASavepointKeepsTheTransaction) {
+  pgfast::Transaction tx(conn_);
+  bool stopped = false;
+  try {
+    pgfast::Savepoint sp(tx);
+    conn_.stream("SELECT generate_series(1, 100000000)", [](const Row&) { throw Stop{}; });
+  } catch (const Stop&) {
+    stopped = true;
+  }
+  EXPECT_TRUE(stopped);
+  EXPECT_EQ(conn_.transaction_status(), pgfast::TransactionStatus::in_transaction);
+  EXPECT_EQ(conn_.execute("SELECT 7").as<int>(0, 0), 7);
+  tx.commit();
+}
+
+TEST(DatabaseStream, StreamsOnABorrowedConnectionAndGivesItBack) {
+  pgfast::Database db(pgfast_test::pool_options(pgfast_test::unique_name("stream"), 1, 0));
+  std::int64_t sum = 0;
+  EXPECT_EQ(db.stream("SELECT g FROM generate_series(1, $1::int) g", pgfast::params(100),
+                      [&](const Row& row) { sum += row[0].as<std::int64_t>(); }),
+            100u);
+  EXPECT_EQ(sum, 5050);
+  EXPECT_EQ(db.stats().in_use, 0u);
 }
 
 }  // namespace

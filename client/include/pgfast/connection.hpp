@@ -64,8 +64,8 @@ class Connection {
   // mode): memory stays bounded by one row whatever the result size. The Row is valid during the
   // call only. Returns the number of rows delivered. A server error mid-stream throws the
   // DatabaseError after the rows before it were delivered. If on_row throws, the statement is
-  // cancelled, the connection drained (usable again; an open transaction is then aborted, as
-  // after any failed statement) and the exception propagates.
+  // cancelled, the connection drained (usable again; an open transaction is aborted if the
+  // cancel reached the statement before it finished) and the exception propagates.
   std::uint64_t stream(std::string_view sql, const Params& params,
                        const std::function<void(const Row&)>& on_row);
   std::uint64_t stream(std::string_view sql, const std::function<void(const Row&)>& on_row) {

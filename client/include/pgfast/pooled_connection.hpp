@@ -1,6 +1,8 @@
-// pgfast::PooledConnection (also spelled PooledConnection): a connection borrowed from a Database's
-// pool. Move-only; gives the connection back when destroyed. The pool rolls back a transaction left
-// open and closes a connection that broke, so a lease can be dropped in any state.
+// pgfast::PooledConnection: a connection borrowed from a Database's pool. Move-only; gives the
+// connection back when destroyed. The pool rolls back a transaction left open and closes a
+// connection that broke, so it can be dropped in any state.
+// Borrows from the pool (it keeps the pool itself alive, so it may outlive the Database handle).
+// Not thread-safe: one thread at a time uses the connection.
 #pragma once
 
 #include <memory>

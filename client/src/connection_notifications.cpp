@@ -37,6 +37,7 @@ std::string quoted_channel(pg_conn* conn, std::string_view channel) {
 
 void Connection::listen(std::string_view channel) {
   execute("LISTEN " + quoted_channel(conn_, channel));
+  listening_ = true;
 }
 
 void Connection::unlisten(std::string_view channel) {
@@ -45,6 +46,8 @@ void Connection::unlisten(std::string_view channel) {
 
 void Connection::unlisten_all() {
   execute("UNLISTEN *");
+  // Inside a transaction the UNLISTEN waits for COMMIT and a rollback would undo it.
+  if (transaction_status() == TransactionStatus::idle) listening_ = false;
 }
 
 std::optional<Notification> Connection::next_notification() {

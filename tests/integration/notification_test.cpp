@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "pgfast/connection.hpp"
+#include "pgfast/database.hpp"
 #include "pgfast/errors.hpp"
 #include "pgfast/transaction.hpp"
 #include "test_env.hpp"
@@ -128,6 +129,42 @@ TEST_F(NotificationTest, UnlistenStopsDeliveryAndListenInATransactionStartsAtCom
   n = listener_.wait_for_notification(30s);
   ASSERT_TRUE(n.has_value());
   EXPECT_EQ(n->channel, marker);
+}
+
+TEST_F(NotificationTest, PooledConnectionGivenBackStopsListening) {
+  pgfast::Database db(pgfast_test::pool_options(pgfast_test::unique_name("listen"), 1, 0));
+  const std::string channel = pgfast_test::unique_name("chan");
+  int pid = 0;
+  {
+    pgfast::PooledConnection c = db.acquire();
+    pid = c->backend_pid();
+    c->listen(channel);
+    EXPECT_TRUE(c->listening());
+  }
+  pgfast::PooledConnection c = db.acquire();
+  ASSERT_EQ(c->backend_pid(), pid);  // the same session came back
+  EXPECT_FALSE(c->listening());
+  EXPECT_EQ(c->execute("SELECT count(*) FROM pg_listening_channels()").as<int>(0, 0), 0);
+  // A marker sent after the old channel arrives first: nothing of the old channel was queued.
+  const std::string marker = pgfast_test::unique_name("marker");
+  c->listen(marker);
+  notify(channel, "stale");
+  notify(marker, "marker");
+  const std::optional<Notification> n = c->wait_for_notification(30s);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->channel, marker);
+}
+
+TEST_F(NotificationTest, PooledConnectionListeningInsideATransactionIsClosed) {
+  pgfast::Database db(pgfast_test::pool_options(pgfast_test::unique_name("listen"), 1, 0));
+  int pid = 0;
+  {
+    pgfast::PooledConnection c = db.acquire();
+    pid = c->backend_pid();
+    c->execute("BEGIN");
+    c->listen(pgfast_test::unique_name("chan"));
+  }
+  EXPECT_NE(db.acquire()->backend_pid(), pid);
 }
 
 }  // namespace

@@ -78,6 +78,9 @@ class Connection {
   void listen(std::string_view channel);
   void unlisten(std::string_view channel);
   void unlisten_all();
+  // LISTEN was sent since the last unlisten_all() outside a transaction (conservative: a LISTEN
+  // rolled back still counts). A PooledConnection given back in this state is unlistened first.
+  bool listening() const noexcept { return listening_; }
   // The next notification for a channel this connection listens on: one already received (also
   // during other statements) or the first to arrive within `timeout`; std::nullopt when none came.
   // Waits on the socket (no polling); a zero timeout only checks. A lost connection throws
@@ -128,6 +131,7 @@ class Connection {
   // Evicted statement names waiting for the connection to be outside a transaction: a failing
   // DEALLOCATE inside one would abort the caller's transaction.
   std::vector<std::string> pending_deallocations_;
+  bool listening_ = false;
 };
 
 }  // namespace pgfast

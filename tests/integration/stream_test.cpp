@@ -143,6 +143,7 @@ TEST(DatabaseStream, StreamsOnABorrowedConnectionAndGivesItBack) {
                       [&](const Row& row) { sum += row[0].as<std::int64_t>(); }),
             100u);
   EXPECT_EQ(sum, 5050);
+  EXPECT_EQ(db.stream("SELECT 1 UNION ALL SELECT 2", [](const Row&) {}), 2u);
   EXPECT_EQ(db.stats().in_use, 0u);
 }
 

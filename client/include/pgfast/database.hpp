@@ -69,6 +69,9 @@ class Database {
   // Connection::stream (rows one at a time, bounded memory) on a borrowed connection.
   std::uint64_t stream(std::string_view sql, const Params& params,
                        const std::function<void(const Row&)>& on_row);
+  std::uint64_t stream(std::string_view sql, const std::function<void(const Row&)>& on_row) {
+    return stream(sql, {}, on_row);
+  }
 
   // The extension's pagination on a borrowed connection (pgfast/paging.hpp).
   KeysetPage page(const PageRequest& request);

@@ -279,8 +279,7 @@ void Connection::forget_prepared_statements() noexcept {
 
 // --- row streaming (single-row mode) --------------------------------------------------------
 
-std::uint64_t Connection::stream(std::string_view sql, const Params& params,
-                                 const std::function<void(const Row&)>& on_row) {
+void Connection::send_single_row_query(std::string_view sql, const Params& params) {
   const std::string text(sql);
   const std::vector<const char*> values = param_pointers(params);
   if (PQsendQueryParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr,
@@ -289,34 +288,29 @@ std::uint64_t Connection::stream(std::string_view sql, const Params& params,
   }
   if (PQsetSingleRowMode(conn_) == 0) {
     cancel_and_drain();
-    throw ClientError("pgfast: stream(): libpq refused single-row mode");
+    throw ClientError("pgfast: libpq refused single-row mode");
   }
-  std::uint64_t delivered = 0;
+}
+
+Result Connection::next_streamed_row() {
   PGresult* failure = nullptr;
   while (PGresult* r = PQgetResult(conn_)) {
     const ExecStatusType status = PQresultStatus(r);
-    if (status == PGRES_SINGLE_TUPLE) {
-      const Result row(r);
-      try {
-        on_row(Row(row, 0));
-      } catch (...) {
-        cancel_and_drain();
-        throw;
-      }
-      ++delivered;
-    } else if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+    if (status == PGRES_SINGLE_TUPLE && failure == nullptr) return Result(r);
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
       PQclear(r);
       abandon_copy(status);
       throw ClientError(
           "pgfast: COPY is not supported by stream(); the COPY was aborted (use BulkWriter)");
-    } else if (succeeded(r) || failure != nullptr) {
+    }
+    if (succeeded(r) || failure != nullptr) {
       PQclear(r);  // the end of the rows (TUPLES_OK with none) or a command's completion
     } else {
       failure = r;  // thrown once the connection is drained, so it is usable afterwards
     }
   }
   if (failure != nullptr) throw_error(failure);
-  return delivered;
+  return Result();
 }
 
 void Connection::cancel_and_drain() noexcept {

@@ -13,6 +13,7 @@
 #include "pgfast/connection.hpp"
 #include "pgfast/database.hpp"
 #include "pgfast/errors.hpp"
+#include "pgfast/row_stream.hpp"
 #include "pgfast/savepoint.hpp"
 #include "pgfast/transaction.hpp"
 #include "test_env.hpp"
@@ -145,6 +146,41 @@ TEST(DatabaseStream, StreamsOnABorrowedConnectionAndGivesItBack) {
   EXPECT_EQ(sum, 5050);
   EXPECT_EQ(db.stream("SELECT 1 UNION ALL SELECT 2", [](const Row&) {}), 2u);
   EXPECT_EQ(db.stats().in_use, 0u);
+}
+
+TEST_F(StreamTest, RowStreamRangeForAndLeavingEarly) {
+  std::vector<int> seen;
+  for (Row row :
+       pgfast::RowStream(conn_, "SELECT g FROM generate_series(1, $1::int) g", pgfast::params(4))) {
+    seen.push_back(row[0].as<int>());
+  }
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4}));
+  {
+    pgfast::RowStream rows(conn_, "SELECT generate_series(1, 100000000)");
+    for (Row row : rows) {
+      if (row[0].as<int>() == 3) break;  // the destructor cancels the other rows
+    }
+    EXPECT_EQ(rows.count(), 3u);
+    EXPECT_FALSE(rows.finished());
+  }
+  EXPECT_EQ(conn_.transaction_status(), pgfast::TransactionStatus::idle);
+  EXPECT_EQ(conn_.execute("SELECT 5").as<int>(0, 0), 5);
+}
+
+TEST_F(StreamTest, RowStreamErrors) {
+  // Before the first row: the constructor throws.
+  EXPECT_THROW(pgfast::RowStream(conn_, "SELECT 1 / 0"), pgfast::DataError);
+  // Mid-stream: the increment that meets it.
+  pgfast::RowStream rows(conn_, "SELECT 10 / (3 - g) FROM generate_series(1, 5) g");
+  auto it = rows.begin();
+  ASSERT_NE(it, rows.end());
+  EXPECT_EQ((*it)[0].as<int>(), 5);
+  ++it;
+  EXPECT_EQ((*it)[0].as<int>(), 10);
+  EXPECT_THROW(++it, pgfast::DataError);
+  EXPECT_TRUE(rows.finished());
+  EXPECT_EQ(it, rows.end());
+  EXPECT_EQ(conn_.execute("SELECT 6").as<int>(0, 0), 6);
 }
 
 }  // namespace

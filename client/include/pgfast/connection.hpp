@@ -61,7 +61,8 @@ class Connection {
   Result execute_script(std::string_view sql);
 
   // One statement whose rows are handed to on_row one at a time as they arrive (libpq single-row
-  // mode): memory stays bounded by one row whatever the result size. The Row is valid during the
+  // mode, through a RowStream, pgfast/row_stream.hpp): memory stays bounded by one row whatever
+  // the result size. The Row is valid during the
   // call only. Returns the number of rows delivered. A server error mid-stream throws the
   // DatabaseError after the rows before it were delivered. If on_row throws, the statement is
   // cancelled, the connection drained (usable again; an open transaction is aborted if the
@@ -121,6 +122,10 @@ class Connection {
   void deallocate(const std::string& name) noexcept;
   void flush_deallocations() noexcept;
   void abandon_copy(int status) noexcept;
+  // Single-row mode, used by RowStream: send, then take rows until an empty Result (the end).
+  friend class RowStream;
+  void send_single_row_query(std::string_view sql, const Params& params);
+  Result next_streamed_row();
   void cancel_and_drain() noexcept;
   std::optional<Notification> next_notification();
 

@@ -285,4 +285,50 @@ void Connection::forget_prepared_statements() noexcept {
   pending_deallocations_.clear();
 }
 
+// --- row streaming (single-row mode) --------------------------------------------------------
+
+void Connection::send_single_row_query(std::string_view sql, const Params& params) {
+  streaming_statement_ = std::string(sql);  // attached to an error raised mid-stream
+  const std::vector<const char*> values = param_pointers(params);
+  if (PQsendQueryParams(conn_, streaming_statement_.c_str(), static_cast<int>(values.size()),
+                        nullptr, values.data(), nullptr, nullptr, 0) == 0) {
+    throw_error(nullptr, streaming_statement_);
+  }
+  if (PQsetSingleRowMode(conn_) == 0) {
+    cancel_and_drain();
+    throw ClientError("pgfast: libpq refused single-row mode");
+  }
+}
+
+Result Connection::next_streamed_row() {
+  PGresult* failure = nullptr;
+  while (PGresult* r = PQgetResult(conn_)) {
+    const ExecStatusType status = PQresultStatus(r);
+    if (status == PGRES_SINGLE_TUPLE && failure == nullptr) return Result(r);
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+      PQclear(r);
+      abandon_copy(status);
+      throw ClientError(
+          "pgfast: COPY is not supported by stream(); the COPY was aborted (use BulkWriter)");
+    }
+    if (succeeded(r) || failure != nullptr) {
+      PQclear(r);  // the end of the rows (TUPLES_OK with none) or a command's completion
+    } else {
+      failure = r;  // thrown once the connection is drained, so it is usable afterwards
+    }
+  }
+  if (failure != nullptr) throw_error(failure, streaming_statement_);
+  return Result();
+}
+
+void Connection::cancel_and_drain() noexcept {
+  // Without the cancel, draining would read every remaining row of a big result.
+  if (PGcancel* cancel = PQgetCancel(conn_)) {
+    char error[256];
+    PQcancel(cancel, error, sizeof error);
+    PQfreeCancel(cancel);
+  }
+  while (PGresult* r = PQgetResult(conn_)) PQclear(r);
+}
+
 }  // namespace pgfast

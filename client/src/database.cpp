@@ -41,6 +41,12 @@ Result Database::execute_prepared(std::string_view sql, const Params& params) {
   return lease->execute_prepared(sql, params);
 }
 
+std::uint64_t Database::stream(std::string_view sql, const Params& params,
+                               const std::function<void(const Row&)>& on_row) {
+  PooledConnection lease = acquire();
+  return lease->stream(sql, params, on_row);
+}
+
 KeysetPage Database::page(const PageRequest& request) {
   PooledConnection lease = acquire();
   return pgfast::page(*lease, request);

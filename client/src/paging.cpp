@@ -19,9 +19,21 @@ constexpr char kPageSql[] =
 constexpr char kOffsetPageSql[] =
     "SELECT (p ->> 'total')::bigint, (p ->> 'page')::int, (p ->> 'per_page')::int, "
     "(p ->> 'pages')::bigint, (p ->> 'has_next')::bool, (p ->> 'has_prev')::bool, e.item::text "
-    "FROM pgfast.offset_page($1::regclass, $2, $3, $4, $5::jsonb) p "
+    "FROM pgfast.offset_page($1::regclass, $2, $3, $4, $5::jsonb, $6) p "
     "LEFT JOIN LATERAL jsonb_array_elements(p -> 'items') WITH ORDINALITY AS e(item, ord) ON true "
     "ORDER BY e.ord";
+
+const char* count_argument(PageCount count) {
+  switch (count) {
+    case PageCount::exact:
+      return "exact";
+    case PageCount::estimated:
+      return "estimated";
+    case PageCount::none:
+      return "none";
+  }
+  return "exact";
+}
 
 void collect_items(const Result& r, int column, std::vector<std::string>& items) {
   for (int row = 0; row < r.rows(); ++row) {
@@ -47,13 +59,13 @@ KeysetPage page(Connection& connection, const PageRequest& request) {
 
 OffsetPage offset_page(Connection& connection, const OffsetPageRequest& request) {
   Result r = connection.execute_prepared(
-      kOffsetPageSql,
-      params(request.source, request.order_by, request.page, request.per_page, request.filter));
+      kOffsetPageSql, params(request.source, request.order_by, request.page, request.per_page,
+                             request.filter, count_argument(request.count)));
   OffsetPage page;
-  page.total = r.as<std::int64_t>(0, 0);
+  page.total = r.as<std::optional<std::int64_t>>(0, 0);
   page.page = r.as<int>(0, 1);
   page.per_page = r.as<int>(0, 2);
-  page.pages = r.as<std::int64_t>(0, 3);
+  page.pages = r.as<std::optional<std::int64_t>>(0, 3);
   page.has_next = r.as<bool>(0, 4);
   page.has_prev = r.as<bool>(0, 5);
   collect_items(r, 6, page.items);

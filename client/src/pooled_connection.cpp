@@ -18,7 +18,20 @@ PooledConnection& PooledConnection::operator=(PooledConnection&& other) noexcept
 void PooledConnection::release() noexcept {
   if (!conn_) return;
   std::shared_ptr<detail::Pool> pool = std::move(pool_);
-  pool->give_back(std::move(conn_), /*discard=*/false);
+  pool->give_back(std::move(conn_), /*discard=*/!stop_listening(*conn_));
+}
+
+bool PooledConnection::stop_listening(Connection& connection) noexcept {
+  // A connection still listening would hand its notifications to the next borrower. Inside a
+  // transaction UNLISTEN would only count at a COMMIT the pool never sends: close it instead.
+  if (!connection.listening()) return true;
+  if (connection.transaction_status() != TransactionStatus::idle) return false;
+  try {
+    connection.unlisten_all();
+  } catch (...) {
+    return false;
+  }
+  return !connection.listening();
 }
 
 void PooledConnection::discard() noexcept {

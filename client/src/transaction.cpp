@@ -25,8 +25,8 @@ std::string Transaction::begin_statement(const TransactionOptions& options) {
   return sql;
 }
 
-Transaction::Transaction(PooledConnection& lease, const TransactionOptions& options)
-    : Transaction(*lease, options) {}
+Transaction::Transaction(PooledConnection& connection, const TransactionOptions& options)
+    : Transaction(*connection, options) {}
 
 Transaction::Transaction(Connection& connection, const TransactionOptions& options)
     : conn_(connection) {

@@ -136,4 +136,32 @@ TEST_F(PagingClient, OffsetPagesWithTotals) {
   EXPECT_THROW(db_->offset_page(request), pgfast::DataError);
 }
 
+TEST_F(PagingClient, OffsetPageCountModes) {
+  pgfast::OffsetPageRequest request;
+  request.source = table_;
+  request.per_page = 10;
+  request.page = 2;
+
+  request.count = pgfast::PageCount::none;
+  pgfast::OffsetPage page = db_->offset_page(request);
+  EXPECT_EQ(page.total, std::nullopt);
+  EXPECT_EQ(page.pages, std::nullopt);
+  EXPECT_TRUE(page.has_next);  // still exact: the page fetched per_page + 1 rows
+  EXPECT_TRUE(page.has_prev);
+  EXPECT_EQ(page.items.size(), 10u);
+
+  request.count = pgfast::PageCount::estimated;
+  page = db_->offset_page(request);
+  ASSERT_TRUE(page.total.has_value());
+  // At least the rows the page proved to exist: 10 skipped + 10 shown + 1 more.
+  EXPECT_GE(*page.total, 21);
+  ASSERT_TRUE(page.pages.has_value());
+  EXPECT_GE(*page.pages, 3);
+
+  request.count = pgfast::PageCount::exact;
+  page = db_->offset_page(request);
+  EXPECT_EQ(page.total, 23);
+  EXPECT_EQ(page.pages, 3);
+}
+
 }  // namespace

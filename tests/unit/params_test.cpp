@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -142,3 +144,46 @@ TEST(ArrayLiteral, QuotesEveryElementAndEscapesQuotesAndBackslashes) {
   EXPECT_EQ(pgfast::array_literal({"say \"hi\"", "back\\slash", "{,}"}),
             "{\"say \\\"hi\\\"\",\"back\\\\slash\",\"{,}\"}");
 }
+
+namespace {
+
+using pgfast::params;
+
+TEST(Params, BytesAsByteaHex) {
+  const pgfast::Bytes data = {std::byte{0x00}, std::byte{0xff}, std::byte{0x5c}, std::byte{0x0a}};
+  EXPECT_EQ(params(data)[0], "\\x00ff5c0a");
+  EXPECT_EQ(params(pgfast::Bytes{})[0], "\\x");
+  // Reads back through Result's parser.
+  pgfast::Bytes back;
+  ASSERT_TRUE(pgfast::detail::FromText<pgfast::Bytes>::parse(*params(data)[0], back));
+  EXPECT_EQ(back, data);
+}
+
+TEST(Params, InstantsAsUtcTextWithMicroseconds) {
+  using Clock = std::chrono::system_clock;
+  const Clock::time_point t =
+      Clock::time_point(std::chrono::seconds(1714546800) + std::chrono::microseconds(123456));
+  EXPECT_EQ(params(t)[0], "2024-05-01 07:00:00.123456+00");
+  EXPECT_EQ(params(pgfast::Timestamp{0})[0], "1970-01-01 00:00:00.000000+00");
+  // Before the epoch: floor, not truncation toward zero.
+  EXPECT_EQ(params(pgfast::Timestamp{-1})[0], "1969-12-31 23:59:59.999999+00");
+  EXPECT_EQ(params(pgfast::Timestamp{951782400000000LL})[0], "2000-02-29 00:00:00.000000+00");
+  EXPECT_EQ(params(pgfast::Timestamp{-2208988800000000LL})[0], "1900-01-01 00:00:00.000000+00");
+  // Sub-microsecond precision is dropped toward the past.
+  EXPECT_EQ(params(Clock::time_point(std::chrono::nanoseconds(-1)))[0],
+            "1969-12-31 23:59:59.999999+00");
+  for (std::int64_t micros : {0LL, 1LL, -1LL, 1714546800123456LL, -302486399500000LL}) {
+    Clock::time_point back;
+    ASSERT_TRUE(pgfast::detail::FromText<Clock::time_point>::parse(
+        *params(pgfast::Timestamp{micros})[0], back));
+    EXPECT_EQ(
+        std::chrono::duration_cast<std::chrono::microseconds>(back.time_since_epoch()).count(),
+        micros);
+  }
+}
+
+TEST(Params, JsonText) {
+  EXPECT_EQ(params(pgfast::Json{"{\"a\": 1}"})[0], "{\"a\": 1}");
+}
+
+}  // namespace

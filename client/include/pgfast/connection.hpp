@@ -1,16 +1,20 @@
 // pgfast::Connection: one libpq connection with parameterised execution, a per-connection
-// prepared-statement cache and the state checks the pool needs. Not thread-safe: one thread at a
-// time (the pool hands each connection to one borrower).
+// prepared-statement cache, row streaming, LISTEN/NOTIFY and the state checks the pool needs.
+// Thread safety: none; one thread at a time (the pool hands each connection to one borrower).
+// Owns its libpq connection; non-copyable.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "pgfast/notification.hpp"
 #include "pgfast/params.hpp"
 #include "pgfast/result.hpp"
 
@@ -56,6 +60,34 @@ class Connection {
   // result of the last one.
   Result execute_script(std::string_view sql);
 
+  // One statement whose rows are handed to on_row one at a time as they arrive (libpq single-row
+  // mode, through a RowStream, pgfast/row_stream.hpp): memory stays bounded by one row whatever
+  // the result size. The Row is valid during the
+  // call only. Returns the number of rows delivered. A server error mid-stream throws the
+  // DatabaseError after the rows before it were delivered. If on_row throws, the statement is
+  // cancelled, the connection drained (usable again; an open transaction is aborted if the
+  // cancel reached the statement before it finished) and the exception propagates.
+  std::uint64_t stream(std::string_view sql, const Params& params,
+                       const std::function<void(const Row&)>& on_row);
+  std::uint64_t stream(std::string_view sql, const std::function<void(const Row&)>& on_row) {
+    return stream(sql, {}, on_row);
+  }
+
+  // LISTEN / UNLISTEN on `channel` (any text: sent as a quoted identifier, so the name is exact
+  // and case-sensitive). An empty channel is a UsageError. Outside a transaction they take
+  // effect at once; inside one, at COMMIT (server rule).
+  void listen(std::string_view channel);
+  void unlisten(std::string_view channel);
+  void unlisten_all();
+  // LISTEN was sent since the last unlisten_all() outside a transaction (conservative: a LISTEN
+  // rolled back still counts). A PooledConnection given back in this state is unlistened first.
+  bool listening() const noexcept { return listening_; }
+  // The next notification for a channel this connection listens on: one already received (also
+  // during other statements) or the first to arrive within `timeout`; std::nullopt when none came.
+  // Waits on the socket (no polling); a zero timeout only checks. A lost connection throws
+  // ConnectionError.
+  std::optional<Notification> wait_for_notification(std::chrono::milliseconds timeout);
+
   // True when the server answers an empty query. Never throws.
   bool ping() noexcept;
 
@@ -90,6 +122,12 @@ class Connection {
   void deallocate(const std::string& name) noexcept;
   void flush_deallocations() noexcept;
   void abandon_copy(int status) noexcept;
+  // Single-row mode, used by RowStream: send, then take rows until an empty Result (the end).
+  friend class RowStream;
+  void send_single_row_query(std::string_view sql, const Params& params);
+  Result next_streamed_row();
+  void cancel_and_drain() noexcept;
+  std::optional<Notification> next_notification();
 
   pg_conn* conn_ = nullptr;
   std::chrono::steady_clock::time_point created_at_;
@@ -97,7 +135,10 @@ class Connection {
   std::uint64_t next_statement_id_ = 1;
   // Evicted statement names waiting for the connection to be outside a transaction: a failing
   // DEALLOCATE inside one would abort the caller's transaction.
+  // The SQL of the stream in progress (stream(), RowStream), for its errors' statement().
+  std::string streaming_statement_;
   std::vector<std::string> pending_deallocations_;
+  bool listening_ = false;
 };
 
 }  // namespace pgfast

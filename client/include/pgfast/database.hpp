@@ -3,9 +3,12 @@
 // connections closed when returned to a full pool, connections older than the recycle age
 // replaced on borrow, pre-ping on borrow, broken connections replaced, and a bounded wait for a
 // free connection — plus query/transaction conveniences.
+// A handle: cheap to copy, thread-safe; copies share one pool.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -70,6 +73,12 @@ class Database {
   // One statement on a borrowed connection.
   Result query(std::string_view sql, const Params& params = {});
   Result execute_prepared(std::string_view sql, const Params& params = {});
+  // Connection::stream (rows one at a time, bounded memory) on a borrowed connection.
+  std::uint64_t stream(std::string_view sql, const Params& params,
+                       const std::function<void(const Row&)>& on_row);
+  std::uint64_t stream(std::string_view sql, const std::function<void(const Row&)>& on_row) {
+    return stream(sql, {}, on_row);
+  }
 
   // The extension's pagination on a borrowed connection (pgfast/paging.hpp).
   KeysetPage page(const PageRequest& request);

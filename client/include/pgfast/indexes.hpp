@@ -1,5 +1,6 @@
 // Typed wrappers of the extension's index management and full-text search (DESIGN 4.3, 5.2):
-// pgfast.ensure_index, pgfast.wait_index_job and pgfast.fts_search.
+// pgfast.ensure_index, pgfast.wait_index_job and pgfast.fts_search. Plain value types; the
+// functions borrow the connection for the call (not thread-safe, as the Connection).
 #pragma once
 
 #include <cstdint>

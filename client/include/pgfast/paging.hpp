@@ -1,6 +1,6 @@
 // Typed wrappers of the extension's pagination (DESIGN 4.2): pgfast.page (keyset, opaque
 // cursors) and pgfast.offset_page (numbered pages with totals). Items come back as one JSON object
-// text per row, in page order.
+// text per row, in page order. Plain values; the functions borrow the connection for the call.
 #pragma once
 
 #include <cstdint>
@@ -30,20 +30,28 @@ struct KeysetPage {
   int page_size = 0;
 };
 
+// How offset_page finds its total (the extension's `count` argument, docs/pagination.md).
+enum class PageCount {
+  exact,      // SELECT count(*) over the filtered relation (reads every matching row)
+  estimated,  // the planner's row estimate, raised to the rows the page proved to exist
+  none,       // no total: OffsetPage::total and pages are empty
+};
+
 struct OffsetPageRequest {
   std::string source;
   std::optional<std::string> order_by;
   int page = 1;
   std::optional<int> per_page;
   std::optional<std::string> filter;
+  PageCount count = PageCount::exact;
 };
 
 struct OffsetPage {
   std::vector<std::string> items;
-  std::int64_t total = 0;
+  std::optional<std::int64_t> total;  // empty with PageCount::none
   int page = 1;
   int per_page = 0;
-  std::int64_t pages = 0;
+  std::optional<std::int64_t> pages;  // empty with PageCount::none
   bool has_next = false;
   bool has_prev = false;
 };

@@ -2,9 +2,11 @@
 // with pgfast::params(1, "x", std::nullopt, 2.5, true). Values are converted by the to_param()
 // overloads below; a type of your own becomes a parameter by declaring
 // `std::optional<std::string> to_param(const MyType&)` in its namespace (found by ADL).
+// Params is a plain value (copyable; thread safety as a std::vector).
 #pragma once
 
 #include <charconv>
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -12,6 +14,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "pgfast/types.hpp"
 
 namespace pgfast {
 
@@ -60,6 +64,14 @@ template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
 ParamValue to_param(T value) {
   return format_double(static_cast<double>(value));
 }
+
+// The types Result::as<T>() reads, written so they read back the same:
+// bytea hex input ("\\x0aff"); an instant as UTC text with microseconds
+// ("2024-05-01 07:00:00.123456+00", for timestamptz; finer precision is truncated); JSON text.
+ParamValue to_param(const Bytes& value);
+ParamValue to_param(std::chrono::system_clock::time_point value);
+ParamValue to_param(Timestamp value);
+ParamValue to_param(const Json& value);
 
 template <class T>
 ParamValue to_param(const std::optional<T>& value) {

@@ -1,4 +1,4 @@
-// pgfast::PoolStats: a snapshot of a Database's connection pool.
+// pgfast::PoolStats: a snapshot of a Database's connection pool (a plain value).
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,9 @@
-// pgfast::PooledConnection (also spelled PooledConnection): a connection borrowed from a Database's
-// pool. Move-only; gives the connection back when destroyed. The pool rolls back a transaction left
-// open and closes a connection that broke, so a lease can be dropped in any state.
+// pgfast::PooledConnection: a connection borrowed from a Database's pool. Move-only; gives the
+// connection back when destroyed. The pool rolls back a transaction left open and closes a
+// connection that broke, so it can be dropped in any state; a connection that LISTENs is
+// unlistened (or closed) so the next borrower gets none of its notifications.
+// Borrows from the pool (it keeps the pool itself alive, so it may outlive the Database handle).
+// Not thread-safe: one thread at a time uses the connection.
 #pragma once
 
 #include <memory>
@@ -35,6 +38,8 @@ class PooledConnection {
   friend class detail::Pool;
   PooledConnection(std::shared_ptr<detail::Pool> pool, std::unique_ptr<Connection> conn) noexcept
       : pool_(std::move(pool)), conn_(std::move(conn)) {}
+  // False when the connection must be closed rather than reused.
+  static bool stop_listening(Connection& connection) noexcept;
 
   std::shared_ptr<detail::Pool> pool_;
   std::unique_ptr<Connection> conn_;

@@ -1,6 +1,7 @@
 // pgfast::Transaction: BEGIN on construction, COMMIT on commit(), ROLLBACK on destruction if
 // not committed (the destructor never throws). Database::transaction(body) wraps the same for a
-// callable.
+// callable; pgfast::Savepoint (pgfast/savepoint.hpp) nests inside one.
+// Borrows the connection; must not outlive it. Not thread-safe; non-copyable.
 #pragma once
 
 #include "pgfast/connection.hpp"
@@ -22,7 +23,7 @@ class Transaction {
  public:
   // Throws InvalidTransactionStateError (25001) if the connection is already inside a transaction.
   explicit Transaction(Connection& connection, const TransactionOptions& options = {});
-  explicit Transaction(PooledConnection& lease, const TransactionOptions& options = {});
+  explicit Transaction(PooledConnection& connection, const TransactionOptions& options = {});
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;

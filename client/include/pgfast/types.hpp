@@ -2,8 +2,10 @@
 // use the same spelling for a timestamp and for JSON text.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace pgfast {
 
@@ -11,6 +13,9 @@ namespace pgfast {
 struct Timestamp {
   std::int64_t unix_micros = 0;
 };
+
+// Binary data (bytea).
+using Bytes = std::vector<std::byte>;
 
 // JSON text (json/jsonb), passed through as it is.
 struct Json {

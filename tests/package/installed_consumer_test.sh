@@ -2,8 +2,9 @@
 # The client as `cmake --install` installs it from this build (the static libpgfast.a by default),
 # used by an outside project: tests/package/consumer configured with find_package(pgfast <VERSION>
 # EXACT) against the installed CMake package, and main.cpp compiled with the installed pgfast.pc.
-# Both must build and link (running them needs a server: scripts/package-test does, with the
-# Debian packages). CTest: unit.package.installed_consumer.
+# Both must build, link and, run against the test servers (DATABASE_URL with pgfast created,
+# REDIS_URL), pass their checks (scripts/package-test runs them on the Debian packages too).
+# CTest: integration.package.installed_consumer.
 #
 #   installed_consumer_test.sh <build dir> [extra compile and link flags, e.g. sanitizers]
 set -euo pipefail
@@ -32,3 +33,16 @@ PKG_CONFIG_PATH=$(dirname "$pc")
 g++ -std=c++17 -Wall -Wextra -Werror $flags "$here/consumer/main.cpp" -o "$tmp/consumer-pkg-config" \
   $(pkg-config --cflags --libs pgfast)
 echo "pkg-config pgfast: built $tmp/consumer-pkg-config"
+
+: "${DATABASE_URL:?run through scripts/with-services (make test does)}"
+# The consumer calls pgfast.version(): a database of its own with the extension.
+psql -X -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS pgfast_consumer" -c "CREATE DATABASE pgfast_consumer"
+psql -X -q -v ON_ERROR_STOP=1 -d pgfast_consumer -c "CREATE EXTENSION pgfast"
+export DATABASE_URL="${DATABASE_URL%/*}/pgfast_consumer"
+rc=0
+for exe in "$tmp/consumer/pgfast_consumer" "$tmp/consumer-pkg-config"; do
+  echo "-- $(basename "$exe")"
+  "$exe" || rc=1
+done
+psql -X -q -c "DROP DATABASE pgfast_consumer"
+exit "$rc"

@@ -37,13 +37,13 @@ ConnectionOptions connection_options(const DatabaseOptions& o) {
 Pool::Pool(DatabaseOptions options)
     : options_(validated(std::move(options))),
       connection_options_(connection_options(options_)),
-      capacity_(static_cast<std::size_t>(options_.pool_size) +
-                static_cast<std::size_t>(options_.max_overflow)) {
-  // Enough that give_back() (noexcept) does not allocate in the common case.
-  idle_.reserve(std::min<std::size_t>(capacity_, 1024));
-  gauges_ = bind_pool_metrics(
-      options_.metrics.get(), options_.metrics_name,
-      {waits_, timeouts_, acquired_total_, created_, closed_count_, recycled_, broken_replaced_});
+      slots_(
+          static_cast<std::size_t>(options_.pool_size) +
+              static_cast<std::size_t>(options_.max_overflow),
+          [this](std::size_t in_use, std::size_t idle) { gauges_.set_connections(in_use, idle); }) {
+  gauges_ = bind_pool_metrics(options_.metrics.get(), options_.metrics_name,
+                              {slots_.waits(), slots_.timeouts(), acquired_total_, created_,
+                               closed_count_, recycled_, broken_replaced_});
 }
 
 Pool::~Pool() {
@@ -52,7 +52,6 @@ Pool::~Pool() {
 
 std::unique_ptr<Connection> Pool::connect() {
   auto conn = std::make_unique<Connection>(connection_options_);
-  std::lock_guard<std::mutex> lock(mutex_);
   ++created_;
   return conn;
 }
@@ -72,64 +71,29 @@ bool Pool::fit_for_loan(Connection& conn, CloseReason& reason) noexcept {
 }
 
 PooledConnection Pool::acquire(std::chrono::milliseconds timeout) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::max(timeout, std::chrono::milliseconds::zero());
-  std::unique_ptr<Connection> conn;
-  bool waited = false;
-  {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      if (closed_) throw ClientError("pgfast::Database: the pool is closed");
-      if (!idle_.empty()) {
-        conn = std::move(idle_.back());
-        idle_.pop_back();
-        break;
-      }
-      if (open_ < capacity_) {
-        ++open_;  // reserve the slot; the connection is opened below, outside the lock
-        break;
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        ++timeouts_;
-        throw PoolTimeoutError(options_.pool_size, options_.max_overflow,
-                               std::max(timeout, std::chrono::milliseconds::zero()));
-      }
-      if (!waited) ++waits_;
-      waited = true;
-      ++waiting_;
-      available_.wait_until(lock, deadline);
-      --waiting_;
-    }
-    ++in_use_;
-    gauges_.set_connections(in_use_, idle_.size());
+  timeout = std::max(timeout, std::chrono::milliseconds::zero());
+  auto loan = slots_.acquire(std::chrono::steady_clock::now() + timeout);
+  using Outcome = LifoPool<Connection>::Loan::Outcome;
+  if (loan.outcome == Outcome::closed) throw ClientError("pgfast::Database: the pool is closed");
+  if (loan.outcome == Outcome::timed_out) {
+    throw PoolTimeoutError(options_.pool_size, options_.max_overflow, timeout);
   }
 
+  std::unique_ptr<Connection> conn = std::move(loan.conn);
   try {
     if (conn) {
       CloseReason reason = CloseReason::returned;
       if (!fit_for_loan(*conn, reason)) {
-        conn.reset();  // PQfinish, outside the lock; the slot stays reserved for the replacement
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++closed_count_;
-        ++(reason == CloseReason::recycled ? recycled_ : broken_replaced_);
+        conn.reset();  // PQfinish; the slot stays reserved for the replacement
+        count_closed(reason);
       }
     }
     if (!conn) conn = connect();
   } catch (...) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      --open_;
-      --in_use_;
-      gauges_.set_connections(in_use_, idle_.size());
-    }
-    available_.notify_one();
+    slots_.cancel_open();
     throw;
   }
-
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++acquired_total_;
-  }
+  ++acquired_total_;
   return PooledConnection(shared_from_this(), std::move(conn));
 }
 
@@ -154,72 +118,40 @@ void Pool::give_back(std::unique_ptr<Connection> conn, bool discard) noexcept {
         break;
     }
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    --in_use_;
-    // QueuePool semantics: keep up to pool_size idle connections, close the overflow — unless a
-    // borrower is waiting, who would otherwise have to open a new one.
-    const bool keep = !discard && reason == CloseReason::returned && !closed_ &&
-                      (idle_.size() < static_cast<std::size_t>(options_.pool_size) || waiting_ > 0);
-    if (keep) {
-      try {
-        idle_.push_back(std::move(conn));
-      } catch (...) {
-        // Out of memory: close it below instead.
-      }
-      if (!conn) {
-        gauges_.set_connections(in_use_, idle_.size());
-        available_.notify_one();
-        return;
-      }
-    }
-    gauges_.set_connections(in_use_, idle_.size());
+  // QueuePool semantics: keep up to pool_size idle connections, close the overflow — unless a
+  // borrower is waiting, who would otherwise have to open a new one.
+  const bool reusable = !discard && reason == CloseReason::returned;
+  if (!slots_.give_back(std::move(conn), reusable, static_cast<std::size_t>(options_.pool_size))) {
+    count_closed(reason);
   }
-  close_connection(std::move(conn), reason);
 }
 
-void Pool::close_connection(std::unique_ptr<Connection> conn, CloseReason reason) noexcept {
-  conn.reset();
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    --open_;
-    ++closed_count_;
-    if (reason == CloseReason::broken) ++broken_replaced_;
-    if (reason == CloseReason::recycled) ++recycled_;
-  }
-  available_.notify_one();
+void Pool::count_closed(CloseReason reason) noexcept {
+  ++closed_count_;
+  if (reason == CloseReason::broken) ++broken_replaced_;
+  if (reason == CloseReason::recycled) ++recycled_;
 }
 
 void Pool::close() noexcept {
-  std::vector<std::unique_ptr<Connection>> idle;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    closed_ = true;
-    idle.swap(idle_);
-    open_ -= idle.size();
-    closed_count_ += idle.size();
-    gauges_.set_connections(in_use_, 0);
-  }
-  available_.notify_all();
-  idle.clear();
+  closed_count_ += slots_.close();
 }
 
 PoolStats Pool::stats() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  const LifoPoolCounts counts = slots_.counts();
   PoolStats s;
   s.pool_size = static_cast<std::size_t>(options_.pool_size);
   s.max_overflow = static_cast<std::size_t>(options_.max_overflow);
-  s.open = open_;
-  s.idle = idle_.size();
-  s.in_use = in_use_;
-  s.waiting = waiting_;
+  s.open = counts.open;
+  s.idle = counts.idle;
+  s.in_use = counts.in_use;
+  s.waiting = counts.waiting;
   s.created = created_;
   s.closed = closed_count_;
   s.recycled = recycled_;
   s.broken_replaced = broken_replaced_;
-  s.timeouts = timeouts_;
+  s.timeouts = slots_.timeouts();
   s.acquired_total = acquired_total_;
-  s.waits = waits_;
+  s.waits = slots_.waits();
   return s;
 }
 

@@ -1,14 +1,13 @@
 // detail::Pool: the state behind a Database, shared with its outstanding leases so that a lease
 // released after the Database is gone closes its connection instead of touching freed memory.
+// The idle stack, counts and waiting live in a LifoPool; this class is the database policy:
+// QueuePool overflow, recycle, pre-ping, broken connections replaced, its stats and metrics.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <cstdint>
 #include <memory>
-#include <mutex>
-#include <vector>
 
+#include "lifo_pool.hpp"
 #include "metric_counter.hpp"
 #include "metric_families.hpp"
 #include "pgfast/connection.hpp"
@@ -42,29 +41,20 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // True when an idle connection may be lent as is (recycle age, state, pre-ping); otherwise
   // sets `reason` to why it must be replaced.
   bool fit_for_loan(Connection& conn, CloseReason& reason) noexcept;
-  // Closes a connection (outside the lock) and frees its slot.
-  void close_connection(std::unique_ptr<Connection> conn, CloseReason reason) noexcept;
+  // Counts a connection closed for `reason`.
+  void count_closed(CloseReason reason) noexcept;
 
   const DatabaseOptions options_;
   const ConnectionOptions connection_options_;
-  const std::size_t capacity_;  // pool_size + max_overflow
 
-  mutable std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // a stack: back() is the most recent
-  std::size_t open_ = 0;  // slots taken: idle + leased + being opened/closed
-  std::size_t in_use_ = 0;
-  std::size_t waiting_ = 0;
-  bool closed_ = false;
-  // Counters (changed under mutex_ like the rest; detail::Counter mirrors them to metrics).
+  PoolGauges gauges_;  // set by slots_ whenever its in-use or idle count changes
+  LifoPool<Connection> slots_;
+  // Counters (detail::Counter mirrors them to metrics; waits and timeouts are slots_'s).
   Counter created_;
   Counter closed_count_;
   Counter recycled_;
   Counter broken_replaced_;
-  Counter timeouts_;
   Counter acquired_total_;
-  Counter waits_;
-  PoolGauges gauges_;  // set where in_use_ and idle_ change
 };
 
 }  // namespace pgfast::detail

@@ -18,7 +18,9 @@ PooledConnection& PooledConnection::operator=(PooledConnection&& other) noexcept
 void PooledConnection::release() noexcept {
   if (!conn_) return;
   std::shared_ptr<detail::Pool> pool = std::move(pool_);
-  pool->give_back(std::move(conn_), /*discard=*/!stop_listening(*conn_));
+  // Before the move: the order in which call arguments are evaluated is unspecified.
+  const bool discard = !stop_listening(*conn_);
+  pool->give_back(std::move(conn_), discard);
 }
 
 bool PooledConnection::stop_listening(Connection& connection) noexcept {

@@ -1,10 +1,10 @@
 #include "pgfast/redis.hpp"
 
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
 #include <utility>
 
+#include "lifo_pool.hpp"
 #include "pgfast/settings.hpp"
 #include "redis_connection.hpp"
 #include "shared_handle.hpp"
@@ -30,12 +30,17 @@ RedisOptions validated(RedisOptions o) {
 
 namespace detail {
 
+// The Redis policy over a LifoPool: lazy open, a connection closed by the server while idle is
+// dropped on checkout, down_backoff after a failed connect, and the RedisStats counters.
 class RedisImpl {
  public:
   explicit RedisImpl(RedisOptions options)
-      : options_(validated(std::move(options))), endpoint_(options_.endpoint()) {
-    idle_.reserve(static_cast<std::size_t>(std::min(options_.max_connections, 1024)));
-  }
+      : options_(validated(std::move(options))),
+        endpoint_(options_.endpoint()),
+        slots_(static_cast<std::size_t>(options_.max_connections)) {}
+
+  // When the last handle is gone (make_shared_handle).
+  void close() noexcept { slots_.close(); }
 
   // A connection checked out of the pool, given back (or discarded when broken) on destruction.
   // ("Lease" is the cache's stampede lock; a pool connection is a checkout.)
@@ -55,125 +60,49 @@ class RedisImpl {
 
   Checkout checkout() {
     const auto deadline = std::chrono::steady_clock::now() + options_.pool_timeout;
-    std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      if (!idle_.empty()) {
-        auto conn = std::move(idle_.back());  // LIFO: the most recently used, likely warm
-        idle_.pop_back();
-        ++in_use_;
-        lock.unlock();
+      auto loan = slots_.acquire(deadline, [this] { throw_if_down(); });
+      using Outcome = LifoPool<RedisConnection>::Loan::Outcome;
+      if (loan.outcome == Outcome::idle) {
+        auto conn = std::move(loan.conn);  // LIFO: the most recently used, likely warm
         const bool recently_used =
             options_.probe_idle_after.count() > 0 &&
             std::chrono::steady_clock::now() - conn->idle_since() < options_.probe_idle_after;
         if (recently_used || !conn->closed_by_peer()) return Checkout(*this, std::move(conn));
         // Closed while idle (server restarted, idle timeout, CLIENT KILL): drop it, try again.
-        conn.reset();
-        lock.lock();
-        --in_use_;
-        --open_;
+        slots_.discard(std::move(conn));
         ++discarded_;
         continue;
       }
-      if (open_ < static_cast<std::size_t>(options_.max_connections)) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now < down_until_) {
-          unavailable_.fetch_add(1, std::memory_order_relaxed);
-          const std::string message =
-              "Redis " + endpoint_string() +
-              ": unreachable at the last connect attempt; not retrying for down_backoff " +
-              std::to_string(options_.down_backoff.count()) + " ms (" + last_connect_error_ + ")";
-          if (last_connect_timed_out_) throw RedisTimeoutError(message);
-          throw RedisConnectionRefusedError(message);
-        }
-        ++open_;
-        ++in_use_;
-        lock.unlock();
-        try {
-          auto conn = std::make_unique<RedisConnection>(endpoint_, options_.connect_timeout,
-                                                        options_.command_timeout);
-          lock.lock();
-          ++created_;
-          lock.unlock();
-          return Checkout(*this, std::move(conn));
-        } catch (const std::exception& e) {
-          lock.lock();
-          --open_;
-          --in_use_;
-          ++connect_failures_;
-          last_connect_error_ = e.what();
-          last_connect_timed_out_ = dynamic_cast<const RedisTimeoutError*>(&e) != nullptr;
-          if (options_.down_backoff.count() > 0) {
-            down_until_ = std::chrono::steady_clock::now() + options_.down_backoff;
-          }
-          lock.unlock();
-          available_.notify_one();
-          unavailable_.fetch_add(1, std::memory_order_relaxed);
-          throw;
-        }
-      }
-      ++waiting_;
-      const bool woke = available_.wait_until(lock, deadline, [&] {
-        return !idle_.empty() || open_ < static_cast<std::size_t>(options_.max_connections);
-      });
-      --waiting_;
-      if (!woke) {
-        ++pool_timeouts_;
-        unavailable_.fetch_add(1, std::memory_order_relaxed);
-        throw RedisTimeoutError("Redis " + endpoint_string() + ": all " +
-                                std::to_string(options_.max_connections) +
-                                " connections are in use and none became free within the pool "
-                                "timeout of " +
-                                std::to_string(options_.pool_timeout.count()) + " ms");
-      }
+      if (loan.outcome == Outcome::slot) return Checkout(*this, open());
+      if (loan.outcome == Outcome::closed) throw RedisError("Redis: the pool is closed");
+      unavailable_.fetch_add(1, std::memory_order_relaxed);
+      throw RedisTimeoutError("Redis " + endpoint_string() + ": all " +
+                              std::to_string(options_.max_connections) +
+                              " connections are in use and none became free within the pool "
+                              "timeout of " +
+                              std::to_string(options_.pool_timeout.count()) + " ms");
     }
   }
 
   void give_back(std::unique_ptr<RedisConnection> conn) noexcept {
     if (!conn) return;
-    std::unique_ptr<RedisConnection> doomed;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      --in_use_;
-      if (conn->broken() || closed_) {
-        if (conn->broken()) ++discarded_;
-        --open_;
-        doomed = std::move(conn);
-      } else {
-        conn->mark_idle();
-        idle_.push_back(std::move(conn));
-      }
-    }
-    doomed.reset();  // closes the socket outside the lock
-    available_.notify_one();
+    const bool broken = conn->broken();
+    if (!broken) conn->mark_idle();
+    slots_.give_back(std::move(conn), !broken, slots_.capacity());
+    if (broken) ++discarded_;
   }
 
-  void close_idle() noexcept {
-    std::vector<std::unique_ptr<RedisConnection>> doomed;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      doomed.swap(idle_);
-      open_ -= doomed.size();
-    }
-    doomed.clear();
-    available_.notify_all();
-  }
-
-  void close() noexcept {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      closed_ = true;
-    }
-    close_idle();
-  }
+  void close_idle() noexcept { slots_.close_idle(); }
 
   RedisStats stats() const {
     RedisStats s;
-    std::lock_guard<std::mutex> lock(mutex_);
+    const LifoPoolCounts counts = slots_.counts();
     s.max_connections = static_cast<std::size_t>(options_.max_connections);
-    s.open = open_;
-    s.idle = idle_.size();
-    s.in_use = in_use_;
-    s.waiting = waiting_;
+    s.open = counts.open;
+    s.idle = counts.idle;
+    s.in_use = counts.in_use;
+    s.waiting = counts.waiting;
     s.connections_created = created_;
     s.connections_discarded = discarded_;
     s.connect_failures = connect_failures_;
@@ -181,7 +110,7 @@ class RedisImpl {
     s.round_trips = round_trips_.load(std::memory_order_relaxed);
     s.command_errors = command_errors_.load(std::memory_order_relaxed);
     s.unavailable = unavailable_.load(std::memory_order_relaxed);
-    s.pool_timeouts = pool_timeouts_;
+    s.pool_timeouts = slots_.timeouts();
     return s;
   }
 
@@ -199,20 +128,52 @@ class RedisImpl {
   std::atomic<std::uint64_t> unavailable_{0};
 
  private:
-  mutable std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<RedisConnection>> idle_;  // a stack: back() is the newest
-  std::size_t open_ = 0;
-  std::size_t in_use_ = 0;
-  std::size_t waiting_ = 0;
-  bool closed_ = false;
+  // Within down_backoff of a failed connect, fails fast with that failure's error class instead
+  // of opening a connection. Runs under the pool's lock.
+  void throw_if_down() {
+    std::lock_guard<std::mutex> lock(down_mutex_);
+    if (std::chrono::steady_clock::now() >= down_until_) return;
+    unavailable_.fetch_add(1, std::memory_order_relaxed);
+    const std::string message =
+        "Redis " + endpoint_string() +
+        ": unreachable at the last connect attempt; not retrying for down_backoff " +
+        std::to_string(options_.down_backoff.count()) + " ms (" + last_connect_error_ + ")";
+    if (last_connect_timed_out_) throw RedisTimeoutError(message);
+    throw RedisConnectionRefusedError(message);
+  }
+
+  // Opens a connection in the slot the caller reserved; on failure frees it and starts the
+  // down_backoff.
+  std::unique_ptr<RedisConnection> open() {
+    try {
+      auto conn = std::make_unique<RedisConnection>(endpoint_, options_.connect_timeout,
+                                                    options_.command_timeout);
+      ++created_;
+      return conn;
+    } catch (const std::exception& e) {
+      {
+        std::lock_guard<std::mutex> lock(down_mutex_);
+        ++connect_failures_;
+        last_connect_error_ = e.what();
+        last_connect_timed_out_ = dynamic_cast<const RedisTimeoutError*>(&e) != nullptr;
+        if (options_.down_backoff.count() > 0) {
+          down_until_ = std::chrono::steady_clock::now() + options_.down_backoff;
+        }
+      }
+      slots_.cancel_open();  // after down_until_ is set, so a caller given the slot sees it
+      unavailable_.fetch_add(1, std::memory_order_relaxed);
+      throw;
+    }
+  }
+
+  LifoPool<RedisConnection> slots_;
+  std::mutex down_mutex_;  // guards the last connect failure (locked inside slots_'s lock)
   std::chrono::steady_clock::time_point down_until_{};
   std::string last_connect_error_;
   bool last_connect_timed_out_ = false;  // which error the down_backoff fast failure repeats
-  std::uint64_t created_ = 0;
-  std::uint64_t discarded_ = 0;
-  std::uint64_t connect_failures_ = 0;
-  std::uint64_t pool_timeouts_ = 0;
+  std::atomic<std::uint64_t> created_{0};
+  std::atomic<std::uint64_t> discarded_{0};
+  std::atomic<std::uint64_t> connect_failures_{0};
 };
 
 }  // namespace detail

@@ -309,19 +309,13 @@ bool Cache::set(const std::string& key, std::string_view value, std::optional<Du
 }
 
 bool Cache::del(const std::string& key) {
-  return impl_->guarded([&] { return impl_->store_.delete_keys({key}, impl_->leases_) > 0; },
-                        false);
+  return del(std::vector<std::string>{key}) > 0;
 }
 
 std::size_t Cache::del(const std::vector<std::string>& keys) {
   if (keys.empty()) return 0;
-  return impl_->guarded(
-      [&] {
-        const std::size_t n = impl_->store_.delete_keys(keys, impl_->leases_);
-        impl_->c.invalidations.fetch_add(n, std::memory_order_relaxed);
-        return n;
-      },
-      std::size_t{0});
+  return impl_->guarded([&] { return impl_->store_.delete_keys(keys, impl_->leases_); },
+                        std::size_t{0});
 }
 
 bool Cache::exists(const std::string& key) {
@@ -392,9 +386,7 @@ std::optional<std::string> Cache::read_through_bytes(const std::string& key,
 std::size_t Cache::invalidate(std::string_view key_template, const KeyParams& params) {
   const KeyTemplate t{std::string(key_template)};
   if (t.has_wildcards()) return delete_pattern(t.pattern(params));
-  const bool deleted = del(t.fill(params));
-  if (deleted) impl_->c.invalidations.fetch_add(1, std::memory_order_relaxed);
-  return deleted ? 1 : 0;
+  return del(t.fill(params)) ? 1 : 0;
 }
 
 void Cache::invalidate_tag(const std::string& tag) {

@@ -263,7 +263,10 @@ std::size_t CacheStore::delete_keys(const std::vector<std::string>& keys,
     script_keys.push_back(redis_key(k));
     script_keys.push_back(leases.lease_key(script_keys.back()));
   }
-  return static_cast<std::size_t>(invalidate_keys_script_.run(redis_, script_keys, {}).integer());
+  const auto deleted =
+      static_cast<std::size_t>(invalidate_keys_script_.run(redis_, script_keys, {}).integer());
+  c_.invalidations.fetch_add(deleted, std::memory_order_relaxed);
+  return deleted;
 }
 
 std::size_t CacheStore::scan_unlink(const std::string& pattern) {

@@ -69,7 +69,7 @@ class CacheStore {
                          std::uint8_t format, Duration ttl, const std::vector<std::string>& tags);
 
   // Deletes `keys` (without the prefix) and marks the loads in flight for them (their leases in
-  // `leases`). Returns the number deleted.
+  // `leases`). Returns (and counts as invalidations) the number deleted.
   std::size_t delete_keys(const std::vector<std::string>& keys, const CacheLeases& leases);
 
   // SCAN + UNLINK of the keys matching `pattern` (prefix included). Returns (and counts as

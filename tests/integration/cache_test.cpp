@@ -101,6 +101,20 @@ TEST(Cache, SetGetDelExistsTtl) {
   EXPECT_EQ(s.sets, 3u);
 }
 
+// CacheStats::invalidations counts keys deleted, whichever way they were deleted.
+TEST(Cache, EveryDelCountsTheKeysItDeleted) {
+  Cache cache(cache_options(redis_url()));
+  ASSERT_EQ(cache.mset<std::string>({{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}}), 4u);
+  EXPECT_TRUE(cache.del("a"));
+  EXPECT_EQ(cache.stats().invalidations, 1u);
+  EXPECT_FALSE(cache.del("a"));  // nothing left to delete: nothing counted
+  EXPECT_EQ(cache.stats().invalidations, 1u);
+  EXPECT_EQ(cache.del(std::vector<std::string>{"b", "c", "absent"}), 2u);
+  EXPECT_EQ(cache.stats().invalidations, 3u);
+  EXPECT_EQ(cache.invalidate("d", {}), 1u);  // an exact template is one del: counted once
+  EXPECT_EQ(cache.stats().invalidations, 4u);
+}
+
 TEST(Cache, TtlExpiry) {
   Cache cache(cache_options(redis_url()));
   const auto start = Clock::now();

@@ -204,7 +204,7 @@ class Cache {
   template <class T = std::string>
   std::size_t mset(const std::vector<std::pair<std::string, T>>& items,
                    std::optional<Duration> ttl = {}, const std::vector<std::string>& tags = {});
-  // True when the key existed.
+  // True when the key existed. Keys deleted count in CacheStats::invalidations (both overloads).
   bool del(const std::string& key);
   // One UNLINK for all of them; the number that existed.
   std::size_t del(const std::vector<std::string>& keys);

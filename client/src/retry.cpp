@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "pgfast/errors.hpp"
+#include "thread_rng.hpp"
 
 namespace pgfast {
 
@@ -35,10 +36,9 @@ std::chrono::milliseconds RetryOptions::backoff_ceiling(int failed_attempts) con
 namespace detail {
 
 void sleep_before_retry(const RetryOptions& options, int failed_attempts) {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
   const std::chrono::milliseconds ceiling = options.backoff_ceiling(failed_attempts);
   std::uniform_int_distribution<long long> wait(0, ceiling.count());
-  std::this_thread::sleep_for(std::chrono::milliseconds(wait(generator)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(wait(thread_rng())));
 }
 
 }  // namespace detail

@@ -1,5 +1,6 @@
 // pgfast::detail::thread_rng(): a per-thread 64-bit generator seeded from the OS (random_device),
-// for values other processes must not collide with (cache lease tokens, tag generations).
+// for values other processes must not collide with (cache lease tokens, tag generations) and
+// retry jitter.
 #pragma once
 
 #include <cstdint>

@@ -35,9 +35,9 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "binary_copy.hpp"
-#include "pgfast/bulk_writer.hpp"
-#include "pgfast/database.hpp"
+#include "bulk/binary_copy.hpp"
+#include "pgfast/bulk/bulk_writer.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/settings.hpp"
 
 namespace {

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "pgfast/cache.hpp"
-#include "pgfast/database.hpp"
+#include "pgfast/cache/cache.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/settings.hpp"
 
 namespace {

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "pgfast/database.hpp"
-#include "pgfast/indexes.hpp"
+#include "pgfast/db/database.hpp"
+#include "pgfast/db/indexes.hpp"
 #include "pgfast/settings.hpp"
 
 namespace {

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "pgfast/rate_limiter.hpp"
-#include "pgfast/redis.hpp"
+#include "pgfast/ratelimit/rate_limiter.hpp"
+#include "pgfast/redis/redis.hpp"
 #include "pgfast/testing/rate_limiter_access.hpp"
 
 namespace {

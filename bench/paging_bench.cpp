@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "pgfast/database.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/settings.hpp"
 
 namespace {

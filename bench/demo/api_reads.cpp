@@ -1,6 +1,6 @@
 #include "api_reads.hpp"
 
-#include "pgfast/paging.hpp"
+#include "pgfast/db/paging.hpp"
 #include "progress.hpp"
 
 namespace pgfast_demo {

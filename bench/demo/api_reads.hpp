@@ -7,7 +7,7 @@
 
 #include "corpus/corpus.hpp"
 #include "latency.hpp"
-#include "pgfast/database.hpp"
+#include "pgfast/db/database.hpp"
 
 namespace pgfast_demo {
 

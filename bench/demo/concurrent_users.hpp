@@ -13,9 +13,9 @@
 
 #include "corpus/corpus.hpp"
 #include "latency.hpp"
-#include "pgfast/cache.hpp"
-#include "pgfast/database.hpp"
-#include "pgfast/rate_limiter.hpp"
+#include "pgfast/cache/cache.hpp"
+#include "pgfast/db/database.hpp"
+#include "pgfast/ratelimit/rate_limiter.hpp"
 
 namespace pgfast_demo {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "pgfast/database.hpp"
+#include "pgfast/db/database.hpp"
 
 namespace pgfast_demo {
 

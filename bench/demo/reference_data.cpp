@@ -9,7 +9,7 @@
 #include <unordered_map>
 
 #include "latency.hpp"
-#include "pgfast/bulk_writer.hpp"
+#include "pgfast/bulk/bulk_writer.hpp"
 #include "progress.hpp"
 
 namespace pgfast_demo {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "corpus/corpus.hpp"
-#include "pgfast/database.hpp"
+#include "pgfast/db/database.hpp"
 
 namespace pgfast_demo {
 

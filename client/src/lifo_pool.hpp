@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "metric_counter.hpp"
+#include "metrics/metric_counter.hpp"
 
 namespace pgfast::detail {
 

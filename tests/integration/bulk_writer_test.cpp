@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "pgfast/bulk_writer.hpp"
-#include "pgfast/database.hpp"
+#include "pgfast/bulk/bulk_writer.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/errors.hpp"
 #include "test_env.hpp"
 

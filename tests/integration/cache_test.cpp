@@ -1,6 +1,6 @@
 // pgfast::Cache against real redis-servers: the shared one from scripts/with-services, and private
 // ones (RedisServer) for the fault tests.
-#include "pgfast/cache.hpp"
+#include "pgfast/cache/cache.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -9,7 +9,7 @@
 #include <thread>
 #include <typeinfo>
 
-#include "pgfast/database.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/errors.hpp"
 #include "test_env.hpp"
 

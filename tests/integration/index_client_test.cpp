@@ -1,4 +1,4 @@
-// Index management and full-text search through the client (pgfast/indexes.hpp), and the proof
+// Index management and full-text search through the client (pgfast/db/indexes.hpp), and the proof
 // that a background CONCURRENTLY build does not block writes.
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
-#include "pgfast/database.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/errors.hpp"
-#include "pgfast/indexes.hpp"
+#include "pgfast/db/indexes.hpp"
 #include "test_env.hpp"
 
 namespace {

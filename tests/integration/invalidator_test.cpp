@@ -1,6 +1,6 @@
 // pgfast::Invalidator end to end: pgfast.notify_changes triggers in PostgreSQL → LISTEN → cache
 // invalidation in Redis. Tests wait on the invalidator's events, never on sleeps.
-#include "pgfast/invalidator.hpp"
+#include "pgfast/cache/invalidator.hpp"
 
 #include <gtest/gtest.h>
 

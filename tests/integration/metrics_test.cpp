@@ -20,11 +20,11 @@
 #include <string>
 #include <thread>
 
-#include "pgfast/bulk_writer.hpp"
-#include "pgfast/cache.hpp"
-#include "pgfast/database.hpp"
-#include "pgfast/invalidator.hpp"
-#include "pgfast/rate_limiter.hpp"
+#include "pgfast/bulk/bulk_writer.hpp"
+#include "pgfast/cache/cache.hpp"
+#include "pgfast/db/database.hpp"
+#include "pgfast/cache/invalidator.hpp"
+#include "pgfast/ratelimit/rate_limiter.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
 

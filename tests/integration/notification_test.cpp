@@ -7,10 +7,10 @@
 #include <string>
 #include <thread>
 
-#include "pgfast/connection.hpp"
-#include "pgfast/database.hpp"
+#include "pgfast/db/connection.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/errors.hpp"
-#include "pgfast/transaction.hpp"
+#include "pgfast/db/transaction.hpp"
 #include "test_env.hpp"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "pgfast/database.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/errors.hpp"
 #include "test_env.hpp"
 

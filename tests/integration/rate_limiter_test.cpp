@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "gcra.hpp"
-#include "pgfast/rate_limiter.hpp"
+#include "ratelimit/gcra.hpp"
+#include "pgfast/ratelimit/rate_limiter.hpp"
 #include "pgfast/settings.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"

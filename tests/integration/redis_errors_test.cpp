@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "pgfast/errors.hpp"
-#include "pgfast/redis.hpp"
+#include "pgfast/redis/redis.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "pgfast/errors.hpp"
-#include "pgfast/redis.hpp"
+#include "pgfast/redis/redis.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
 

@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "pgfast/redis.hpp"
+#include "pgfast/redis/redis.hpp"
 
 namespace pgfast_test {
 

@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "pgfast/redis.hpp"
-#include "redis_script.hpp"
+#include "pgfast/redis/redis.hpp"
+#include "redis/redis_script.hpp"
 #include "pgfast/settings.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "pgfast/connection.hpp"
+#include "pgfast/db/connection.hpp"
 #include "pgfast/errors.hpp"
-#include "pgfast/result.hpp"
+#include "pgfast/db/result.hpp"
 #include "test_env.hpp"
 
 namespace {

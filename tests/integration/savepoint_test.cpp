@@ -5,10 +5,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "pgfast/database.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/errors.hpp"
-#include "pgfast/savepoint.hpp"
-#include "pgfast/transaction.hpp"
+#include "pgfast/db/savepoint.hpp"
+#include "pgfast/db/transaction.hpp"
 #include "test_env.hpp"
 
 namespace {

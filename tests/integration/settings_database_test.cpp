@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "pgfast/database.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/errors.hpp"
 #include "pgfast/settings.hpp"
 #include "test_env.hpp"

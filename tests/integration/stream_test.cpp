@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "pgfast/connection.hpp"
-#include "pgfast/database.hpp"
+#include "pgfast/db/connection.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/errors.hpp"
-#include "pgfast/row_stream.hpp"
-#include "pgfast/savepoint.hpp"
-#include "pgfast/transaction.hpp"
+#include "pgfast/db/row_stream.hpp"
+#include "pgfast/db/savepoint.hpp"
+#include "pgfast/db/transaction.hpp"
 #include "test_env.hpp"
 
 namespace {

@@ -15,8 +15,8 @@
 #include <string>
 #include <thread>
 
-#include "pgfast/connection.hpp"
-#include "pgfast/database.hpp"
+#include "pgfast/db/connection.hpp"
+#include "pgfast/db/database.hpp"
 
 namespace pgfast_test {
 

@@ -4,9 +4,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "pgfast/database.hpp"
+#include "pgfast/db/database.hpp"
 #include "pgfast/errors.hpp"
-#include "pgfast/transaction.hpp"
+#include "pgfast/db/transaction.hpp"
 #include "test_env.hpp"
 
 namespace {

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "pgfast/bulk_writer.hpp"
-#include "pgfast/connection.hpp"
+#include "pgfast/bulk/bulk_writer.hpp"
+#include "pgfast/db/connection.hpp"
 #include "test_env.hpp"
 
 namespace {

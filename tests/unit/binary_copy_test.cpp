@@ -1,5 +1,5 @@
-// PostgreSQL's binary COPY encoding (client/src/binary_copy.cpp): exact bytes per field.
-#include "binary_copy.hpp"
+// PostgreSQL's binary COPY encoding (client/src/bulk/binary_copy.cpp): exact bytes per field.
+#include "bulk/binary_copy.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "pgfast/cache.hpp"
+#include "pgfast/cache/cache.hpp"
 
 using pgfast::CacheCodec;
 using pgfast::Json;

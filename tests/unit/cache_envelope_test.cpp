@@ -1,5 +1,5 @@
 // The cache value envelope: round trips, compression above the threshold, corrupt input.
-#include "cache_envelope.hpp"
+#include "cache/cache_envelope.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "pgfast/cache.hpp"
+#include "pgfast/cache/cache.hpp"
 #include "pgfast/settings.hpp"
 
 using pgfast::CacheOptions;

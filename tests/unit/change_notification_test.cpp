@@ -1,5 +1,5 @@
 // Parsing pgfast.notify_changes payloads (the exact texts the trigger writes).
-#include "change_notification.hpp"
+#include "cache/change_notification.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,7 @@
-// BulkWriter's direct-path decision (client/src/direct_path.hpp) over catalog facts, no server:
-// each rule of docs/bulk.md "Direct path: when it is used" turns the path off, with a reason.
-#include "direct_path.hpp"
+// BulkWriter's direct-path decision (client/src/bulk/direct_path.hpp) over catalog facts, no
+// server: each rule of docs/bulk.md "Direct path: when it is used" turns the path off, with a
+// reason.
+#include "bulk/direct_path.hpp"
 
 #include <gtest/gtest.h>
 

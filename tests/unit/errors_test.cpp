@@ -11,7 +11,7 @@
 #include <typeinfo>
 #include <vector>
 
-#include "pgfast/retry.hpp"
+#include "pgfast/db/retry.hpp"
 
 namespace {
 

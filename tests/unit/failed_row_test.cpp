@@ -1,7 +1,7 @@
 // Where the server names a bulk call's failing row: the DETAIL line the extension writes
-// (extension/core/row_error.hpp) read back by the client (client/src/failed_row.hpp), and COPY's
-// error context. Both ends are tested against each other here: the contract of docs/bulk.md.
-#include "failed_row.hpp"
+// (extension/core/row_error.hpp) read back by the client (client/src/bulk/failed_row.hpp), and
+// COPY's error context. Both ends are tested against each other here: the contract of docs/bulk.md.
+#include "bulk/failed_row.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // pgfast::KeyTemplate: filling keys from named parameters, glob patterns for invalidation.
-#include "pgfast/key_template.hpp"
+#include "pgfast/cache/key_template.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "metric_counter.hpp"
-#include "metric_families.hpp"
+#include "metrics/metric_counter.hpp"
+#include "metrics/metric_families.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // pgfast::params(): C++ values to PostgreSQL text-format parameters.
-#include "pgfast/params.hpp"
+#include "pgfast/db/params.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "pgfast/result.hpp"
+#include "pgfast/db/result.hpp"
 
 namespace {
 

@@ -5,11 +5,11 @@
 #include <thread>
 #include <vector>
 
-#include "gcra.hpp"
-#include "ip_address.hpp"
-#include "local_rate_limiter.hpp"
+#include "ratelimit/gcra.hpp"
+#include "ratelimit/ip_address.hpp"
+#include "ratelimit/local_rate_limiter.hpp"
 #include "pgfast/errors.hpp"
-#include "pgfast/rate_limiter.hpp"
+#include "pgfast/ratelimit/rate_limiter.hpp"
 #include "pgfast/settings.hpp"
 
 using namespace std::chrono_literals;

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "pgfast/errors.hpp"
-#include "pgfast/redis.hpp"
+#include "pgfast/redis/redis.hpp"
 #include "pgfast/settings.hpp"
 
 using pgfast::ConfigurationError;

@@ -1,6 +1,6 @@
-// detail::RefreshQueue (client/src/refresh_queue.hpp), the Cache's background refresh thread:
+// detail::RefreshQueue (client/src/cache/refresh_queue.hpp), the Cache's background refresh thread:
 // order, one task per key, stop, failing tasks. No server.
-#include "refresh_queue.hpp"
+#include "cache/refresh_queue.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // pgfast::Result over a PGresult built in memory (libpq's PQmakeEmptyPGresult/PQsetvalue), so
 // the accessors and conversions are tested without a server.
-#include "pgfast/result.hpp"
+#include "pgfast/db/result.hpp"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>

@@ -1,5 +1,5 @@
 // pgfast::SingleFlight: one call per key in flight; waiters share the result or the exception.
-#include "single_flight.hpp"
+#include "cache/single_flight.hpp"
 
 #include <gtest/gtest.h>
 

@@ -32,7 +32,7 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // For the components (client/src/metric_families.hpp); not for applications.
+  // For the components (client/src/metrics/metric_families.hpp); not for applications.
   const detail::MetricFamilies& families() const noexcept { return *families_; }
 
  private:

@@ -1,10 +1,10 @@
 // Test-only access to pgfast::Cache internals (not installed; tests have client/testing on their
-// include path). Defined in client/src/cache.cpp.
+// include path). Defined in client/src/cache/cache.cpp.
 #pragma once
 
 #include <string>
 
-#include "pgfast/cache.hpp"
+#include "pgfast/cache/cache.hpp"
 
 namespace pgfast::testing {
 

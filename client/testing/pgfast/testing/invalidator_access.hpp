@@ -1,12 +1,12 @@
 // Test-only access to pgfast::Invalidator internals (not installed; tests have client/testing on
-// their include path). Defined in client/src/invalidator.cpp.
+// their include path). Defined in client/src/cache/invalidator.cpp.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 
-#include "pgfast/invalidator.hpp"
+#include "pgfast/cache/invalidator.hpp"
 
 namespace pgfast::testing {
 

@@ -166,3 +166,10 @@ TEST(RedisReply, ErrorReplyCarriesItsCode) {
   const auto ok = pgfast::RedisReply::make_integer(1);
   EXPECT_NO_THROW(ok.throw_if_error());
 }
+
+TEST(RedisReply, IndexOutsideTheArrayIsAClientError) {
+  using pgfast::RedisReply;
+  const auto arr = RedisReply::make_array({RedisReply::make_integer(1)});
+  EXPECT_EQ(arr[0].integer(), 1);
+  EXPECT_THROW(arr[1], pgfast::OutOfRangeError);  // a pgfast::ClientError, not std::out_of_range
+}

@@ -80,6 +80,15 @@ const std::vector<RedisReply>& RedisReply::elements() const {
   return elements_;
 }
 
+const RedisReply& RedisReply::operator[](std::size_t i) const {
+  const std::vector<RedisReply>& all = elements();
+  if (i >= all.size()) {
+    throw OutOfRangeError("RedisReply: element " + std::to_string(i) + " of an array of " +
+                          std::to_string(all.size()));
+  }
+  return all[i];
+}
+
 const RedisReply& RedisReply::throw_if_error() const {
   if (type_ == Type::error) throw RedisReplyError(str_);
   return *this;

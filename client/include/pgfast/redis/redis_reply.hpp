@@ -36,7 +36,8 @@ class RedisReply {
   const std::string& str() const;
   const std::vector<RedisReply>& elements() const;
   std::size_t size() const { return elements().size(); }
-  const RedisReply& operator[](std::size_t i) const { return elements().at(i); }
+  // OutOfRangeError when i >= size().
+  const RedisReply& operator[](std::size_t i) const;
 
   // Throws RedisReplyError when this is an error reply; returns *this otherwise.
   const RedisReply& throw_if_error() const;

@@ -86,6 +86,10 @@ SELECT pgfast.offset_page('sec_paging.kinds', 'note', 1, 5, '{"note": ["a", "c"]
 SELECT sec_paging.err($$SELECT pgfast.page('sec_paging.kinds', NULL, 5, filter => '{"id": [1, 200]}')$$) AS domain_violation;
 SELECT sec_paging.err($$SELECT pgfast.page('sec_paging.kinds', NULL, 5, filter => '{"id": [1, "x"]}')$$) AS bad_value;
 SELECT sec_paging.err($$SELECT pgfast.page('sec_paging.kinds', NULL, 5, filter => '{"id": [1, [2]]}')$$) AS nested_array;
+-- An array is cast as text[]::varchar(3)[] casts (explicitly: too long a value is cut, not an
+-- error), and a filter that is a JSON scalar is named as one.
+SELECT pgfast.offset_page('sec_paging.kinds', 'note', 1, 5, '{"note": ["a", "bxyz", true, 1.50]}') -> 'items' AS cut_notes;
+SELECT sec_paging.err($$SELECT pgfast.page('sec_paging.kinds', NULL, 5, filter => '7')$$) AS scalar_filter;
 
 -- 2. Bounds: clear errors, before any real work.
 SELECT sec_paging.err($$SELECT pgfast.page('sec_paging.big', 'id', 5, filter =>

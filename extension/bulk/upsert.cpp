@@ -1,55 +1,22 @@
-// pgfast.bulk_upsert, pgfast.bulk_upsert_from, pgfast.bulk_upsert_rows.
-//
-// Set-based on a staging table: keys checked (present, non-NULL, unique per on_duplicate); the
-// ords of the staged rows whose key exists in the target collected in one statement (one snapshot
-// decides update versus insert); the matched rows that differ updated with row locks taken in key
-// order (update_when = changed: an unchanged row is not locked, gets no new version and writes no
-// WAL); then the other rows inserted in key order. Only those reach the INSERT, so sequences are
-// not consumed by rows that end up as updates. The INSERT is plain (no speculative insertion); a
-// key another transaction inserted after the collection makes it fail with a unique violation, and
-// the rows then go through ON CONFLICT instead. One call is one statement's worth of work in the
-// caller's transaction: any error undoes all of it.
-//
-// bulk_upsert_from first tries its source in place, without a stage (bulk/in_place.hpp).
-#include <algorithm>
-#include <map>
-#include <optional>
-#include <string>
-#include <vector>
+#include "bulk/upsert.hpp"
 
-#include "bulk/in_place.hpp"
+#include "bulk/arguments.hpp"
 #include "bulk/keys.hpp"
 #include "bulk/matched_update.hpp"
-#include "bulk/options.hpp"
-#include "bulk/stage.hpp"
 #include "core/bulk_sql.hpp"
 #include "core/error.hpp"
 #include "pg/datum.hpp"
 #include "pg/guard.hpp"
-#include "pg/relation_info.hpp"
-#include "pg/spi.hpp"
-#include "pg/sql_function.hpp"
 #include "pg/srf.hpp"
 #include "pg/subtransaction.hpp"
 
 extern "C" {
 #include "catalog/pg_class.h"
-#include "catalog/pg_type.h"
 }
 
 namespace pgfast::bulk {
 
 namespace {
-
-enum class Action : char { kInserted = 'i', kUpdated = 'u', kUnchanged = 'n', kDuplicate = 'd' };
-
-struct Outcome {
-  int64_t inserted = 0;
-  int64_t updated = 0;
-  int64_t unchanged = 0;
-  std::map<int64_t, Action> actions;  // filled only when asked
-  std::map<int64_t, std::string> keys;
-};
 
 struct Inserted {
   int64_t inserted = 0;
@@ -101,15 +68,16 @@ Inserted insert_new(pg::SpiSession& spi, const pg::RelationInfo& target, const b
   return out;
 }
 
-// Collects which staged rows exist in the target (one snapshot), updates those that differ,
-// inserts the rest.
-Outcome run_upsert(pg::SpiSession& spi, const pg::RelationInfo& target, const Stage& stage,
-                   const std::optional<std::vector<std::string>>& conflict_columns,
-                   const std::optional<std::vector<std::string>>& update_columns,
-                   const Options& options, const char* argument, bool with_rows) {
-  std::vector<std::string> keys = resolve_keys(target, conflict_columns, "conflict_columns", true);
+}  // namespace
+
+Outcome run_upsert(pg::SpiSession& spi, const UpsertCall& call, const Stage& stage,
+                   const char* argument, bool with_rows) {
+  const pg::RelationInfo& target = call.target;
+  const Options& options = call.options;
+  std::vector<std::string> keys =
+      resolve_keys(target, call.conflict_columns, "conflict_columns", true);
   std::vector<std::string> set_columns =
-      resolve_set_columns(target, stage.columns, stage.rows, keys, update_columns);
+      resolve_set_columns(target, stage.columns, stage.rows, keys, call.update_columns);
   Outcome out;
   if (stage.rows == 0) return out;
   check_keys_present(spi, stage, keys, argument);
@@ -173,76 +141,21 @@ Datum counts_result(FunctionCallInfo fcinfo, const Outcome& o) {
   return static_cast<Datum>(0);
 }
 
-struct Call {
-  pg::RelationInfo target;
-  std::optional<std::vector<std::string>> conflict_columns;
-  std::optional<std::vector<std::string>> update_columns;
-  Options options;
-};
-
-// Arguments 0 (target), 2 (conflict_columns), 3 (update_columns), 4 (options).
-Call read_call(pg::SpiSession& spi, FunctionCallInfo fcinfo, const char* function) {
-  if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "target must not be NULL");
-  Call call;
-  call.target = pg::load_relation(spi, PG_GETARG_OID(0));
-  check_target(spi, call.target, function);
+UpsertCall read_upsert_call(pg::SpiSession& spi, FunctionCallInfo fcinfo, const char* function) {
+  UpsertCall call;
+  call.target = read_target(spi, fcinfo, function);
   call.conflict_columns = pg::text_array_arg(fcinfo, 2, "conflict_columns");
   call.update_columns = pg::text_array_arg(fcinfo, 3, "update_columns");
   call.options = parse_options(fcinfo, 4);
   return call;
 }
 
-Datum bulk_upsert(FunctionCallInfo fcinfo, bool with_rows) {
-  pg::SpiSession spi;
-  Call call = read_call(spi, fcinfo, with_rows ? "bulk_upsert_rows" : "bulk_upsert");
-  if (PG_ARGISNULL(1)) throw Error(sqlstate::kNullValueNotAllowed, "rows must not be NULL");
-  Stage stage = stage_json(spi, call.target, PG_GETARG_DATUM(1), "rows");
-  Outcome o = run_upsert(spi, call.target, stage, call.conflict_columns, call.update_columns,
-                         call.options, "rows", with_rows);
+Outcome upsert_json_rows(pg::SpiSession& spi, FunctionCallInfo fcinfo, const UpsertCall& call,
+                         bool with_rows) {
+  Stage stage = stage_json(spi, call.target, require_arg(fcinfo, 1, "rows"), "rows");
+  Outcome o = run_upsert(spi, call, stage, "rows", with_rows);
   drop_stage(spi, stage);
-  if (!with_rows) return counts_result(fcinfo, o);
-  pg::MaterializedResult result(fcinfo);
-  for (const auto& [ord, action] : o.actions) {
-    Datum values[3] = {Int64GetDatum(ord), pg::text_datum(action_name(action)),
-                       pg::jsonb_datum(o.keys.at(ord))};
-    bool nulls[3] = {false, false, false};
-    result.put(values, nulls);
-  }
-  return static_cast<Datum>(0);
-}
-
-Datum bulk_upsert_from(FunctionCallInfo fcinfo) {
-  pg::SpiSession spi;
-  Call call = read_call(spi, fcinfo, "bulk_upsert_from");
-  if (PG_ARGISNULL(1)) throw Error(sqlstate::kNullValueNotAllowed, "source must not be NULL");
-  if (std::optional<InPlaceCounts> c =
-          upsert_in_place(spi, call.target, PG_GETARG_OID(1), call.conflict_columns,
-                          call.update_columns, call.options)) {
-    Outcome o;
-    o.inserted = c->inserted;
-    o.updated = c->updated;
-    o.unchanged = c->unchanged;
-    return counts_result(fcinfo, o);
-  }
-  Stage stage = stage_relation(spi, call.target, PG_GETARG_OID(1));
-  Outcome o = run_upsert(spi, call.target, stage, call.conflict_columns, call.update_columns,
-                         call.options, "source", false);
-  drop_stage(spi, stage);
-  return counts_result(fcinfo, o);
-}
-
-}  // namespace
-
-PGFAST_FUNCTION(pgfast_bulk_upsert) {
-  return bulk_upsert(fcinfo, false);
-}
-
-PGFAST_FUNCTION(pgfast_bulk_upsert_rows) {
-  return bulk_upsert(fcinfo, true);
-}
-
-PGFAST_FUNCTION(pgfast_bulk_upsert_from) {
-  return bulk_upsert_from(fcinfo);
+  return o;
 }
 
 }  // namespace pgfast::bulk

@@ -11,8 +11,9 @@
 #include "fts/fts_config.hpp"
 #include "indexes/definition.hpp"
 #include "indexes/ensure.hpp"
-#include "pg/json_options.hpp"
+#include "pg/catalog.hpp"
 #include "pg/datum.hpp"
+#include "pg/json_options.hpp"
 #include "pg/guard.hpp"
 #include "pg/run_as_owner.hpp"
 #include "pg/spi.hpp"
@@ -99,7 +100,7 @@ std::string fts_index_impl(FunctionCallInfo fcinfo) {
       pg::unknown_option(o, "concurrently, name and generated_column");
     }
   }
-  indexes::lock_and_check_owner(config.relation);
+  pg::lock_owned_table(config.relation);
   Oid relation = config.relation;
   for (const std::string& column : config.columns) {
     const char* c = column.c_str();

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "indexes/invalid_index.hpp"
+#include "pg/invalid_index.hpp"
 #include "indexes/worker_shared.hpp"
 #include "pg/guard.hpp"
 #include "pg/top_level.hpp"
@@ -117,7 +117,7 @@ void run_build(int slot, uint64 generation) {
   } catch (const Error& e) {
     error = build_error_text(e);
     pg::abort_transaction();
-    error += drop_invalid_index(relation, name);
+    error += pg::drop_invalid_index(relation, name);
   }
   pg::call([parse_context] { MemoryContextDelete(parse_context); });
   // Cut at a character boundary: the text becomes index_job.error, a text value never validated

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "indexes/invalid_index.hpp"
+#include "pg/invalid_index.hpp"
 #include "indexes/job_table.hpp"
 #include "indexes/worker_shared.hpp"
 #include "pg/guard.hpp"
@@ -59,7 +59,7 @@ void fail_interrupted_jobs() {
     }
     std::string error = "the build was interrupted (server restart or worker exit)";
     bool valid = false;
-    error += drop_invalid_index(job.relation, job.index_name, &valid);
+    error += pg::drop_invalid_index(job.relation, job.index_name, &valid);
     if (valid) error += "; the index exists and is valid";
     finish_job(job.id, false, error);
   }
@@ -162,7 +162,7 @@ std::string collect_build(RunningBuild& build) {
       build.started ? "the build worker exited before finishing (could the role connect? see the "
                       "server log)"
                     : "could not start a build worker (max_worker_processes?)";
-  return message + drop_invalid_index(build.job.relation, build.job.index_name);
+  return message + pg::drop_invalid_index(build.job.relation, build.job.index_name);
 }
 
 // Plain C: runs at this database worker's exit (normal, error or SIGTERM), so neither its build

@@ -3,491 +3,116 @@
 #include <algorithm>
 
 #include "core/error.hpp"
-#include "core/sql_text.hpp"
-#include "pg/guard.hpp"
-
-extern "C" {
-#include "access/amapi.h"
-#include "access/relation.h"
-#include "access/table.h"
-#include "catalog/index.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_attribute.h"
-#include "catalog/pg_index.h"
-#include "commands/defrem.h"
-#include "nodes/makefuncs.h"
-#include "nodes/nodeFuncs.h"
-#include "nodes/parsenodes.h"
-#include "parser/parse_utilcmd.h"
-#include "parser/parser.h"
-#include "utils/lsyscache.h"
-#include "utils/builtins.h"
-#include "utils/rel.h"
-#include "utils/relcache.h"
-#include "utils/syscache.h"
-}
+#include "pg/catalog.hpp"
+#include "pg/index_shape.hpp"
 
 namespace pgfast::indexes {
 
 namespace {
-
-// What pg_index (and pg_class.relam) says about an index, normalised as the relcache normalises
-// stored expressions. Plain C data in palloc'd memory.
-struct Shape {
-  Oid am;
-  bool unique;
-  bool nulls_not_distinct;
-  int natts;
-  int nkey;
-  AttrNumber attnums[INDEX_MAX_KEYS];
-  Oid opclass[INDEX_MAX_KEYS];
-  Oid collation[INDEX_MAX_KEYS];
-  int16 option[INDEX_MAX_KEYS];
-  List* exprs;
-  List* pred;
-};
 
 // A stored tree is in the node format of the server that wrote it, which may change between major
 // versions (a job queued before pg_upgrade): trees carry this prefix, and one without it matches
 // nothing instead of being misread.
 constexpr const char kTreePrefix[] = "pgfast definition 1, PostgreSQL " PG_MAJORVERSION ": ";
 
-// The single IndexStmt `sql` parses to (PostgreSQL's grammar; its syntax errors as they are).
-IndexStmt* parse_index_statement(const char* sql) {
-  List* raw = raw_parser(sql, RAW_PARSE_DEFAULT);
-  if (list_length(raw) != 1 || !IsA(linitial_node(RawStmt, raw)->stmt, IndexStmt)) {
-    ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("not a single index definition")));
-  }
-  return castNode(IndexStmt, linitial_node(RawStmt, raw)->stmt);
-}
-
-// True when the statement has nothing but what pgfast put there: `elements` key elements,
-// `include` INCLUDE columns, a predicate iff `has_where`.
-bool has_only(const IndexStmt* stmt, int elements, int include, bool has_where) {
-  return list_length(stmt->indexParams) == elements &&
-         list_length(stmt->indexIncludingParams) == include &&
-         (stmt->whereClause != nullptr) == has_where && stmt->options == NIL &&
-         stmt->tableSpace == nullptr && !stmt->nulls_not_distinct && !stmt->if_not_exists;
-}
-
-void reject_piece(const char* what, const char* text) {
-  ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
-                  errmsg("%s is not a single index element: %s", what, text),
-                  errhint("Write one column name or expression per array element, optionally "
-                          "followed by COLLATE, an operator class, ASC/DESC and NULLS "
-                          "FIRST/LAST.")));
-}
-
-Shape* describe(Oid relid, const char* sql) {
-  IndexStmt* stmt = parse_index_statement(sql);
-  stmt = transformIndexStmt(relid, stmt, sql);
-  auto* s = static_cast<Shape*>(palloc0(sizeof(Shape)));
-  s->am = get_index_am_oid(stmt->accessMethod, false);
-  IndexAmRoutine* am = GetIndexAmRoutineByAmId(s->am, false);
-  s->unique = stmt->unique;
-  s->nulls_not_distinct = stmt->nulls_not_distinct;
-  if (stmt->unique && !am->amcanunique) {
-    ereport(ERROR,
-            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-             errmsg("access method \"%s\" does not support unique indexes", stmt->accessMethod)));
-  }
-  int nkey = list_length(stmt->indexParams);
-  int ninclude = list_length(stmt->indexIncludingParams);
-  if (ninclude > 0 && !am->amcaninclude) {
-    ereport(ERROR,
-            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-             errmsg("access method \"%s\" does not support included columns", stmt->accessMethod)));
-  }
-  if (nkey + ninclude > INDEX_MAX_KEYS) {
-    ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
-                    errmsg("cannot use more than %d columns in an index", INDEX_MAX_KEYS)));
-  }
-  List* all = list_concat_copy(stmt->indexParams, stmt->indexIncludingParams);
-  int i = 0;
-  ListCell* lc;
-  foreach (lc, all) {
-    IndexElem* e = lfirst_node(IndexElem, lc);
-    Oid type;
-    Oid collation;
-    if (e->name != nullptr) {
-      HeapTuple tuple = SearchSysCacheAttName(relid, e->name);
-      if (!HeapTupleIsValid(tuple)) {
-        ereport(ERROR,
-                (errcode(ERRCODE_UNDEFINED_COLUMN),
-                 errmsg("column \"%s\" does not exist in %s", e->name, get_rel_name(relid))));
-      }
-      auto* att = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(tuple));
-      s->attnums[i] = att->attnum;
-      type = att->atttypid;
-      collation = att->attcollation;
-      ReleaseSysCache(tuple);
-    } else {
-      Node* expr = e->expr;
-      type = exprType(expr);
-      collation = exprCollation(expr);
-      while (IsA(expr, CollateExpr))
-        expr = reinterpret_cast<Node*>(castNode(CollateExpr, expr)->arg);
-      if (IsA(expr, Var) && castNode(Var, expr)->varattno != InvalidAttrNumber) {
-        s->attnums[i] = castNode(Var, expr)->varattno;  // "(column)" is the column
-      } else {
-        s->attnums[i] = 0;
-        s->exprs = lappend(s->exprs, expr);
-      }
-    }
-    if (i < nkey) {
-      if (e->collation != NIL) collation = get_collation_oid(e->collation, false);
-      s->collation[i] = type_is_collatable(type) ? collation : InvalidOid;
-      s->opclass[i] = ResolveOpClass(e->opclass, type, stmt->accessMethod, s->am);
-      int16 option = 0;
-      if (am->amcanorder) {
-        if (e->ordering == SORTBY_DESC) option |= INDOPTION_DESC;
-        if (e->nulls_ordering == SORTBY_NULLS_FIRST ||
-            (e->nulls_ordering == SORTBY_NULLS_DEFAULT && e->ordering == SORTBY_DESC)) {
-          option |= INDOPTION_NULLS_FIRST;
-        }
-      } else if (e->ordering != SORTBY_DEFAULT || e->nulls_ordering != SORTBY_NULLS_DEFAULT) {
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("access method \"%s\" does not support ASC/DESC/NULLS options",
-                               stmt->accessMethod)));
-      }
-      s->option[i] = option;
-    }
-    ++i;
-  }
-  s->natts = i;
-  s->nkey = nkey;
-  // The form DefineIndex stores in pg_index: the transformed expressions, and the predicate as
-  // make_ands_explicit(make_ands_implicit(where)). Not normalised further: see stored_tree.
-  fix_opfuncids(reinterpret_cast<Node*>(s->exprs));
-  s->pred = make_ands_implicit(reinterpret_cast<Expr*>(stmt->whereClause));
-  fix_opfuncids(reinterpret_cast<Node*>(s->pred));
-  return s;
-}
-
-// A Shape as a tree of plain nodes (lists of integers and OIDs, the expression and predicate
-// trees), so that nodeToString/stringToNode carry it: [[unique, nulls_not_distinct, natts, nkey],
-// [am], attnums, opclasses, collations, options, exprs, pred].
-Node* shape_to_tree(const Shape* s) {
-  List* flags = list_make4_int(s->unique, s->nulls_not_distinct, s->natts, s->nkey);
-  List* attnums = NIL;
-  for (int i = 0; i < s->natts; ++i) attnums = lappend_int(attnums, s->attnums[i]);
-  List* opclass = NIL;
-  List* collation = NIL;
-  List* option = NIL;
-  for (int i = 0; i < s->nkey; ++i) {
-    opclass = lappend_oid(opclass, s->opclass[i]);
-    collation = lappend_oid(collation, s->collation[i]);
-    option = lappend_int(option, s->option[i]);
-  }
-  List* tree = list_make4(flags, list_make1_oid(s->am), attnums, opclass);
-  tree = lappend(tree, collation);
-  tree = lappend(tree, option);
-  tree = lappend(tree, s->exprs);
-  tree = lappend(tree, s->pred);
-  return reinterpret_cast<Node*>(tree);
-}
-
-[[noreturn]] void bad_tree() {
-  ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("malformed stored index definition")));
-}
-
-List* tree_list(List* tree, int n, NodeTag tag, int length) {
-  auto* l = static_cast<List*>(list_nth(tree, n));
-  if (list_length(l) != length || (l != NIL && l->type != tag)) bad_tree();
-  return l;
-}
-
-Shape* shape_from_tree(const char* text) {
-  Node* node = static_cast<Node*>(stringToNode(text));
-  if (node == nullptr || !IsA(node, List) || list_length(castNode(List, node)) != 8) bad_tree();
-  List* tree = castNode(List, node);
-  auto* s = static_cast<Shape*>(palloc0(sizeof(Shape)));
-  List* flags = tree_list(tree, 0, T_IntList, 4);
-  s->unique = list_nth_int(flags, 0) != 0;
-  s->nulls_not_distinct = list_nth_int(flags, 1) != 0;
-  s->natts = list_nth_int(flags, 2);
-  s->nkey = list_nth_int(flags, 3);
-  if (s->natts < 1 || s->natts > INDEX_MAX_KEYS || s->nkey < 1 || s->nkey > s->natts) bad_tree();
-  s->am = linitial_oid(tree_list(tree, 1, T_OidList, 1));
-  List* attnums = tree_list(tree, 2, T_IntList, s->natts);
-  List* opclass = tree_list(tree, 3, T_OidList, s->nkey);
-  List* collation = tree_list(tree, 4, T_OidList, s->nkey);
-  List* option = tree_list(tree, 5, T_IntList, s->nkey);
-  for (int i = 0; i < s->natts; ++i)
-    s->attnums[i] = static_cast<AttrNumber>(list_nth_int(attnums, i));
-  for (int i = 0; i < s->nkey; ++i) {
-    s->opclass[i] = list_nth_oid(opclass, i);
-    s->collation[i] = list_nth_oid(collation, i);
-    s->option[i] = static_cast<int16>(list_nth_int(option, i));
-  }
-  s->exprs = static_cast<List*>(list_nth(tree, 6));
-  s->pred = static_cast<List*>(list_nth(tree, 7));
-  if ((s->exprs != NIL && !IsA(s->exprs, List)) || (s->pred != NIL && !IsA(s->pred, List))) {
-    bad_tree();
-  }
-  fix_opfuncids(reinterpret_cast<Node*>(s->exprs));
-  fix_opfuncids(reinterpret_cast<Node*>(s->pred));
-  return s;
-}
-
-bool same_shape(const Shape* a, const Shape* b) {
-  if (a->am != b->am || a->unique != b->unique || a->nulls_not_distinct != b->nulls_not_distinct ||
-      a->natts != b->natts || a->nkey != b->nkey) {
-    return false;
-  }
-  for (int i = 0; i < a->natts; ++i) {
-    if (a->attnums[i] != b->attnums[i]) return false;
-  }
-  for (int i = 0; i < a->nkey; ++i) {
-    if (a->opclass[i] != b->opclass[i] || a->collation[i] != b->collation[i] ||
-        a->option[i] != b->option[i]) {
-      return false;
-    }
-  }
-  return equal(a->exprs, b->exprs) && equal(a->pred, b->pred);
-}
-
-// A pg_index expression column (indexprs, indpred) as stored: read from the tuple, never through
-// RelationGetIndexExpressions / RelationGetIndexPredicate. Those apply eval_const_expressions,
-// which runs every immutable function with constant arguments -- the index owner's code, as
-// whoever compares (CVE-2022-1552). Comparing stored trees with the requested ones, transformed
-// the same way, evaluates nothing.
-Node* stored_tree(HeapTuple index_tuple, AttrNumber column) {
-  bool is_null;
-  Datum stored = SysCacheGetAttr(INDEXRELID, index_tuple, column, &is_null);
-  if (is_null) return nullptr;
-  auto* tree = static_cast<Node*>(stringToNode(TextDatumGetCString(stored)));
-  fix_opfuncids(tree);
-  return tree;
-}
-
-// The shape of an existing index as pg_index stores it.
-Shape* existing_shape(Relation index) {
-  auto* s = static_cast<Shape*>(palloc0(sizeof(Shape)));
-  Form_pg_index form = index->rd_index;
-  s->am = index->rd_rel->relam;
-  s->unique = form->indisunique;
-  s->nulls_not_distinct = form->indnullsnotdistinct;
-  s->natts = form->indnatts;
-  s->nkey = form->indnkeyatts;
-  bool is_null;
-  Datum classes =
-      SysCacheGetAttr(INDEXRELID, index->rd_indextuple, Anum_pg_index_indclass, &is_null);
-  auto* indclass = reinterpret_cast<oidvector*>(DatumGetPointer(classes));
-  for (int i = 0; i < s->natts; ++i) s->attnums[i] = form->indkey.values[i];
-  for (int i = 0; i < s->nkey; ++i) {
-    s->opclass[i] = indclass->values[i];
-    s->collation[i] = index->rd_indcollation[i];
-    s->option[i] = index->rd_indoption[i];
-  }
-  s->exprs = castNode(List, stored_tree(index->rd_indextuple, Anum_pg_index_indexprs));
-  s->pred = make_ands_implicit(
-      reinterpret_cast<Expr*>(stored_tree(index->rd_indextuple, Anum_pg_index_indpred)));
-  return s;
-}
-
-// The name of a valid, ready index of `relid` with `wanted`'s shape, or nullptr.
-char* find_index(Oid relid, const Shape* wanted) {
-  Relation rel = table_open(relid, NoLock);
-  List* indexes = RelationGetIndexList(rel);
-  char* found = nullptr;
-  ListCell* lc;
-  foreach (lc, indexes) {
-    Relation index = index_open(lfirst_oid(lc), AccessShareLock);
-    Form_pg_index form = index->rd_index;
-    if (form->indisvalid && form->indisready && form->indislive &&
-        same_shape(existing_shape(index), wanted)) {
-      found = pstrdup(RelationGetRelationName(index));
-    }
-    index_close(index, AccessShareLock);
-    if (found != nullptr) break;
-  }
-  table_close(rel, NoLock);
-  return found;
-}
-
-// The older valid index of the same table with `index`'s shape, or nullptr.
-char* find_duplicate(Oid index_oid) {
-  Relation index = index_open(index_oid, AccessShareLock);
-  Oid table = index->rd_index->indrelid;
-  Shape* shape = existing_shape(index);
-  index_close(index, AccessShareLock);
-  Relation rel = table_open(table, AccessShareLock);
-  List* indexes = RelationGetIndexList(rel);
-  char* found = nullptr;
-  ListCell* lc;
-  foreach (lc, indexes) {
-    Oid other_oid = lfirst_oid(lc);
-    if (other_oid >= index_oid) continue;
-    Relation other = index_open(other_oid, AccessShareLock);
-    Form_pg_index form = other->rd_index;
-    if (form->indisvalid && form->indislive && same_shape(existing_shape(other), shape) &&
-        (found == nullptr)) {
-      found = pstrdup(RelationGetRelationName(other));
-    }
-    index_close(other, AccessShareLock);
-  }
-  table_close(rel, AccessShareLock);
-  return found;
-}
-
-// The part an element contributes to a default index name: the column, the function, or "expr".
-const char* element_name_part(const char* element) {
-  const char* sql = psprintf("CREATE INDEX ON x (%s)", element);
-  IndexElem* e = linitial_node(IndexElem, parse_index_statement(sql)->indexParams);
-  if (e->name != nullptr) return e->name;
-  if (e->expr != nullptr && IsA(e->expr, FuncCall)) {
-    return strVal(llast(castNode(FuncCall, e->expr)->funcname));
-  }
-  return "expr";
+[[noreturn]] void reject_piece(const char* what, const std::string& text) {
+  throw Error(sqlstate::kSyntaxError, std::string(what) + " is not a single index element: " + text,
+              "",
+              "Write one column name or expression per array element, optionally followed by "
+              "COLLATE, an operator class, ASC/DESC and NULLS FIRST/LAST.");
 }
 
 }  // namespace
 
 std::string build_statement(const IndexRequest& request, const std::string& name) {
-  if (request.elements.empty()) {
-    throw Error(sqlstate::kInvalidParameterValue,
-                "columns must name at least one column or expression");
-  }
+  index_sql::require_elements(request);
   for (const std::string& element : request.elements) {
-    std::string probe = "CREATE INDEX ON x (" + element + ")";
-    const char* text = element.c_str();
-    const char* sql = probe.c_str();
-    pg::call([sql, text] {
-      if (!has_only(parse_index_statement(sql), 1, 0, false)) reject_piece("column", text);
-    });
+    if (!pg::index_statement_has_only(index_sql::element_probe(element), 1, 0, false)) {
+      reject_piece("column", element);
+    }
   }
   if (request.where) {
-    std::string probe = "CREATE INDEX ON x (y) WHERE (" + *request.where + ")";
-    const char* text = request.where->c_str();
-    const char* sql = probe.c_str();
-    pg::call([sql, text] {
-      if (!has_only(parse_index_statement(sql), 1, 0, true)) reject_piece("where", text);
-    });
+    if (!pg::index_statement_has_only(index_sql::where_probe(*request.where), 1, 0, true)) {
+      reject_piece("where", *request.where);
+    }
   }
   Oid relid = request.relation;
   for (const std::string& column : request.include) {
-    const char* c = column.c_str();
-    pg::call([relid, c] {
-      if (get_attnum(relid, c) == InvalidAttrNumber) {
-        ereport(ERROR,
-                (errcode(ERRCODE_UNDEFINED_COLUMN),
-                 errmsg("column \"%s\" of include does not exist in %s", c, get_rel_name(relid))));
-      }
-    });
+    if (!pg::has_column(relid, column)) {
+      throw Error(sqlstate::kUndefinedColumn, "column \"" + column +
+                                                  "\" of include does not exist in " +
+                                                  pg::relation_name(relid).value_or("(null)"));
+    }
   }
-  const char* method = request.method.c_str();
-  pg::call([method] { return get_index_am_oid(method, false); });
-  char* schema = pg::call([relid] { return get_namespace_name(get_rel_namespace(relid)); });
-  char* table = pg::call([relid] { return get_rel_name(relid); });
-  if (schema == nullptr || table == nullptr) {
+  pg::require_index_method(request.method);
+  std::optional<std::string> schema = pg::relation_schema(relid);
+  std::optional<std::string> table = pg::relation_name(relid);
+  if (!schema || !table) {
     throw Error(sqlstate::kUndefinedTable, "relation " + std::to_string(relid) + " does not exist");
   }
-
-  std::string sql = request.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
-  if (request.concurrently) sql += "CONCURRENTLY ";
-  if (!name.empty()) sql += quote_identifier(name) + " ";
-  sql +=
-      "ON " + quote_qualified(schema, table) + " USING " + quote_identifier(request.method) + " (";
-  for (size_t i = 0; i < request.elements.size(); ++i) {
-    sql += (i ? ", " : "") + request.elements[i];
-  }
-  sql += ")";
-  if (!request.include.empty()) {
-    sql += " INCLUDE (";
-    for (size_t i = 0; i < request.include.size(); ++i) {
-      sql += (i ? ", " : "") + quote_identifier(request.include[i]);
-    }
-    sql += ")";
-  }
-  if (request.where) sql += " WHERE (" + *request.where + ")";
+  std::string sql = index_sql::create_index(request, *schema, *table, name);
 
   // Belt and braces: the whole statement has exactly the pieces it was built from.
-  const char* full = sql.c_str();
-  int elements = static_cast<int>(request.elements.size());
-  int include = static_cast<int>(request.include.size());
-  bool has_where = request.where.has_value();
-  bool ok = pg::call([full, elements, include, has_where] {
-    return has_only(parse_index_statement(full), elements, include, has_where);
-  });
+  bool ok = pg::index_statement_has_only(sql, static_cast<int>(request.elements.size()),
+                                         static_cast<int>(request.include.size()),
+                                         request.where.has_value());
   if (!ok)
     throw Error(sqlstate::kSyntaxError, "the index definition does not parse as built: " + sql);
   return sql;
 }
 
 std::string definition_tree(Oid relation, const std::string& statement) {
-  const char* sql = statement.c_str();
-  return kTreePrefix + std::string(pg::call([relation, sql] {
-           return nodeToString(shape_to_tree(describe(relation, sql)));
-         }));
+  return kTreePrefix + pg::index_shape(relation, statement);
 }
 
 namespace {
 
-// The node text of a tree made by definition_tree on this major version, or nullptr.
-const char* tree_text(const std::string& tree) {
+// The shape in a tree made by definition_tree on this major version, or nullopt.
+std::optional<std::string> tree_shape(const std::string& tree) {
   size_t n = sizeof(kTreePrefix) - 1;
-  return tree.compare(0, n, kTreePrefix) == 0 ? tree.c_str() + n : nullptr;
+  if (tree.compare(0, n, kTreePrefix) != 0) return std::nullopt;
+  return tree.substr(n);
 }
 
 }  // namespace
 
 std::optional<std::string> find_equivalent_index(Oid relation, const std::string& tree) {
-  const char* text = tree_text(tree);
-  if (text == nullptr) return std::nullopt;
-  char* name = pg::call([relation, text] { return find_index(relation, shape_from_tree(text)); });
-  if (name == nullptr) return std::nullopt;
-  return std::string(name);
+  std::optional<std::string> shape = tree_shape(tree);
+  if (!shape) return std::nullopt;
+  return pg::find_index_with_shape(relation, *shape);
 }
 
 bool same_definition(const std::string& a, const std::string& b) {
-  const char* ta = tree_text(a);
-  const char* tb = tree_text(b);
-  if (ta == nullptr || tb == nullptr) return false;
-  return pg::call([ta, tb] { return same_shape(shape_from_tree(ta), shape_from_tree(tb)); });
+  std::optional<std::string> sa = tree_shape(a);
+  std::optional<std::string> sb = tree_shape(b);
+  return sa && sb && pg::same_index_shape(*sa, *sb);
 }
 
 bool expression_equals_stored(Oid relation, const std::string& expression,
                               const std::string& stored) {
-  std::string statement = "CREATE INDEX ON x ((" + expression + "))";
-  const char* sql = statement.c_str();
-  const char* text = stored.c_str();
-  return pg::call([relation, sql, text] {
-    Shape* requested = describe(relation, sql);
-    auto* tree = static_cast<Node*>(stringToNode(text));
-    fix_opfuncids(tree);
-    return list_length(requested->exprs) == 1 && equal(linitial(requested->exprs), tree);
-  });
+  return pg::index_expression_equals_stored(relation, index_sql::expression_probe(expression),
+                                            stored);
 }
 
 std::string choose_index_name(Oid relation, const IndexRequest& request,
                               const std::vector<std::string>& taken) {
   std::string columns = request.name_part;
-  for (const std::string& element : request.elements) {
-    if (!request.name_part.empty()) break;
-    const char* text = element.c_str();
-    const char* part = pg::call([text] { return element_name_part(text); });
-    if (!columns.empty()) columns += "_";
-    columns += part;
-    if (columns.size() >= NAMEDATALEN) break;
+  if (columns.empty()) {
+    std::vector<std::string> parts;
+    for (const std::string& element : request.elements) {
+      parts.push_back(pg::index_element_name_part(element));
+    }
+    columns = index_sql::name_columns(parts, NAMEDATALEN);
   }
-  const char* name2 = columns.c_str();
   for (int attempt = 0;; ++attempt) {
-    std::string label = std::string(request.unique ? "key" : "idx") +
-                        (attempt ? std::to_string(attempt) : std::string());
-    const char* l = label.c_str();
-    char* chosen = pg::call([relation, name2, l] {
-      return ChooseRelationName(get_rel_name(relation), name2, l, get_rel_namespace(relation),
-                                false);
-    });
-    if (std::find(taken.begin(), taken.end(), std::string(chosen)) == taken.end()) return chosen;
+    std::string chosen =
+        pg::choose_relation_name(relation, columns, index_sql::name_label(request.unique, attempt));
+    if (std::find(taken.begin(), taken.end(), chosen) == taken.end()) return chosen;
   }
 }
 
 std::optional<std::string> duplicate_of(Oid index) {
-  char* name = pg::call([index] { return find_duplicate(index); });
-  if (name == nullptr) return std::nullopt;
-  return std::string(name);
+  return pg::older_equivalent_index(index);
 }
 
 }  // namespace pgfast::indexes

@@ -25,18 +25,15 @@
 #include <string>
 #include <vector>
 
+#include "core/index_sql.hpp"
 #include "pg/postgres.hpp"
 
 namespace pgfast::indexes {
 
-struct IndexRequest {
+// The definition (elements, INCLUDE, predicate, method, uniqueness; core/index_sql.hpp) on a
+// relation.
+struct IndexRequest : index_sql::IndexDefinition {
   Oid relation = InvalidOid;
-  std::vector<std::string> elements;  // index elements as the caller wrote them
-  std::vector<std::string> include;   // column names
-  std::optional<std::string> where;   // predicate expression
-  std::string method = "btree";
-  bool unique = false;
-  bool concurrently = false;
   std::string name_part;  // the middle of a default name (table_<name_part>_idx); "": from elements
 };
 

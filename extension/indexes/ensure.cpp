@@ -5,19 +5,12 @@
 
 #include "core/error.hpp"
 #include "indexes/worker.hpp"
-#include "pg/guard.hpp"
+#include "pg/catalog.hpp"
 #include "pg/run_as_owner.hpp"
 
 extern "C" {
-#include "catalog/namespace.h"
-#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
-#include "storage/lmgr.h"
-#include "utils/acl.h"
-#include "utils/guc.h"
-#include "utils/lsyscache.h"
-#include "utils/syscache.h"
 }
 
 namespace pgfast::indexes {
@@ -57,14 +50,8 @@ void enqueue(pg::SpiSession& spi, Oid relation, const std::string& name,
                 std::to_string(definition.size()) + " bytes; the limit is " +
                     std::to_string(kMaxJobDefinition - 1) + ".");
   }
-  Oid role = pg::call([] { return GetUserId(); });
-  bool can_login = pg::call([role] {
-    HeapTuple tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
-    bool login = HeapTupleIsValid(tuple) && ((Form_pg_authid)GETSTRUCT(tuple))->rolcanlogin;
-    if (HeapTupleIsValid(tuple)) ReleaseSysCache(tuple);
-    return login;
-  });
-  if (!can_login) {
+  Oid role = pg::current_user();
+  if (!pg::role_can_login(role)) {
     throw Error(
         sqlstate::kInsufficientPrivilege,
         "a background index build runs as the role that asks for it, and this role cannot log in",
@@ -72,7 +59,7 @@ void enqueue(pg::SpiSession& spi, Oid relation, const std::string& name,
   }
   // The build runs as this role in another session: with this session's search_path, names in
   // the definition's expressions resolve there as they did here.
-  std::string search_path = pg::call([] { return GetConfigOption("search_path", false, false); });
+  std::string search_path = pg::setting("search_path");
   if (search_path.size() >= 1024) search_path.clear();  // the role's default, then
   pg::RunAsOwner owner;
   pg::SpiArgs args;
@@ -91,30 +78,11 @@ void enqueue(pg::SpiSession& spi, Oid relation, const std::string& name,
 
 }  // namespace
 
-void lock_and_check_owner(Oid relation) {
-  pg::call([relation] {
-    if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relation))) {
-      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                      errmsg("relation with OID %u does not exist", relation)));
-    }
-    LockRelationOid(relation, ShareUpdateExclusiveLock);
-    char kind = get_rel_relkind(relation);
-    if (kind != RELKIND_RELATION && kind != RELKIND_MATVIEW && kind != RELKIND_PARTITIONED_TABLE) {
-      ereport(ERROR,
-              (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-               errmsg("\"%s\" is not a table or materialized view", get_rel_name(relation))));
-    }
-    if (!pg_class_ownercheck(relation, GetUserId())) {
-      aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(kind), get_rel_name(relation));
-    }
-  });
-}
-
 std::string ensure_index(pg::SpiSession& spi, IndexRequest request, const std::string& name) {
   Oid relation = request.relation;
-  lock_and_check_owner(relation);
+  pg::lock_owned_table(relation);
   if (request.concurrently) {
-    if (pg::call([relation] { return get_rel_relkind(relation); }) == RELKIND_PARTITIONED_TABLE) {
+    if (pg::relation_kind(relation) == RELKIND_PARTITIONED_TABLE) {
       throw Error(sqlstate::kFeatureNotSupported,
                   "cannot build an index on a partitioned table concurrently", "",
                   "Use concurrently: false, or build on each partition.");
@@ -143,9 +111,7 @@ std::string ensure_index(pg::SpiSession& spi, IndexRequest request, const std::s
   if (chosen.empty()) {
     chosen = choose_index_name(relation, request, taken);
   } else {
-    const char* n = chosen.c_str();
-    bool exists = pg::call(
-        [relation, n] { return OidIsValid(get_relname_relid(n, get_rel_namespace(relation))); });
+    bool exists = pg::name_taken_in_schema(relation, chosen);
     for (const std::string& t : taken) exists = exists || t == chosen;
     if (exists) {
       throw Error(sqlstate::kDuplicateTable,

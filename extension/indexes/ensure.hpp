@@ -9,11 +9,6 @@
 
 namespace pgfast::indexes {
 
-// Locks the relation (SHARE UPDATE EXCLUSIVE: concurrent ensure_index calls on one table run one
-// after the other; writes go on), checks the caller owns it (42501, as CREATE INDEX would) and
-// that it can carry indexes (42809).
-void lock_and_check_owner(Oid relation);
-
 // Returns the index name: an equivalent index's, a pending job's, or the new one's (`name` when
 // not empty). With request.concurrently the build is queued (pgfast.index_job) and starts when
 // the calling transaction commits.

@@ -7,10 +7,7 @@
 #include "pg/top_level.hpp"
 
 extern "C" {
-#include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "utils/lsyscache.h"
 }
 
 namespace pgfast::indexes {
@@ -84,13 +81,7 @@ void claim_once(Job& job, const std::vector<Oid>& busy, const std::map<Oid, uint
 }  // namespace
 
 bool has_job_table() {
-  return pg::call([] {
-    StartTransactionCommand();
-    Oid schema = get_namespace_oid("pgfast", true);
-    bool found = OidIsValid(schema) && OidIsValid(get_relname_relid("index_job", schema));
-    CommitTransactionCommand();
-    return found;
-  });
+  return pg::relation_exists_in_own_transaction("pgfast", "index_job");
 }
 
 void finish_job(int64_t id, bool done, const std::string& error) {

@@ -2,14 +2,9 @@
 // database that may have queued jobs (indexes/worker.hpp tells the whole story).
 #include "indexes/worker_shared.hpp"
 #include "pg/guard.hpp"
+#include "pg/top_level.hpp"
 
 extern "C" {
-#include "access/heapam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "access/xact.h"
-#include "catalog/pg_database.h"
 #include "pgstat.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
@@ -46,21 +41,6 @@ void add_pending(Oid database) {
   }
 }
 
-// Plain PostgreSQL calls (pg::call): every database one can connect to.
-void add_all_databases() {
-  StartTransactionCommand();
-  Relation rel = table_open(DatabaseRelationId, AccessShareLock);
-  TableScanDesc scan = table_beginscan_catalog(rel, 0, nullptr);
-  HeapTuple tuple;
-  while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
-    auto* db = reinterpret_cast<Form_pg_database>(GETSTRUCT(tuple));
-    if (db->datallowconn && !db->datistemplate) add_pending(db->oid);
-  }
-  table_endscan(scan);
-  table_close(rel, AccessShareLock);
-  CommitTransactionCommand();
-}
-
 bool is_running(Oid database) {
   for (int i = 0; i < running_count; ++i) {
     if (running[i].database == database) return true;
@@ -77,7 +57,7 @@ void launcher_iteration() {
   SpinLockRelease(&shared->mutex);
   if (all || pending_all) {
     pending_all = false;
-    add_all_databases();
+    pg::for_each_connectable_database(add_pending);
   }
   // Reap database workers that finished.
   for (int i = 0; i < running_count;) {

@@ -1,39 +1,6 @@
 // pgfast.wait_index_job(job_id, timeout_ms): as a function (SELECT) and as a procedure (CALL),
 // two C entry points over one implementation.
-#include <string>
-#include <vector>
-
-#include "core/error.hpp"
-#include "pg/datum.hpp"
-#include "pg/guard.hpp"
-#include "pg/run_as_owner.hpp"
-#include "pg/spi.hpp"
-#include "pg/sql_function.hpp"
-
-extern "C" {
-#include "access/transam.h"
-#include "access/xact.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "funcapi.h"
-#include "nodes/parsenodes.h"
-#include "nodes/plannodes.h"
-#include "storage/lock.h"
-#include "tcop/pquery.h"
-#include "storage/latch.h"
-#include "storage/lwlock.h"
-#include "storage/proc.h"
-#include "storage/procarray.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/timestamp.h"
-#include "utils/wait_event.h"
-}
-
-namespace pgfast::indexes {
-
-namespace {
-
+//
 // CREATE INDEX CONCURRENTLY waits for every transaction holding a snapshot older than its own
 // (WaitForOlderSnapshots) and for every holder of a lock on the table that conflicts with SHARE
 // (WaitForLockers). A backend waiting for the build while holding either would wait for a build
@@ -48,72 +15,28 @@ namespace {
 //   builds use for the same reason ("my snapshot reads nothing you are indexing"), for the wait
 //   only. Any other shape is refused with a hint to use CALL.
 //
-// The flag is set and cleared through the guard (pg::call): between LWLockAcquire and
-// LWLockRelease only plain stores run, so nothing can throw or ereport while the lock is held. If
-// clearing fails while an error unwinds, the transaction's end clears the flag anyway
-// (PROC_IN_SAFE_IC is in PROC_VACUUM_STATE_MASK, reset by ProcArrayEndTransaction).
-class SafeForConcurrentBuilds {
- public:
-  SafeForConcurrentBuilds() {
-    pg::call([] { set(true); });
-  }
-  ~SafeForConcurrentBuilds() {
-    try {
-      pg::call([] { set(false); });
-    } catch (...) {  // NOLINT(bugprone-empty-catch): cleared at transaction end (above)
-    }
-  }
-  SafeForConcurrentBuilds(const SafeForConcurrentBuilds&) = delete;
-  SafeForConcurrentBuilds& operator=(const SafeForConcurrentBuilds&) = delete;
+// The checks and the flag are in pg/concurrent_index_wait.hpp.
+#include <string>
+#include <vector>
 
- private:
-  // Plain PostgreSQL calls (pg::call).
-  static void set(bool on) {
-    LWLockAcquire(ProcArrayLock, LW_EXCLUSIVE);
-    if (on) {
-      MyProc->statusFlags |= PROC_IN_SAFE_IC;
-    } else {
-      MyProc->statusFlags &= ~PROC_IN_SAFE_IC;
-    }
-    ProcGlobal->statusFlags[MyProc->pgxactoff] = MyProc->statusFlags;
-    LWLockRelease(ProcArrayLock);
-  }
-};
+#include "core/error.hpp"
+#include "pg/catalog.hpp"
+#include "pg/concurrent_index_wait.hpp"
+#include "pg/datum.hpp"
+#include "pg/guard.hpp"
+#include "pg/run_as_owner.hpp"
+#include "pg/spi.hpp"
+#include "pg/sql_function.hpp"
 
-// Plain PostgreSQL calls. Whether the active statement is `SELECT <this call>` and nothing else,
-// outside a transaction block (see above).
-bool called_alone_in_autocommit(FunctionCallInfo fcinfo) {
-  if (IsTransactionBlock() || ActivePortal == nullptr) return false;
-  if (list_length(ActivePortal->stmts) != 1) return false;
-  auto* stmt = linitial_node(PlannedStmt, ActivePortal->stmts);
-  if (stmt->commandType != CMD_SELECT || stmt->planTree == nullptr) return false;
-  Plan* plan = stmt->planTree;
-  if (!IsA(plan, Result) || plan->lefttree != nullptr || plan->qual != NIL) return false;
-  int outputs = 0;
-  bool ours = false;
-  ListCell* cell;
-  foreach (cell, plan->targetlist) {
-    auto* entry = lfirst_node(TargetEntry, cell);
-    if (entry->resjunk) continue;
-    ++outputs;
-    ours = reinterpret_cast<Node*>(entry->expr) == fcinfo->flinfo->fn_expr;
-  }
-  return outputs == 1 && ours;
+extern "C" {
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/timestamp.h"
 }
 
-// Plain PostgreSQL calls: whether this backend holds a lock on `relation` that a concurrent build
-// waits for (ROW EXCLUSIVE or stronger).
-bool holds_conflicting_lock(Oid relation) {
-  static const LOCKMODE modes[] = {RowExclusiveLock, ShareUpdateExclusiveLock,
-                                   ShareLock,        ShareRowExclusiveLock,
-                                   ExclusiveLock,    AccessExclusiveLock};
-  LOCKTAG tag;
-  SET_LOCKTAG_RELATION(tag, MyDatabaseId, relation);
-  for (LOCKMODE mode : modes) {
-    if (LockHeldByMe(&tag, mode)) return true;
-  }
-  return false;
-}
+namespace pgfast::indexes {
+
+namespace {
 
 struct JobState {
   std::string state;
@@ -144,7 +67,7 @@ JobState read_job(pg::SpiSession& spi, int64 job, Oid caller) {
   result.relation = static_cast<Oid>(std::stoul(spi.text_not_null(0, 3)));
   bool is_null;
   TransactionId xmin = DatumGetTransactionId(spi.datum(0, 1, &is_null));
-  bool ours = pg::call([xmin] { return TransactionIdIsCurrentTransactionId(xmin); });
+  bool ours = pg::is_current_transaction(xmin);
   if (ours && result.state == "queued") {
     throw Error(sqlstate::kObjectNotInPrerequisiteState,
                 "index job " + std::to_string(job) + " was queued by this transaction",
@@ -156,15 +79,6 @@ JobState read_job(pg::SpiSession& spi, int64 job, Oid caller) {
 
 bool finished(const std::string& state) {
   return state == "done" || state == "failed";
-}
-
-void sleep_a_poll() {
-  pg::call([] {
-    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 50L,
-                    PG_WAIT_EXTENSION);
-    ResetLatch(MyLatch);
-    CHECK_FOR_INTERRUPTS();
-  });
 }
 
 // One call waits at most a day (the build goes on; wait again).
@@ -185,25 +99,24 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo, bool procedure) {
                 "got " + std::to_string(timeout_ms) + ".",
                 "Wait again after the timeout: the call returns the current state.");
   }
-  bool nonatomic = procedure && fcinfo->context != nullptr && IsA(fcinfo->context, CallContext) &&
-                   !castNode(CallContext, fcinfo->context)->atomic;
+  bool nonatomic = procedure && pg::in_nonatomic_call(fcinfo);
   if (procedure && !nonatomic) {
     throw Error(sqlstate::kActiveSqlTransaction,
                 "CALL pgfast.wait_index_job cannot run inside a transaction block",
                 "It commits between polls so that it holds no snapshot the build waits for.",
                 "Run the CALL on its own, outside BEGIN ... COMMIT and outside functions.");
   }
-  if (pg::call([] { return IsolationUsesXactSnapshot(); })) {
+  if (pg::uses_transaction_snapshot()) {
     throw Error(sqlstate::kFeatureNotSupported, "pgfast.wait_index_job needs READ COMMITTED",
                 "Under REPEATABLE READ or SERIALIZABLE the transaction never sees the job finish.");
   }
-  Oid caller = pg::call([] { return GetUserId(); });
+  Oid caller = pg::current_user();
   TimestampTz deadline = GetCurrentTimestamp() + static_cast<TimestampTz>(timeout_ms) * 1000;
   pg::SpiSession spi(nonatomic);
   JobState first = read_job(spi, job, caller);
   if (finished(first.state) || timeout_ms == 0) return first.state;
   Oid relation = first.relation;
-  if (pg::call([relation] { return holds_conflicting_lock(relation); })) {
+  if (pg::holds_lock_blocking_index_builds(relation)) {
     throw Error(
         sqlstate::kObjectNotInPrerequisiteState,
         "cannot wait for index job " + std::to_string(job) + " while holding a lock on its table",
@@ -216,12 +129,12 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo, bool procedure) {
       // Ends the transaction (and with it every snapshot and lock) before each sleep.
       pg::call([] { SPI_commit(); });
       if (GetCurrentTimestamp() >= deadline) return read_job(spi, job, caller).state;
-      sleep_a_poll();
+      pg::sleep_on_latch(50L);
       std::string state = read_job(spi, job, caller).state;
       if (finished(state)) return state;
     }
   }
-  if (!pg::call([fcinfo] { return called_alone_in_autocommit(fcinfo); })) {
+  if (!pg::called_alone_in_autocommit(fcinfo)) {
     throw Error(sqlstate::kObjectNotInPrerequisiteState,
                 "pgfast.wait_index_job would hold a snapshot that index job " +
                     std::to_string(job) + " waits for",
@@ -229,10 +142,10 @@ std::string wait_index_job_impl(FunctionCallInfo fcinfo, bool procedure) {
                 "its snapshot reads nothing after the wait.",
                 kUseCall);
   }
-  SafeForConcurrentBuilds safe;
+  pg::SafeForConcurrentBuilds safe;
   for (;;) {
     if (GetCurrentTimestamp() >= deadline) return read_job(spi, job, caller).state;
-    sleep_a_poll();
+    pg::sleep_on_latch(50L);
     std::string state = read_job(spi, job, caller).state;
     if (finished(state)) return state;
   }
@@ -246,17 +159,7 @@ PGFAST_FUNCTION(pgfast_wait_index_job) {
 
 // A procedure with an INOUT parameter returns a record (of that one column).
 PGFAST_FUNCTION(pgfast_wait_index_job_procedure) {
-  Datum state = pg::text_datum(wait_index_job_impl(fcinfo, true));
-  return pg::call([fcinfo, state] {
-    TupleDesc descriptor;
-    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE) {
-      elog(ERROR, "pgfast.wait_index_job: the procedure must have one INOUT parameter");
-    }
-    descriptor = BlessTupleDesc(descriptor);
-    Datum values[1] = {state};
-    bool nulls[1] = {false};
-    return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
-  });
+  return pg::single_inout_result(fcinfo, pg::text_datum(wait_index_job_impl(fcinfo, true)));
 }
 
 }  // namespace pgfast::indexes

@@ -2,9 +2,9 @@
 // {"col": [v1, v2]} (IN), values converted to the column's type by PostgreSQL's own input
 // functions.
 //
-// Linear in the filter's size: the jsonb is decoded by two queries plus one per array (never
-// re-serialized per element), and each array becomes ONE parameter of the column's array type
-// (`col = ANY($n)`), a constant at plan time that PostgreSQL matches with a hash table.
+// Linear in the filter's size: the jsonb is walked directly (pg/jsonb_walk.hpp, no query), and
+// each array becomes ONE parameter of the column's array type (`col = ANY($n)`), cast as
+// `text[]::type[]` would be, a constant at plan time that PostgreSQL matches with a hash table.
 #pragma once
 
 #include <string>
@@ -25,7 +25,7 @@ struct Filter {
 
 // `filter` is a jsonb Datum or NULL (`is_null`). Errors (22023, 42703, 54000) name the key or the
 // limit: at most kMaxFilterKeys keys and pgfast.filter_values_max array elements in all.
-Filter build_filter(pg::SpiSession& spi, const pg::RelationInfo& relation, Datum filter,
-                    bool is_null, pg::SpiArgs& args, const std::string& alias);
+Filter build_filter(const pg::RelationInfo& relation, Datum filter, bool is_null, pg::SpiArgs& args,
+                    const std::string& alias);
 
 }  // namespace pgfast::paging

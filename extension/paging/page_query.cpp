@@ -10,8 +10,7 @@ ResolvedSource resolve_source(pg::SpiSession& spi, Oid relation,
   ResolvedSource source;
   source.relation = pg::load_relation(spi, relation);
   source.order = unique_order(source.relation, order_by);
-  source.filter =
-      build_filter(spi, source.relation, filter, filter_is_null, source.filter_args, kAlias);
+  source.filter = build_filter(source.relation, filter, filter_is_null, source.filter_args, kAlias);
   return source;
 }
 

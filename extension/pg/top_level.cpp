@@ -1,12 +1,19 @@
 #include "pg/top_level.hpp"
 
 extern "C" {
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_database.h"
 #include "parser/analyze.h"
 #include "pgstat.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/lsyscache.h"
 #include "utils/portal.h"
 #include "utils/snapmgr.h"
 }
@@ -65,6 +72,30 @@ void start_transaction_with_snapshot() {
 void commit_transaction_with_snapshot() {
   PopActiveSnapshot();
   CommitTransactionCommand();
+}
+
+void for_each_connectable_database(void (*visit)(Oid database)) {
+  StartTransactionCommand();
+  Relation rel = table_open(DatabaseRelationId, AccessShareLock);
+  TableScanDesc scan = table_beginscan_catalog(rel, 0, nullptr);
+  HeapTuple tuple;
+  while ((tuple = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
+    auto* db = reinterpret_cast<Form_pg_database>(GETSTRUCT(tuple));
+    if (db->datallowconn && !db->datistemplate) visit(db->oid);
+  }
+  table_endscan(scan);
+  table_close(rel, AccessShareLock);
+  CommitTransactionCommand();
+}
+
+bool relation_exists_in_own_transaction(const char* schema, const char* name) {
+  return call([schema, name] {
+    StartTransactionCommand();
+    Oid namespace_oid = get_namespace_oid(schema, true);
+    bool found = OidIsValid(namespace_oid) && OidIsValid(get_relname_relid(name, namespace_oid));
+    CommitTransactionCommand();
+    return found;
+  });
 }
 
 }  // namespace pgfast::pg

@@ -33,6 +33,14 @@ void abort_transaction();
 void start_transaction_with_snapshot();
 void commit_transaction_with_snapshot();
 
+// Plain PostgreSQL calls, outside any transaction: in a catalog-only transaction of its own,
+// calls `visit` with every database one can connect to (not a template, connections allowed).
+void for_each_connectable_database(void (*visit)(Oid database));
+
+// In a catalog-only transaction of its own, outside any other: whether the relation
+// `schema`.`name` exists.
+bool relation_exists_in_own_transaction(const char* schema, const char* name);
+
 // One short transaction with an SPI session and a snapshot: `body(SpiSession&)`. An exception
 // from the body leaves the transaction to the caller (abort_transaction, or the worker's exit).
 template <typename Body>

@@ -1,4 +1,4 @@
-#include "indexes/invalid_index.hpp"
+#include "pg/invalid_index.hpp"
 
 #include "core/error.hpp"
 #include "pg/guard.hpp"
@@ -15,7 +15,7 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
-namespace pgfast::indexes {
+namespace pgfast::pg {
 
 namespace {
 
@@ -78,20 +78,20 @@ LeftoverCheck drop_leftover_in_transaction(Oid relation, const char* name, Memor
 
 std::string drop_invalid_index(Oid relation, const std::string& name, bool* valid) {
   const char* n = name.c_str();
-  MemoryContext work = pg::call([] {
+  MemoryContext work = call([] {
     return AllocSetContextCreate(TopMemoryContext, "pgfast drop leftover", ALLOCSET_SMALL_SIZES);
   });
   std::string error;
   try {
     LeftoverCheck check =
-        pg::call([relation, n, work] { return drop_leftover_in_transaction(relation, n, work); });
+        call([relation, n, work] { return drop_leftover_in_transaction(relation, n, work); });
     if (valid != nullptr) *valid = check.valid;
   } catch (const Error& e) {
-    pg::abort_transaction();
+    abort_transaction();
     error = "; dropping the invalid index failed: " + message_and_detail(e);
   }
-  pg::call([work] { MemoryContextDelete(work); });
+  call([work] { MemoryContextDelete(work); });
   return error;
 }
 
-}  // namespace pgfast::indexes
+}  // namespace pgfast::pg

@@ -6,11 +6,11 @@
 
 #include "pg/postgres.hpp"
 
-namespace pgfast::indexes {
+namespace pgfast::pg {
 
 // Drops the INVALID index `name` of `relation` if there is one. Returns an error text when that
 // fails ("; dropping the invalid index failed: ..."), else empty. `valid`, when given, is set to
 // whether the index is there and valid.
 std::string drop_invalid_index(Oid relation, const std::string& name, bool* valid = nullptr);
 
-}  // namespace pgfast::indexes
+}  // namespace pgfast::pg

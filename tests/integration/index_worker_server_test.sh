@@ -251,7 +251,7 @@ wait_forms)
   refused() {  # $1: SQL; $2: expected message part
     local out
     out=$(psql -X -qAt -c "$1" 2>&1) && fail "not refused: $1 -> $out"
-    echo "$out" | grep -q "$2" || fail "refused with another error: $1 -> $out"
+    grep -q "$2" <<<"$out" || fail "refused with another error: $1 -> $out"
   }
   refused "SELECT pgfast.wait_index_job(job_id, 200) FROM pgfast.index_jobs" "would hold a snapshot"
   refused "SELECT pgfast.wait_index_job($job, 200), (SELECT count(*) FROM t)" "would hold a snapshot"
@@ -375,7 +375,7 @@ wait_cancel)
     local out
     out=$(PGOPTIONS="-c statement_timeout=300" psql -X -qAt -v VERBOSITY=verbose -c "$1" 2>&1) &&
       fail "not cancelled: $1 -> $out"
-    echo "$out" | grep -q "57014" || fail "not 57014: $1 -> $out"
+    grep -q "57014" <<<"$out" || fail "not 57014: $1 -> $out"
   }
   timed_out "SELECT pgfast.wait_index_job($job, 600000)"
   timed_out "CALL pgfast.wait_index_job($job, 600000, NULL)"

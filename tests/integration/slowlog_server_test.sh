@@ -25,8 +25,8 @@ not_preloaded)
   for object in "SELECT * FROM pgfast.slow_queries" "SELECT * FROM pgfast.slow_query_stats" \
                 "SELECT * FROM pgfast.slow_queries_info()" "SELECT pgfast.slow_queries_reset()"; do
     out=$(psql -X -qAt -v VERBOSITY=verbose -c "$object" 2>&1 || true)
-    echo "$out" | grep -q "ERROR:  55000: pgfast slow-query capture is not enabled" || fail "$object: $out"
-    echo "$out" | grep -q "shared_preload_libraries" || fail "$object: no hint: $out"
+    grep -q "ERROR:  55000: pgfast slow-query capture is not enabled" <<<"$out" || fail "$object: $out"
+    grep -q "shared_preload_libraries" <<<"$out" || fail "$object: no hint: $out"
   done
   # Everything else keeps working.
   expect_eq "$(q -c "SELECT pgfast.version() LIKE 'pgfast %'")" "t" "version without preload"

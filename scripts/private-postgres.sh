@@ -1,4 +1,4 @@
-# Sourced by scripts/with-services and bench/slowlog_instructions.sh.
+# Sourced by scripts/with-services, scripts/with-replica and bench/slowlog_instructions.sh.
 #
 #   private_postgres <stage> <dest>
 #
@@ -35,4 +35,19 @@ default_stage() {
   if [ "${PGFAST_STAGE:-}" = system ]; then return; fi
   if [ -n "${PGFAST_STAGE:-}" ]; then echo "$PGFAST_STAGE"; return; fi
   if [ -d "$1/build/stage" ]; then echo "$1/build/stage"; fi
+}
+
+# A random port in the ephemeral-free range that nothing listens on right now. Between this check
+# and the server's bind another process may take it: callers retry with a new port.
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$(( 20000 + RANDOM % 30000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free loopback port found" >&2
+  return 1
 }

@@ -4,11 +4,13 @@
 
 #include "bulk/stage.hpp"
 #include "core/error.hpp"
+#include "pg/recovery.hpp"
 
 namespace pgfast::bulk {
 
 pg::RelationInfo read_target(pg::SpiSession& spi, FunctionCallInfo fcinfo, const char* function,
                              bool staged) {
+  pg::refuse_during_recovery(function);
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "target must not be NULL");
   pg::RelationInfo target = pg::load_relation(spi, PG_GETARG_OID(0));
   check_target(spi, target, function, staged);

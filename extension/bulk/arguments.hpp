@@ -7,7 +7,8 @@
 
 namespace pgfast::bulk {
 
-// Argument 0, the target (22004 when NULL), loaded and checked for `function` (check_target).
+// Argument 0, the target (22004 when NULL), loaded and checked for `function` (check_target);
+// first of all, 25006 on a hot standby (every bulk function writes).
 pg::RelationInfo read_target(pg::SpiSession& spi, FunctionCallInfo fcinfo, const char* function,
                              bool staged = true);
 

@@ -35,6 +35,7 @@ inline constexpr char kNotNullViolation[] = "23502";
 inline constexpr char kUniqueViolation[] = "23505";
 inline constexpr char kCardinalityViolation[] = "21000";
 inline constexpr char kActiveSqlTransaction[] = "25001";
+inline constexpr char kReadOnlySqlTransaction[] = "25006";
 inline constexpr char kLockNotAvailable[] = "55P03";
 inline constexpr char kTriggerProtocolViolated[] = "39P01";
 }  // namespace sqlstate

@@ -14,6 +14,7 @@
 #include "pg/catalog.hpp"
 #include "pg/datum.hpp"
 #include "pg/json_options.hpp"
+#include "pg/recovery.hpp"
 #include "pg/guard.hpp"
 #include "pg/run_as_owner.hpp"
 #include "pg/spi.hpp"
@@ -69,6 +70,7 @@ std::optional<std::string> generation_expression(pg::SpiSession& spi, Oid relati
 }
 
 std::string fts_index_impl(FunctionCallInfo fcinfo) {
+  pg::refuse_during_recovery("fts_index");
   for (int i = 0; i < 3; ++i) {
     if (PG_ARGISNULL(i)) {
       throw Error(sqlstate::kNullValueNotAllowed, std::string(i == 0   ? "target"

@@ -6,6 +6,7 @@
 #include "indexes/ensure.hpp"
 #include "pg/datum.hpp"
 #include "pg/json_options.hpp"
+#include "pg/recovery.hpp"
 #include "pg/spi.hpp"
 #include "pg/sql_function.hpp"
 
@@ -14,6 +15,7 @@ namespace pgfast::indexes {
 namespace {
 
 std::string ensure_index_impl(FunctionCallInfo fcinfo) {
+  pg::refuse_during_recovery("ensure_index");
   if (PG_ARGISNULL(0)) throw Error(sqlstate::kNullValueNotAllowed, "target must not be NULL");
   IndexRequest request;
   request.relation = PG_GETARG_OID(0);

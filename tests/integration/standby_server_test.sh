@@ -90,9 +90,9 @@ writes)
   refused() {  # <function> <call>: pgfast's own up-front 25006
     local out
     out=$(psql -X -qAt -h 127.0.0.1 -p "$PGPORT_REPLICA" -v VERBOSITY=verbose -c "SELECT * FROM $2" 2>&1 || true)
-    echo "$out" | grep -q "ERROR:  25006: $1 cannot run on a hot standby: the server is in recovery" ||
+    grep -q "ERROR:  25006: $1 cannot run on a hot standby: the server is in recovery" <<<"$out" ||
       fail "$1 on the standby: $out"
-    echo "$out" | grep -q "HINT:  Run it on the primary." || fail "$1: no hint: $out"
+    grep -q "HINT:  Run it on the primary." <<<"$out" || fail "$1: no hint: $out"
   }
   refused bulk_upsert "pgfast.bulk_upsert('items', '$row')"
   refused bulk_upsert_rows "pgfast.bulk_upsert_rows('items', '$row')"
@@ -107,7 +107,7 @@ writes)
   # names the statement.
   for call in "pgfast.notify_changes('items')" "pgfast.stop_notify_changes('other')"; do
     out=$(psql -X -qAt -h 127.0.0.1 -p "$PGPORT_REPLICA" -v VERBOSITY=verbose -c "SELECT $call" 2>&1 || true)
-    echo "$out" | grep -Eq "ERROR:  25006: cannot execute (CREATE|DROP) TRIGGER in a read-only transaction" ||
+    grep -Eq "ERROR:  25006: cannot execute (CREATE|DROP) TRIGGER in a read-only transaction" <<<"$out" ||
       fail "$call on the standby: $out"
   done
   # No other error on the standby: its log holds these refusals and nothing worse.

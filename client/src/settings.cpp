@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <string_view>
+#include <vector>
 
 #include "pgfast/errors.hpp"
 
@@ -80,6 +81,26 @@ class Reader {
     out = static_cast<Int>(*parsed);
   }
 
+  // A comma-separated list of non-empty items (spaces around commas are dropped).
+  void list(const std::string& name, std::vector<std::string>& out) {
+    const auto value = lookup_(name);
+    if (!value) return;
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t comma = value->find(',', start);
+      std::string item = value->substr(start, comma == std::string::npos ? comma : comma - start);
+      const auto first = item.find_first_not_of(' ');
+      const auto last = item.find_last_not_of(' ');
+      item = first == std::string::npos ? "" : item.substr(first, last - first + 1);
+      if (item.empty()) fail(name, "a comma-separated list of non-empty items", *value);
+      items.push_back(std::move(item));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    out = std::move(items);
+  }
+
   void seconds(const std::string& name, std::chrono::seconds& out, std::int64_t min,
                const std::string& expected) {
     std::int64_t count = out.count();
@@ -134,6 +155,8 @@ Settings Settings::from_env(const Lookup& lookup) {
             "a non-negative integer number of seconds");
   r.string("REDIS_URL", s.redis_url);
   r.integer("REDIS_MAX_CONNECTIONS", s.redis_max_connections, 1, kPositive);
+  r.list("REDIS_CLUSTER_NODES", s.redis_cluster_nodes);
+  r.boolean("REDIS_CLUSTER_READ_FROM_REPLICAS", s.redis_cluster_read_from_replicas);
   r.boolean("CACHE_ENABLED", s.cache_enabled);
   r.seconds("CACHE_DEFAULT_TTL", s.cache_default_ttl, 0,
             "a non-negative integer number of seconds");

@@ -8,9 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "pgfast/redis/redis.hpp"
 
 #ifndef PGFAST_REDIS_CLUSTER_SCRIPT
 #error "tests/CMakeLists.txt defines PGFAST_REDIS_CLUSTER_SCRIPT (the path of redis_cluster.sh)"
@@ -88,5 +91,53 @@ class RedisCluster {
   int keep_alive_ = -1;  // the write end of the script's stdin
   std::vector<std::string> seed_urls_;
 };
+
+// REDIS_CLUSTER_NODES as handed in by `redis_cluster.sh <test binary>` (ctest's cluster-mode
+// runs): the seed URLs, masters first. Empty when unset.
+inline std::vector<std::string> cluster_seed_urls_from_env() {
+  std::vector<std::string> out;
+  const char* value = std::getenv("REDIS_CLUSTER_NODES");
+  if (value == nullptr) return out;
+  const std::string list = value;
+  for (std::size_t start = 0; start < list.size();) {
+    const auto comma = list.find(',', start);
+    const auto end = comma == std::string::npos ? list.size() : comma;
+    out.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// Moves `slot` from master `from` to master `to` (both "host:port") as redis-cli --cluster
+// reshard does, through `redis` (a cluster-mode client, used only for command_on): IMPORTING on
+// the target, MIGRATING on the source, MIGRATE of its keys, then SETSLOT NODE on every master.
+// `between` (optional) runs after the slot is marked migrating and before any key moves, so a
+// test can act while the slot is half-moved.
+template <class Between = void (*)()>
+inline void move_slot(
+    pgfast::Redis& redis, int slot, const std::string& from, const std::string& to,
+    Between between = [] {}) {
+  const std::string s = std::to_string(slot);
+  const std::string from_id = redis.command_on(from, {"CLUSTER", "MYID"}).str();
+  const std::string to_id = redis.command_on(to, {"CLUSTER", "MYID"}).str();
+  redis.command_on(to, {"CLUSTER", "SETSLOT", s, "IMPORTING", from_id});
+  redis.command_on(from, {"CLUSTER", "SETSLOT", s, "MIGRATING", to_id});
+  between();
+  const auto colon = to.rfind(':');
+  for (;;) {
+    const pgfast::RedisReply keys = redis.command_on(from, {"CLUSTER", "GETKEYSINSLOT", s, "100"});
+    if (keys.elements().empty()) break;
+    std::vector<std::string> migrate{
+        "MIGRATE", to.substr(0, colon), to.substr(colon + 1), "", "0", "5000", "REPLACE", "KEYS"};
+    for (const auto& k : keys.elements()) migrate.push_back(k.str());
+    redis.command_on(from, migrate);
+  }
+  // The target first, so that the source's MOVED never points at a node that refuses the slot.
+  redis.command_on(to, {"CLUSTER", "SETSLOT", s, "NODE", to_id});
+  redis.command_on(from, {"CLUSTER", "SETSLOT", s, "NODE", to_id});
+  for (const auto& m : redis.masters()) {
+    if (m != from && m != to) redis.command_on(m, {"CLUSTER", "SETSLOT", s, "NODE", to_id});
+  }
+}
 
 }  // namespace pgfast_test

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pgfast {
 
@@ -21,6 +22,10 @@ struct Settings {
 
   std::string redis_url = "redis://localhost:6379/0";  // REDIS_URL
   int redis_max_connections = 50;                      // REDIS_MAX_CONNECTIONS, >= 1
+  // Redis Cluster seed nodes, comma-separated redis:// URLs; set = cluster mode (REDIS_URL is
+  // then not used). docs/scale-out.md.
+  std::vector<std::string> redis_cluster_nodes;   // REDIS_CLUSTER_NODES
+  bool redis_cluster_read_from_replicas = false;  // REDIS_CLUSTER_READ_FROM_REPLICAS
 
   bool cache_enabled = true;                     // CACHE_ENABLED
   std::chrono::seconds cache_default_ttl{3600};  // CACHE_DEFAULT_TTL, >= 0

@@ -20,6 +20,8 @@ CacheOptions CacheOptions::from_settings(const Settings& settings) {
   const RedisOptions named = RedisOptions::from_settings(settings);
   o.redis.url = named.url;
   o.redis.max_connections = named.max_connections;
+  o.redis.cluster_nodes = named.cluster_nodes;
+  o.redis.read_from_replicas = named.read_from_replicas;
   o.enabled = settings.cache_enabled;
   o.default_ttl = settings.cache_default_ttl;
   return o;

@@ -56,7 +56,7 @@ RedisReply copy_reply(const redisReply* r) {
 
 RedisConnection::RedisConnection(const RedisEndpoint& endpoint,
                                  std::chrono::milliseconds connect_timeout,
-                                 std::chrono::milliseconds command_timeout)
+                                 std::chrono::milliseconds command_timeout, bool readonly)
     : where_((endpoint.host.find(':') != std::string::npos ? "[" + endpoint.host + "]"
                                                            : endpoint.host) +
              ":" + std::to_string(endpoint.port)),
@@ -98,6 +98,7 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint,
       }
     }
     if (endpoint.db != 0) setup({"SELECT", std::to_string(endpoint.db)}, "SELECT");
+    if (readonly) setup({"READONLY"}, "READONLY");
     if (command_timeout.count() > 0) {
       redisSetTimeout(ctx_, to_timeval(command_timeout));
     } else if (connect_timeout.count() > 0) {

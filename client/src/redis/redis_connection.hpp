@@ -20,10 +20,11 @@ RedisReply copy_reply(const redisReply* reply);
 
 class RedisConnection {
  public:
-  // Connects, then AUTH and SELECT as the endpoint says. Throws RedisTimeoutError (connect
-  // timeout) or RedisConnectionRefusedError (refused, unreachable, AUTH/SELECT failed).
+  // Connects, then AUTH and SELECT as the endpoint says, and READONLY when `readonly` (a Redis
+  // Cluster replica serving reads). Throws RedisTimeoutError (connect timeout) or
+  // RedisConnectionRefusedError (refused, unreachable, AUTH/SELECT/READONLY failed).
   RedisConnection(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
-                  std::chrono::milliseconds command_timeout);
+                  std::chrono::milliseconds command_timeout, bool readonly = false);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;

@@ -164,7 +164,12 @@ RedisOptions RedisOptions::from_settings(const Settings& settings) {
   RedisOptions o;
   o.url = settings.redis_url;
   o.max_connections = settings.redis_max_connections;
+  o.cluster_nodes = settings.redis_cluster_nodes;
+  o.read_from_replicas = settings.redis_cluster_read_from_replicas;
   RedisEndpoint::parse(o.url, "REDIS_URL");
+  for (std::size_t i = 0; i < o.cluster_nodes.size(); ++i) {
+    RedisEndpoint::parse(o.cluster_nodes[i], "REDIS_CLUSTER_NODES[" + std::to_string(i) + "]");
+  }
   return o;
 }
 

@@ -2,6 +2,9 @@
 // Commands are argv vectors, binary safe. Connections are checked out LIFO, bounded by
 // max_connections, opened lazily, and discarded when broken (I/O error, timeout, closed by the
 // server), so a restarted redis-server is used again without restarting the client.
+// With RedisOptions::cluster_nodes set it speaks to a Redis Cluster (docs/scale-out.md): one pool
+// per node, each command sent to the node serving its keys' slot, MOVED/ASK followed,
+// TRYAGAIN/CLUSTERDOWN retried within cluster_retry_budget, the slot map refreshed as needed.
 // Thread safety: a handle, cheap to copy and thread-safe; copies share one pool (the last copy
 // closes it).
 // Pass it by value to Cache and RateLimiter to share one pool between them.
@@ -41,6 +44,19 @@ struct RedisStats {
   std::uint64_t command_errors = 0;  // error replies raised as RedisReplyError
   std::uint64_t unavailable = 0;     // RedisUnavailableError thrown (any cause)
   std::uint64_t pool_timeouts = 0;   // of which: no connection free within pool_timeout
+  // Redis Cluster only (0 otherwise); the figures above are then sums over every node's pool.
+  std::uint64_t moved = 0;               // MOVED redirections followed
+  std::uint64_t ask = 0;                 // ASK redirections followed (with ASKING)
+  std::uint64_t cluster_retries = 0;     // TRYAGAIN / CLUSTERDOWN backoffs
+  std::uint64_t slot_map_refreshes = 0;  // slot maps taken (CLUSTER SLOTS), the first included
+};
+
+// One node's pool in cluster mode.
+struct RedisNodeStats {
+  std::string node;        // "host:port"
+  bool master = false;     // a master in the current slot map
+  bool read_only = false;  // the READONLY connections to a replica (read_from_replicas)
+  RedisStats stats;        // the node's pool; command_errors and the cluster counters stay 0
 };
 
 class Redis {
@@ -61,10 +77,23 @@ class Redis {
   // PING; false instead of an exception.
   bool ping() noexcept;
 
+  // Cluster mode: RedisOptions::cluster_nodes is not empty.
+  bool cluster() const noexcept;
+  // The masters of the current slot map as "host:port" (taking one first if none is known);
+  // single-node mode: the one server.
+  std::vector<std::string> masters();
+  // One command on the named node ("host:port"), not routed: for commands about a node rather
+  // than a key (SCAN over every master, DBSIZE, INFO). Throws like command(); single-node mode
+  // accepts only the server's own name.
+  RedisReply command_on(const std::string& node, const std::vector<std::string>& argv);
+
   // Closes idle connections (checked-out ones are closed when given back).
   void close_idle() noexcept;
 
   RedisStats stats() const;
+  // Cluster mode: one entry per node pool (masters and, with read_from_replicas, replicas);
+  // single-node mode: the one server.
+  std::vector<RedisNodeStats> node_stats() const;
   const RedisOptions& options() const noexcept;
 
  private:

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace pgfast {
 
@@ -44,8 +45,26 @@ struct RedisOptions {
   // failed command (RedisUnavailableError) per such connection. 0: always probe.
   std::chrono::milliseconds probe_idle_after{0};
 
-  // REDIS_URL and REDIS_MAX_CONNECTIONS; the URL is validated (ConfigurationError naming
-  // REDIS_URL).
+  // Redis Cluster (docs/scale-out.md). Seed nodes as redis:// URLs; not empty = cluster mode, and
+  // then `url` is not used: every node is reached with the first seed's user and password (the
+  // cluster has database 0 only). max_connections and the timeouts above apply per node.
+  std::vector<std::string> cluster_nodes;
+  // Read-only commands (GET, MGET, EXISTS, PTTL, ...) go to a replica of the slot's master when
+  // one is known (its connections send READONLY); a replica lags its master, so a read may miss
+  // a write that just succeeded. Off by default.
+  bool read_from_replicas = false;
+  // The slot map is taken again when this old (besides on MOVED and after a node failed). 0: only
+  // on those events.
+  std::chrono::milliseconds cluster_refresh_interval{5000};
+  // MOVED/ASK redirections followed for one command before RedisError.
+  int cluster_max_redirects = 5;
+  // TRYAGAIN (a multi-key command during a slot migration) and CLUSTERDOWN are retried after a
+  // backoff (2 ms doubling to 50 ms) while the waits fit in this budget; then the error reply
+  // is the caller's (RedisReplyError).
+  std::chrono::milliseconds cluster_retry_budget{500};
+
+  // REDIS_URL, REDIS_MAX_CONNECTIONS, REDIS_CLUSTER_NODES and REDIS_CLUSTER_READ_FROM_REPLICAS;
+  // the URLs are validated (ConfigurationError naming the variable).
   static RedisOptions from_settings(const Settings& settings);
 
   // The defaults tuned for a cache (CacheOptions::redis starts from these): a cache must not make

@@ -5,8 +5,10 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "pgfast/errors.hpp"
+#include "pgfast/redis/redis_options.hpp"
 
 namespace {
 
@@ -203,3 +205,26 @@ TEST(Settings, FromProcessEnvironmentUsesGetenv) {
 }
 
 }  // namespace
+
+TEST(Settings, RedisClusterNodesAreACommaSeparatedList) {
+  EXPECT_TRUE(load({}).redis_cluster_nodes.empty());  // single-node mode by default
+  const Settings s = load({{"REDIS_CLUSTER_NODES", "redis://a:7000, redis://b:7001,redis://c:7002"},
+                           {"REDIS_CLUSTER_READ_FROM_REPLICAS", "yes"}});
+  EXPECT_EQ(s.redis_cluster_nodes,
+            (std::vector<std::string>{"redis://a:7000", "redis://b:7001", "redis://c:7002"}));
+  EXPECT_TRUE(s.redis_cluster_read_from_replicas);
+  EXPECT_EQ(error_for({{"REDIS_CLUSTER_NODES", "redis://a:7000,,redis://b:7001"}}),
+            "REDIS_CLUSTER_NODES: expected a comma-separated list of non-empty items, got "
+            "\"redis://a:7000,,redis://b:7001\"");
+  EXPECT_EQ(error_for({{"REDIS_CLUSTER_NODES", ""}}),
+            "REDIS_CLUSTER_NODES: expected a comma-separated list of non-empty items, got \"\"");
+  // RedisOptions::from_settings validates every URL and names the one that is wrong.
+  Settings bad = load({{"REDIS_CLUSTER_NODES", "redis://a:7000,http://b"}});
+  try {
+    pgfast::RedisOptions::from_settings(bad);
+    FAIL() << "a bad seed URL was accepted";
+  } catch (const ConfigurationError& e) {
+    EXPECT_NE(std::string(e.what()).find("REDIS_CLUSTER_NODES[1]"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(pgfast::RedisOptions::from_settings(s).cluster_nodes, s.redis_cluster_nodes);
+}

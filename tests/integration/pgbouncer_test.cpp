@@ -1,6 +1,7 @@
 // The client through a real PgBouncer (Debian's 1.18, scripts/with-pgbouncer) in front of the
 // server under test: pool, transactions, execute_prepared, pages and BulkWriter in each statement
-// cache mode that works there; `on` failing clearly; the Invalidator refusing the pooled URL.
+// cache mode that works there; `on` failing clearly. The Invalidator refusing a pooled URL:
+// invalidator_test.cpp.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,12 +13,9 @@
 #include <vector>
 
 #include "pgfast/bulk/bulk_writer.hpp"
-#include "pgfast/cache/invalidator.hpp"
 #include "pgfast/db/database.hpp"
 #include "pgfast/errors.hpp"
-#include "pgfast/testing/invalidator_access.hpp"
 #include "pgbouncer.hpp"
-#include "redis_server.hpp"
 #include "test_env.hpp"
 
 namespace {
@@ -273,97 +271,6 @@ TEST(PgBouncer, StatementCacheOnStillWorksDirectAndAutomaticKeepsNamedStatements
             .as<long>(0, 0),
         1);
   }
-}
-
-// --- the Invalidator --------------------------------------------------------------------------
-
-class PgBouncerInvalidator : public ::testing::Test {
- protected:
-  void SetUp() override {
-    db_ = std::make_unique<pgfast::Database>(
-        pgfast_test::pool_options(pgfast_test::unique_name("pgb_inv"), 2, 0));
-    db_->query("CREATE EXTENSION IF NOT EXISTS pgfast");
-    table_ = pgfast_test::unique_name("pgb_inv_items");
-    channel_ = pgfast_test::unique_name("pgb_inv_channel");
-    db_->query("CREATE TABLE " + table_ + " (id int PRIMARY KEY, name text)");
-    db_->query("INSERT INTO " + table_ + " VALUES (1, 'one')");
-    db_->query("SELECT pgfast.notify_changes($1, $2)", pgfast::params(table_, channel_));
-    pgfast::CacheOptions o;
-    o.redis = pgfast_test::redis_options(pgfast_test::redis_url());
-    o.key_prefix = pgfast_test::unique_name("pgb_inv") + ":";
-    cache_ = std::make_unique<pgfast::Cache>(o);
-  }
-  void TearDown() override {
-    if (cache_) cache_->delete_pattern("*");
-    if (db_) db_->query("DROP TABLE IF EXISTS " + table_);
-  }
-
-  pgfast::InvalidatorOptions options(const std::string& url) const {
-    pgfast::InvalidatorOptions o;
-    o.database_url = url;
-    o.channel = channel_;
-    return o;
-  }
-
-  // start() with `url`: the ConfigurationError's message, or "" when it started.
-  std::string start_error(pgfast::Invalidator& inv) {
-    try {
-      inv.start();
-    } catch (const pgfast::ConfigurationError& e) {
-      return e.what();
-    }
-    return "";
-  }
-
-  std::unique_ptr<pgfast::Database> db_;
-  std::unique_ptr<pgfast::Cache> cache_;
-  std::string table_;
-  std::string channel_;
-};
-
-void expect_pooler_refusal(const std::string& message) {
-  EXPECT_EQ(message.rfind("pgfast::Invalidator: InvalidatorOptions::database_url leads to a "
-                          "connection pooler",
-                          0),
-            0u)
-      << message;
-  EXPECT_NE(message.find("LISTEN needs a session"), std::string::npos) << message;
-  EXPECT_NE(message.find("Give the Invalidator a direct URL"), std::string::npos) << message;
-}
-
-TEST_F(PgBouncerInvalidator, RefusesATransactionPooledUrlAndWorksWithTheDirectOne) {
-  pgfast_test::PgBouncer pooler("transaction");
-  {
-    pgfast::Invalidator inv(*cache_, options(pooler.url()));
-    inv.watch(table_, {"item:{id}"});
-    expect_pooler_refusal(start_error(inv));
-    EXPECT_EQ(inv.connects(), 0u);
-    EXPECT_EQ(inv.backend_pid(), 0);
-    // The listener ended; a second start() is refused the same way.
-    expect_pooler_refusal(start_error(inv));
-  }
-  pgfast::Invalidator inv(*cache_, options(pgfast_test::database_url()));
-  inv.watch(table_, {"item:{id}"});
-  EXPECT_EQ(start_error(inv), "");
-  cache_->set("item:1", "one", milliseconds(60000));
-  const auto before = inv.events();
-  db_->query("UPDATE " + table_ + " SET name = 'changed' WHERE id = 1");
-  const auto event = pgfast::testing::InvalidatorAccess::wait_for(
-      inv, pgfast::InvalidationEvent::Kind::notification, before, milliseconds(10000));
-  ASSERT_TRUE(event.has_value()) << "no invalidation";
-  EXPECT_EQ(event->deleted, 1u);
-  EXPECT_FALSE(cache_->exists("item:1"));
-}
-
-// PgBouncer gives the client its own cancel key in session mode too: refused as well (LISTEN would
-// work there; the Invalidator cannot tell the modes apart, and a pooler saves it nothing).
-TEST_F(PgBouncerInvalidator, RefusesASessionPooledUrlToo) {
-  pgfast_test::PgBouncer pooler("session");
-  pgfast::Connection through(pooler.url());
-  EXPECT_TRUE(through.through_pooler());
-  pgfast::Invalidator inv(*cache_, options(pooler.url()));
-  inv.watch(table_, {"item:{id}"});
-  expect_pooler_refusal(start_error(inv));
 }
 
 }  // namespace

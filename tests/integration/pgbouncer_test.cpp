@@ -258,18 +258,23 @@ TEST(PgBouncer, StatementCacheOnFailsClearlyWhereAutomaticFallsBack) {
   }
 }
 
-TEST(PgBouncer, StatementCacheOnStillWorksDirectAndAutomaticKeepsNamedStatementsThere) {
-  for (StatementCacheMode mode : {StatementCacheMode::on, StatementCacheMode::automatic}) {
+// Straight to the server: `automatic` finds no pooler and keeps named statements as `on` does;
+// `off` keeps none.
+TEST(PgBouncer, DirectConnectionsKeepNamedStatementsUnlessOff) {
+  for (StatementCacheMode mode :
+       {StatementCacheMode::on, StatementCacheMode::automatic, StatementCacheMode::off}) {
+    const long expected = mode == StatementCacheMode::off ? 0 : 1;
     pgfast::ConnectionOptions o;
     o.url = pgfast_test::database_url();
     o.statement_cache = mode;
     pgfast::Connection direct(o);
     EXPECT_EQ(direct.execute_prepared("SELECT $1::int", pgfast::params(5)).as<int>(0, 0), 5);
-    EXPECT_EQ(direct.prepared_statement_count(), 1u);
+    EXPECT_EQ(direct.prepared_statement_count(), static_cast<std::size_t>(expected));
     EXPECT_EQ(
         direct.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pgfast\\_%'")
             .as<long>(0, 0),
-        1);
+        expected);
+    EXPECT_FALSE(direct.through_pooler());
   }
 }
 

@@ -319,15 +319,7 @@ TEST_P(InvalidatorTest, OneStatementInvalidatesKeysOnEveryMaster) {
   const std::vector<std::string> masters = redis.masters();
   int holding = 0;
   for (const auto& m : masters) {  // the cache's keys on m (the layout is the cache's own)
-    std::size_t here = 0;
-    std::string cursor = "0";
-    do {
-      const auto r = redis.command_on(
-          m, {"SCAN", cursor, "MATCH", "*" + cache_->options().key_prefix + "*", "COUNT", "1000"});
-      cursor = r[0].str();
-      here += r[1].elements().size();
-    } while (cursor != "0");
-    holding += here > 0 ? 1 : 0;
+    holding += pgfast_test::count_keys_on(redis, m, "*" + cache_->options().key_prefix + "*") > 0;
   }
   EXPECT_EQ(holding, static_cast<int>(masters.size()));
   EXPECT_EQ(masters.size(), GetParam() == RedisMode::cluster ? 3u : 1u);
@@ -414,9 +406,15 @@ void expect_pooler_refusal(const std::string& message) {
   EXPECT_NE(message.find("Give the Invalidator a direct URL"), std::string::npos) << message;
 }
 
+// The pooler refusals are about the PostgreSQL side: InvalidatorTest's fixture on a single Redis.
+class InvalidatorPoolerTest : public InvalidatorTest {};
+
 }  // namespace
 
-TEST_F(InvalidatorTest, RefusesATransactionPooledUrlAndWorksWithTheDirectOne) {
+INSTANTIATE_TEST_SUITE_P(Modes, InvalidatorPoolerTest, ::testing::Values(RedisMode::single),
+                         pgfast_test::redis_mode_name);
+
+TEST_P(InvalidatorPoolerTest, RefusesATransactionPooledUrlAndWorksWithTheDirectOne) {
   pgfast_test::PgBouncer pooler("transaction");
   {
     InvalidatorOptions o = options();
@@ -444,7 +442,7 @@ TEST_F(InvalidatorTest, RefusesATransactionPooledUrlAndWorksWithTheDirectOne) {
 
 // PgBouncer gives the client its own cancel key in session mode too: refused as well (LISTEN would
 // work there, but the Invalidator cannot tell the modes apart, and a pooler saves it nothing).
-TEST_F(InvalidatorTest, RefusesASessionPooledUrlToo) {
+TEST_P(InvalidatorPoolerTest, RefusesASessionPooledUrlToo) {
   pgfast_test::PgBouncer pooler("session");
   pgfast::Connection through(pooler.url());
   EXPECT_TRUE(through.through_pooler());

@@ -63,4 +63,17 @@ inline std::string owner_of(pgfast::Redis& redis, const std::string& key) {
   return shard->master.to_string();
 }
 
+// How many keys matching `pattern` the node ("host:port") holds, by SCAN.
+inline std::size_t count_keys_on(pgfast::Redis& redis, const std::string& node,
+                                 const std::string& pattern) {
+  std::size_t n = 0;
+  std::string cursor = "0";
+  do {
+    const auto r = redis.command_on(node, {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+    cursor = r[0].str();
+    n += r[1].elements().size();
+  } while (cursor != "0");
+  return n;
+}
+
 }  // namespace pgfast_test

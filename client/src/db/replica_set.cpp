@@ -17,6 +17,9 @@ namespace {
 constexpr char kReplicaStateSql[] =
     "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.pg_last_wal_replay_lsn()::text";
 constexpr char kReplayedSql[] = "SELECT pg_catalog.pg_last_wal_replay_lsn()::text";
+// A check does not wait long for a pool's free connection: under a saturated pool it skips that
+// server this time (the lag is then judged against older samples, which only overstates it).
+constexpr std::chrono::milliseconds kCheckAcquireTimeout{100};
 
 std::chrono::milliseconds non_negative(std::chrono::milliseconds value, const char* name) {
   if (value.count() < 0) {
@@ -119,7 +122,7 @@ void ReplicaSet::check(Pool& primary) {
   // The time before asking: the primary was at most at this position then (a conservative lag).
   const Clock::time_point sampled_at = Clock::now();
   try {
-    PooledConnection lease = primary.acquire(acquire_timeout_);
+    PooledConnection lease = primary.acquire(std::min(acquire_timeout_, kCheckAcquireTimeout));
     history_.record(sampled_at, commit_position(*lease).lsn());
   } catch (const ClientError&) {
     // The primary did not answer: the replicas are judged against the older samples.
@@ -131,7 +134,8 @@ void ReplicaSet::check(Pool& primary) {
       if (replica.state == ServerState::down && Clock::now() < replica.retry_at) continue;
     }
     try {
-      PooledConnection lease = replica.pool->acquire(acquire_timeout_);
+      PooledConnection lease =
+          replica.pool->acquire(std::min(acquire_timeout_, kCheckAcquireTimeout));
       const Result r = lease->execute(kReplicaStateSql);
       const bool in_recovery = r.as<bool>(0, 0);
       const std::optional<std::uint64_t> replayed = replay_position(r, 1);

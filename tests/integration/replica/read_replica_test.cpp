@@ -166,6 +166,28 @@ TEST(ReadReplica, ReadsLandOnTheReplicaEverythingElseOnThePrimary) {
   EXPECT_EQ(servers[1].pool.in_use, 0u);
 }
 
+TEST(ReadReplica, ChecksDoNotWaitForABusyPool) {
+  // One primary connection, held by the caller: the checks that come due meanwhile skip sampling
+  // the primary instead of waiting for it (here: an hour), and the reads go on on the replica.
+  pgfast::DatabaseOptions options = replica_options();
+  options.pool_size = 1;
+  options.acquire_timeout = 1h;
+  Database db(options);
+  db.query("CREATE TABLE IF NOT EXISTS busy (id int)");
+  await_replayed(db);
+  ASSERT_TRUE(read_on_replica(db));
+  pgfast::PooledConnection held = db.acquire();
+  const auto until = std::chrono::steady_clock::now() + 5 * options.replica_check_interval;
+  int reads = 0;
+  while (std::chrono::steady_clock::now() < until || reads < 3) {
+    ASSERT_TRUE(read_on_replica(db));
+    ++reads;
+    std::this_thread::sleep_for(5ms);  // pacing, so that several checks come due
+  }
+  EXPECT_EQ(db.server_stats()[0].pool.in_use, 1u);
+  EXPECT_EQ(replica_stats(db).state, ServerState::available);
+}
+
 TEST(ReadReplica, CacheLoaderReadsThroughTheReplica) {
   Database db(replica_options());
   db.query("CREATE TABLE profiles (id int PRIMARY KEY, name text)");

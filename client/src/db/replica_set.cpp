@@ -53,6 +53,22 @@ DatabaseOptions replica_options(const DatabaseOptions& primary, std::size_t inde
   return o;
 }
 
+// pg_is_in_recovery() and the replay position, on a connection of `pool`. A connection that broke
+// while idle (the replica restarted, and the pool does not pre-ping) is dropped by the pool and
+// the next one tried, so that a replica back up is not judged down by its stale connections.
+Result replica_state(Pool& pool, std::chrono::milliseconds acquire_timeout) {
+  const std::size_t attempts = static_cast<std::size_t>(pool.options().pool_size) +
+                               static_cast<std::size_t>(pool.options().max_overflow) + 1;
+  for (std::size_t attempt = 1;; ++attempt) {
+    PooledConnection lease = pool.acquire(acquire_timeout);
+    try {
+      return lease->execute(kReplicaStateSql);
+    } catch (const DatabaseError&) {
+      if (!lease->broken() || attempt >= attempts) throw;
+    }
+  }
+}
+
 std::optional<std::uint64_t> replay_position(const Result& r, int column) {
   if (r.is_null(0, column)) return std::nullopt;
   return CommitPosition::parse(r.get(0, column)).lsn();
@@ -134,9 +150,8 @@ void ReplicaSet::check(Pool& primary) {
       if (replica.state == ServerState::down && Clock::now() < replica.retry_at) continue;
     }
     try {
-      PooledConnection lease =
-          replica.pool->acquire(std::min(acquire_timeout_, kCheckAcquireTimeout));
-      const Result r = lease->execute(kReplicaStateSql);
+      const Result r =
+          replica_state(*replica.pool, std::min(acquire_timeout_, kCheckAcquireTimeout));
       const bool in_recovery = r.as<bool>(0, 0);
       const std::optional<std::uint64_t> replayed = replay_position(r, 1);
       const Clock::time_point now = Clock::now();

@@ -349,6 +349,30 @@ TEST(ReadReplica, KilledReplicaIsSkippedThenUsedAgain) {
       "for p in $pids; do while kill -0 $p 2>/dev/null; do sleep 0.05; done; done");
 }
 
+TEST(ReadReplica, StaleConnectionsDoNotKeepARestartedReplicaDown) {
+  // A pool that does not pre-ping keeps three idle standby connections across a restart: one read
+  // meets the first (down, once); the check after the restart drops the other two and connects
+  // afresh instead of counting them as new failures.
+  pgfast::DatabaseOptions options = replica_options();
+  options.pre_ping = false;
+  options.replica_retry_after = 2s;  // no check of the stopped standby before it is back
+  Database db(options);
+  db.query("CREATE TABLE IF NOT EXISTS marks (id int)");
+  await_replayed(db);
+  {
+    std::vector<pgfast::PooledConnection> leases;
+    for (int i = 0; i < 3; ++i) leases.push_back(db.acquire_read());
+    for (auto& lease : leases) ASSERT_TRUE(in_recovery(*lease));
+  }
+  ASSERT_EQ(replica_stats(db).pool.idle, 3u);
+  as_postgres("\"$PGFAST_PG_BIN/pg_ctl\" -D \"$PGFAST_REPLICA_DATA\" -m fast -w stop >/dev/null");
+  EXPECT_FALSE(read_on_replica(db));
+  EXPECT_EQ(replica_stats(db).state, ServerState::down);
+  start_replica();
+  ASSERT_TRUE(eventually([&] { return read_on_replica(db); }, 120s));
+  EXPECT_EQ(replica_stats(db).failures, 1u);
+}
+
 TEST(ReadReplica, PagesAndSearchesOnTheReplicaEqualThePrimarys) {
   Database db(replica_options());
   db.query("CREATE EXTENSION IF NOT EXISTS pgfast");

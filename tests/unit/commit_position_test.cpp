@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "db/wal_position.hpp"
 #include "pgfast/errors.hpp"
 
 namespace {
@@ -35,6 +36,21 @@ TEST(CommitPosition, RefusesOtherText) {
           << e.what();
     }
   }
+}
+
+TEST(CommitPosition, AnEmptyPagesInsertPositionIsItsBoundary) {
+  using pgfast::detail::record_end_of_insert_position;
+  constexpr std::uint64_t block = 8192, segment = 16 << 20;
+  // Past a short page header (24 bytes) and past a segment's long one (40 bytes): the boundary.
+  EXPECT_EQ(record_end_of_insert_position(5 * block + 24, block, segment), 5 * block);
+  EXPECT_EQ(record_end_of_insert_position(3 * segment + 40, block, segment), 3 * segment);
+  // Anywhere else the position stands, e.g. 40 bytes into a page that does not start a segment.
+  EXPECT_EQ(record_end_of_insert_position(5 * block + 25, block, segment), 5 * block + 25);
+  EXPECT_EQ(record_end_of_insert_position(5 * block + 40, block, segment), 5 * block + 40);
+  EXPECT_EQ(record_end_of_insert_position(5 * block, block, segment), 5 * block);
+  // Another block size: 24 bytes into an 8 kB half of a 16 kB page is no boundary.
+  EXPECT_EQ(record_end_of_insert_position(16384 + 8192 + 24, 16384, segment), 16384 + 8192 + 24);
+  EXPECT_EQ(record_end_of_insert_position(block + 24, 0, 0), block + 24);
 }
 
 }  // namespace

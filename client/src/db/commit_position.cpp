@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "db/wal_position.hpp"
 #include "pgfast/db/connection.hpp"
 #include "pgfast/db/result.hpp"
 #include "pgfast/errors.hpp"
@@ -30,21 +31,6 @@ bool parse_hex32(std::string_view text, std::uint64_t& out) {
   return true;
 }
 
-// The insert position of an empty page points past the page header, where the next record will
-// start; the end of the last record is the page boundary itself (what a replica reports having
-// replayed). Both name the same point of the log: the boundary is taken, so that a replica that
-// replayed everything counts as having reached the token. Header sizes: PostgreSQL's
-// SizeOfXLogLongPHD (first page of a segment) and SizeOfXLogShortPHD (other pages).
-std::uint64_t without_page_header(std::uint64_t lsn, std::uint64_t block_size,
-                                  std::uint64_t segment_size) {
-  constexpr std::uint64_t kLongHeader = 40, kShortHeader = 24;
-  if (segment_size > 0 && lsn % segment_size == kLongHeader) return lsn - kLongHeader;
-  if (block_size > 0 && lsn % block_size == kShortHeader && lsn % segment_size != kShortHeader) {
-    return lsn - kShortHeader;
-  }
-  return lsn;
-}
-
 }  // namespace
 
 CommitPosition CommitPosition::parse(std::string_view text) {
@@ -68,7 +54,8 @@ std::string CommitPosition::to_string() const {
 
 CommitPosition commit_position(Connection& connection) {
   Result r = connection.execute(
-      "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.pg_current_wal_insert_lsn()::text, "
+      "SELECT pg_catalog.pg_is_in_recovery(), CASE WHEN NOT pg_catalog.pg_is_in_recovery() THEN "
+      "pg_catalog.pg_current_wal_insert_lsn()::text END, "
       "pg_catalog.current_setting('wal_block_size')::bigint, (SELECT setting::bigint FROM "
       "pg_catalog.pg_settings WHERE name = 'wal_segment_size')");
   if (r.as<bool>(0, 0)) {
@@ -76,8 +63,8 @@ CommitPosition commit_position(Connection& connection) {
         "pgfast::commit_position: the server is in recovery; take the position on the primary");
   }
   const CommitPosition insert = CommitPosition::parse(r.get(0, 1));
-  return CommitPosition(
-      without_page_header(insert.lsn(), r.as<std::uint64_t>(0, 2), r.as<std::uint64_t>(0, 3)));
+  return CommitPosition(detail::record_end_of_insert_position(
+      insert.lsn(), r.as<std::uint64_t>(0, 2), r.as<std::uint64_t>(0, 3)));
 }
 
 }  // namespace pgfast

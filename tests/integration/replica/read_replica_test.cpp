@@ -147,6 +147,16 @@ TEST(ReadReplica, ReadsLandOnTheReplicaEverythingElseOnThePrimary) {
     pgfast::PooledConnection lease = db.acquire();
     EXPECT_FALSE(in_recovery(*lease));
   }
+  // A read-your-writes token comes from the primary only.
+  {
+    Connection replica(replica_url());
+    EXPECT_THROW(pgfast::commit_position(replica), pgfast::UsageError);
+    Connection primary(pgfast_test::database_url());
+    EXPECT_LE(pgfast::commit_position(primary), db.commit_position());
+    EXPECT_EQ(primary.execute("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'")
+                  .get(0, 0),
+              "16777216");  // bytes, as commit_position() reads it
+  }
   // A write through the read API reaches the standby, which refuses it: the caller's error.
   EXPECT_THROW(db.read_query("INSERT INTO notes VALUES (2, 'two')"),
                pgfast::ReadOnlySqlTransactionError);

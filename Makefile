@@ -96,7 +96,7 @@ test: bootstrap
 	@SANITIZE=$(SANITIZE) scripts/test
 
 demo: bootstrap
-	@scripts/demo
+	@REPLICA=$(REPLICA) scripts/demo
 
 bench: bootstrap
 	@scripts/bench

@@ -52,6 +52,45 @@ TEST(Settings, DefaultsWhenNothingIsSet) {
   EXPECT_EQ(s.bulk_insert_chunk_size, 1000);
   EXPECT_EQ(s.pagination_default_per_page, 50);
   EXPECT_EQ(s.pagination_max_per_page, 500);
+  EXPECT_TRUE(s.database_replica_urls.empty());
+  EXPECT_EQ(s.database_replica_max_lag, std::chrono::milliseconds(1000));
+  EXPECT_EQ(s.database_replica_check_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(s.database_replica_retry_after, std::chrono::milliseconds(5000));
+}
+
+TEST(Settings, ReplicaUrlsAreSplitBeforeEachScheme) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(load({{"DATABASE_REPLICA_URLS", "postgresql://r1/db"}}).database_replica_urls,
+            V{"postgresql://r1/db"});
+  EXPECT_EQ(load({{"DATABASE_REPLICA_URLS", "postgresql://r1/db,postgres://u:p@r2:5433/db"}})
+                .database_replica_urls,
+            (V{"postgresql://r1/db", "postgres://u:p@r2:5433/db"}));
+  // A multi-host URI keeps its commas; spaces around the items are dropped.
+  EXPECT_EQ(load({{"DATABASE_REPLICA_URLS",
+                   "postgresql://a:5432,b:5432/db?target_session_attrs=any , postgresql://c/db"}})
+                .database_replica_urls,
+            (V{"postgresql://a:5432,b:5432/db?target_session_attrs=any", "postgresql://c/db"}));
+}
+
+TEST(Settings, ReplicaSettingsAreStrict) {
+  const std::string expected = "DATABASE_REPLICA_URLS: expected comma-separated postgresql:// URIs";
+  for (const char* bad : {"", ",", "postgresql://r1/db,", ",postgresql://r1/db", "host=r1",
+                          "postgresql://r1/db,,postgresql://r2/db", "http://r1"}) {
+    EXPECT_EQ(error_for({{"DATABASE_REPLICA_URLS", bad}}).rfind(expected, 0), 0u) << bad;
+  }
+  EXPECT_EQ(error_for({{"DATABASE_REPLICA_URLS", "host=r1"}}), expected + ", got \"host=r1\"");
+  EXPECT_EQ(load({{"DATABASE_REPLICA_MAX_LAG_MS", "0"}}).database_replica_max_lag,
+            std::chrono::milliseconds(0));
+  EXPECT_EQ(load({{"DATABASE_REPLICA_CHECK_MS", "20"}, {"DATABASE_REPLICA_RETRY_MS", "300"}})
+                .database_replica_retry_after,
+            std::chrono::milliseconds(300));
+  for (const char* name :
+       {"DATABASE_REPLICA_MAX_LAG_MS", "DATABASE_REPLICA_CHECK_MS", "DATABASE_REPLICA_RETRY_MS"}) {
+    EXPECT_EQ(error_for({{name, "-1"}}), std::string(name) +
+                                             ": expected a non-negative integer number of "
+                                             "milliseconds, got \"-1\"");
+    EXPECT_NE(error_for({{name, "1s"}}), "") << name;
+  }
 }
 
 TEST(Settings, DefaultConstructedEqualsEmptyEnvironment) {

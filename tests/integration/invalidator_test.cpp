@@ -114,7 +114,7 @@ class InvalidatorTest : public ::testing::TestWithParam<RedisMode> {
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(Modes, InvalidatorTest,
+INSTANTIATE_TEST_SUITE_P(, InvalidatorTest,
                          ::testing::Values(RedisMode::single, RedisMode::cluster),
                          pgfast_test::redis_mode_name);
 
@@ -411,7 +411,7 @@ class InvalidatorPoolerTest : public InvalidatorTest {};
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(Modes, InvalidatorPoolerTest, ::testing::Values(RedisMode::single),
+INSTANTIATE_TEST_SUITE_P(, InvalidatorPoolerTest, ::testing::Values(RedisMode::single),
                          pgfast_test::redis_mode_name);
 
 TEST_P(InvalidatorPoolerTest, RefusesATransactionPooledUrlAndWorksWithTheDirectOne) {

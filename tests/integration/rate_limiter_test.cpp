@@ -123,10 +123,10 @@ class RateLimiterClusterTest : public RateLimiterTest {};
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(Modes, RateLimiterTest,
+INSTANTIATE_TEST_SUITE_P(, RateLimiterTest,
                          ::testing::Values(RedisMode::single, RedisMode::cluster),
                          pgfast_test::redis_mode_name);
-INSTANTIATE_TEST_SUITE_P(Modes, RateLimiterClusterTest, ::testing::Values(RedisMode::cluster),
+INSTANTIATE_TEST_SUITE_P(, RateLimiterClusterTest, ::testing::Values(RedisMode::cluster),
                          pgfast_test::redis_mode_name);
 
 TEST_P(RateLimiterTest, FivePerSecondAllowsFiveOfEightThenOneAfterTheInterval) {

@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 #include <vector>
+
+#include "pgfast/ratelimit/rate_limiter.hpp"
 
 using pgfast::NodeBackoff;
 
@@ -48,4 +51,19 @@ TEST(NodeBackoff, MarksAndSkipsFromManyThreads) {
   EXPECT_TRUE(b.skip("n0", 101998));  // the latest mark's end
   EXPECT_FALSE(b.skip("n0", 101999));
   EXPECT_FALSE(b.skip("n2", 0));
+}
+
+// A cluster none of whose seeds answers: not even the slot map (so no node) can be had. The
+// whole cluster counts as the node that failed, and redis_retry_after skips it.
+TEST(NodeBackoff, ALimiterSkipsAClusterWithoutASlotMapForRedisRetryAfter) {
+  pgfast::RedisOptions ro;
+  ro.cluster_nodes = {"redis://127.0.0.1:1"};
+  pgfast::RateLimiterOptions o;
+  o.failure_mode = pgfast::FailureMode::open;
+  o.redis_retry_after = std::chrono::seconds(60);
+  pgfast::RateLimiter limiter(pgfast::Redis(ro), o);
+  EXPECT_EQ(limiter.check("user:1").source, pgfast::DecisionSource::fail_open);
+  EXPECT_EQ(limiter.check("user:2").source, pgfast::DecisionSource::fail_open);
+  EXPECT_EQ(limiter.stats().redis_failures, 1u);
+  EXPECT_EQ(limiter.stats().redis_skipped, 1u);
 }

@@ -45,7 +45,8 @@ struct RateLimiterOptions {
   std::chrono::milliseconds closed_retry_after{1000};
   // After a call finds Redis unreachable, the next calls decide in the failure mode without trying
   // Redis for this long, so an outage (above all a hung server, which costs a whole command
-  // timeout per try) does not add latency to every request. 0: try Redis on every call.
+  // timeout per try) does not add latency to every request. 0: try Redis on every call. Kept per
+  // node: on a Redis Cluster only identities on the node that failed skip Redis.
   std::chrono::milliseconds redis_retry_after{0};
   bool enabled = true;  // false: every check is allowed (DecisionSource::disabled), no Redis
   std::string key_prefix = "rl:";

@@ -100,21 +100,35 @@ Argv set_command(const std::string& full_key, std::string bytes, Duration keep) 
   return set;
 }
 
-// Appends one MGET per group of `keys` (CacheKeyLayout::slot_groups).
-void append_mgets(std::vector<Argv>& commands, const std::vector<std::string>& keys,
-                  const std::vector<std::vector<std::size_t>>& groups) {
+using SlotGroups = std::vector<std::vector<std::size_t>>;
+
+// Appends one `verb` (MGET, UNLINK) per group of `keys` (CacheKeyLayout::slot_groups).
+void append_per_slot(std::vector<Argv>& commands, const char* verb,
+                     const std::vector<std::string>& keys, const SlotGroups& groups) {
   for (const auto& group : groups) {
-    Argv mget{"MGET"};
-    mget.reserve(group.size() + 1);
-    for (std::size_t i : group) mget.push_back(keys[i]);
-    commands.push_back(std::move(mget));
+    Argv command{verb};
+    command.reserve(group.size() + 1);
+    for (std::size_t i : group) command.push_back(keys[i]);
+    commands.push_back(std::move(command));
   }
 }
 
-// The reply for each key of MGETs appended by append_mgets, whose first reply is replies[first].
+// One script call per group; add_keys(i, keys) appends the script keys of the group's member i.
+template <class AddKeys>
+std::vector<RedisScript::Call> calls_per_slot(const SlotGroups& groups, AddKeys add_keys) {
+  std::vector<RedisScript::Call> calls;
+  calls.reserve(groups.size());
+  for (const auto& group : groups) {
+    RedisScript::Call call;
+    for (std::size_t i : group) add_keys(i, call.keys);
+    calls.push_back(std::move(call));
+  }
+  return calls;
+}
+
+// The reply for each key of MGETs appended by append_per_slot, whose first reply is replies[first].
 std::vector<const RedisReply*> key_replies(const std::vector<RedisReply>& replies,
-                                           std::size_t first,
-                                           const std::vector<std::vector<std::size_t>>& groups,
+                                           std::size_t first, const SlotGroups& groups,
                                            std::size_t key_count) {
   std::vector<const RedisReply*> out(key_count);
   for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -144,7 +158,7 @@ TagGenerations CacheStore::read_tags(const std::vector<std::string>& tags) {
   for (const auto& t : tags) keys.push_back(tag_key(t));
   const auto groups = layout_.slot_groups(keys);
   std::vector<Argv> commands;
-  append_mgets(commands, keys, groups);
+  append_per_slot(commands, "MGET", keys, groups);
   const std::vector<RedisReply> replies = exchange(commands);
   const auto generations = key_replies(replies, 0, groups, keys.size());
   for (std::size_t i = 0; i < tags.size(); ++i) {
@@ -163,8 +177,8 @@ std::vector<Lookup> CacheStore::lookup_many(const std::vector<std::string>& full
   const auto value_groups = layout_.slot_groups(full_keys);
   const auto tag_groups = layout_.slot_groups(call_tag_keys);
   std::vector<Argv> commands;
-  append_mgets(commands, full_keys, value_groups);
-  append_mgets(commands, call_tag_keys, tag_groups);
+  append_per_slot(commands, "MGET", full_keys, value_groups);
+  append_per_slot(commands, "MGET", call_tag_keys, tag_groups);
   const std::vector<RedisReply> replies = exchange(commands);
   const auto values = key_replies(replies, 0, value_groups, full_keys.size());
   const auto tag_values =
@@ -318,16 +332,11 @@ std::size_t CacheStore::delete_keys(const std::vector<std::string>& keys,
   std::vector<std::string> full_keys;
   full_keys.reserve(keys.size());
   for (const auto& k : keys) full_keys.push_back(redis_key(k));
-  std::vector<RedisScript::Call> calls;
-  for (const auto& group : layout_.slot_groups(full_keys)) {
-    RedisScript::Call call;
-    call.keys.reserve(group.size() * 2);
-    for (std::size_t i : group) {
-      call.keys.push_back(full_keys[i]);
-      call.keys.push_back(leases.lease_key(full_keys[i]));
-    }
-    calls.push_back(std::move(call));
-  }
+  const auto calls = calls_per_slot(layout_.slot_groups(full_keys),
+                                    [&](std::size_t i, std::vector<std::string>& script_keys) {
+                                      script_keys.push_back(full_keys[i]);
+                                      script_keys.push_back(leases.lease_key(full_keys[i]));
+                                    });
   std::size_t deleted = 0;
   for (const auto& r : run_script(invalidate_keys_script_, calls)) {
     deleted += static_cast<std::size_t>(r.integer());
@@ -340,15 +349,13 @@ std::size_t CacheStore::scan_unlink(const std::string& pattern) {
   std::size_t deleted = 0;
   scan_keys(redis_, pattern, [&](const std::vector<std::string>& keys) {
     std::vector<Argv> unlinks;
-    for (const auto& group : layout_.slot_groups(keys)) {
-      Argv unlink{"UNLINK"};
-      unlink.reserve(group.size() + 1);
-      for (std::size_t i : group) unlink.push_back(keys[i]);
-      unlinks.push_back(std::move(unlink));
-    }
-    for (const auto& r : exchange(unlinks)) deleted += static_cast<std::size_t>(r.integer());
+    append_per_slot(unlinks, "UNLINK", keys, layout_.slot_groups(keys));
+    std::size_t batch = 0;
+    for (const auto& r : exchange(unlinks)) batch += static_cast<std::size_t>(r.integer());
+    // Counted as they go: a master that fails later does not undo what was deleted.
+    c_.invalidations.fetch_add(batch, std::memory_order_relaxed);
+    deleted += batch;
   });
-  c_.invalidations.fetch_add(deleted, std::memory_order_relaxed);
   return deleted;
 }
 
@@ -356,13 +363,11 @@ void CacheStore::bump_tags(const std::vector<std::string>& tags) {
   std::vector<std::string> keys;
   keys.reserve(tags.size());
   for (const auto& t : tags) keys.push_back(tag_key(t));
-  std::vector<RedisScript::Call> calls;
-  for (const auto& group : layout_.slot_groups(keys)) {
-    RedisScript::Call call;
-    for (std::size_t i : group) call.keys.push_back(keys[i]);
-    calls.push_back(std::move(call));
-  }
-  run_script(bump_tags_script_, calls);
+  run_script(bump_tags_script_,
+             calls_per_slot(layout_.slot_groups(keys),
+                            [&](std::size_t i, std::vector<std::string>& script_keys) {
+                              script_keys.push_back(keys[i]);
+                            }));
   c_.invalidations.fetch_add(tags.size(), std::memory_order_relaxed);
 }
 

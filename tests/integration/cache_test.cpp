@@ -605,6 +605,58 @@ TEST_P(CacheTest, WildcardInvalidationDuringALoadKeepsThatLoadsValueOutOfTheCach
   cache.delete_pattern("*");
 }
 
+// Loads in flight on keys of every master (in cluster mode their leases are spread too, and no
+// set lists them): one wildcard invalidation finds and marks all of them, so none stores the
+// value it read before the change.
+TEST_P(CacheTest, WildcardInvalidationMarksTheLoadsInFlightOnEveryMaster) {
+  Cache cache(mode_options());
+  pgfast::Redis redis = cache.redis();
+  constexpr int kLoads = 40;  // all three masters of the test cluster hold some of the leases
+  pgfast_test::Latch loading(kLoads);
+  std::promise<void> invalidated;
+  std::shared_future<void> invalidated_f = invalidated.get_future().share();
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kLoads; ++i) {
+    callers.emplace_back([&, i] {
+      cache.cached("page:{n}", {{"n", i}}, milliseconds(60000),
+                   [&]() -> std::optional<std::string> {
+                     loading.count_down();
+                     invalidated_f.wait();
+                     return std::string("read before the change");
+                   });
+    });
+  }
+  loading.wait();
+  // Every lease is held, each in its value's slot; count the masters holding them.
+  std::set<std::string> masters_with_leases;
+  for (int i = 0; i < kLoads; ++i) {
+    const std::string key = "page:" + std::to_string(i);
+    const std::string lease = CacheAccess::lease_key(cache, key);
+    ASSERT_EQ(redis.command({"EXISTS", lease}).integer(), 1) << lease;
+    if (!cluster()) continue;
+    const int slot = pgfast::cluster::key_slot(lease);
+    ASSERT_EQ(slot, pgfast::cluster::key_slot(cache.redis_key(key)));
+    for (const auto& m : redis.masters()) {
+      const auto count = redis.command_on(m, {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)});
+      if (count.integer() > 0) masters_with_leases.insert(m);
+    }
+  }
+  if (cluster()) {
+    EXPECT_EQ(masters_with_leases.size(), redis.masters().size());
+  }
+  cache.invalidate("page:*", {});
+  invalidated.set_value();
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(cache.stats().writes_skipped, static_cast<std::uint64_t>(kLoads));
+  EXPECT_EQ(cache.stats().sets, 0u);
+  for (int i = 0; i < kLoads; ++i) {
+    const std::string key = "page:" + std::to_string(i);
+    EXPECT_FALSE(cache.exists(key)) << key;
+    EXPECT_EQ(redis.command({"EXISTS", CacheAccess::lease_key(cache, key)}).integer(), 0);
+  }
+  cache.delete_pattern("*");
+}
+
 TEST_P(CacheTest, LoaderExceptionsPropagateAndStoreNothing) {
   Cache cache(mode_options());
   auto failing = []() -> std::optional<std::string> { throw std::runtime_error("db down"); };

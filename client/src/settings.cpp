@@ -58,6 +58,12 @@ std::optional<std::int64_t> parse_int(const std::string& text) {
   return negative ? -value : value;
 }
 
+std::string lowercase(const std::string& text) {
+  std::string lower;
+  for (unsigned char c : text) lower += static_cast<char>(std::tolower(c));
+  return lower;
+}
+
 class Reader {
  public:
   explicit Reader(const Settings::Lookup& lookup) : lookup_(lookup) {}
@@ -112,14 +118,28 @@ class Reader {
   void boolean(const std::string& name, bool& out) {
     const auto value = lookup_(name);
     if (!value) return;
-    std::string lower;
-    for (unsigned char c : *value) lower += static_cast<char>(std::tolower(c));
+    const std::string lower = lowercase(*value);
     if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
       out = true;
     } else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
       out = false;
     } else {
       fail(name, "a boolean (true/false, 1/0, yes/no, on/off)", *value);
+    }
+  }
+
+  void statement_cache(const std::string& name, StatementCacheMode& out) {
+    const auto value = lookup_(name);
+    if (!value) return;
+    const std::string lower = lowercase(*value);
+    if (lower == "auto") {
+      out = StatementCacheMode::automatic;
+    } else if (lower == "on") {
+      out = StatementCacheMode::on;
+    } else if (lower == "off") {
+      out = StatementCacheMode::off;
+    } else {
+      fail(name, "auto, on or off", *value);
     }
   }
 
@@ -153,6 +173,7 @@ Settings Settings::from_env(const Lookup& lookup) {
   r.boolean("DATABASE_POOL_PRE_PING", s.database_pool_pre_ping);
   r.seconds("DATABASE_POOL_TIMEOUT", s.database_acquire_timeout, 0,
             "a non-negative integer number of seconds");
+  r.statement_cache("DATABASE_STATEMENT_CACHE", s.database_statement_cache);
   r.string("REDIS_URL", s.redis_url);
   r.integer("REDIS_MAX_CONNECTIONS", s.redis_max_connections, 1, kPositive);
   r.list("REDIS_CLUSTER_NODES", s.redis_cluster_nodes);

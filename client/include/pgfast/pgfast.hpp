@@ -18,6 +18,7 @@
 #include "pgfast/db/retry.hpp"
 #include "pgfast/db/row_stream.hpp"
 #include "pgfast/db/savepoint.hpp"
+#include "pgfast/db/statement_cache_mode.hpp"
 #include "pgfast/db/transaction.hpp"
 #include "pgfast/errors.hpp"
 #include "pgfast/metrics.hpp"

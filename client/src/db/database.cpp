@@ -15,6 +15,7 @@ DatabaseOptions DatabaseOptions::from_settings(const Settings& settings) {
   o.recycle = settings.database_pool_recycle;
   o.pre_ping = settings.database_pool_pre_ping;
   o.acquire_timeout = settings.database_acquire_timeout;
+  o.statement_cache = settings.database_statement_cache;
   return o;
 }
 

@@ -47,6 +47,9 @@ struct DatabaseOptions {
   std::string application_name;
   std::chrono::seconds connect_timeout{10};
   std::size_t statement_cache_capacity = 256;  // per connection; 0 disables the cache
+  // Named prepared statements for execute_prepared(): automatic (unless a pooler such as
+  // PgBouncer is detected), on or off (pgfast/db/statement_cache_mode.hpp).
+  StatementCacheMode statement_cache = StatementCacheMode::automatic;
   // Prometheus metrics (docs/metrics.md): null = none; the pool's `pool` label value ("" =
   // "default").
   std::shared_ptr<Metrics> metrics;

@@ -101,7 +101,7 @@ demo: bootstrap
 bench: bootstrap
 	@scripts/bench
 
-# Debian packages (postgresql-15-pgfast, libpgfast1, libpgfast-dev) into build/deb/, and the test
+# Debian packages (postgresql-15-pgfast, libpgfast2, libpgfast-dev) into build/deb/, and the test
 # that installs them on this machine and runs pg_regress and an outside consumer against them.
 # Neither is part of `make test` (slow, and package-test installs into the system).
 .PHONY: deb package-test

@@ -95,6 +95,8 @@ check-schedule:
 test: bootstrap
 	@SANITIZE=$(SANITIZE) scripts/test
 
+# REDIS=cluster runs the demo against a local Redis Cluster (3 masters + 3 replicas) instead of one
+# redis-server (scripts/demo, docs/demo.md).
 demo: bootstrap
 	@scripts/demo
 

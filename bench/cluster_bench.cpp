@@ -45,7 +45,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kConcurrency = 50;
 constexpr int kKeys = 300;  // cache keys, and limiter identities
-constexpr char kLimit[] = "1000000/second burst 1000000";
 
 std::vector<std::string> seeds_from_env() {
   const char* v = std::getenv("REDIS_CLUSTER_NODES");
@@ -148,12 +147,8 @@ int main() try {
   pgfast::Redis probing_redis(limiter_redis_options);
   limiter_redis_options.probe_idle_after = std::chrono::seconds(1);
   pgfast::Redis limiter_redis(limiter_redis_options);
-  pgfast::RateLimiterOptions limiter_options;
-  limiter_options.scope = "bench";
-  limiter_options.limits = pgfast::parse_limits(kLimit);
-  limiter_options.failure_mode = pgfast::FailureMode::closed;
-  pgfast::RateLimiter limiter(limiter_redis, limiter_options);
-  pgfast::RateLimiter probing_limiter(probing_redis, limiter_options);
+  pgfast::RateLimiter limiter(limiter_redis, pgfast_bench::bench_limiter_options());
+  pgfast::RateLimiter probing_limiter(probing_redis, pgfast_bench::bench_limiter_options());
 
   std::vector<std::string> masters = cache_redis.masters();
   std::sort(masters.begin(), masters.end());

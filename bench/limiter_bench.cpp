@@ -31,7 +31,6 @@ using pgfast_bench::requests_per_second;
 using pgfast_bench::run;
 
 constexpr int kConcurrency = 50;
-constexpr char kLimit[] = "1000000/second burst 1000000";
 
 std::string env_required(const char* name) {
   const char* v = std::getenv(name);
@@ -52,11 +51,7 @@ int main() try {
   ro.url = env_required("REDIS_URL");
   ro.max_connections = kConcurrency;
   pgfast::Redis redis(ro);
-  pgfast::RateLimiterOptions lo;
-  lo.scope = "bench";
-  lo.limits = pgfast::parse_limits(kLimit);
-  lo.failure_mode = pgfast::FailureMode::closed;
-  pgfast::RateLimiter limiter(redis, lo);
+  pgfast::RateLimiter limiter(redis, pgfast_bench::bench_limiter_options());
 
   // The ceiling runs the limiter's own script with the same arguments on its own key.
   const std::string sha =
@@ -118,7 +113,7 @@ int main() try {
       o / c, rounds, n);
   std::ofstream json("bench/results/limiter.json");
   json << "{\"decisions_per_round\": " << n << ", \"rounds\": " << rounds
-       << ", \"concurrency\": " << kConcurrency << ", \"limit\": \"" << kLimit
+       << ", \"concurrency\": " << kConcurrency << ", \"limit\": \"" << pgfast_bench::kBenchLimit
        << "\", \"ceiling_per_s\": " << c << ", \"limiter_per_s\": " << o << ", \"ratio\": " << o / c
        << ", \"goal\": 0.8, \"ceiling_samples\": [";
   for (size_t i = 0; i < ceiling.size(); ++i) json << (i ? ", " : "") << ceiling[i];

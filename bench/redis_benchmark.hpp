@@ -1,6 +1,6 @@
 // redis-benchmark, the Redis baseline of the cache and limiter benchmarks in bench/: running it
-// (or any shell command), reading its -q figures, and the arguments that make its EVALSHA run the
-// rate limiter's GCRA script exactly as RateLimiter::check does.
+// (or any shell command), reading its -q figures, the arguments that make its EVALSHA run the
+// rate limiter's GCRA script exactly as RateLimiter::check does, and that limiter's options.
 #pragma once
 
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "pgfast/ratelimit/rate_limit.hpp"
+#include "pgfast/ratelimit/rate_limiter.hpp"
 
 namespace pgfast_bench {
 
@@ -37,6 +38,17 @@ inline std::string gcra_check_args(const pgfast::RateLimit& l) {
   const std::string e = std::to_string(l.emission_interval().count());
   const std::string b = std::to_string(l.effective_burst());
   return "1 1 " + e + ":" + b + " " + e + " " + b;
+}
+
+// The limiter the limiter benchmarks measure: scope "bench", one limit that allows every request
+// (so each decision takes the script's write path, HSET + PEXPIRE), failing closed.
+constexpr char kBenchLimit[] = "1000000/second burst 1000000";
+inline pgfast::RateLimiterOptions bench_limiter_options() {
+  pgfast::RateLimiterOptions o;
+  o.scope = "bench";
+  o.limits = pgfast::parse_limits(kBenchLimit);
+  o.failure_mode = pgfast::FailureMode::closed;
+  return o;
 }
 
 }  // namespace pgfast_bench

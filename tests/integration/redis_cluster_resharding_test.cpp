@@ -63,7 +63,10 @@ void migrate_keys(pgfast::Redis& admin, int slot, const std::string& from, const
 TEST(RedisClusterResharding, CacheLimiterAndScriptsSeeNoErrorWhileSlotsMoveUnderLoad) {
   const pgfast::RedisOptions options = pgfast_test::cluster_options_from_env(16);
   pgfast::Redis redis(options);
-  pgfast::Redis admin(options);  // moves the slots; its own map and stats
+  // Moves the slots, with its own map and stats, and time for MIGRATE on a busy machine.
+  pgfast::RedisOptions admin_options = options;
+  admin_options.command_timeout = std::chrono::seconds(10);
+  pgfast::Redis admin(admin_options);
 
   pgfast::CacheOptions cache_options;
   cache_options.redis = options;

@@ -232,6 +232,15 @@ int main() try {
     }
     std::fprintf(stderr, "\n");
   }
+  // Error replies count as requests for redis-benchmark: there must be none beyond the few NOSCRIPT
+  // answered while pgfast's script reached each master.
+  for (const auto& m : masters) {
+    std::istringstream lines(cache_redis.command_on(m, {"INFO", "errorstats"}).str());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("errorstat_", 0) == 0)
+        std::printf("error replies on %s: %s\n", m.c_str(), line.c_str());
+    }
+  }
   if (misses != 0) std::printf("warning: %ld cache calls were not hits\n", misses.load());
   if (denied != 0) std::printf("warning: %ld decisions were not allowed by Redis\n", denied.load());
 

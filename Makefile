@@ -98,7 +98,7 @@ test: bootstrap
 # REDIS=cluster runs the demo against a local Redis Cluster (3 masters + 3 replicas) instead of one
 # redis-server (scripts/demo, docs/demo.md).
 demo: bootstrap
-	@scripts/demo
+	@REPLICA=$(REPLICA) scripts/demo
 
 bench: bootstrap
 	@scripts/bench

@@ -11,7 +11,7 @@ std::string results_page(pgfast::Database& db, std::int64_t query_id) {
   request.order_by = "rank";
   request.page_size = 20;
   request.filter = "{\"query_id\": " + std::to_string(query_id) + "}";
-  pgfast::KeysetPage page = db.page(request);
+  pgfast::KeysetPage page = db.page(request, pgfast::ReadOptions{});  // a replica may serve it
   std::string json = "{\"items\": [";
   for (std::size_t i = 0; i < page.items.size(); ++i) json += (i ? ", " : "") + page.items[i];
   json += "], \"next_cursor\": \"" + page.next_cursor.value_or("") + "\"}";

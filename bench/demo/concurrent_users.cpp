@@ -14,25 +14,36 @@ namespace {
 
 constexpr std::chrono::seconds kTtl{3600};
 
-std::string load_session(pgfast::Database& db, std::int64_t session_id) {
-  return std::string(db.query("SELECT to_jsonb(s)::text FROM search_sessions s WHERE id = $1",
-                              pgfast::params(session_id))
+std::string load_session(pgfast::Database& db, std::int64_t session_id,
+                         const pgfast::ReadOptions& options) {
+  return std::string(db.read_query("SELECT to_jsonb(s)::text FROM search_sessions s WHERE id = $1",
+                                   pgfast::params(session_id), options)
                          .get(0, 0));
 }
 
 std::string load_search(pgfast::Database& db, const std::string& terms) {
-  return std::string(
-      db.query("SELECT pgfast.fts_search('website_content', $1, 20)::text", pgfast::params(terms))
-          .get(0, 0));
+  return std::string(db.read_query("SELECT pgfast.fts_search('website_content', $1, 20)::text",
+                                   pgfast::params(terms), pgfast::ReadOptions{})
+                         .get(0, 0));
 }
 
 }  // namespace
 
+void ApiReads::after_write() {
+  if (db_.options().replica_urls.empty()) return;
+  const std::uint64_t position = db_.commit_position().lsn();
+  std::uint64_t seen = last_write_.load();
+  while (seen < position && !last_write_.compare_exchange_weak(seen, position)) {
+  }
+}
+
 std::string ApiReads::session(std::int64_t session_id) {
-  if (!cache_) return load_session(db_, session_id);
+  pgfast::ReadOptions options;
+  options.after = pgfast::CommitPosition(last_write_.load());
+  if (!cache_) return load_session(db_, session_id, options);
   return cache_
       ->cached("session:{id}", {{"id", session_id}}, kTtl,
-               [&] { return std::optional<std::string>(load_session(db_, session_id)); })
+               [&] { return std::optional<std::string>(load_session(db_, session_id, options)); })
       .value_or("");
 }
 
@@ -107,6 +118,7 @@ UsersResult run_users(pgfast::Database& db, ApiReads& reads, pgfast::RateLimiter
                     "'pending')",
                     pgfast::params(session, corpus.search_terms(rng())));
               });
+              reads.after_write();
               ++writes;
             }
             latency.add(

@@ -5,6 +5,7 @@
 // and thinks for a random while (exponential, mean think_ms) before the next one.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -33,9 +34,12 @@ struct UsersResult {
   }
 };
 
-// The reads the simulated users (and the API-latency phase) make, cached or not.
-// Cache keys: session:{id} (invalidated by the database: pgfast.notify_changes on
+// The reads the simulated users (and the API-latency phase) make, cached or not, through the read
+// API: with read replicas configured (DATABASE_REPLICA_URLS, `make demo REPLICA=1`) a replica
+// serves them. Cache keys: session:{id} (invalidated by the database: pgfast.notify_changes on
 // search_sessions + pgfast::Invalidator), search:results:{query_id}, search:content:{terms}.
+// A session is reloaded after its invalidation, so that load must see the write that caused it:
+// it reads after the position of the latest write (read-your-writes), recorded by after_write().
 class ApiReads {
  public:
   // Keeps a copy of the cache handle; std::nullopt: straight to the database.
@@ -44,10 +48,13 @@ class ApiReads {
   std::string session(std::int64_t session_id);
   std::string results_page(std::int64_t query_id);
   std::string content_search(const std::string& terms);
+  // Records the primary's position after a committed write (only when there are replicas).
+  void after_write();
 
  private:
   pgfast::Database& db_;
   std::optional<pgfast::Cache> cache_;
+  std::atomic<std::uint64_t> last_write_{0};
 };
 
 UsersResult run_users(pgfast::Database& db, ApiReads& reads, pgfast::RateLimiter& limiter,

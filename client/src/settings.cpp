@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pgfast/errors.hpp"
@@ -56,6 +57,12 @@ std::optional<std::int64_t> parse_int(const std::string& text) {
     value = value * 10 + digit;
   }
   return negative ? -value : value;
+}
+
+std::string lowercase(const std::string& text) {
+  std::string lower;
+  for (unsigned char c : text) lower += static_cast<char>(std::tolower(c));
+  return lower;
 }
 
 class Reader {
@@ -109,11 +116,42 @@ class Reader {
     out = std::chrono::seconds(count);
   }
 
+  void milliseconds(const std::string& name, std::chrono::milliseconds& out) {
+    std::int64_t count = out.count();
+    integer(name, count, 0, "a non-negative integer number of milliseconds", std::int64_t{1} << 40);
+    out = std::chrono::milliseconds(count);
+  }
+
+  // Comma-separated libpq URIs (spaces around them ignored). A comma splits only where a new URI's
+  // scheme follows, so the commas of a multi-host URI (postgresql://a:5432,b:5432/db) stay in it.
+  void uri_list(const std::string& name, std::vector<std::string>& out) {
+    const auto value = lookup_(name);
+    if (!value) return;
+    std::vector<std::string> uris;
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t end = value->find(',', start);
+      while (end != std::string::npos &&
+             !starts_with_scheme(*value, skip_spaces(*value, end + 1))) {
+        end = value->find(',', end + 1);
+      }
+      std::string uri = value->substr(start, end == std::string::npos ? end : end - start);
+      uri.erase(0, skip_spaces(uri, 0));
+      while (!uri.empty() && uri.back() == ' ') uri.pop_back();
+      if (!starts_with_scheme(uri, 0) || uri.back() == ',') {
+        fail(name, "comma-separated postgresql:// URIs", *value);
+      }
+      uris.push_back(std::move(uri));
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    out = std::move(uris);
+  }
+
   void boolean(const std::string& name, bool& out) {
     const auto value = lookup_(name);
     if (!value) return;
-    std::string lower;
-    for (unsigned char c : *value) lower += static_cast<char>(std::tolower(c));
+    const std::string lower = lowercase(*value);
     if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
       out = true;
     } else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
@@ -123,7 +161,30 @@ class Reader {
     }
   }
 
+  void statement_cache(const std::string& name, StatementCacheMode& out) {
+    const auto value = lookup_(name);
+    if (!value) return;
+    const std::string lower = lowercase(*value);
+    if (lower == "auto") {
+      out = StatementCacheMode::automatic;
+    } else if (lower == "on") {
+      out = StatementCacheMode::on;
+    } else if (lower == "off") {
+      out = StatementCacheMode::off;
+    } else {
+      fail(name, "auto, on or off", *value);
+    }
+  }
+
  private:
+  static std::size_t skip_spaces(const std::string& text, std::size_t at) {
+    while (at < text.size() && text[at] == ' ') ++at;
+    return at;
+  }
+  static bool starts_with_scheme(const std::string& text, std::size_t at) {
+    return text.compare(at, 13, "postgresql://") == 0 || text.compare(at, 11, "postgres://") == 0;
+  }
+
   const Settings::Lookup& lookup_;
 };
 
@@ -153,6 +214,11 @@ Settings Settings::from_env(const Lookup& lookup) {
   r.boolean("DATABASE_POOL_PRE_PING", s.database_pool_pre_ping);
   r.seconds("DATABASE_POOL_TIMEOUT", s.database_acquire_timeout, 0,
             "a non-negative integer number of seconds");
+  r.statement_cache("DATABASE_STATEMENT_CACHE", s.database_statement_cache);
+  r.uri_list("DATABASE_REPLICA_URLS", s.database_replica_urls);
+  r.milliseconds("DATABASE_REPLICA_MAX_LAG_MS", s.database_replica_max_lag);
+  r.milliseconds("DATABASE_REPLICA_CHECK_MS", s.database_replica_check_interval);
+  r.milliseconds("DATABASE_REPLICA_RETRY_MS", s.database_replica_retry_after);
   r.string("REDIS_URL", s.redis_url);
   r.integer("REDIS_MAX_CONNECTIONS", s.redis_max_connections, 1, kPositive);
   r.list("REDIS_CLUSTER_NODES", s.redis_cluster_nodes);

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "pgbouncer.hpp"
 #include "pgfast/testing/invalidator_access.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
@@ -340,4 +341,69 @@ TEST(InvalidatorFaults, RedisDownDuringInvalidationResyncsWhenBack) {
 
 TEST(InvalidatorFaults, StrictCacheRedisDownDuringInvalidationResyncsWhenBack) {
   redis_down_during_invalidation_resyncs_when_back(true);
+}
+
+// --- a pooler in between (docs/scale-out.md, "PgBouncer") -------------------------------------
+
+namespace {
+
+// start()'s ConfigurationError message, or "" when it started.
+std::string start_error(Invalidator& inv) {
+  try {
+    inv.start();
+  } catch (const pgfast::ConfigurationError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void expect_pooler_refusal(const std::string& message) {
+  EXPECT_EQ(message.rfind("pgfast::Invalidator: InvalidatorOptions::database_url leads to a "
+                          "connection pooler",
+                          0),
+            0u)
+      << message;
+  EXPECT_NE(message.find("LISTEN needs a session"), std::string::npos) << message;
+  EXPECT_NE(message.find("Give the Invalidator a direct URL"), std::string::npos) << message;
+}
+
+}  // namespace
+
+TEST_F(InvalidatorTest, RefusesATransactionPooledUrlAndWorksWithTheDirectOne) {
+  pgfast_test::PgBouncer pooler("transaction");
+  {
+    InvalidatorOptions o = options();
+    o.database_url = pooler.url();
+    Invalidator inv(*cache_, o);
+    inv.watch(table_, {"item:{id}"});
+    expect_pooler_refusal(start_error(inv));
+    EXPECT_EQ(inv.connects(), 0u);
+    EXPECT_EQ(inv.backend_pid(), 0);
+    // The listener ended; a second start() is refused the same way.
+    expect_pooler_refusal(start_error(inv));
+  }
+  Invalidator inv(*cache_, options());
+  inv.watch(table_, {"item:{id}"});
+  EXPECT_EQ(start_error(inv), "");
+  EXPECT_EQ(cached_name(1), "row 1");
+  const auto before = inv.events();
+  db_->query("UPDATE " + table_ + " SET name = 'changed' WHERE id = 1");
+  const auto event =
+      InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(10000));
+  ASSERT_TRUE(event.has_value()) << "no invalidation";
+  EXPECT_EQ(event->deleted, 1u);
+  EXPECT_EQ(cached_name(1), "changed");
+}
+
+// PgBouncer gives the client its own cancel key in session mode too: refused as well (LISTEN would
+// work there, but the Invalidator cannot tell the modes apart, and a pooler saves it nothing).
+TEST_F(InvalidatorTest, RefusesASessionPooledUrlToo) {
+  pgfast_test::PgBouncer pooler("session");
+  pgfast::Connection through(pooler.url());
+  EXPECT_TRUE(through.through_pooler());
+  InvalidatorOptions o = options();
+  o.database_url = pooler.url();
+  Invalidator inv(*cache_, o);
+  inv.watch(table_, {"item:{id}"});
+  expect_pooler_refusal(start_error(inv));
 }

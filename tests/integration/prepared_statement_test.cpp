@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <regex>
 #include <string>
 
 #include "pgfast/db/database.hpp"
@@ -28,7 +29,13 @@ TEST(PreparedStatements, SameSqlIsPreparedOnce) {
   EXPECT_EQ(lease->execute_prepared(sql, params(41)).as<int>(0, 0), 42);
   EXPECT_EQ(server_prepared(*lease), 1);
   EXPECT_EQ(lease->prepared_statement_count(), 1u);
-  EXPECT_EQ(lease->execute("SELECT name FROM pg_prepared_statements").get(0, 0), "pgfast_s1");
+  // "pgfast_<12 hex digits>_1": unique per connection, so that behind a pooler one client's
+  // statement is never found under another's name (docs/scale-out.md, PgBouncer).
+  const std::string name(lease->execute("SELECT name FROM pg_prepared_statements").get(0, 0));
+  EXPECT_TRUE(std::regex_match(name, std::regex("pgfast_[0-9a-f]{12}_1"))) << name;
+  pgfast::Connection other(pgfast_test::database_url());
+  other.execute_prepared(sql, params(1));
+  EXPECT_NE(other.execute("SELECT name FROM pg_prepared_statements").get(0, 0), name);
 }
 
 TEST(PreparedStatements, ReprepareTransparentlyAfterDiscardAll) {

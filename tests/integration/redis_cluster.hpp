@@ -4,15 +4,12 @@
 // so does the kernel when this process dies, so no cluster outlives its test.
 #pragma once
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "held_script.hpp"
 #include "pgfast/redis/redis.hpp"
 #include "redis_server.hpp"
 
@@ -22,84 +19,9 @@
 
 namespace pgfast_test {
 
-class RedisCluster {
- public:
-  // Starts the cluster and waits until it is ready (see redis_cluster.sh); throws
-  // std::runtime_error when it does not start (the script's own messages go to stderr).
-  RedisCluster() {
-    int to_child[2];
-    int from_child[2];
-    // Close-on-exec, so that no other child of this process keeps the script's stdin open (dup2
-    // below clears the flag on the script's own ends).
-    if (::pipe2(to_child, O_CLOEXEC) != 0) throw std::runtime_error("RedisCluster: pipe failed");
-    if (::pipe2(from_child, O_CLOEXEC) != 0) {
-      ::close(to_child[0]);
-      ::close(to_child[1]);
-      throw std::runtime_error("RedisCluster: pipe failed");
-    }
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("RedisCluster: fork failed");
-    if (pid_ == 0) {
-      ::dup2(to_child[0], STDIN_FILENO);
-      ::dup2(from_child[1], STDOUT_FILENO);
-      ::execl(PGFAST_REDIS_CLUSTER_SCRIPT, PGFAST_REDIS_CLUSTER_SCRIPT,
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(to_child[0]);
-    ::close(from_child[1]);
-    keep_alive_ = to_child[1];
-    // The script's only stdout line: REDIS_CLUSTER_NODES=<url>,<url>,...; EOF means it failed.
-    const std::string prefix = "REDIS_CLUSTER_NODES=";
-    std::string line;
-    char c = 0;
-    while (::read(from_child[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(from_child[0]);
-    if (line.rfind(prefix, 0) != 0) {
-      stop();
-      throw std::runtime_error("RedisCluster: " PGFAST_REDIS_CLUSTER_SCRIPT
-                               " did not start a cluster (its messages are above)");
-    }
-    std::string list = line.substr(prefix.size());
-    for (std::size_t start = 0; start <= list.size();) {
-      const auto comma = list.find(',', start);
-      const auto end = comma == std::string::npos ? list.size() : comma;
-      seed_urls_.push_back(list.substr(start, end - start));
-      start = end + 1;
-    }
-  }
-
-  ~RedisCluster() { stop(); }
-  RedisCluster(const RedisCluster&) = delete;
-  RedisCluster& operator=(const RedisCluster&) = delete;
-
-  // redis://127.0.0.1:<port> of every node, the three masters first (as created).
-  const std::vector<std::string>& seed_urls() const { return seed_urls_; }
-
- private:
-  // Closes the script's stdin (it then stops every node and removes its temp dir) and waits.
-  void stop() {
-    if (keep_alive_ >= 0) ::close(keep_alive_);
-    keep_alive_ = -1;
-    if (pid_ > 0) {
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    pid_ = -1;
-  }
-
-  pid_t pid_ = -1;
-  int keep_alive_ = -1;  // the write end of the script's stdin
-  std::vector<std::string> seed_urls_;
-};
-
-// REDIS_CLUSTER_NODES as handed in by `redis_cluster.sh <test binary>` (ctest's cluster-mode
-// runs): the seed URLs, masters first. Empty when unset.
-inline std::vector<std::string> cluster_seed_urls_from_env() {
+// "url,url,..." (REDIS_CLUSTER_NODES' form) as a list.
+inline std::vector<std::string> split_seed_urls(const std::string& list) {
   std::vector<std::string> out;
-  const char* value = std::getenv("REDIS_CLUSTER_NODES");
-  if (value == nullptr) return out;
-  const std::string list = value;
   for (std::size_t start = 0; start < list.size();) {
     const auto comma = list.find(',', start);
     const auto end = comma == std::string::npos ? list.size() : comma;
@@ -107,6 +29,29 @@ inline std::vector<std::string> cluster_seed_urls_from_env() {
     start = end + 1;
   }
   return out;
+}
+
+class RedisCluster {
+ public:
+  // Starts the cluster and waits until it is ready (see redis_cluster.sh); throws
+  // std::runtime_error when it does not start (the script's own messages go to stderr).
+  RedisCluster()
+      : script_(PGFAST_REDIS_CLUSTER_SCRIPT, "REDIS_CLUSTER_NODES"),
+        seed_urls_(split_seed_urls(script_.value())) {}  // REDIS_CLUSTER_NODES=<url>,<url>,...
+
+  // redis://127.0.0.1:<port> of every node, the three masters first (as created).
+  const std::vector<std::string>& seed_urls() const { return seed_urls_; }
+
+ private:
+  HeldScript script_;  // the destructor stops the cluster
+  std::vector<std::string> seed_urls_;
+};
+
+// REDIS_CLUSTER_NODES as handed in by `redis_cluster.sh <test binary>` (ctest's cluster-mode
+// runs): the seed URLs, masters first. Empty when unset.
+inline std::vector<std::string> cluster_seed_urls_from_env() {
+  const char* value = std::getenv("REDIS_CLUSTER_NODES");
+  return value == nullptr ? std::vector<std::string>{} : split_seed_urls(value);
 }
 
 // Options for a cluster-mode client on REDIS_CLUSTER_NODES: the first seed only (the rest is

@@ -5,8 +5,10 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "pgfast/errors.hpp"
+#include "pgfast/redis/redis_options.hpp"
 
 namespace {
 
@@ -40,6 +42,7 @@ TEST(Settings, DefaultsWhenNothingIsSet) {
   EXPECT_EQ(s.database_pool_recycle, std::chrono::seconds(3600));
   EXPECT_TRUE(s.database_pool_pre_ping);
   EXPECT_EQ(s.database_acquire_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(s.database_statement_cache, pgfast::StatementCacheMode::automatic);
   EXPECT_EQ(s.redis_url, "redis://localhost:6379/0");
   EXPECT_EQ(s.redis_max_connections, 50);
   EXPECT_TRUE(s.cache_enabled);
@@ -49,6 +52,45 @@ TEST(Settings, DefaultsWhenNothingIsSet) {
   EXPECT_EQ(s.bulk_insert_chunk_size, 1000);
   EXPECT_EQ(s.pagination_default_per_page, 50);
   EXPECT_EQ(s.pagination_max_per_page, 500);
+  EXPECT_TRUE(s.database_replica_urls.empty());
+  EXPECT_EQ(s.database_replica_max_lag, std::chrono::milliseconds(1000));
+  EXPECT_EQ(s.database_replica_check_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(s.database_replica_retry_after, std::chrono::milliseconds(5000));
+}
+
+TEST(Settings, ReplicaUrlsAreSplitBeforeEachScheme) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(load({{"DATABASE_REPLICA_URLS", "postgresql://r1/db"}}).database_replica_urls,
+            V{"postgresql://r1/db"});
+  EXPECT_EQ(load({{"DATABASE_REPLICA_URLS", "postgresql://r1/db,postgres://u:p@r2:5433/db"}})
+                .database_replica_urls,
+            (V{"postgresql://r1/db", "postgres://u:p@r2:5433/db"}));
+  // A multi-host URI keeps its commas; spaces around the items are dropped.
+  EXPECT_EQ(load({{"DATABASE_REPLICA_URLS",
+                   "postgresql://a:5432,b:5432/db?target_session_attrs=any , postgresql://c/db"}})
+                .database_replica_urls,
+            (V{"postgresql://a:5432,b:5432/db?target_session_attrs=any", "postgresql://c/db"}));
+}
+
+TEST(Settings, ReplicaSettingsAreStrict) {
+  const std::string expected = "DATABASE_REPLICA_URLS: expected comma-separated postgresql:// URIs";
+  for (const char* bad : {"", ",", "postgresql://r1/db,", ",postgresql://r1/db", "host=r1",
+                          "postgresql://r1/db,,postgresql://r2/db", "http://r1"}) {
+    EXPECT_EQ(error_for({{"DATABASE_REPLICA_URLS", bad}}).rfind(expected, 0), 0u) << bad;
+  }
+  EXPECT_EQ(error_for({{"DATABASE_REPLICA_URLS", "host=r1"}}), expected + ", got \"host=r1\"");
+  EXPECT_EQ(load({{"DATABASE_REPLICA_MAX_LAG_MS", "0"}}).database_replica_max_lag,
+            std::chrono::milliseconds(0));
+  EXPECT_EQ(load({{"DATABASE_REPLICA_CHECK_MS", "20"}, {"DATABASE_REPLICA_RETRY_MS", "300"}})
+                .database_replica_retry_after,
+            std::chrono::milliseconds(300));
+  for (const char* name :
+       {"DATABASE_REPLICA_MAX_LAG_MS", "DATABASE_REPLICA_CHECK_MS", "DATABASE_REPLICA_RETRY_MS"}) {
+    EXPECT_EQ(error_for({{name, "-1"}}), std::string(name) +
+                                             ": expected a non-negative integer number of "
+                                             "milliseconds, got \"-1\"");
+    EXPECT_NE(error_for({{name, "1s"}}), "") << name;
+  }
 }
 
 TEST(Settings, DefaultConstructedEqualsEmptyEnvironment) {
@@ -176,12 +218,41 @@ TEST(Settings, RejectsOtherBooleans) {
   }
 }
 
+TEST(Settings, StatementCacheIsAutoOnOrOffInAnyCase) {
+  using pgfast::StatementCacheMode;
+  for (const char* value : {"auto", "AUTO", "Auto"}) {
+    EXPECT_EQ(load({{"DATABASE_STATEMENT_CACHE", value}}).database_statement_cache,
+              StatementCacheMode::automatic)
+        << value;
+  }
+  for (const char* value : {"on", "ON"}) {
+    EXPECT_EQ(load({{"DATABASE_STATEMENT_CACHE", value}}).database_statement_cache,
+              StatementCacheMode::on)
+        << value;
+  }
+  for (const char* value : {"off", "Off"}) {
+    EXPECT_EQ(load({{"DATABASE_STATEMENT_CACHE", value}}).database_statement_cache,
+              StatementCacheMode::off)
+        << value;
+  }
+}
+
+TEST(Settings, RejectsOtherStatementCacheValues) {
+  for (const char* bad : {"automatic", "true", "1", "none", " on", "off "}) {
+    EXPECT_EQ(
+        error_for({{"DATABASE_STATEMENT_CACHE", bad}}),
+        std::string("DATABASE_STATEMENT_CACHE: expected auto, on or off, got \"") + bad + "\"")
+        << bad;
+  }
+}
+
 TEST(Settings, EmptyValuesAreErrorsNotDefaults) {
   for (const char* name :
        {"DATABASE_URL", "DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW", "DATABASE_POOL_RECYCLE",
-        "DATABASE_POOL_PRE_PING", "DATABASE_POOL_TIMEOUT", "REDIS_URL", "REDIS_MAX_CONNECTIONS",
-        "CACHE_ENABLED", "CACHE_DEFAULT_TTL", "RATE_LIMIT_ENABLED", "RATE_LIMIT_PER_MINUTE",
-        "BULK_INSERT_CHUNK_SIZE", "PAGINATION_DEFAULT_PER_PAGE", "PAGINATION_MAX_PER_PAGE"}) {
+        "DATABASE_POOL_PRE_PING", "DATABASE_POOL_TIMEOUT", "DATABASE_STATEMENT_CACHE", "REDIS_URL",
+        "REDIS_MAX_CONNECTIONS", "CACHE_ENABLED", "CACHE_DEFAULT_TTL", "RATE_LIMIT_ENABLED",
+        "RATE_LIMIT_PER_MINUTE", "BULK_INSERT_CHUNK_SIZE", "PAGINATION_DEFAULT_PER_PAGE",
+        "PAGINATION_MAX_PER_PAGE"}) {
     const std::string message = error_for({{name, ""}});
     EXPECT_EQ(message.rfind(std::string(name) + ": expected ", 0), 0u) << message;
     EXPECT_NE(message.find("got \"\""), std::string::npos) << message;
@@ -203,3 +274,26 @@ TEST(Settings, FromProcessEnvironmentUsesGetenv) {
 }
 
 }  // namespace
+
+TEST(Settings, RedisClusterNodesAreACommaSeparatedList) {
+  EXPECT_TRUE(load({}).redis_cluster_nodes.empty());  // single-node mode by default
+  const Settings s = load({{"REDIS_CLUSTER_NODES", "redis://a:7000, redis://b:7001,redis://c:7002"},
+                           {"REDIS_CLUSTER_READ_FROM_REPLICAS", "yes"}});
+  EXPECT_EQ(s.redis_cluster_nodes,
+            (std::vector<std::string>{"redis://a:7000", "redis://b:7001", "redis://c:7002"}));
+  EXPECT_TRUE(s.redis_cluster_read_from_replicas);
+  EXPECT_EQ(error_for({{"REDIS_CLUSTER_NODES", "redis://a:7000,,redis://b:7001"}}),
+            "REDIS_CLUSTER_NODES: expected a comma-separated list of non-empty items, got "
+            "\"redis://a:7000,,redis://b:7001\"");
+  EXPECT_EQ(error_for({{"REDIS_CLUSTER_NODES", ""}}),
+            "REDIS_CLUSTER_NODES: expected a comma-separated list of non-empty items, got \"\"");
+  // RedisOptions::from_settings validates every URL and names the one that is wrong.
+  Settings bad = load({{"REDIS_CLUSTER_NODES", "redis://a:7000,http://b"}});
+  try {
+    pgfast::RedisOptions::from_settings(bad);
+    FAIL() << "a bad seed URL was accepted";
+  } catch (const ConfigurationError& e) {
+    EXPECT_NE(std::string(e.what()).find("REDIS_CLUSTER_NODES[1]"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(pgfast::RedisOptions::from_settings(s).cluster_nodes, s.redis_cluster_nodes);
+}

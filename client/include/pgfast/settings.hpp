@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "pgfast/db/statement_cache_mode.hpp"
+
 namespace pgfast {
 
 struct Settings {
@@ -19,6 +21,14 @@ struct Settings {
   std::chrono::seconds database_pool_recycle{3600};   // DATABASE_POOL_RECYCLE, -1 disables
   bool database_pool_pre_ping = true;                 // DATABASE_POOL_PRE_PING
   std::chrono::seconds database_acquire_timeout{30};  // DATABASE_POOL_TIMEOUT, >= 0
+  // DATABASE_STATEMENT_CACHE: auto (the default), on or off (pgfast/db/statement_cache_mode.hpp).
+  StatementCacheMode database_statement_cache = StatementCacheMode::automatic;
+  // Read replicas (docs/scale-out.md): DATABASE_REPLICA_URLS, comma-separated postgresql:// (or
+  // postgres://) URIs; a comma splits only before a scheme, so multi-host URIs stay whole.
+  std::vector<std::string> database_replica_urls;
+  std::chrono::milliseconds database_replica_max_lag{1000};        // DATABASE_REPLICA_MAX_LAG_MS
+  std::chrono::milliseconds database_replica_check_interval{250};  // DATABASE_REPLICA_CHECK_MS
+  std::chrono::milliseconds database_replica_retry_after{5000};    // DATABASE_REPLICA_RETRY_MS
 
   std::string redis_url = "redis://localhost:6379/0";  // REDIS_URL
   int redis_max_connections = 50;                      // REDIS_MAX_CONNECTIONS, >= 1

@@ -39,6 +39,15 @@ std::string with_keepalives(const std::string& url) {
          "keepalives=1&keepalives_idle=30&keepalives_interval=10&keepalives_count=3";
 }
 
+// Why a URL through a pooler is refused (Connection::through_pooler(); docs/scale-out.md,
+// PgBouncer).
+constexpr char kPoolerRefused[] =
+    "pgfast::Invalidator: InvalidatorOptions::database_url leads to a connection pooler, not to a "
+    "PostgreSQL session of its own (the backend PID the connection was given at startup is not "
+    "the server's pg_backend_pid(), as with PgBouncer). LISTEN needs a session that lasts: "
+    "through a transaction pooler the notifications would be silently missed. Give the "
+    "Invalidator a direct URL to the PostgreSQL server (the pooler's upstream host and port).";
+
 }  // namespace
 
 namespace detail {
@@ -91,6 +100,8 @@ class InvalidatorImpl {
   std::shared_ptr<const InvalidatorMetrics> metrics_;  // null: no metrics
   int backend_pid_ = 0;
   std::string last_connect_error_;
+  // Set by the listener when the first connection went through a pooler: start() throws it.
+  std::string refused_;
   InvalidationEvent last_event_;
   InvalidationEvent last_of_kind_[3];
   // An invalidation hit a Redis error: everything is invalidated again once Redis answers.
@@ -319,15 +330,26 @@ InvalidationEvent InvalidatorImpl::invalidate_all() {
 void InvalidatorImpl::start(std::chrono::milliseconds timeout) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (thread_.joinable()) return;
+    if (thread_.joinable()) {
+      if (refused_.empty()) return;
+      throw ConfigurationError(refused_);  // a listener refused after an earlier start() timed out
+    }
     stopping_ = false;
+    refused_.clear();
   }
   if (::pipe(wake_pipe_) != 0) throw ClientError("pgfast::Invalidator: pipe() failed");
   ::fcntl(wake_pipe_[0], F_SETFL, O_NONBLOCK);
   ::fcntl(wake_pipe_[1], F_SETFL, O_NONBLOCK);
   thread_ = std::thread([this] { run(); });
   std::unique_lock<std::mutex> lock(mutex_);
-  if (!cv_.wait_for(lock, timeout, [&] { return connects_ > 0; })) {
+  const bool done = cv_.wait_for(lock, timeout, [&] { return connects_ > 0 || !refused_.empty(); });
+  if (!refused_.empty()) {
+    const std::string message = refused_;
+    lock.unlock();
+    stop();  // the listener has ended: joins it
+    throw ConfigurationError(message);
+  }
+  if (!done) {
     throw ConnectionError(kSqlstateUnableToConnect,
                           "pgfast::Invalidator: not listening within " +
                               std::to_string(timeout.count()) +
@@ -369,6 +391,7 @@ void InvalidatorImpl::run() {
     first_attempt = false;
     try {
       Connection conn(with_keepalives(options_.database_url));
+      if (conn.through_pooler()) throw ConfigurationError(kPoolerRefused);
       pg_conn* raw = conn.native_handle();
       char* channel = PQescapeIdentifier(raw, options_.channel.c_str(), options_.channel.size());
       if (channel == nullptr) conn.throw_error(nullptr);
@@ -438,6 +461,13 @@ void InvalidatorImpl::run() {
       }
       publish(lost);
       std::unique_lock<std::mutex> lock(mutex_);
+      if (connects_ == 0 && dynamic_cast<const ConfigurationError*>(&e) != nullptr) {
+        // Refused before ever listening: start() reports it, nothing is retried. (Refused on a
+        // reconnect, it is an error event per attempt, retried with the usual backoff.)
+        refused_ = e.what();
+        cv_.notify_all();
+        return;
+      }
       cv_.wait_for(lock, delay, [this] { return stopping_; });
       delay = std::min(delay * 2, options_.reconnect_max);
     }

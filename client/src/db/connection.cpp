@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -9,6 +10,7 @@
 
 #include "pgfast/errors.hpp"
 #include "db/statement_cache.hpp"
+#include "thread_rng.hpp"
 
 namespace pgfast {
 
@@ -48,6 +50,20 @@ std::vector<const char*> param_pointers(const Params& params) {
 
 constexpr char kStalePlanMessage[] = "cached plan must not change result type";
 
+constexpr char kLostStatementHint[] =
+    "pgfast's statement cache (DATABASE_STATEMENT_CACHE=on) needs a server session of its own; "
+    "behind a transaction-mode pooler such as PgBouncer, set it to auto or off "
+    "(DatabaseOptions::statement_cache)";
+
+// "pgfast_<12 hex digits>_": statement names no other connection uses, so that behind a pooler a
+// statement prepared by another client on the same server session is never found under our name.
+std::string statement_prefix() {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "pgfast_%012llx_",
+                static_cast<unsigned long long>(detail::thread_rng()() & 0xffffffffffffULL));
+  return buffer;
+}
+
 }  // namespace
 
 namespace {
@@ -61,7 +77,9 @@ ConnectionOptions options_for(const std::string& url) {
 Connection::Connection(const std::string& url) : Connection(options_for(url)) {}
 
 Connection::Connection(const ConnectionOptions& options)
-    : statements_(std::make_unique<StatementCache>(options.statement_cache_capacity)) {
+    : statements_(std::make_unique<StatementCache>(options.statement_cache_capacity)),
+      statement_cache_mode_(options.statement_cache),
+      statement_prefix_(statement_prefix()) {
   // Entries before "dbname" may be overridden by the URL's own parameters, entries after it
   // override the URL (libpq processes the arrays in order).
   std::vector<const char*> keys;
@@ -117,10 +135,11 @@ Result Connection::execute_prepared(std::string_view sql, const Params& params) 
   const std::string text(sql);
   const std::vector<const char*> values = param_pointers(params);
   const int n = static_cast<int>(values.size());
-  if (statements_->capacity() == 0) {
-    // Caching disabled: the unnamed statement, replaced by every prepare.
-    check(PQprepare(conn_, "", text.c_str(), 0, nullptr), text);
-    return check(PQexecPrepared(conn_, "", n, values.data(), nullptr, nullptr, 0), text);
+  if (!named_statements()) {
+    // The unnamed statement, parsed, bound and run in one message batch (a pooler keeps the batch
+    // on one server session; a separate unnamed PREPARE could land on another).
+    return check(PQexecParams(conn_, text.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0),
+                 text);
   }
   flush_deallocations();
   for (int attempt = 0;; ++attempt) {
@@ -146,13 +165,40 @@ Result Connection::execute_prepared(std::string_view sql, const Params& params) 
       PQclear(r);
       continue;
     }
+    if (lost && statement_cache_mode_ == StatementCacheMode::on) {
+      throw_error(r, text, kLostStatementHint);
+    }
     return check(r, text);
   }
 }
 
+bool Connection::named_statements() {
+  if (statements_->capacity() == 0) return false;
+  switch (statement_cache_mode_) {
+    case StatementCacheMode::on:
+      return true;
+    case StatementCacheMode::off:
+      return false;
+    case StatementCacheMode::automatic:
+      break;
+  }
+  if (through_pooler_) return !*through_pooler_;
+  // The question would fail in an aborted transaction, as the statement will: not decided yet.
+  if (transaction_status() == TransactionStatus::in_error) return false;
+  return !through_pooler();
+}
+
+bool Connection::through_pooler() {
+  if (!through_pooler_) {
+    const Result r = execute("SELECT pg_catalog.pg_backend_pid()");
+    through_pooler_ = r.as<int>(0, 0) != backend_pid();
+  }
+  return *through_pooler_;
+}
+
 const std::string& Connection::prepare(const std::string& sql) {
   if (const std::string* name = statements_->find(sql)) return *name;
-  std::string name = "pgfast_s" + std::to_string(next_statement_id_++);
+  std::string name = statement_prefix_ + std::to_string(next_statement_id_++);
   check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), sql);
   std::optional<std::string> evicted = statements_->insert(sql, name);
   if (evicted) {
@@ -199,6 +245,10 @@ void Connection::abandon_copy(int status) noexcept {
 }
 
 void Connection::throw_error(PGresult* r, std::string_view statement) {
+  throw_error(r, statement, {});
+}
+
+void Connection::throw_error(PGresult* r, std::string_view statement, std::string_view hint) {
   const Result owned(r);
   DatabaseErrorInfo info;
   info.sqlstate = field(r, PG_DIAG_SQLSTATE);
@@ -208,6 +258,10 @@ void Connection::throw_error(PGresult* r, std::string_view statement) {
   info.context = field(r, PG_DIAG_CONTEXT);
   info.statement = std::string(statement);
   info.full_message = trimmed(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
+  if (info.hint.empty() && !hint.empty()) {
+    info.hint = std::string(hint);
+    info.full_message += "\nHINT:  " + info.hint;
+  }
 
   if (broken()) {
     // The server may have said why (e.g. 57P01 "terminating connection due to administrator

@@ -19,6 +19,12 @@ DatabaseOptions validated(DatabaseOptions o) {
     throw ConfigurationError("pgfast::Database: max_overflow must be >= 0, got " +
                              std::to_string(o.max_overflow));
   }
+  if (o.statement_cache != StatementCacheMode::automatic &&
+      o.statement_cache != StatementCacheMode::on && o.statement_cache != StatementCacheMode::off) {
+    throw ConfigurationError(
+        "pgfast::Database: statement_cache must be automatic, on or off, got " +
+        std::to_string(static_cast<int>(o.statement_cache)));
+  }
   if (o.acquire_timeout.count() < 0) o.acquire_timeout = std::chrono::milliseconds(0);
   return o;
 }
@@ -29,6 +35,7 @@ ConnectionOptions connection_options(const DatabaseOptions& o) {
   c.application_name = o.application_name;
   c.connect_timeout = o.connect_timeout;
   c.statement_cache_capacity = o.statement_cache_capacity;
+  c.statement_cache = o.statement_cache;
   return c;
 }
 

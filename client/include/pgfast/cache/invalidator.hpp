@@ -35,6 +35,7 @@ struct InvalidatorAccess;
 }  // namespace testing
 
 struct InvalidatorOptions {
+  // A direct URL to the server, not one through a pooler such as PgBouncer (see start()).
   std::string database_url = "postgresql://localhost/postgres";
   std::string channel = "pgfast_changes";
   // Reconnect delay after a lost connection: starts at reconnect_min, doubles up to reconnect_max.
@@ -85,7 +86,10 @@ class Invalidator {
                      std::vector<std::string> tag_templates = {});
 
   // Starts the listener thread; returns once it is listening (or throws ConnectionError when
-  // the first connect fails within `timeout`; the thread keeps retrying then).
+  // the first connect fails within `timeout`; the thread keeps retrying then). LISTEN needs a
+  // session of its own: when database_url leads to a connection pooler (PgBouncer, in any pool
+  // mode; Connection::through_pooler()), it throws ConfigurationError saying so, and the listener
+  // ends (a reconnect that lands on a pooler is an error event and is retried).
   void start(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   void stop() noexcept;
 

@@ -17,6 +17,7 @@
 #include "pgfast/db/notification.hpp"
 #include "pgfast/db/params.hpp"
 #include "pgfast/db/result.hpp"
+#include "pgfast/db/statement_cache_mode.hpp"
 
 struct pg_conn;  // libpq's PGconn
 
@@ -32,6 +33,8 @@ struct ConnectionOptions {
   std::chrono::seconds connect_timeout{10};
   // Prepared statements kept per connection (least recently used ones are DEALLOCATEd).
   std::size_t statement_cache_capacity = 256;
+  // Named statements for execute_prepared(): automatic, on or off (statement_cache_mode.hpp).
+  StatementCacheMode statement_cache = StatementCacheMode::automatic;
 };
 
 enum class TransactionStatus { idle, active, in_transaction, in_error, unknown };
@@ -50,11 +53,22 @@ class Connection {
   // connection throws ConnectionError.
   Result execute(std::string_view sql, const Params& params = {});
 
-  // As execute(), through a prepared statement cached per SQL text. After the server lost the
-  // statement (DISCARD ALL, DEALLOCATE, SQLSTATE 26000) or its cached plan was invalidated by a
-  // schema change, the statement is prepared again and the call retried once — outside an
-  // explicit transaction only, since the failure aborts a transaction.
+  // As execute(), through a named prepared statement cached per SQL text. After the server lost
+  // the statement (DISCARD ALL, DEALLOCATE, SQLSTATE 26000) or its cached plan was invalidated by
+  // a schema change, the statement is prepared again and the call retried once — outside an
+  // explicit transaction only, since the failure aborts a transaction. Statement names are unique
+  // per connection ("pgfast_<random>_<n>"), so behind a pooler one client's statement is never
+  // run by another. Exactly execute() (the unnamed statement) when the options say so: a
+  // statement cache capacity of 0, StatementCacheMode::off, or automatic with through_pooler().
   Result execute_prepared(std::string_view sql, const Params& params = {});
+
+  // True when a connection pooler or proxy sits between this connection and the server: the
+  // backend PID the connection was given at startup (PQbackendPID, from BackendKeyData) is not the
+  // pg_backend_pid() of the server session that answers. PgBouncer, in every pool mode, hands each
+  // client a cancel key of its own, so it is always told apart. Asks the server on the first call
+  // only (one round trip, also inside a transaction; not in a failed one, which throws like
+  // execute()).
+  bool through_pooler();
 
   // Several statements in one simple-protocol round trip, without parameters; returns the
   // result of the last one.
@@ -118,6 +132,11 @@ class Connection {
   class StatementCache;
 
   Result check(pg_result* result, std::string_view statement);
+  // throw_error(), with `hint` as the error's hint when the server gave none.
+  [[noreturn]] void throw_error(pg_result* result, std::string_view statement,
+                                std::string_view hint);
+  // Whether execute_prepared() uses a named statement (may ask through_pooler()).
+  bool named_statements();
   const std::string& prepare(const std::string& sql);
   void deallocate(const std::string& name) noexcept;
   void flush_deallocations() noexcept;
@@ -132,6 +151,9 @@ class Connection {
   pg_conn* conn_ = nullptr;
   std::chrono::steady_clock::time_point created_at_;
   std::unique_ptr<StatementCache> statements_;
+  StatementCacheMode statement_cache_mode_ = StatementCacheMode::automatic;
+  std::optional<bool> through_pooler_;  // through_pooler()'s answer, once asked
+  std::string statement_prefix_;        // "pgfast_<random>_": unique per connection
   std::uint64_t next_statement_id_ = 1;
   // Evicted statement names waiting for the connection to be outside a transaction: a failing
   // DEALLOCATE inside one would abort the caller's transaction.

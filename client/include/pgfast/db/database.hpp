@@ -4,17 +4,24 @@
 // replaced on borrow, pre-ping on borrow, broken connections replaced, and a bounded wait for a
 // free connection — plus query/transaction conveniences.
 // A handle: cheap to copy, thread-safe; copies share one pool.
+// With read replicas configured (DatabaseOptions::replica_urls) it also holds one pool per replica,
+// used only by the read API (read, acquire_read, read_query, and page / offset_page / fts_search
+// given ReadOptions; docs/scale-out.md "Read replicas (client)"); everything else stays on the
+// primary.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
+#include "pgfast/db/commit_position.hpp"
 #include "pgfast/db/connection.hpp"
 #include "pgfast/errors.hpp"
 #include "pgfast/metrics.hpp"
@@ -23,8 +30,10 @@
 #include "pgfast/db/paging.hpp"
 #include "pgfast/db/params.hpp"
 #include "pgfast/db/pool_stats.hpp"
+#include "pgfast/db/read_options.hpp"
 #include "pgfast/db/result.hpp"
 #include "pgfast/db/retry.hpp"
+#include "pgfast/db/server_stats.hpp"
 #include "pgfast/settings.hpp"
 #include "pgfast/db/transaction.hpp"
 
@@ -32,7 +41,8 @@ namespace pgfast {
 
 namespace detail {
 class Pool;
-}
+class ReplicaSet;
+}  // namespace detail
 
 struct DatabaseOptions {
   std::string url = "postgresql://localhost/postgres";
@@ -47,10 +57,24 @@ struct DatabaseOptions {
   std::string application_name;
   std::chrono::seconds connect_timeout{10};
   std::size_t statement_cache_capacity = 256;  // per connection; 0 disables the cache
+  // Named prepared statements for execute_prepared(): automatic (unless a pooler such as
+  // PgBouncer is detected), on or off (pgfast/db/statement_cache_mode.hpp).
+  StatementCacheMode statement_cache = StatementCacheMode::automatic;
   // Prometheus metrics (docs/metrics.md): null = none; the pool's `pool` label value ("" =
   // "default").
   std::shared_ptr<Metrics> metrics;
   std::string metrics_name;
+
+  // Read replicas: libpq URLs of streaming standbys of `url`, each with a pool of its own (the
+  // settings above; metrics label "<metrics_name or default>@<host:port>"). Empty: every read
+  // goes to the primary, with no extra work.
+  std::vector<std::string> replica_urls;
+  // A replica further behind the primary than this is skipped (ReadOptions::max_lag overrides).
+  std::chrono::milliseconds max_replica_lag{1000};
+  // Replicas' lag and health are checked by a read at most this often (not per read).
+  std::chrono::milliseconds replica_check_interval{250};
+  // A replica found down (connecting failed, connection lost) is not tried again before this.
+  std::chrono::milliseconds replica_retry_after{5000};
 
   static DatabaseOptions from_settings(const Settings& settings);
 };
@@ -105,12 +129,54 @@ class Database {
                               const TransactionOptions& options = {})
       -> std::invoke_result_t<F&, Connection&>;
 
-  PoolStats stats() const;
+  // --- Reads that may go to a replica (docs/scale-out.md "Read replicas (client)") ---
+  // Runs body(Connection&) on a replica fit for `options` (in recovery, not down, lag within the
+  // bound, replayed past options.after), else on the primary, and returns what body returned
+  // (by value). If the replica's connection is lost, the replica goes away (shutdown) or cancels
+  // the query for a recovery conflict, the replica is skipped and body runs again on the primary:
+  // no such error reaches the caller, so body may run twice — keep it a read. Errors of body's
+  // own (including 25006 for a write on a replica) propagate.
+  template <class F>
+  auto read(F&& body, const ReadOptions& options = {}) -> std::invoke_result_t<F&, Connection&>;
+  // A connection on a replica chosen as read() does, else on the primary. What happens on it
+  // afterwards is the caller's: a lost connection throws as usual.
+  PooledConnection acquire_read(const ReadOptions& options = {});
+  // One statement through read().
+  Result read_query(std::string_view sql, const Params& params = {},
+                    const ReadOptions& options = {});
+  KeysetPage page(const PageRequest& request, const ReadOptions& options);
+  OffsetPage offset_page(const OffsetPageRequest& request, const ReadOptions& options);
+  FtsPage fts_search(const FtsSearchRequest& request, const ReadOptions& options);
+
+  // The read-your-writes token: the primary's WAL position now (pgfast/db/commit_position.hpp).
+  // Take it after the write committed and pass it as ReadOptions::after.
+  CommitPosition commit_position();
+
+  PoolStats stats() const;  // the primary's pool
+  // The primary first, then each replica in the order of replica_urls.
+  std::vector<ServerStats> server_stats() const;
   const Options& options() const noexcept;
 
  private:
+  void run_read(const ReadOptions& options, const std::function<void(Connection&)>& body);
+
   std::shared_ptr<detail::Pool> pool_;
+  std::shared_ptr<detail::ReplicaSet> replicas_;
 };
+
+template <class F>
+auto Database::read(F&& body, const ReadOptions& options) -> std::invoke_result_t<F&, Connection&> {
+  using R = std::invoke_result_t<F&, Connection&>;
+  static_assert(!std::is_reference_v<R>,
+                "Database::read: body must return a value, not a reference");
+  if constexpr (std::is_void_v<R>) {
+    run_read(options, [&](Connection& c) { body(c); });
+  } else {
+    std::optional<R> result;
+    run_read(options, [&](Connection& c) { result.emplace(body(c)); });
+    return std::move(*result);
+  }
+}
 
 template <class F>
 auto Database::transaction(F&& body, const TransactionOptions& options)

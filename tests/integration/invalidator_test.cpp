@@ -1,5 +1,7 @@
 // pgfast::Invalidator end to end: pgfast.notify_changes triggers in PostgreSQL → LISTEN → cache
-// invalidation in Redis. Tests wait on the invalidator's events, never on sleeps.
+// invalidation in Redis. Tests wait on the invalidator's events, never on sleeps. InvalidatorTest
+// runs with the cache on a single server and on a Redis Cluster (redis_modes.hpp); the fault
+// tests on a private server (stop, restart) stay single-node.
 #include "pgfast/cache/invalidator.hpp"
 
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 
 #include "pgbouncer.hpp"
 #include "pgfast/testing/invalidator_access.hpp"
+#include "redis_modes.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
 
@@ -21,13 +24,14 @@ using pgfast::InvalidationEvent;
 using pgfast::Invalidator;
 using pgfast::InvalidatorOptions;
 using pgfast::testing::InvalidatorAccess;
+using pgfast_test::RedisMode;
 using Clock = std::chrono::steady_clock;
 using Kind = pgfast::InvalidationEvent::Kind;
 using std::chrono::milliseconds;
 
 namespace {
 
-class InvalidatorTest : public ::testing::Test {
+class InvalidatorTest : public ::testing::TestWithParam<RedisMode> {
  protected:
   void SetUp() override {
     db_ = std::make_unique<pgfast::Database>(pgfast_test::pool_options("inv_it", 2, 0));
@@ -38,7 +42,7 @@ class InvalidatorTest : public ::testing::Test {
     db_->query("INSERT INTO " + table_ + " SELECT g, 'row ' || g FROM generate_series(1, 10) g");
     db_->query("SELECT pgfast.notify_changes($1, $2)", pgfast::params(table_, channel_));
     CacheOptions o;
-    o.redis = pgfast_test::redis_options(pgfast_test::redis_url());
+    o.redis = pgfast_test::redis_mode_options(GetParam());
     o.key_prefix = pgfast_test::unique_name("inv_io") + ":";
     cache_ = std::make_unique<Cache>(o);
   }
@@ -110,7 +114,11 @@ class InvalidatorTest : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(InvalidatorTest, CommittedUpdateInvalidatesTheRowWithin100ms) {
+INSTANTIATE_TEST_SUITE_P(, InvalidatorTest,
+                         ::testing::Values(RedisMode::single, RedisMode::cluster),
+                         pgfast_test::redis_mode_name);
+
+TEST_P(InvalidatorTest, CommittedUpdateInvalidatesTheRowWithin100ms) {
   Invalidator inv(*cache_, options());
   inv.watch(table_, {"item:{id}"});
   inv.start();
@@ -138,7 +146,7 @@ TEST_F(InvalidatorTest, CommittedUpdateInvalidatesTheRowWithin100ms) {
   std::printf("commit → invalidated: %lld ms\n", static_cast<long long>(elapsed));
 }
 
-TEST_F(InvalidatorTest, KeepsItsOwnCacheHandleAndMovesWithItsThread) {
+TEST_P(InvalidatorTest, KeepsItsOwnCacheHandleAndMovesWithItsThread) {
   // Built from a temporary copy of the cache handle: the invalidator keeps the cache alive.
   Invalidator first(Cache(*cache_), options());
   first.watch(table_, {"item:{id}"});
@@ -171,7 +179,7 @@ TEST_F(InvalidatorTest, KeepsItsOwnCacheHandleAndMovesWithItsThread) {
   })) << "the replaced invalidator's LISTEN connection is still open";
 }
 
-TEST_F(InvalidatorTest, LoadThatReadBeforeACommitDoesNotStoreAfterItsInvalidation) {
+TEST_P(InvalidatorTest, LoadThatReadBeforeACommitDoesNotStoreAfterItsInvalidation) {
   Invalidator inv(*cache_, options());
   inv.watch(table_, {"item:{id}"});  // a plain key, no tags
   inv.start();
@@ -182,7 +190,7 @@ TEST_F(InvalidatorTest, LoadThatReadBeforeACommitDoesNotStoreAfterItsInvalidatio
   EXPECT_EQ(cached_name(1), "changed");
 }
 
-TEST_F(InvalidatorTest, WildcardRuleAlsoStopsAStaleStoreOfALoadInFlight) {
+TEST_P(InvalidatorTest, WildcardRuleAlsoStopsAStaleStoreOfALoadInFlight) {
   Invalidator inv(*cache_, options());
   inv.watch(table_, {"item:*:{id}"});
   inv.start();
@@ -192,7 +200,7 @@ TEST_F(InvalidatorTest, WildcardRuleAlsoStopsAStaleStoreOfALoadInFlight) {
   EXPECT_FALSE(cache_->exists("item:name:2"));
 }
 
-TEST_F(InvalidatorTest, RolledBackUpdateInvalidatesNothing) {
+TEST_P(InvalidatorTest, RolledBackUpdateInvalidatesNothing) {
   Invalidator inv(*cache_, options());
   inv.watch(table_, {"item:{id}"});
   inv.start();
@@ -217,7 +225,7 @@ TEST_F(InvalidatorTest, RolledBackUpdateInvalidatesNothing) {
   EXPECT_EQ(cached_name(1), "row 1");
 }
 
-TEST_F(InvalidatorTest, TagsCompositeTemplatesAndWholeTable) {
+TEST_P(InvalidatorTest, TagsCompositeTemplatesAndWholeTable) {
   Invalidator inv(*cache_, options());
   inv.watch(table_, {"item:{id}", "list:*"}, {"item-tag:{id}"});
   inv.start();
@@ -246,7 +254,7 @@ TEST_F(InvalidatorTest, TagsCompositeTemplatesAndWholeTable) {
   EXPECT_TRUE(cache_->exists("unrelated"));
 }
 
-TEST_F(InvalidatorTest, TerminatedListenConnectionReconnectsAndInvalidatesEverything) {
+TEST_P(InvalidatorTest, TerminatedListenConnectionReconnectsAndInvalidatesEverything) {
   auto o = options();
   o.reconnect_min = milliseconds(20);
   Invalidator inv(*cache_, o);
@@ -276,7 +284,7 @@ TEST_F(InvalidatorTest, TerminatedListenConnectionReconnectsAndInvalidatesEveryt
   EXPECT_EQ(cached_name(1), "again");
 }
 
-TEST_F(InvalidatorTest, BadPayloadsAndUnwatchedTablesAreReportedNotFatal) {
+TEST_P(InvalidatorTest, BadPayloadsAndUnwatchedTablesAreReportedNotFatal) {
   Invalidator inv(*cache_, options());
   inv.watch(table_, {"item:{missing_param}"});
   inv.start();
@@ -296,6 +304,37 @@ TEST_F(InvalidatorTest, BadPayloadsAndUnwatchedTablesAreReportedNotFatal) {
   event = InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(5000));
   ASSERT_TRUE(event.has_value());
   EXPECT_FALSE(event->matched);
+}
+
+// One statement changing 60 rows: in a cluster their keys lie on every master, and the one
+// notification deletes them all (each deletion goes to its key's node; none is refused as
+// CROSSSLOT).
+TEST_P(InvalidatorTest, OneStatementInvalidatesKeysOnEveryMaster) {
+  db_->query("INSERT INTO " + table_ + " SELECT g, 'row ' || g FROM generate_series(11, 60) g");
+  Invalidator inv(*cache_, options());
+  inv.watch(table_, {"item:{id}"}, {"item-tag:{id}"});
+  inv.start();
+  for (int id = 1; id <= 60; ++id) ASSERT_EQ(cached_name(id), "row " + std::to_string(id));
+  pgfast::Redis redis(pgfast_test::redis_mode_options(GetParam()));
+  const std::vector<std::string> masters = redis.masters();
+  int holding = 0;
+  for (const auto& m : masters) {  // the cache's keys on m (the layout is the cache's own)
+    holding += pgfast_test::count_keys_on(redis, m, "*" + cache_->options().key_prefix + "*") > 0;
+  }
+  EXPECT_EQ(holding, static_cast<int>(masters.size()));
+  EXPECT_EQ(masters.size(), GetParam() == RedisMode::cluster ? 3u : 1u);
+
+  const auto before = inv.events();
+  db_->query("UPDATE " + table_ + " SET name = 'changed'");
+  const auto event =
+      InvalidatorAccess::wait_for(inv, Kind::notification, before, milliseconds(5000));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->keys, 60u);
+  EXPECT_EQ(event->deleted, 60u);
+  EXPECT_EQ(event->tags, 60u);
+  EXPECT_TRUE(event->error.empty()) << event->error;
+  for (int id = 1; id <= 60; ++id) EXPECT_FALSE(cache_->exists("item:" + std::to_string(id))) << id;
+  EXPECT_EQ(cached_name(60), "changed");
 }
 
 // A strict-mode Cache throws Redis errors instead of counting them: the Invalidator must treat
@@ -367,9 +406,15 @@ void expect_pooler_refusal(const std::string& message) {
   EXPECT_NE(message.find("Give the Invalidator a direct URL"), std::string::npos) << message;
 }
 
+// The pooler refusals are about the PostgreSQL side: InvalidatorTest's fixture on a single Redis.
+class InvalidatorPoolerTest : public InvalidatorTest {};
+
 }  // namespace
 
-TEST_F(InvalidatorTest, RefusesATransactionPooledUrlAndWorksWithTheDirectOne) {
+INSTANTIATE_TEST_SUITE_P(, InvalidatorPoolerTest, ::testing::Values(RedisMode::single),
+                         pgfast_test::redis_mode_name);
+
+TEST_P(InvalidatorPoolerTest, RefusesATransactionPooledUrlAndWorksWithTheDirectOne) {
   pgfast_test::PgBouncer pooler("transaction");
   {
     InvalidatorOptions o = options();
@@ -397,7 +442,7 @@ TEST_F(InvalidatorTest, RefusesATransactionPooledUrlAndWorksWithTheDirectOne) {
 
 // PgBouncer gives the client its own cancel key in session mode too: refused as well (LISTEN would
 // work there, but the Invalidator cannot tell the modes apart, and a pooler saves it nothing).
-TEST_F(InvalidatorTest, RefusesASessionPooledUrlToo) {
+TEST_P(InvalidatorPoolerTest, RefusesASessionPooledUrlToo) {
   pgfast_test::PgBouncer pooler("session");
   pgfast::Connection through(pooler.url());
   EXPECT_TRUE(through.through_pooler());

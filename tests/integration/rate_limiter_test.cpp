@@ -1,6 +1,9 @@
 // pgfast::RateLimiter against real redis-servers. Expected values are recomputed with the pure
 // GCRA (pgfast::gcra::decide) at the Redis server times the decisions report, so they are exact
-// without depending on how fast this machine runs; waits poll Redis TIME.
+// without depending on how fast this machine runs; waits poll Redis TIME. The behaviour tests
+// (RateLimiterTest) run on a single server and on a Redis Cluster (redis_modes.hpp); the
+// RateLimiterClusterTest ones are about the cluster only; the fault tests on private servers
+// (stop, restart, freeze) stay single-node.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,8 +15,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +26,8 @@
 #include "ratelimit/gcra.hpp"
 #include "pgfast/ratelimit/rate_limiter.hpp"
 #include "pgfast/settings.hpp"
+#include "redis/cluster_slot.hpp"
+#include "redis_modes.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
 
@@ -31,8 +38,9 @@ using pgfast::RateLimiter;
 using pgfast::RateLimiterOptions;
 using pgfast::Redis;
 using pgfast::gcra::Mode;
+using pgfast_test::redis_mode_options;
 using pgfast_test::redis_options;
-using pgfast_test::redis_url;
+using pgfast_test::RedisMode;
 using pgfast_test::RedisServer;
 using Clock = std::chrono::steady_clock;
 
@@ -52,7 +60,8 @@ std::int64_t redis_time_us(Redis& redis) {
   return std::stoll(t[0].str()) * 1000000 + std::stoll(t[1].str());
 }
 
-// Polls Redis TIME until the server clock reaches `target_us`.
+// Polls Redis TIME until the server clock reaches `target_us` (in cluster mode on any master: the
+// test cluster's nodes share this machine's clock).
 bool await_redis_time(Redis& redis, std::int64_t target_us) {
   return pgfast_test::eventually([&] { return redis_time_us(redis) >= target_us; }, 30s);
 }
@@ -100,10 +109,28 @@ long long ms_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
+// Behaviour tests, run in both modes.
+class RateLimiterTest : public ::testing::TestWithParam<RedisMode> {
+ protected:
+  pgfast::RedisOptions mode_options(int max_connections = 8) const {
+    return redis_mode_options(GetParam(), max_connections);
+  }
+  bool cluster() const { return GetParam() == RedisMode::cluster; }
+};
+
+// Tests about the cluster itself (run by ctest integration.redis_cluster.limiter only).
+class RateLimiterClusterTest : public RateLimiterTest {};
+
 }  // namespace
 
-TEST(RateLimiter, FivePerSecondAllowsFiveOfEightThenOneAfterTheInterval) {
-  Redis redis(redis_options(redis_url()));
+INSTANTIATE_TEST_SUITE_P(, RateLimiterTest,
+                         ::testing::Values(RedisMode::single, RedisMode::cluster),
+                         pgfast_test::redis_mode_name);
+INSTANTIATE_TEST_SUITE_P(, RateLimiterClusterTest, ::testing::Values(RedisMode::cluster),
+                         pgfast_test::redis_mode_name);
+
+TEST_P(RateLimiterTest, FivePerSecondAllowsFiveOfEightThenOneAfterTheInterval) {
+  Redis redis(mode_options());
   RateLimiter limiter(redis, options("5/second"));
   // The burst must fit in one emission interval (200 ms) of Redis time; on a badly overloaded
   // machine it may not, so up to three identities are tried. Each attempt is checked exactly.
@@ -141,8 +168,8 @@ TEST(RateLimiter, FivePerSecondAllowsFiveOfEightThenOneAfterTheInterval) {
   EXPECT_EQ(limiter.check("user:2").remaining, 4);
 }
 
-TEST(RateLimiter, FivePer100MsEndToEnd) {
-  Redis redis(redis_options(redis_url()));
+TEST_P(RateLimiterTest, FivePer100MsEndToEnd) {
+  Redis redis(mode_options());
   RateLimiter limiter(redis, options("5/100ms"));
   ASSERT_EQ(limiter.limits().front(), (pgfast::RateLimit{5, 100ms}));
   Replay replay(limiter);
@@ -179,8 +206,8 @@ TEST(RateLimiter, FivePer100MsEndToEnd) {
   EXPECT_TRUE(d.allowed);
 }
 
-TEST(RateLimiter, AllowAtMostTakesWhatEveryLimitAllowsInOneCall) {
-  Redis redis(redis_options(redis_url()));
+TEST_P(RateLimiterTest, AllowAtMostTakesWhatEveryLimitAllowsInOneCall) {
+  Redis redis(mode_options());
   RateLimiter limiter(redis, options("10/second;4/minute"));
   Replay replay(limiter);
   const std::string id = "user:batch";
@@ -206,8 +233,8 @@ TEST(RateLimiter, AllowAtMostTakesWhatEveryLimitAllowsInOneCall) {
   EXPECT_GE(d.states[0].remaining, 6);
 }
 
-TEST(RateLimiter, CopiesAndTheOwnRedisConstructorShareOneLimiter) {
-  RateLimiter own(options("2/minute"), redis_options(redis_url()));
+TEST_P(RateLimiterTest, CopiesAndTheOwnRedisConstructorShareOneLimiter) {
+  RateLimiter own(options("2/minute"), mode_options());
   RateLimiter copy = own;
   EXPECT_TRUE(own.check("u").allowed);
   EXPECT_TRUE(copy.check("u").allowed);
@@ -218,8 +245,8 @@ TEST(RateLimiter, CopiesAndTheOwnRedisConstructorShareOneLimiter) {
   EXPECT_EQ(copy.stats().denied, 1u);
 }
 
-TEST(RateLimiter, TwoLimitsTheStricterDecidesAndADenialConsumesNeither) {
-  Redis redis(redis_options(redis_url()));
+TEST_P(RateLimiterTest, TwoLimitsTheStricterDecidesAndADenialConsumesNeither) {
+  Redis redis(mode_options());
   RateLimiter limiter(redis, options("3/second;5/minute"));
   Replay replay(limiter);
   const std::string id = "ip:192.0.2.1";
@@ -254,8 +281,8 @@ TEST(RateLimiter, TwoLimitsTheStricterDecidesAndADenialConsumesNeither) {
   EXPECT_GT(by_minute.retry_after, std::chrono::microseconds(10s));
 }
 
-TEST(RateLimiter, CostPeekAndReset) {
-  Redis redis(redis_options(redis_url()));
+TEST_P(RateLimiterTest, CostPeekAndReset) {
+  Redis redis(mode_options());
   RateLimiter limiter(redis, options("10/minute"));
   Replay replay(limiter);
   const std::string id = "user:cost";
@@ -297,33 +324,47 @@ TEST(RateLimiter, CostPeekAndReset) {
   EXPECT_EQ(d.reset_after.count(), 0);
 }
 
-TEST(RateLimiter, KeysAreScopeAndIdentity) {
-  Redis redis(redis_options(redis_url()));
+TEST_P(RateLimiterTest, KeysAreScopeAndIdentity) {
+  Redis redis(mode_options());
   auto o = options("5/minute");
   RateLimiter limiter(redis, o);
   const std::string identity = pgfast::rate_limit_identity(std::nullopt, "::ffff:198.51.100.7");
   limiter.check(identity);
-  EXPECT_EQ(redis.command({"EXISTS", "rl:" + o.scope + ":ip:198.51.100.7"}).integer(), 1);
+  // Single node: the names pgfast always used. Cluster: the identity is the hash tag.
+  const std::string expected =
+      cluster() ? "rl:" + o.scope + ":{ip:198.51.100.7}" : "rl:" + o.scope + ":ip:198.51.100.7";
+  EXPECT_EQ(limiter.key(identity), expected);
+  EXPECT_EQ(redis.command({"EXISTS", expected}).integer(), 1);
   // The same client written differently shares the counter.
   const auto d = limiter.check(pgfast::rate_limit_identity(std::nullopt, "198.51.100.7"));
   EXPECT_EQ(d.remaining, 3);
+  // Identities with braces, colons and '%' are identities like any other: each its own budget.
+  const std::vector<std::string> odd{"user:{a}", "user:{a}b", "user:a}b{", "user:a%7Db", "{}"};
+  for (const auto& id : odd) {
+    EXPECT_EQ(limiter.check(id, 2).remaining, 3) << id;
+    EXPECT_EQ(redis.command({"HLEN", limiter.key(id)}).integer(), 1) << id;
+  }
+  for (const auto& id : odd) EXPECT_EQ(limiter.peek(id).remaining, 3) << id;
 }
 
-TEST(RateLimiter, ScriptFlushBetweenCallsIsTransparent) {
-  Redis redis(redis_options(redis_url()));
+TEST_P(RateLimiterTest, ScriptFlushBetweenCallsIsTransparent) {
+  Redis redis(mode_options());
   RateLimiter limiter(redis, options("100/minute"));
   Replay replay(limiter);
   replay.check(limiter.check("u"), 1, Mode::all_or_nothing, "before");
-  redis.command({"SCRIPT", "FLUSH"});
+  // In a cluster the script may not have been on this identity's master yet (SCRIPT LOAD went to
+  // one master): that first use is a reload too, hence the difference.
+  const auto reloads = limiter.stats().script_reloads;
+  for (const auto& node : redis.masters()) redis.command_on(node, {"SCRIPT", "FLUSH"});
   replay.check(limiter.check("u"), 1, Mode::all_or_nothing, "after SCRIPT FLUSH");
   replay.check(limiter.check("u"), 1, Mode::all_or_nothing, "after reload");
-  EXPECT_EQ(limiter.stats().script_reloads, 1u);
+  EXPECT_EQ(limiter.stats().script_reloads - reloads, 1u);
   EXPECT_EQ(limiter.stats().redis, 3u);
   EXPECT_EQ(limiter.stats().redis_failures, 0u);
 }
 
-TEST(RateLimiter, HeadersForAllowedAndDeniedDecisions) {
-  Redis redis(redis_options(redis_url()));
+TEST_P(RateLimiterTest, HeadersForAllowedAndDeniedDecisions) {
+  Redis redis(mode_options());
   pgfast::Settings settings;
   RateLimiterOptions o = RateLimiterOptions::named("search", settings);  // 10/minute
   o.scope = pgfast_test::unique_name("search");
@@ -351,38 +392,87 @@ TEST(RateLimiter, HeadersForAllowedAndDeniedDecisions) {
             "\"10/minute\";r=0;t=" + std::to_string((d.reset_after.count() + 999999) / 1000000));
 }
 
-// Two processes (this test binary re-executed with a filter) × 8 threads hammer one key for 2 s.
-// Every allowed decision carries its Redis time; with burst B and interval T, the GCRA allows at
-// most B + (last - first) / T requests between the first and last allowed ones.
-TEST(RateLimiterDistributed, TwoProcessesTimesEightThreadsNeverExceedTheLimit) {
+namespace {
+
+// What one process saw of one identity: decisions, allowed ones, and the Redis times of the
+// first and last allowed.
+struct Tally {
+  long allowed = 0;
+  long total = 0;
+  std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  std::int64_t last = 0;
+  void add(const Tally& o) {
+    allowed += o.allowed;
+    total += o.total;
+    first = std::min(first, o.first);
+    last = std::max(last, o.last);
+  }
+};
+
+// One identity per master ("shared:<n>", the first found for each): a single server gets one, a
+// cluster of three masters three, each decided on its own node.
+std::vector<std::string> one_identity_per_master(Redis& redis, const RateLimiter& limiter) {
+  const std::size_t masters = redis.masters().size();
+  std::map<std::string, std::string> by_master;
+  for (int i = 0; by_master.size() < masters && i < 10000; ++i) {
+    const std::string id = "shared:" + std::to_string(i);
+    by_master.emplace(pgfast_test::owner_of(redis, limiter.key(id)), id);
+  }
+  std::vector<std::string> ids;
+  for (const auto& [master, id] : by_master) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace
+
+// Two processes (this test binary re-executed with a filter naming this instance) × 8 threads
+// share the budgets of one identity per master for 2 s (in a cluster: three identities on three
+// nodes, every thread of both processes taking from one of them). Every allowed decision carries
+// its Redis time; per identity, with burst B and interval T, the GCRA allows at most
+// B + (last - first) / T requests between the first and last allowed ones, however many
+// processes and nodes take part.
+TEST_P(RateLimiterTest, TwoProcessesTimesEightThreadsNeverExceedTheLimit) {
   const char* worker_out = std::getenv("PGFAST_LIMITER_WORKER_OUT");
   const bool is_worker = worker_out != nullptr;
   const std::string scope =
       is_worker ? std::getenv("PGFAST_LIMITER_SCOPE") : pgfast_test::unique_name("rl_dist");
   const std::string barrier = "rl_it_barrier:" + scope;
 
+  Redis redis(mode_options(16));
+  RateLimiterOptions o = options("50/second burst 10", pgfast::FailureMode::closed);
+  o.scope = scope;
+  RateLimiter limiter(redis, o);
+  std::vector<std::string> ids;
+  if (is_worker) {
+    std::istringstream in(std::getenv("PGFAST_LIMITER_IDS"));
+    for (std::string id; std::getline(in, id, ',');) ids.push_back(id);
+  } else {
+    ids = one_identity_per_master(redis, limiter);
+    ASSERT_EQ(ids.size(), cluster() ? 3u : 1u);
+  }
+
   pid_t child = -1;
   std::string child_out;
   if (!is_worker) {
     child_out = "/tmp/" + scope + ".out";
+    std::string joined;
+    for (const auto& id : ids) joined += (joined.empty() ? "" : ",") + id;
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string filter =
+        std::string("--gtest_filter=") + info->test_suite_name() + "." + info->name();
     child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
       ::setenv("PGFAST_LIMITER_WORKER_OUT", child_out.c_str(), 1);
       ::setenv("PGFAST_LIMITER_SCOPE", scope.c_str(), 1);
+      ::setenv("PGFAST_LIMITER_IDS", joined.c_str(), 1);
       if (std::freopen("/dev/null", "w", stdout) == nullptr) ::_exit(3);
-      ::execl(
-          "/proc/self/exe", "pgfast_integration_tests",
-          "--gtest_filter=RateLimiterDistributed.TwoProcessesTimesEightThreadsNeverExceedTheLimit",
-          static_cast<char*>(nullptr));
+      ::execl("/proc/self/exe", "pgfast_integration_tests", filter.c_str(),
+              static_cast<char*>(nullptr));
       ::_exit(127);
     }
   }
 
-  Redis redis(redis_options(redis_url(), 16));
-  RateLimiterOptions o = options("50/second burst 10", pgfast::FailureMode::closed);
-  o.scope = scope;
-  RateLimiter limiter(redis, o);
   // Start together: each process announces itself and waits for the other.
   redis.command({"INCR", barrier});
   redis.command({"EXPIRE", barrier, "60"});
@@ -393,58 +483,63 @@ TEST(RateLimiterDistributed, TwoProcessesTimesEightThreadsNeverExceedTheLimit) {
       30s));
 
   std::mutex mutex;
-  long allowed = 0, total = 0;
-  std::int64_t first = std::numeric_limits<std::int64_t>::max(), last = 0;
+  std::vector<Tally> mine(ids.size());
   std::vector<std::thread> threads;
   const auto end = Clock::now() + 2s;
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&] {
-      long my_allowed = 0, my_total = 0;
-      std::int64_t my_first = std::numeric_limits<std::int64_t>::max(), my_last = 0;
+  for (std::size_t t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      const std::size_t which = t % ids.size();
+      Tally my;
       while (Clock::now() < end) {
-        const Decision d = limiter.check("shared");
-        ++my_total;
+        const Decision d = limiter.check(ids[which]);
+        ++my.total;
         if (d.allowed) {
-          ++my_allowed;
-          my_first = std::min(my_first, d.now_us);
-          my_last = std::max(my_last, d.now_us);
+          ++my.allowed;
+          my.first = std::min(my.first, d.now_us);
+          my.last = std::max(my.last, d.now_us);
         }
       }
       std::lock_guard<std::mutex> lock(mutex);
-      allowed += my_allowed;
-      total += my_total;
-      first = std::min(first, my_first);
-      last = std::max(last, my_last);
+      mine[which].add(my);
     });
   }
   for (auto& t : threads) t.join();
+  long total = 0;
+  for (const auto& m : mine) total += m.total;
   EXPECT_EQ(limiter.stats().redis, static_cast<std::uint64_t>(total));
 
   if (is_worker) {
-    std::ofstream(worker_out) << allowed << " " << total << " " << first << " " << last << "\n";
+    std::ofstream out(worker_out);
+    for (const auto& m : mine) {
+      out << m.allowed << " " << m.total << " " << m.first << " " << m.last << "\n";
+    }
     return;
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "worker status " << status;
-  long child_allowed = 0, child_total = 0;
-  std::int64_t child_first = 0, child_last = 0;
+  std::vector<Tally> theirs(ids.size());
   {
     std::ifstream in(child_out);
-    ASSERT_TRUE(in >> child_allowed >> child_total >> child_first >> child_last);
+    for (auto& c : theirs) ASSERT_TRUE(in >> c.allowed >> c.total >> c.first >> c.last);
   }
   std::remove(child_out.c_str());
   redis.command({"DEL", barrier});
-  EXPECT_GT(allowed, 0);
-  EXPECT_GT(child_allowed, 0);
-  const long all_allowed = allowed + child_allowed;
-  const std::int64_t span = std::max(last, child_last) - std::min(first, child_first);
-  const long bound = 10 + static_cast<long>(span / 20000);
-  std::printf("distributed: %ld + %ld allowed of %ld + %ld over %.3f s; GCRA bound %ld\n", allowed,
-              child_allowed, total, child_total, span / 1e6, bound);
-  EXPECT_LE(all_allowed, bound);
-  EXPECT_GE(all_allowed, bound * 9 / 10);  // and the limiter did not simply deny everything
-  EXPECT_GT(span, 1500000);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::string where = ids[i] + " on " + pgfast_test::owner_of(redis, limiter.key(ids[i]));
+    EXPECT_GT(mine[i].allowed, 0) << where;
+    EXPECT_GT(theirs[i].allowed, 0) << where;
+    Tally both = mine[i];
+    both.add(theirs[i]);
+    const std::int64_t span = both.last - both.first;
+    const long bound = 10 + static_cast<long>(span / 20000);
+    std::printf("distributed %s: %ld + %ld allowed of %ld + %ld over %.3f s; GCRA bound %ld\n",
+                where.c_str(), mine[i].allowed, theirs[i].allowed, mine[i].total, theirs[i].total,
+                span / 1e6, bound);
+    EXPECT_LE(both.allowed, bound) << where;
+    EXPECT_GE(both.allowed, bound * 9 / 10) << where;  // and the limiter did not deny everything
+    EXPECT_GT(span, 1500000) << where;
+  }
 }
 
 TEST(RateLimiter, FailureModesWhenRedisIsDownAndBackAfterARestart) {
@@ -514,8 +609,8 @@ TEST(RateLimiter, FailureModesWhenRedisIsDownAndBackAfterARestart) {
   EXPECT_EQ(closed.check("u3").source, DecisionSource::redis);
 }
 
-TEST(RateLimiter, NamedLimitsForTheReferenceEndpoints) {
-  Redis redis(redis_options(redis_url()));
+TEST_P(RateLimiterTest, NamedLimitsForTheReferenceEndpoints) {
+  Redis redis(mode_options());
   pgfast::Settings settings;
   settings.rate_limit_per_minute = 7;
   for (const auto& [name, burst] : std::vector<std::pair<std::string, int>>{
@@ -553,4 +648,107 @@ TEST(RateLimiter, RedisRetryAfterSkipsRedisDuringAnOutage) {
   // Back to Redis once redis_retry_after has passed after the failure.
   EXPECT_TRUE(pgfast_test::eventually(
       [&] { return limiter.check("u").source == DecisionSource::redis; }, 5s));
+}
+
+TEST_P(RateLimiterClusterTest, IdentitiesKeysSpreadOverEveryMaster) {
+  Redis redis(mode_options());
+  const RateLimiterOptions o = options("5/minute");
+  RateLimiter limiter(redis, o);
+  const int n = 600;
+  std::map<int, long long> ours_per_slot;
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "user:" + std::to_string(i);
+    ASSERT_EQ(limiter.check(id).source, DecisionSource::redis) << id;
+    ++ours_per_slot[pgfast::cluster::key_slot(limiter.key(id))];
+  }
+  const std::vector<std::string> masters = redis.masters();
+  ASSERT_EQ(masters.size(), 3u);
+  // Each master holds a share of the identities (200 expected), together exactly all of them.
+  std::size_t total = 0;
+  for (const auto& m : masters) {
+    const std::size_t here = pgfast_test::count_keys_on(redis, m, o.key_prefix + o.scope + ":*");
+    EXPECT_GT(here, 140u) << m;
+    EXPECT_GE(static_cast<std::size_t>(redis.command_on(m, {"DBSIZE"}).integer()), here) << m;
+    total += here;
+  }
+  EXPECT_EQ(total, static_cast<std::size_t>(n));
+  // Every slot the keys fall in is held by exactly one master, which counts them.
+  for (const auto& [slot, ours] : ours_per_slot) {
+    long long counted = 0;
+    int holders = 0;
+    for (const auto& m : masters) {
+      const long long c =
+          redis.command_on(m, {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}).integer();
+      counted += c;
+      holders += c > 0;
+    }
+    EXPECT_EQ(holders, 1) << "slot " << slot;
+    EXPECT_GE(counted, ours) << "slot " << slot;
+  }
+  // Decided by the nodes the slot map names: no redirection was needed.
+  EXPECT_EQ(redis.stats().moved, 0u);
+}
+
+// The identity's master stops answering (CLIENT PAUSE: its clients wait, while the cluster bus
+// goes on, so no failover starts): each limiter decides that identity in its failure mode, an
+// identity on another master is still decided by Redis, and the same clients use the node again
+// once it answers.
+TEST_P(RateLimiterClusterTest, FailureModesApplyWhileTheIdentitysMasterIsUnreachable) {
+  pgfast::RedisOptions ro = mode_options(4);
+  ro.connect_timeout = 100ms;
+  ro.command_timeout = 100ms;
+  Redis redis(ro);
+  Redis admin(mode_options());
+  auto closed_o = options("5/second", pgfast::FailureMode::closed);
+  closed_o.closed_retry_after = 2500ms;
+  RateLimiter open(redis, options("5/second", pgfast::FailureMode::open));
+  RateLimiter closed(redis, closed_o);
+  RateLimiter local(redis, options("5/second", pgfast::FailureMode::local));
+  auto skipping_o = options("5/second", pgfast::FailureMode::open);
+  skipping_o.redis_retry_after = 2s;
+  RateLimiter skipping(redis, skipping_o);
+  const std::string id = "user:paused";
+  for (RateLimiter* l : {&open, &closed, &local, &skipping}) {
+    EXPECT_EQ(l->check(id).source, DecisionSource::redis);
+  }
+  // One identity, one slot: its limiters in every scope live on one master.
+  const std::string owner = pgfast_test::owner_of(admin, open.key(id));
+  EXPECT_EQ(pgfast_test::owner_of(admin, closed.key(id)), owner);
+  EXPECT_EQ(pgfast_test::owner_of(admin, local.key(id)), owner);
+  std::string elsewhere;
+  for (int i = 0; elsewhere.empty(); ++i) {
+    const std::string other = "user:other:" + std::to_string(i);
+    if (pgfast_test::owner_of(admin, open.key(other)) != owner) elsewhere = other;
+  }
+
+  admin.command_on(owner, {"CLIENT", "PAUSE", "5000", "ALL"});
+  const Decision o = open.check(id);
+  EXPECT_TRUE(o.allowed);
+  EXPECT_EQ(o.source, DecisionSource::fail_open);
+  const Decision c = closed.check(id);
+  EXPECT_FALSE(c.allowed);
+  EXPECT_EQ(c.source, DecisionSource::fail_closed);
+  EXPECT_EQ(c.retry_after, std::chrono::microseconds(2500ms));
+  EXPECT_EQ(header(pgfast::headers(c), "Retry-After"), "3");
+  const Decision l = local.check(id);
+  EXPECT_TRUE(l.allowed);
+  EXPECT_EQ(l.source, DecisionSource::local);
+  EXPECT_EQ(open.check(elsewhere).source, DecisionSource::redis);
+  for (RateLimiter* lim : {&open, &closed, &local}) EXPECT_EQ(lim->stats().redis_failures, 1u);
+  EXPECT_GT(redis.stats().unavailable, 0u);
+  // redis_retry_after is kept per node: after one failure the identity's node is not tried again
+  // for a while, the other masters still are.
+  EXPECT_EQ(skipping.check(id).source, DecisionSource::fail_open);
+  EXPECT_EQ(skipping.check(id).source, DecisionSource::fail_open);
+  EXPECT_EQ(skipping.check(elsewhere).source, DecisionSource::redis);
+  EXPECT_EQ(skipping.stats().redis_failures, 1u);
+  EXPECT_EQ(skipping.stats().redis_skipped, 1u);
+
+  // Back without a restart once the master answers again.
+  EXPECT_TRUE(pgfast_test::eventually(
+      [&] { return closed.check(id).source == DecisionSource::redis; }, 20s));
+  EXPECT_EQ(open.check(id).source, DecisionSource::redis);
+  EXPECT_EQ(local.check(id).source, DecisionSource::redis);
+  EXPECT_TRUE(pgfast_test::eventually(
+      [&] { return skipping.check(id).source == DecisionSource::redis; }, 10s));
 }

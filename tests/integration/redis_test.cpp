@@ -361,3 +361,34 @@ TEST(RedisScript, RunsWithEvalshaAndSurvivesAScriptFlushAndARestart) {
     EXPECT_EQ(e.code(), "MYERR");
   }
 }
+
+// run_each: independent calls of one script in one pipeline, replies in order; a call answered
+// NOSCRIPT (here after SCRIPT FLUSH; in cluster mode a node that never saw the script) is repeated
+// with EVAL on its own; an error reply is returned, not thrown.
+TEST(RedisScript, RunEachPipelinesCallsAndReloadsTheScriptPerCall) {
+  RedisServer server;
+  Redis redis(redis_options(server.url()));
+  pgfast::RedisScript script(
+      "if ARGV[1] == 'fail' then return redis.error_reply('MYERR asked to') end "
+      "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  const std::vector<pgfast::RedisScript::Call> calls = {
+      {{"a"}, {"1"}}, {{"b"}, {"fail"}}, {{"a"}, {"2"}}};
+  const auto before = redis.stats().round_trips;
+  auto replies = script.run_each(redis, calls);
+  // SCRIPT LOAD, then the one pipeline.
+  EXPECT_EQ(redis.stats().round_trips, before + 2);
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(replies[0].integer(), 1);
+  EXPECT_TRUE(replies[1].is_error());
+  EXPECT_EQ(replies[1].str().rfind("MYERR", 0), 0u) << replies[1].str();
+  EXPECT_EQ(replies[2].integer(), 3);
+  EXPECT_EQ(script.reloads(), 0u);
+
+  redis.command({"SCRIPT", "FLUSH"});
+  replies = script.run_each(redis, {{{"a"}, {"10"}}, {{"c"}, {"5"}}});
+  EXPECT_EQ(replies[0].integer(), 13);
+  EXPECT_EQ(replies[1].integer(), 5);
+  EXPECT_EQ(script.reloads(), 2u);  // both answered NOSCRIPT, each ran once with EVAL
+  EXPECT_EQ(redis.command({"GET", "a"}).str(), "13");
+  EXPECT_TRUE(script.run_each(redis, {}).empty());
+}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "cache/cache_key_layout.hpp"
 #include "cache/cache_lease.hpp"
 #include "cache/cache_stats_counters.hpp"
 #include "cache/cache_store.hpp"
@@ -52,8 +53,9 @@ class CacheImpl {
   CacheImpl(Redis redis, CacheOptions options)
       : o_(std::move(options)),
         redis_(std::move(redis)),
-        leases_(redis_, o_.key_prefix, o_.lease_ttl),
-        store_(redis_, o_, c) {
+        layout_(o_.key_prefix, redis_.cluster()),
+        leases_(redis_, layout_, o_.lease_ttl),
+        store_(redis_, layout_, o_, c) {
     if (o_.default_ttl.count() < 0 || o_.negative_ttl.count() < 0) {
       throw ConfigurationError("pgfast::Cache: TTLs must not be negative");
     }
@@ -229,6 +231,7 @@ class CacheImpl {
   const CacheOptions o_;
   CacheStatsCounters c;
   Redis redis_;
+  CacheKeyLayout layout_;
   CacheLeases leases_;
   CacheStore store_;
   SingleFlight<std::optional<std::string>> flights_;

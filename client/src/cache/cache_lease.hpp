@@ -1,8 +1,11 @@
 // pgfast::detail::CacheLeases: the Cache's stampede lock across processes. A loader takes the
-// key's lease `<prefix>#lease:<key>` (SET NX PX lease_ttl with a random 128-bit token) and only its
-// owner releases it (compare-and-delete). Taken leases are listed in `<prefix>#leases`, where an
-// invalidation by pattern finds and marks them ('inv:' + token): a marked lease's loader does not
-// store its value (CacheStore::store, under a held lease). Every call is one script round trip.
+// key's lease (CacheKeyLayout::lease_key: SET NX PX lease_ttl with a random 128-bit token) and only
+// its owner releases it (compare-and-delete). An invalidation by pattern finds the leases of the
+// loads in flight and marks them ('inv:' + token): a marked lease's loader does not store its
+// value (CacheStore::store, under a held lease). Single node: taken leases are listed in
+// `<prefix>#leases`, and marking is one script over that set. Cluster mode: no set (a lease must
+// share its key's slot); marking SCANs every master for lease keys. Every other call is one
+// script round trip.
 // Thread safety: thread-safe (Redis is a handle, the scripts are).
 #pragma once
 
@@ -10,6 +13,9 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
+#include "cache/cache_key_layout.hpp"
 #include "pgfast/redis/redis.hpp"
 #include "redis/redis_script.hpp"
 
@@ -24,7 +30,8 @@ struct LeaseHold {
 
 class CacheLeases {
  public:
-  CacheLeases(Redis redis, std::string key_prefix, std::chrono::milliseconds lease_ttl);
+  // `layout` must outlive the leases (it is the CacheImpl's).
+  CacheLeases(Redis redis, const CacheKeyLayout& layout, std::chrono::milliseconds lease_ttl);
   CacheLeases(const CacheLeases&) = delete;
   CacheLeases& operator=(const CacheLeases&) = delete;
 
@@ -42,15 +49,17 @@ class CacheLeases {
   // Whether anyone holds the lease of `full_key`. Throws RedisError.
   bool held(const std::string& full_key);
 
-  // Marks every listed lease whose key (without the prefix) matches the glob `pattern`; unlists
-  // leases that are gone. Returns the number marked. Throws RedisError.
+  // Marks the lease of every load in flight whose key (without the prefix) matches the glob
+  // `pattern`; single node: unlists leases that are gone. Returns the number marked. Throws
+  // RedisError.
   std::size_t mark_matching(const std::string& pattern);
 
  private:
-  std::string leases_key() const;
+  // A lease script's keys: the lease, and (single node) the set listing the leases.
+  std::vector<std::string> script_keys(const std::string& lease) const;
 
   Redis redis_;
-  const std::string key_prefix_;
+  const CacheKeyLayout& layout_;
   const std::chrono::milliseconds lease_ttl_;
   RedisScript acquire_script_;
   RedisScript release_script_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "redis/redis_scan.hpp"
 #include "thread_rng.hpp"
 
 namespace pgfast::detail {
@@ -22,7 +23,8 @@ const char* const kStoreUnderLease =
     "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) "
     "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end "
     "return 1";
-// Deletes keys (KEYS: a key, its lease, the next key, its lease, ...) and marks the lease of a
+// Deletes keys (KEYS: a key, its lease, the next key, its lease, ...; in cluster mode all in one
+// slot, one call per slot) and marks the lease of a
 // load in flight for one of them ('inv:' + its token): that load may have read its data before
 // the change being invalidated, so kStoreUnderLease will not store its value. Returns the number
 // of keys deleted.
@@ -37,7 +39,8 @@ const char* const kInvalidateKeys =
     "end "
     "return n";
 // Bumps the generation of every tag given that exists (a tag nobody stored under has nothing to
-// invalidate, and INCR would create a key without expiry): one command for any number of tags.
+// invalidate, and INCR would create a key without expiry): one command for any number of tags
+// (in cluster mode, one per slot the tags fall in).
 const char* const kBumpTags =
     "local n = 0 "
     "for _, key in ipairs(KEYS) do "
@@ -97,10 +100,50 @@ Argv set_command(const std::string& full_key, std::string bytes, Duration keep) 
   return set;
 }
 
+using SlotGroups = std::vector<std::vector<std::size_t>>;
+
+// Appends one `verb` (MGET, UNLINK) per group of `keys` (CacheKeyLayout::slot_groups).
+void append_per_slot(std::vector<Argv>& commands, const char* verb,
+                     const std::vector<std::string>& keys, const SlotGroups& groups) {
+  for (const auto& group : groups) {
+    Argv command{verb};
+    command.reserve(group.size() + 1);
+    for (std::size_t i : group) command.push_back(keys[i]);
+    commands.push_back(std::move(command));
+  }
+}
+
+// One script call per group; add_keys(i, keys) appends the script keys of the group's member i.
+template <class AddKeys>
+std::vector<RedisScript::Call> calls_per_slot(const SlotGroups& groups, AddKeys add_keys) {
+  std::vector<RedisScript::Call> calls;
+  calls.reserve(groups.size());
+  for (const auto& group : groups) {
+    RedisScript::Call call;
+    for (std::size_t i : group) add_keys(i, call.keys);
+    calls.push_back(std::move(call));
+  }
+  return calls;
+}
+
+// The reply for each key of MGETs appended by append_per_slot, whose first reply is replies[first].
+std::vector<const RedisReply*> key_replies(const std::vector<RedisReply>& replies,
+                                           std::size_t first, const SlotGroups& groups,
+                                           std::size_t key_count) {
+  std::vector<const RedisReply*> out(key_count);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const RedisReply& mget = replies[first + g];
+    for (std::size_t j = 0; j < groups[g].size(); ++j) out[groups[g][j]] = &mget[j];
+  }
+  return out;
+}
+
 }  // namespace
 
-CacheStore::CacheStore(Redis redis, const CacheOptions& options, CacheStatsCounters& counters)
-    : o_(options),
+CacheStore::CacheStore(Redis redis, const CacheKeyLayout& layout, const CacheOptions& options,
+                       CacheStatsCounters& counters)
+    : layout_(layout),
+      o_(options),
       c_(counters),
       redis_(std::move(redis)),
       store_script_(kStoreUnderLease),
@@ -110,38 +153,45 @@ CacheStore::CacheStore(Redis redis, const CacheOptions& options, CacheStatsCount
 TagGenerations CacheStore::read_tags(const std::vector<std::string>& tags) {
   TagGenerations out;
   if (tags.empty()) return out;
-  Argv mget{"MGET"};
-  for (const auto& t : tags) mget.push_back(tag_key(t));
-  const RedisReply r = redis_.command(mget);
-  for (std::size_t i = 0; i < tags.size(); ++i) out.emplace_back(tags[i], parse_generation(r[i]));
+  std::vector<std::string> keys;
+  keys.reserve(tags.size());
+  for (const auto& t : tags) keys.push_back(tag_key(t));
+  const auto groups = layout_.slot_groups(keys);
+  std::vector<Argv> commands;
+  append_per_slot(commands, "MGET", keys, groups);
+  const std::vector<RedisReply> replies = exchange(commands);
+  const auto generations = key_replies(replies, 0, groups, keys.size());
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    out.emplace_back(tags[i], parse_generation(*generations[i]));
+  }
   return out;
 }
 
 std::vector<Lookup> CacheStore::lookup_many(const std::vector<std::string>& full_keys,
                                             const std::vector<std::string>& call_tags,
                                             const CacheDecoder* decoder) {
-  Argv mget_values{"MGET"};
-  mget_values.insert(mget_values.end(), full_keys.begin(), full_keys.end());
-  RedisReply values;
+  // The values and the call's tags in one round trip (one MGET per slot in cluster mode).
+  std::vector<std::string> call_tag_keys;
+  call_tag_keys.reserve(call_tags.size());
+  for (const auto& t : call_tags) call_tag_keys.push_back(tag_key(t));
+  const auto value_groups = layout_.slot_groups(full_keys);
+  const auto tag_groups = layout_.slot_groups(call_tag_keys);
+  std::vector<Argv> commands;
+  append_per_slot(commands, "MGET", full_keys, value_groups);
+  append_per_slot(commands, "MGET", call_tag_keys, tag_groups);
+  const std::vector<RedisReply> replies = exchange(commands);
+  const auto values = key_replies(replies, 0, value_groups, full_keys.size());
+  const auto tag_values =
+      key_replies(replies, value_groups.size(), tag_groups, call_tag_keys.size());
   TagGenerations call_generations;
-  if (call_tags.empty()) {
-    values = redis_.command(mget_values);
-  } else {
-    Argv mget_tags{"MGET"};
-    for (const auto& t : call_tags) mget_tags.push_back(tag_key(t));
-    auto replies = redis_.pipeline({mget_values, mget_tags});
-    replies[0].throw_if_error();
-    replies[1].throw_if_error();
-    values = std::move(replies[0]);
-    for (std::size_t i = 0; i < call_tags.size(); ++i) {
-      call_generations.emplace_back(call_tags[i], parse_generation(replies[1][i]));
-    }
+  for (std::size_t i = 0; i < call_tags.size(); ++i) {
+    call_generations.emplace_back(call_tags[i], parse_generation(*tag_values[i]));
   }
   std::vector<DecodedEntry> decoded(full_keys.size());
   std::vector<std::string> unknown;
   for (std::size_t i = 0; i < full_keys.size(); ++i) {
-    if (values[i].is_nil()) continue;
-    decoded[i] = decode_entry(values[i].str());
+    if (values[i]->is_nil()) continue;
+    decoded[i] = decode_entry(values[i]->str());
     for (const auto& [name, generation] : decoded[i].entry.tags) {
       if (!find_tag(call_generations, name) &&
           std::find(unknown.begin(), unknown.end(), name) == unknown.end()) {
@@ -154,10 +204,10 @@ std::vector<Lookup> CacheStore::lookup_many(const std::vector<std::string>& full
   for (std::size_t i = 0; i < full_keys.size(); ++i) {
     Lookup& lk = out[i];
     lk.tags = call_generations;
-    if (values[i].is_nil()) continue;
+    if (values[i]->is_nil()) continue;
     DecodedEntry& d = decoded[i];
     if (d.status == DecodedEntry::Status::corrupt) continue;
-    if (d.status == DecodedEntry::Status::not_envelope) d.entry.value = values[i].str();
+    if (d.status == DecodedEntry::Status::not_envelope) d.entry.value = values[i]->str();
     if (!tags_current(d.entry, call_generations, extra)) continue;
     if (!d.entry.negative && decoder != nullptr && !(*decoder)(i, d.entry.value, d.entry.format)) {
       c_.decode_errors.fetch_add(1, std::memory_order_relaxed);
@@ -191,13 +241,35 @@ std::vector<Argv> CacheStore::tag_setup(
   return commands;
 }
 
-// Runs the commands in one round trip; throws the first error reply.
-void CacheStore::run_all(const std::vector<Argv>& commands) {
+// Runs the commands in one round trip (one command on its own, several as a pipeline); throws
+// the first error reply.
+std::vector<RedisReply> CacheStore::exchange(const std::vector<Argv>& commands) {
+  std::vector<RedisReply> replies;
   if (commands.size() == 1) {
-    redis_.command(commands[0]);
+    replies.push_back(redis_.command(commands[0]));
   } else if (!commands.empty()) {
-    for (const auto& r : redis_.pipeline(commands)) r.throw_if_error();
+    replies = redis_.pipeline(commands);
+    for (const auto& r : replies) r.throw_if_error();
   }
+  return replies;
+}
+
+void CacheStore::run_all(const std::vector<Argv>& commands) {
+  exchange(commands);
+}
+
+// Runs `script` once per call: one EVALSHA on its own, several in one pipeline; throws the first
+// error reply.
+std::vector<RedisReply> CacheStore::run_script(const RedisScript& script,
+                                               const std::vector<RedisScript::Call>& calls) {
+  std::vector<RedisReply> replies;
+  if (calls.size() == 1) {
+    replies.push_back(script.run(redis_, calls[0].keys, calls[0].args));
+  } else if (!calls.empty()) {
+    replies = script.run_each(redis_, calls);
+    for (const auto& r : replies) r.throw_if_error();
+  }
+  return replies;
 }
 
 bool CacheStore::store(const std::string& full_key, const std::optional<std::string>& value,
@@ -257,32 +329,33 @@ std::size_t CacheStore::store_many(const std::vector<std::pair<std::string, std:
 
 std::size_t CacheStore::delete_keys(const std::vector<std::string>& keys,
                                     const CacheLeases& leases) {
-  std::vector<std::string> script_keys;
-  script_keys.reserve(keys.size() * 2);
-  for (const auto& k : keys) {
-    script_keys.push_back(redis_key(k));
-    script_keys.push_back(leases.lease_key(script_keys.back()));
+  std::vector<std::string> full_keys;
+  full_keys.reserve(keys.size());
+  for (const auto& k : keys) full_keys.push_back(redis_key(k));
+  const auto calls = calls_per_slot(layout_.slot_groups(full_keys),
+                                    [&](std::size_t i, std::vector<std::string>& script_keys) {
+                                      script_keys.push_back(full_keys[i]);
+                                      script_keys.push_back(leases.lease_key(full_keys[i]));
+                                    });
+  std::size_t deleted = 0;
+  for (const auto& r : run_script(invalidate_keys_script_, calls)) {
+    deleted += static_cast<std::size_t>(r.integer());
   }
-  const auto deleted =
-      static_cast<std::size_t>(invalidate_keys_script_.run(redis_, script_keys, {}).integer());
   c_.invalidations.fetch_add(deleted, std::memory_order_relaxed);
   return deleted;
 }
 
 std::size_t CacheStore::scan_unlink(const std::string& pattern) {
   std::size_t deleted = 0;
-  std::string cursor = "0";
-  do {
-    const RedisReply r = redis_.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
-    cursor = r[0].str();
-    const auto& keys = r[1].elements();
-    if (keys.empty()) continue;
-    Argv unlink{"UNLINK"};
-    unlink.reserve(keys.size() + 1);
-    for (const auto& k : keys) unlink.push_back(k.str());
-    deleted += static_cast<std::size_t>(redis_.command(unlink).integer());
-  } while (cursor != "0");
-  c_.invalidations.fetch_add(deleted, std::memory_order_relaxed);
+  scan_keys(redis_, pattern, [&](const std::vector<std::string>& keys) {
+    std::vector<Argv> unlinks;
+    append_per_slot(unlinks, "UNLINK", keys, layout_.slot_groups(keys));
+    std::size_t batch = 0;
+    for (const auto& r : exchange(unlinks)) batch += static_cast<std::size_t>(r.integer());
+    // Counted as they go: a master that fails later does not undo what was deleted.
+    c_.invalidations.fetch_add(batch, std::memory_order_relaxed);
+    deleted += batch;
+  });
   return deleted;
 }
 
@@ -290,7 +363,11 @@ void CacheStore::bump_tags(const std::vector<std::string>& tags) {
   std::vector<std::string> keys;
   keys.reserve(tags.size());
   for (const auto& t : tags) keys.push_back(tag_key(t));
-  bump_tags_script_.run(redis_, keys, {});
+  run_script(bump_tags_script_,
+             calls_per_slot(layout_.slot_groups(keys),
+                            [&](std::size_t i, std::vector<std::string>& script_keys) {
+                              script_keys.push_back(keys[i]);
+                            }));
   c_.invalidations.fetch_add(tags.size(), std::memory_order_relaxed);
 }
 

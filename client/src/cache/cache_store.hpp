@@ -1,6 +1,8 @@
 // pgfast::detail::CacheStore: the Cache's entries and tags in Redis. Reads values with their tags'
 // generations (one pipeline), writes envelopes (pipelined with the tags they create; under a
 // lease through a script that checks it), deletes keys (marking their leases) and bumps tags.
+// In cluster mode every multi-key command and script is split per hash slot
+// (CacheKeyLayout::slot_groups) and the parts sent in one pipeline; single node: one command.
 // Every call throws RedisError; counting falls-through and skipping writes is the caller's.
 // Thread safety: thread-safe.
 #pragma once
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "cache/cache_envelope.hpp"
+#include "cache/cache_key_layout.hpp"
 #include "cache/cache_lease.hpp"
 #include "cache/cache_stats_counters.hpp"
 #include "pgfast/cache/cache.hpp"
@@ -37,13 +40,14 @@ class CacheStore {
  public:
   using Duration = std::chrono::milliseconds;
 
-  // `options` and `counters` must outlive the store (both are the CacheImpl's).
-  CacheStore(Redis redis, const CacheOptions& options, CacheStatsCounters& counters);
+  // `layout`, `options` and `counters` must outlive the store (all are the CacheImpl's).
+  CacheStore(Redis redis, const CacheKeyLayout& layout, const CacheOptions& options,
+             CacheStatsCounters& counters);
   CacheStore(const CacheStore&) = delete;
   CacheStore& operator=(const CacheStore&) = delete;
 
-  std::string redis_key(const std::string& key) const { return o_.key_prefix + key; }
-  std::string tag_key(const std::string& tag) const { return o_.key_prefix + "#tag:" + tag; }
+  std::string redis_key(const std::string& key) const { return layout_.value_key(key); }
+  std::string tag_key(const std::string& tag) const { return layout_.tag_key(tag); }
 
   TagGenerations read_tags(const std::vector<std::string>& tags);
 
@@ -72,7 +76,8 @@ class CacheStore {
   // `leases`). Returns (and counts as invalidations) the number deleted.
   std::size_t delete_keys(const std::vector<std::string>& keys, const CacheLeases& leases);
 
-  // SCAN + UNLINK of the keys matching `pattern` (prefix included). Returns (and counts as
+  // SCAN (every master in cluster mode) + UNLINK of the keys matching `pattern` (prefix
+  // included). Returns (and counts as
   // invalidations) the number deleted.
   std::size_t scan_unlink(const std::string& pattern);
 
@@ -84,8 +89,12 @@ class CacheStore {
   std::vector<std::vector<std::string>> tag_setup(
       const TagGenerations& tags,
       std::vector<std::pair<std::string, std::int64_t>>& recorded) const;
+  std::vector<RedisReply> exchange(const std::vector<std::vector<std::string>>& commands);
   void run_all(const std::vector<std::vector<std::string>>& commands);
+  std::vector<RedisReply> run_script(const RedisScript& script,
+                                     const std::vector<RedisScript::Call>& calls);
 
+  const CacheKeyLayout& layout_;
   const CacheOptions& o_;
   CacheStatsCounters& c_;
   Redis redis_;

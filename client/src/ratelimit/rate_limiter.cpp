@@ -7,6 +7,8 @@
 
 #include "ratelimit/gcra.hpp"
 #include "ratelimit/local_rate_limiter.hpp"
+#include "ratelimit/node_backoff.hpp"
+#include "ratelimit/rate_limit_key.hpp"
 #include "metrics/metric_families.hpp"
 #include "redis/redis_script.hpp"
 #include "pgfast/settings.hpp"
@@ -167,11 +169,13 @@ class RateLimiterImpl {
   RateLimiterImpl(Redis redis, RateLimiterOptions options)
       : redis_(std::move(redis)),
         options_(validated(std::move(options))),
+        cluster_(redis_.cluster()),
         limits_(std::make_shared<const std::vector<RateLimit>>(options_.limits)),
         local_(options_.limits),
         metrics_(RateLimiterMetrics::bind(options_.metrics.get(), options_.metrics_name.empty()
                                                                       ? options_.scope
                                                                       : options_.metrics_name)) {
+    check_rate_limit_key_parts(options_.key_prefix, options_.scope, cluster_);
     for (const auto& l : *limits_) {
       const std::string e = std::to_string(l.emission_interval().count());
       const std::string b = std::to_string(l.burst);
@@ -182,7 +186,7 @@ class RateLimiterImpl {
   }
 
   std::string key(const std::string& identity) const {
-    return options_.key_prefix + options_.scope + ":" + identity;
+    return rate_limit_key(options_.key_prefix, options_.scope, identity, cluster_);
   }
 
   Decision decide(const std::string& identity, long long cost, gcra::Mode mode);
@@ -198,6 +202,7 @@ class RateLimiterImpl {
 
   Redis redis_;
   const RateLimiterOptions options_;  // limits checked, bursts filled in
+  const bool cluster_;                // Redis Cluster: keys carry a hash tag (rate_limit_key.hpp)
   const std::shared_ptr<const std::vector<RateLimit>> limits_;
   std::vector<std::string> limit_args_;  // per limit: field, emission interval µs, burst
   LocalRateLimiter local_;
@@ -212,8 +217,8 @@ class RateLimiterImpl {
   };
   mutable Counters counters_;
   std::shared_ptr<const RateLimiterMetrics> metrics_;  // null: no metrics
-  // steady_clock time (ns since its epoch) before which Redis is not tried (redis_retry_after).
-  std::atomic<std::int64_t> redis_down_until_{0};
+  // Nodes found unreachable and not tried again before redis_retry_after has passed.
+  NodeBackoff down_nodes_;
 };
 
 void RateLimiterImpl::reset(const std::string& identity) {
@@ -241,11 +246,22 @@ Decision RateLimiterImpl::decide(const std::string& identity, long long cost, gc
   }
   const std::string k = key(identity);
   const bool retry_later = options_.redis_retry_after.count() > 0;
-  if (retry_later && steady_now_ns() < redis_down_until_.load(std::memory_order_relaxed)) {
-    counters_.redis_skipped.fetch_add(1, std::memory_order_relaxed);
-    return count(fallback(k, cost, mode));
-  }
+  // With redis_retry_after: the identity's node. "" is a single server, or in cluster mode the
+  // whole cluster (found unreachable when even the slot map could not be had).
+  std::string node;
   try {
+    if (retry_later) {
+      const std::int64_t now = steady_now_ns();
+      bool skip = down_nodes_.skip(node, now);
+      if (!skip && cluster_) {
+        node = redis_.node_for_key(k);
+        skip = down_nodes_.skip(node, now);
+      }
+      if (skip) {
+        counters_.redis_skipped.fetch_add(1, std::memory_order_relaxed);
+        return count(fallback(k, cost, mode));
+      }
+    }
     return count(from_redis(k, cost, mode));
   } catch (const RedisUnavailableError&) {
   } catch (const RedisReplyError& e) {
@@ -253,10 +269,11 @@ Decision RateLimiterImpl::decide(const std::string& identity, long long cost, gc
   }
   counters_.redis_failures.fetch_add(1, std::memory_order_relaxed);
   if (retry_later) {
-    redis_down_until_.store(steady_now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                  options_.redis_retry_after)
-                                                  .count(),
-                            std::memory_order_relaxed);
+    const std::int64_t now = steady_now_ns();
+    down_nodes_.mark(
+        node, now,
+        now + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.redis_retry_after)
+                  .count());
   }
   return count(fallback(k, cost, mode));
 }

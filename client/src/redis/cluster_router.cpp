@@ -352,6 +352,10 @@ std::vector<std::string> ClusterRouter::masters() {
   return out;
 }
 
+std::string ClusterRouter::master_for_slot(int slot) {
+  return node_for(slot, false)->name();
+}
+
 void ClusterRouter::close() noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [address, pool] : pools_) pool->close();

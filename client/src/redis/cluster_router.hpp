@@ -36,6 +36,8 @@ class ClusterRouter {
   std::vector<RedisReply> pipeline(const std::vector<std::vector<std::string>>& commands);
   RedisReply command_on(const std::string& node, const std::vector<std::string>& argv);
   std::vector<std::string> masters();
+  // The master serving `slot` in the current map, as "host:port".
+  std::string master_for_slot(int slot);
 
   void close() noexcept;
   void close_idle() noexcept;

@@ -5,6 +5,7 @@
 
 #include "pgfast/settings.hpp"
 #include "redis/cluster_router.hpp"
+#include "redis/cluster_slot.hpp"
 #include "redis/node_pool.hpp"
 #include "shared_handle.hpp"
 
@@ -99,6 +100,11 @@ bool Redis::cluster() const noexcept {
 std::vector<std::string> Redis::masters() {
   if (impl_->single_) return {impl_->single_->name()};
   return impl_->cluster_->masters();
+}
+
+std::string Redis::node_for_key(const std::string& key) {
+  if (impl_->single_) return impl_->single_->name();
+  return impl_->cluster_->master_for_slot(cluster::key_slot(key));
 }
 
 RedisReply Redis::command_on(const std::string& node, const std::vector<std::string>& argv) {

@@ -27,6 +27,16 @@ class RedisScript {
   RedisReply run(Redis& redis, const std::vector<std::string>& keys,
                  const std::vector<std::string>& args, bool* reloaded = nullptr) const;
 
+  // One call per (keys, args) in one Redis::pipeline (in cluster mode one per node, each call
+  // routed by its keys): for calls that do not depend on each other's order, e.g. one per slot.
+  // A call answered NOSCRIPT (a node that has not seen the script) is repeated with EVAL on its
+  // own. Replies in order; error replies are returned, not thrown (as Redis::pipeline).
+  struct Call {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+  std::vector<RedisReply> run_each(Redis& redis, const std::vector<Call>& calls) const;
+
   const std::string& source() const noexcept { return source_; }
   // The SHA-1 once known (empty before the first run).
   std::string sha() const;

@@ -1,8 +1,9 @@
 // pgfast::RateLimiter: a distributed GCRA limiter over Redis, shared by every process that uses
 // the same Redis. One Lua script (EVALSHA; reloaded on NOSCRIPT; never pipelined) reads the
 // Redis server's TIME, checks every configured limit and takes the request from all of them or
-// from none. State per identity: one hash `rl:<scope>:<identity>` with one field per limit,
-// expiring when all limits are back to a full burst. When Redis is unreachable, the failure mode
+// from none. State per identity: one hash `rl:<scope>:<identity>` (Redis Cluster:
+// `rl:<scope>:{<identity>}`, see key()) with one field per limit, expiring when all limits are
+// back to a full burst. When Redis is unreachable, the failure mode
 // decides: `open` (allow), `closed` (deny) or `local` (an in-process GCRA with the same limits).
 #pragma once
 
@@ -36,7 +37,7 @@ FailureMode parse_failure_mode(const std::string& text);
 const char* to_string(FailureMode mode) noexcept;
 
 struct RateLimiterOptions {
-  std::string scope = "general";  // the key's middle part: rl:<scope>:<identity>
+  std::string scope = "general";  // the key's middle part: rl:<scope>:<identity> (see key())
   // Checked all at once; at least one. Strings: parse_limits("100/minute;1000/day").
   std::vector<RateLimit> limits{RateLimit{100, std::chrono::minutes(1)}};
   FailureMode failure_mode = FailureMode::local;
@@ -44,7 +45,8 @@ struct RateLimiterOptions {
   std::chrono::milliseconds closed_retry_after{1000};
   // After a call finds Redis unreachable, the next calls decide in the failure mode without trying
   // Redis for this long, so an outage (above all a hung server, which costs a whole command
-  // timeout per try) does not add latency to every request. 0: try Redis on every call.
+  // timeout per try) does not add latency to every request. 0: try Redis on every call. Kept per
+  // node: on a Redis Cluster only identities on the node that failed skip Redis.
   std::chrono::milliseconds redis_retry_after{0};
   bool enabled = true;  // false: every check is allowed (DecisionSource::disabled), no Redis
   std::string key_prefix = "rl:";
@@ -78,7 +80,8 @@ struct RateLimiterStats {
 // state and stats).
 class RateLimiter {
  public:
-  // Uses `redis` (a handle, shared). Throws ConfigurationError for bad limits or options.
+  // Uses `redis` (a handle, shared). Throws ConfigurationError for bad limits or options (in
+  // Redis Cluster mode also for a key_prefix or scope containing '{' or '}').
   RateLimiter(Redis redis, RateLimiterOptions options);
   // Builds its own Redis from `redis_options`.
   RateLimiter(RateLimiterOptions options, RedisOptions redis_options);
@@ -100,7 +103,9 @@ class RateLimiter {
   // Forgets the identity's state (in Redis and in the local fallback).
   void reset(const std::string& identity);
 
-  // rl:<scope>:<identity>
+  // rl:<scope>:<identity>. Redis Cluster: rl:<scope>:{<identity>} with '%', '{' and '}' of the
+  // identity written %25, %7B, %7D: the hash tag is the identity, so its slot is the identity's
+  // own (docs/scale-out.md "Key layout").
   std::string key(const std::string& identity) const;
 
   // The configured limits, bursts filled in.

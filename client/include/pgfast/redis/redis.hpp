@@ -82,6 +82,11 @@ class Redis {
   // The masters of the current slot map as "host:port" (taking one first if none is known);
   // single-node mode: the one server.
   std::vector<std::string> masters();
+  // The node ("host:port") a command on `key` goes to now: cluster mode, the master serving the
+  // key's slot in the current slot map (taking one first if none is known; RedisUnavailableError
+  // when no node answers); single-node mode, the one server. For state kept per node
+  // (RateLimiterOptions::redis_retry_after).
+  std::string node_for_key(const std::string& key);
   // One command on the named node ("host:port"), not routed: for commands about a node rather
   // than a key (SCAN over every master, DBSIZE, INFO). Throws like command(); single-node mode
   // accepts only the server's own name.

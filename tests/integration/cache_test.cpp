@@ -28,6 +28,7 @@
 #include "pgfast/testing/cache_access.hpp"
 #include "redis/cluster_slot.hpp"
 #include "redis_cluster.hpp"
+#include "redis_modes.hpp"
 #include "redis_server.hpp"
 #include "test_env.hpp"
 
@@ -39,6 +40,7 @@ using pgfast::KeyTemplateError;
 using pgfast::testing::CacheAccess;
 using pgfast_test::redis_options;
 using pgfast_test::redis_url;
+using pgfast_test::RedisMode;
 using pgfast_test::RedisServer;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -78,34 +80,6 @@ struct CountingLoader {
   }
 };
 
-enum class RedisMode { single, cluster };
-
-const char* mode_text(RedisMode mode) {
-  return mode == RedisMode::single ? "single" : "cluster";
-}
-
-// The parameter's name in test names ("CacheTest.X/cluster") and in messages.
-std::string mode_name(const ::testing::TestParamInfo<RedisMode>& info) {
-  return mode_text(info.param);
-}
-void PrintTo(RedisMode mode, std::ostream* os) {
-  *os << mode_text(mode);
-}
-
-// The Redis options of `mode` with a pool of `pool` connections (per node in cluster mode).
-pgfast::RedisOptions mode_redis_options(RedisMode mode, int pool) {
-  if (mode == RedisMode::single) return redis_options(redis_url(), pool);
-  const std::vector<std::string> seeds = pgfast_test::cluster_seed_urls_from_env();
-  if (seeds.empty()) {
-    throw std::runtime_error(
-        "REDIS_CLUSTER_NODES is not set: run the */cluster tests through "
-        "tests/integration/redis_cluster.sh (ctest integration.redis_cluster.cache)");
-  }
-  pgfast::RedisOptions o = redis_options(seeds.front(), pool);
-  o.cluster_nodes = seeds;
-  return o;
-}
-
 // Sums a counter of INFO commandstats (e.g. "evalsha", "calls") over every master.
 long long command_stat(pgfast::Redis& redis, const std::string& command, const std::string& field) {
   long long sum = 0;
@@ -137,7 +111,7 @@ class CacheTest : public ::testing::TestWithParam<RedisMode> {
  protected:
   bool cluster() const { return GetParam() == RedisMode::cluster; }
   pgfast::RedisOptions redis_options_for_mode(int pool) const {
-    return mode_redis_options(GetParam(), pool);
+    return pgfast_test::redis_mode_options(GetParam(), pool);
   }
   // A cache of this mode with its own namespace (or `prefix`).
   CacheOptions mode_options(const std::string& prefix = "") const {
@@ -161,7 +135,7 @@ class CacheTest : public ::testing::TestWithParam<RedisMode> {
 };
 
 INSTANTIATE_TEST_SUITE_P(, CacheTest, ::testing::Values(RedisMode::single, RedisMode::cluster),
-                         mode_name);
+                         pgfast_test::redis_mode_name);
 
 TEST_P(CacheTest, SetGetDelExistsTtl) {
   Cache cache(mode_options());
@@ -1045,7 +1019,8 @@ TEST_P(CacheTest, TypedBackgroundRefreshStoresThroughTheCodec) {
 // Cluster-mode properties that have no single-node counterpart: instantiated for "cluster" only.
 class CacheClusterTest : public CacheTest {};
 
-INSTANTIATE_TEST_SUITE_P(, CacheClusterTest, ::testing::Values(RedisMode::cluster), mode_name);
+INSTANTIATE_TEST_SUITE_P(, CacheClusterTest, ::testing::Values(RedisMode::cluster),
+                         pgfast_test::redis_mode_name);
 
 // Keys of every kind (values, their tags, the leases of loads in flight) spread over all masters:
 // counted per slot used (CLUSTER COUNTKEYSINSLOT) and per node (DBSIZE), both through command_on.
@@ -1114,16 +1089,7 @@ TEST_P(CacheClusterTest, AKeysPausedMasterFallsThroughOthersServe) {
   const std::vector<std::string> masters = redis.masters();
   // Two keys on different masters: "a" and the first "b<n>" elsewhere.
   auto owner = [&](const std::string& key) {
-    const std::string slot = std::to_string(pgfast::cluster::key_slot(cache.redis_key(key)));
-    for (const auto& m : masters) {
-      const auto slots = redis.command_on(m, {"CLUSTER", "SLOTS"});
-      for (const auto& range : slots.elements()) {
-        if (std::stoi(slot) >= range[0].integer() && std::stoi(slot) <= range[1].integer()) {
-          return range[2][0].str() + ":" + std::to_string(range[2][1].integer());
-        }
-      }
-    }
-    return std::string();
+    return pgfast_test::owner_of(redis, cache.redis_key(key));
   };
   const std::string paused = owner("a");
   ASSERT_FALSE(paused.empty());

@@ -15,11 +15,13 @@
 #include "redis/cluster_slot.hpp"
 #include "redis/redis_script.hpp"
 #include "redis_cluster.hpp"
+#include "redis_modes.hpp"
 #include "redis_server.hpp"
 
 using pgfast::Redis;
 using pgfast::RedisOptions;
 using pgfast::cluster::key_slot;
+using pgfast_test::owner_of;
 
 namespace {
 
@@ -37,24 +39,6 @@ RedisOptions cluster_options() {
 
 std::string unique_prefix(const std::string& test) {
   return "rcc:" + test + ":" + std::to_string(::getpid()) + ":";
-}
-
-// The master that serves `key`, asked of the cluster itself.
-std::string owner_of(Redis& redis, const std::string& key) {
-  const std::string slot = std::to_string(key_slot(key));
-  for (const auto& m : redis.masters()) {
-    if (redis.command_on(m, {"CLUSTER", "COUNTKEYSINSLOT", slot}).is_integer()) {
-      const auto nodes = redis.command_on(m, {"CLUSTER", "SLOTS"});
-      for (const auto& range : nodes.elements()) {
-        const auto first = range[0].integer();
-        const auto last = range[1].integer();
-        if (key_slot(key) >= first && key_slot(key) <= last) {
-          return range[2][0].str() + ":" + std::to_string(range[2][1].integer());
-        }
-      }
-    }
-  }
-  throw std::runtime_error("no owner for " + key);
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 //   EVALSHA ceiling:  redis-benchmark --cluster -c 50 EVALSHA <the limiter's GCRA script> on
 //                     rl:{tag}:ceiling (one key per master), BENCH_LIMITER_N calls (default
 //                     50,000);
-//   limiter:          RateLimiter::check() from 50 threads over 300 identities, as many calls.
+//   limiter:          RateLimiter::check() from 50 threads over 300 identities, as many calls,
+//                     with probe_idle_after 1 s (as the cache) and again with RedisOptions'
+//                     defaults (a liveness probe before every command).
 // Prints the medians and their ratios (goal >= 0.8) and how evenly keys and commands fall on the
 // masters (our keys by slot owner; each side's commands per master from INFO commandstats);
 // writes bench/results/cluster.json (a "ratios" list that bench/summarize.py picks up).

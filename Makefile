@@ -95,8 +95,10 @@ check-schedule:
 test: bootstrap
 	@SANITIZE=$(SANITIZE) scripts/test
 
+# REDIS=cluster runs the demo against a local Redis Cluster (3 masters + 3 replicas) instead of one
+# redis-server; REPLICA=1 adds a streaming replica for reads (scripts/demo, docs/demo.md).
 demo: bootstrap
-	@REPLICA=$(REPLICA) scripts/demo
+	@REPLICA=$(REPLICA) REDIS=$(REDIS) scripts/demo
 
 bench: bootstrap
 	@scripts/bench

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "redis_benchmark.hpp"
 #include "pgfast/ratelimit/rate_limiter.hpp"
 #include "pgfast/redis/redis.hpp"
 #include "pgfast/testing/rate_limiter_access.hpp"
@@ -26,9 +27,10 @@ namespace {
 
 using pgfast_bench::env_long;
 using pgfast_bench::median;
+using pgfast_bench::requests_per_second;
+using pgfast_bench::run;
 
 constexpr int kConcurrency = 50;
-constexpr char kLimit[] = "1000000/second burst 1000000";
 
 std::string env_required(const char* name) {
   const char* v = std::getenv(name);
@@ -36,26 +38,6 @@ std::string env_required(const char* name) {
     throw std::runtime_error(std::string(name) + " is not set: run through scripts/with-services");
   }
   return v;
-}
-
-// Runs a command, returns its standard output.
-std::string run(const std::string& command) {
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) throw std::runtime_error("popen failed: " + command);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  if (::pclose(p) != 0) throw std::runtime_error("failed: " + command + "\n" + out);
-  return out;
-}
-
-// redis-benchmark -q prints "<test>: <rps> requests per second, ..." (after \r progress lines).
-double requests_per_second(const std::string& output) {
-  const auto at = output.rfind(" requests per second");
-  if (at == std::string::npos) throw std::runtime_error("unexpected output:\n" + output);
-  const auto start = output.rfind(' ', at - 1);
-  return std::stod(output.substr(start + 1, at - start - 1));
 }
 
 }  // namespace
@@ -69,22 +51,15 @@ int main() try {
   ro.url = env_required("REDIS_URL");
   ro.max_connections = kConcurrency;
   pgfast::Redis redis(ro);
-  pgfast::RateLimiterOptions lo;
-  lo.scope = "bench";
-  lo.limits = pgfast::parse_limits(kLimit);
-  lo.failure_mode = pgfast::FailureMode::closed;
-  pgfast::RateLimiter limiter(redis, lo);
+  pgfast::RateLimiter limiter(redis, pgfast_bench::bench_limiter_options());
 
   // The ceiling runs the limiter's own script with the same arguments on its own key.
   const std::string sha =
       redis.command({"SCRIPT", "LOAD", pgfast::testing::RateLimiterAccess::script()}).str();
-  const auto& l = limiter.limits().front();
-  const std::string e = std::to_string(l.emission_interval().count());
-  const std::string b = std::to_string(l.burst);
   const std::string ceiling_cmd = "redis-benchmark -h 127.0.0.1 -p " + port + " -c " +
                                   std::to_string(kConcurrency) + " -n " + std::to_string(n) +
-                                  " -q EVALSHA " + sha + " 1 rl:bench:ceiling 1 1 " + e + ":" + b +
-                                  " " + e + " " + b + " 2>&1";
+                                  " -q EVALSHA " + sha + " 1 rl:bench:ceiling " +
+                                  pgfast_bench::gcra_check_args(limiter.limits().front()) + " 2>&1";
   std::printf("ceiling: %s\n", ceiling_cmd.c_str());
   // Warm up both sides (connections opened, script cached).
   run(ceiling_cmd);
@@ -138,7 +113,7 @@ int main() try {
       o / c, rounds, n);
   std::ofstream json("bench/results/limiter.json");
   json << "{\"decisions_per_round\": " << n << ", \"rounds\": " << rounds
-       << ", \"concurrency\": " << kConcurrency << ", \"limit\": \"" << kLimit
+       << ", \"concurrency\": " << kConcurrency << ", \"limit\": \"" << pgfast_bench::kBenchLimit
        << "\", \"ceiling_per_s\": " << c << ", \"limiter_per_s\": " << o << ", \"ratio\": " << o / c
        << ", \"goal\": 0.8, \"ceiling_samples\": [";
   for (size_t i = 0; i < ceiling.size(); ++i) json << (i ? ", " : "") << ceiling[i];

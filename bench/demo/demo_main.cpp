@@ -162,6 +162,10 @@ int main(int argc, char** argv) {
     // Redis: one pool shared by the cache and the rate limiter; the database tells the cache
     // when a session changes.
     pgfast::Redis redis(settings);
+    report.set_info("redis", redis.cluster()
+                                 ? "Redis Cluster, " + std::to_string(redis.masters().size()) +
+                                       " masters (REDIS_CLUSTER_NODES)"
+                                 : "one server (REDIS_URL)");
     pgfast::Cache cache(redis, pgfast::CacheOptions::from_settings(settings));
     cache.delete_pattern("*");  // this run's namespace only (io:*), never the whole Redis database
     db.query("SELECT pgfast.notify_changes('search_sessions')");

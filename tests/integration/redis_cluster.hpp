@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "held_script.hpp"
 #include "pgfast/redis/redis.hpp"
+#include "redis_server.hpp"
 
 #ifndef PGFAST_REDIS_CLUSTER_SCRIPT
 #error "tests/CMakeLists.txt defines PGFAST_REDIS_CLUSTER_SCRIPT (the path of redis_cluster.sh)"
@@ -50,6 +52,39 @@ class RedisCluster {
 inline std::vector<std::string> cluster_seed_urls_from_env() {
   const char* value = std::getenv("REDIS_CLUSTER_NODES");
   return value == nullptr ? std::vector<std::string>{} : split_seed_urls(value);
+}
+
+// Options for a cluster-mode client on REDIS_CLUSTER_NODES: the first seed only (the rest is
+// discovered), the test timeouts of redis_options(). Throws std::runtime_error when unset (the
+// test was not run through redis_cluster.sh).
+inline pgfast::RedisOptions cluster_options_from_env(int max_connections = 8) {
+  const std::vector<std::string> seeds = cluster_seed_urls_from_env();
+  if (seeds.empty()) {
+    throw std::runtime_error(
+        "REDIS_CLUSTER_NODES is not set: run this test through tests/integration/redis_cluster.sh");
+  }
+  pgfast::RedisOptions o = redis_options("redis://unused:1", max_connections);
+  o.cluster_nodes = {seeds.front()};
+  return o;
+}
+
+// The master serving `slot` now ("host:port"), from CLUSTER SLOTS of the first master `redis`
+// knows that answers.
+inline std::string slot_owner(pgfast::Redis& redis, int slot) {
+  for (const auto& m : redis.masters()) {
+    pgfast::RedisReply ranges;
+    try {
+      ranges = redis.command_on(m, {"CLUSTER", "SLOTS"});
+    } catch (const pgfast::RedisUnavailableError&) {
+      continue;
+    }
+    for (const auto& range : ranges.elements()) {
+      if (slot >= range[0].integer() && slot <= range[1].integer()) {
+        return range[2][0].str() + ":" + std::to_string(range[2][1].integer());
+      }
+    }
+  }
+  throw std::runtime_error("no master serves slot " + std::to_string(slot));
 }
 
 // Moves `slot` from master `from` to master `to` (both "host:port") as redis-cli --cluster

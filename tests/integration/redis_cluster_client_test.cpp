@@ -239,3 +239,27 @@ TEST(RedisClusterClient, BadSeedsAreConfigurationErrors) {
   EXPECT_THROW(down.command({"GET", "k"}), pgfast::RedisUnavailableError);
   EXPECT_FALSE(down.ping());
 }
+
+TEST(RedisClusterClient, ARedirectionLoopIsAnUnavailableClusterNotAHang) {
+  Redis redis(cluster_options());
+  Redis admin(cluster_options());
+  const std::string key = unique_prefix("loop") + "k";
+  const int slot = key_slot(key);
+  const std::string from = owner_of(admin, key);
+  std::string to;
+  for (const auto& m : admin.masters()) {
+    if (m != from) to = m;
+  }
+  // Half a migration: the source says MIGRATING (so it answers ASK for a key it lacks), the
+  // target was never told IMPORTING (so it answers MOVED back): ASK, MOVED, ASK, ...
+  const std::string to_id = admin.command_on(to, {"CLUSTER", "MYID"}).str();
+  admin.command_on(from, {"CLUSTER", "SETSLOT", std::to_string(slot), "MIGRATING", to_id});
+  try {
+    redis.command({"GET", key});
+    ADD_FAILURE() << "a redirection loop returned";
+  } catch (const pgfast::RedisUnavailableError& e) {
+    EXPECT_NE(std::string(e.what()).find("cluster_max_redirects"), std::string::npos) << e.what();
+  }
+  admin.command_on(from, {"CLUSTER", "SETSLOT", std::to_string(slot), "STABLE"});
+  EXPECT_TRUE(redis.command({"GET", key}).is_nil());
+}

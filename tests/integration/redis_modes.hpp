@@ -14,7 +14,6 @@
 
 #include "pgfast/redis/redis.hpp"
 #include "redis/cluster_slot.hpp"
-#include "redis/cluster_slot_map.hpp"
 #include "redis_cluster.hpp"
 #include "redis_server.hpp"
 
@@ -53,14 +52,8 @@ inline pgfast::RedisOptions redis_mode_options(RedisMode mode, int max_connectio
 // The master ("host:port") that serves `key`, from the cluster's own CLUSTER SLOTS; single-node
 // mode: the one server.
 inline std::string owner_of(pgfast::Redis& redis, const std::string& key) {
-  const std::vector<std::string> masters = redis.masters();
-  if (!redis.cluster()) return masters.front();
-  const std::string& node = masters.front();
-  const auto map = pgfast::cluster::SlotMap::from_cluster_slots(
-      redis.command_on(node, {"CLUSTER", "SLOTS"}), node.substr(0, node.rfind(':')));
-  const pgfast::cluster::Shard* shard = map.shard_for_slot(pgfast::cluster::key_slot(key));
-  if (shard == nullptr) throw std::runtime_error("owner_of: no master serves " + key);
-  return shard->master.to_string();
+  if (!redis.cluster()) return redis.masters().front();
+  return slot_owner(redis, pgfast::cluster::key_slot(key));
 }
 
 // How many keys matching `pattern` the node ("host:port") holds, by SCAN.

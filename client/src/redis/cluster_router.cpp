@@ -259,9 +259,12 @@ RedisReply ClusterRouter::route(const std::vector<std::string>& argv, std::optio
     const cluster::ClusterError kind = cluster::classify_cluster_error(reply.str());
     if (kind == cluster::ClusterError::moved || kind == cluster::ClusterError::ask) {
       if (++redirects > options_.cluster_max_redirects) {
-        throw RedisError("Redis Cluster: " + argv[0] + " redirected more than " +
-                         std::to_string(options_.cluster_max_redirects) +
-                         " times (cluster_max_redirects); last: " + reply.str());
+        // The cluster disagrees with itself about the slot (a migration half set up, or nodes
+        // with different epochs): unusable for this key now, like a node that is down, so the
+        // cache falls through and the limiter applies its failure mode.
+        throw RedisConnectionRefusedError("Redis Cluster: " + argv[0] + " redirected more than " +
+                                          std::to_string(options_.cluster_max_redirects) +
+                                          " times (cluster_max_redirects); last: " + reply.str());
       }
       const std::optional<cluster::Redirect> redirect = cluster::parse_redirect(reply.str());
       const cluster::NodeAddress address = resolve(redirect->node, *target);

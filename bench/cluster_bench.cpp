@@ -16,6 +16,13 @@
 // Prints the medians and their ratios (goal >= 0.8) and how evenly keys and commands fall on the
 // masters (our keys by slot owner; each side's commands per master from INFO commandstats);
 // writes bench/results/cluster.json (a "ratios" list that bench/summarize.py picks up).
+//
+// BENCH_CLUSTER_LAYOUT says how the CPUs were shared (scripts/bench sets it and pins the processes
+// with taskset): "pinned" (the default) = the cluster's servers on one CPU, this program and
+// redis-benchmark on another, as when Redis runs on machines of its own: the goal's measurement;
+// "shared" = servers and clients on the same CPUs (results in cluster_shared.json, no goal): a
+// thread-per-call client then competes with six redis-servers for two cores, which costs it more
+// than redis-benchmark's one event-loop thread (docs/scale-out.md, Benchmarks).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -268,12 +275,23 @@ int main() try {
     const char* unit;
     bool goal;
   };
+  const char* layout_env = std::getenv("BENCH_CLUSTER_LAYOUT");
+  const std::string layout = layout_env != nullptr ? layout_env : "pinned";
+  if (layout != "pinned" && layout != "shared") {
+    throw std::runtime_error("BENCH_CLUSTER_LAYOUT: expected pinned or shared, got " + layout);
+  }
+  const bool pinned = layout == "pinned";
+  const std::string label =
+      pinned ? "cluster (servers, clients on separate CPUs): " : "cluster (CPUs shared): ";
+  const std::string cache_name = label + "Cache hits vs redis-benchmark --cluster GET";
+  const std::string limiter_name =
+      label + "RateLimiter::check vs redis-benchmark --cluster EVALSHA";
+  const std::string probe_name =
+      label + "RateLimiter::check (probe before every command) vs EVALSHA";
   const std::vector<Ratio> ratios{
-      {1, 0, "cluster: Cache hits vs redis-benchmark --cluster GET", "ops/s", true},
-      {3, 2, "cluster: RateLimiter::check vs redis-benchmark --cluster EVALSHA", "decisions/s",
-       true},
-      {4, 2, "cluster: RateLimiter::check (probe before every command) vs EVALSHA", "decisions/s",
-       false},
+      {1, 0, cache_name.c_str(), "ops/s", pinned},
+      {3, 2, limiter_name.c_str(), "decisions/s", pinned},
+      {4, 2, probe_name.c_str(), "decisions/s", false},
   };
   std::printf("\n%-52s %14s\n", "3-master cluster, concurrency 50", "ops/s (median)");
   for (const auto& side : sides)
@@ -308,11 +326,15 @@ int main() try {
   };
   report_spread("keys: 300 cache keys + 300 limiter identities", key_owners);
   for (const auto& side : sides) report_spread("commands: " + side.name, side.load);
-  std::printf("medians of %d interleaved rounds; bench/results/cluster.json\n", rounds);
+  const std::string json_path =
+      pinned ? "bench/results/cluster.json" : "bench/results/cluster_shared.json";
+  std::printf("medians of %d interleaved rounds (CPU layout: %s); %s\n", rounds, layout.c_str(),
+              json_path.c_str());
 
-  std::ofstream json("bench/results/cluster.json");
-  json << "{\"rounds\": " << rounds << ", \"concurrency\": " << kConcurrency
-       << ", \"masters\": " << masters.size() << ", \"cache_ops_per_round\": " << cache_ops
+  std::ofstream json(json_path);
+  json << "{\"layout\": \"" << layout << "\", \"rounds\": " << rounds
+       << ", \"concurrency\": " << kConcurrency << ", \"masters\": " << masters.size()
+       << ", \"cache_ops_per_round\": " << cache_ops
        << ", \"limiter_ops_per_round\": " << limiter_ops << ", \"get_command\": \"" << get_cmd
        << "\", \"evalsha_command\": \"" << evalsha_cmd << "\",\n \"samples\": {";
   for (std::size_t i = 0; i < sides.size(); ++i) {

@@ -3,9 +3,10 @@
 //
 // Checks are lazy and bounded: a read finding the last check older than replica_check_interval
 // runs the next one itself (one thread at a time; the others use the last state meanwhile): it
-// samples the primary's flushed WAL position into a WalHistory and asks each replica not known to
-// be down for pg_is_in_recovery() and pg_last_wal_replay_lsn(). A replica whose connection fails
-// is down until replica_retry_after has passed; the next check after that tries it again.
+// samples the primary's WAL insert position (as commit_position() does) into a WalHistory and
+// asks each replica not known to be down for pg_is_in_recovery() and pg_last_wal_replay_lsn().
+// A replica whose connection fails is down until replica_retry_after has passed; the next check
+// after that tries it again.
 #pragma once
 
 #include <atomic>

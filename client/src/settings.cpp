@@ -92,18 +92,9 @@ class Reader {
   void list(const std::string& name, std::vector<std::string>& out) {
     const auto value = lookup_(name);
     if (!value) return;
-    std::vector<std::string> items;
-    std::size_t start = 0;
-    for (;;) {
-      const std::size_t comma = value->find(',', start);
-      std::string item = value->substr(start, comma == std::string::npos ? comma : comma - start);
-      const auto first = item.find_first_not_of(' ');
-      const auto last = item.find_last_not_of(' ');
-      item = first == std::string::npos ? "" : item.substr(first, last - first + 1);
+    std::vector<std::string> items = split_at_commas(*value, [](std::size_t) { return true; });
+    for (const auto& item : items) {
       if (item.empty()) fail(name, "a comma-separated list of non-empty items", *value);
-      items.push_back(std::move(item));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
     }
     out = std::move(items);
   }
@@ -127,23 +118,13 @@ class Reader {
   void uri_list(const std::string& name, std::vector<std::string>& out) {
     const auto value = lookup_(name);
     if (!value) return;
-    std::vector<std::string> uris;
-    std::size_t start = 0;
-    for (;;) {
-      std::size_t end = value->find(',', start);
-      while (end != std::string::npos &&
-             !starts_with_scheme(*value, skip_spaces(*value, end + 1))) {
-        end = value->find(',', end + 1);
-      }
-      std::string uri = value->substr(start, end == std::string::npos ? end : end - start);
-      uri.erase(0, skip_spaces(uri, 0));
-      while (!uri.empty() && uri.back() == ' ') uri.pop_back();
+    std::vector<std::string> uris = split_at_commas(*value, [&](std::size_t comma) {
+      return starts_with_scheme(*value, skip_spaces(*value, comma + 1));
+    });
+    for (const auto& uri : uris) {
       if (!starts_with_scheme(uri, 0) || uri.back() == ',') {
         fail(name, "comma-separated postgresql:// URIs", *value);
       }
-      uris.push_back(std::move(uri));
-      if (end == std::string::npos) break;
-      start = end + 1;
     }
     out = std::move(uris);
   }
@@ -177,6 +158,23 @@ class Reader {
   }
 
  private:
+  // `text` split at the commas `splits(position)` accepts, each item without surrounding spaces.
+  template <class Splits>
+  static std::vector<std::string> split_at_commas(const std::string& text, Splits splits) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t end = text.find(',', start);
+      while (end != std::string::npos && !splits(end)) end = text.find(',', end + 1);
+      std::string item = text.substr(start, end == std::string::npos ? end : end - start);
+      item.erase(0, skip_spaces(item, 0));
+      while (!item.empty() && item.back() == ' ') item.pop_back();
+      items.push_back(std::move(item));
+      if (end == std::string::npos) return items;
+      start = end + 1;
+    }
+  }
+
   static std::size_t skip_spaces(const std::string& text, std::size_t at) {
     while (at < text.size() && text[at] == ' ') ++at;
     return at;
